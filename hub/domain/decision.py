@@ -1,0 +1,91 @@
+"""What the hub decides about one version of one order, and the stages it records."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Lane(StrEnum):
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+
+
+class Reason(StrEnum):
+    """Anomaly reason codes; a hold's ``hold_reason`` is one of these."""
+
+    INCOMPLETE_ADDRESS = "incomplete_address"
+    REMOTE_STANDARD_EXPRESS = "remote_standard_express"
+    OUT_OF_STOCK_PAID = "out_of_stock_paid"
+    PAYMENT_MISMATCH = "payment_mismatch"
+    DUPLICATE_ORDER = "duplicate_order"
+    INVALID_PHONE = "invalid_phone"
+    RECONCILE_MISMATCH = "reconcile_mismatch"
+    RULE_HOLD = "rule_hold"
+
+
+class Stage(StrEnum):
+    RECEIVED = "received"
+    VALIDATED = "validated"
+    SCORED = "scored"
+    ROUTED = "routed"
+    HELD = "held"
+    RELEASED = "released"
+    AUTO_REMEDIED = "auto_remedied"
+    DISPATCHED = "dispatched"
+    PICKED = "picked"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    CANCELLED = "cancelled"
+    RECONCILE_MISMATCH = "reconcile_mismatch"
+
+
+@dataclass(frozen=True, slots=True)
+class Anomaly:
+    code: str  # a Reason value
+    severity: str  # "info" | "warn" | "critical"
+    group: str  # the responsible group to alert, e.g. "cs-address"
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """One routing decision. ``version`` is the order's modified time (ISO 8601)."""
+
+    channel: str
+    shop: str
+    order_id: str
+    version: str
+    lane: str
+    score: float
+    breakdown: dict[str, float]
+    packing_group: str
+    anomalies: tuple[Anomaly, ...] = ()
+    hold_reason: str | None = None
+    remedies: tuple[str, ...] = ()
+    delivery: str = "standard"
+    alert_groups: tuple[str, ...] = ()
+    rules_fired: tuple[str, ...] = ()
+    ruleset_version: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.channel, self.shop, self.order_id)
+
+    @property
+    def held(self) -> bool:
+        return self.hold_reason is not None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Decision:
+        data = dict(data)
+        data["anomalies"] = tuple(Anomaly(**a) for a in data.get("anomalies", ()))
+        for name in ("remedies", "alert_groups", "rules_fired"):
+            data[name] = tuple(data.get(name, ()))
+        return cls(**data)
