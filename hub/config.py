@@ -1,0 +1,125 @@
+"""Hub configuration: one TOML file plus ``ORDERHUB_*`` environment variables.
+
+Environment variables win over the file; nested fields use ``__``, e.g.
+``ORDERHUB_DINGTALK__SECRET`` or ``ORDERHUB_API__TOKEN``. Secrets are
+``SecretStr`` so they never print in a log or a repr.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from hub.domain.order import Channel
+
+DEFAULT_LEDGER = "var/orderhub.sqlite3"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChannelConfig(_Section):
+    channel: Channel
+    shop: str
+    base_url: str
+    app_key: str = "demo-key"
+    app_secret: SecretStr = SecretStr("demo-secret")
+    access_token: SecretStr = SecretStr("demo-token")
+    interval_s: float = Field(default=30.0, gt=0)
+    overlap_s: float = Field(default=60.0, ge=0)
+    safety_lag_s: float = Field(default=2.0, ge=0)
+    page_size: int = Field(default=100, ge=1, le=100)
+    timeout_s: float = Field(default=10.0, gt=0)
+    max_retries: int = Field(default=6, ge=0)
+    push: bool = False  # orders arrive on the push endpoint; pulling only catches up
+
+
+class PoolConfig(_Section):
+    validators: int = Field(default=1, ge=1)
+    scorers: int = Field(default=1, ge=1)
+    batch_max: int = Field(default=1000, ge=1)
+    batch_ms: float = Field(default=50.0, gt=0)
+    max_inflight_batches: int = Field(default=8, ge=1)
+
+
+class BackOfficeConfig(_Section):
+    wms_url: str = ""
+    erp_url: str = ""
+    crm_url: str = ""
+    timeout_s: float = Field(default=10.0, gt=0)
+    crm_cache_ttl_s: float = Field(default=600.0, ge=0)
+    inventory_refresh_s: float = Field(default=60.0, gt=0)
+    wms_poll_s: float = Field(default=5.0, gt=0)
+
+
+class DingTalkConfig(_Section):
+    url: str = ""  # robot base URL, e.g. http://127.0.0.1:PORT
+    access_token: SecretStr = SecretStr("")
+    secret: SecretStr = SecretStr("")
+    per_minute: int = Field(default=20, ge=1)
+    at_mobiles: dict[str, list[str]] = {}  # group -> mobiles to @
+
+
+class ApiConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8700, ge=0, le=65535)
+    token: SecretStr = SecretStr("")
+    read_requires_token: bool = False
+
+
+class HubSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ORDERHUB_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    ledger: str = DEFAULT_LEDGER
+    ray_address: str | None = None
+    rules_file: Path | None = None
+    rules_poll_s: float = Field(default=2.0, gt=0)
+    reconcile_interval_s: float = Field(default=300.0, gt=0)
+    channels: list[ChannelConfig] = []
+    pools: PoolConfig = PoolConfig()
+    back_office: BackOfficeConfig = BackOfficeConfig()
+    dingtalk: DingTalkConfig = DingTalkConfig()
+    api: ApiConfig = ApiConfig()
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        # the config file arrives as init kwargs; the environment overrides it
+        return (env_settings, init_settings, dotenv_settings, file_secret_settings)
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message says which file and field."""
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> HubSettings:
+    """Read ``path`` (TOML) if given, then the environment; ``overrides`` (command-line
+    flags) win over both."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such config file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
+    try:
+        settings = HubSettings(**data)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return settings.model_copy(update=given) if given else settings
+    except ValidationError as exc:
+        lines = [
+            f"{path or '<env>'}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigError("\n".join(lines)) from None
