@@ -26,12 +26,14 @@ LOOPBACK = "127.0.0.1"
 class LoopbackServer:
     """One uvicorn server bound to loopback; ``port=0`` picks a free port."""
 
-    def __init__(self, app: Any, *, name: str = "emulator", port: int = 0) -> None:
+    def __init__(self, app: Any, *, name: str = "emulator", port: int = 0,
+                 host: str = LOOPBACK) -> None:
         self.app = app
         self.name = name
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind((LOOPBACK, port))
+        self.host = host
+        self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
         config = uvicorn.Config(
             app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
@@ -41,7 +43,7 @@ class LoopbackServer:
 
     @property
     def url(self) -> str:
-        return f"http://{LOOPBACK}:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self, timeout_s: float = 10.0) -> LoopbackServer:
         self._thread = threading.Thread(

@@ -1,0 +1,56 @@
+"""Held orders become DingTalk messages: one message per responsible group lists
+many orders, and no robot gets more than its per-minute allowance.
+
+>>> limiter = MinuteLimit(2, now=lambda: 0.0)
+>>> limiter.take(), limiter.take(), limiter.take()
+(True, True, False)
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+
+class MinuteLimit:
+    """At most ``per_minute`` takes in any sliding 60 s of wall time."""
+
+    def __init__(self, per_minute: int, now: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._now = now
+        self._taken: deque[float] = deque()
+        self.max_in_minute = 0
+
+    def take(self) -> bool:
+        now = self._now()
+        while self._taken and now - self._taken[0] >= 60.0:
+            self._taken.popleft()
+        if len(self._taken) >= self.per_minute:
+            return False
+        self._taken.append(now)
+        self.max_in_minute = max(self.max_in_minute, len(self._taken))
+        return True
+
+
+REASON_ZH = {
+    "incomplete_address": "地址不完整", "remote_standard_express": "偏远地区普通快递",
+    "out_of_stock_paid": "已付款缺货", "payment_mismatch": "支付金额异常",
+    "duplicate_order": "疑似重复订单", "invalid_phone": "手机号无效",
+    "reconcile_mismatch": "对账不一致", "rule_hold": "规则拦截",
+}
+
+
+def compose(group: str, alerts: Sequence[dict[str, Any]], limit: int = 30) -> tuple[str, str]:
+    """One markdown message for a group: title and text. Order ids only; no buyer data."""
+    title = f"OrderHub 异常订单 {len(alerts)} 单 · {group}"
+    lines = [f"### {title}", ""]
+    for alert in alerts[:limit]:
+        reasons = "、".join(REASON_ZH.get(r, r) for r in alert.get("reasons") or
+                           [alert.get("hold_reason") or ""])
+        lines.append(f"- {alert['channel']} {alert['order_id']} ({alert.get('lane', '')}): "
+                     f"{reasons}")
+    if len(alerts) > limit:
+        lines.append(f"- …… 另有 {len(alerts) - limit} 单，请在看板查看")
+    return title, "\n".join(lines)

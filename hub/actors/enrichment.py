@@ -1,0 +1,96 @@
+"""What the domain needs besides the orders: buyer tiers and tags (CRM, cached with
+a TTL), an inventory snapshot (ERP, refreshed every K seconds and drawn down by
+the orders routed since), and the recent orders for duplicate checks."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+
+from hub.domain.order import Buyer, Order, OrderStatus
+
+
+class CustomerCache:
+    def __init__(self, ttl_s: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self._now = monotonic
+        self._entries: dict[str, tuple[float, dict]] = {}
+        self.hits = self.misses = 0
+
+    def missing(self, buyer_ids: Iterable[str]) -> list[str]:
+        now = self._now()
+        out = []
+        for bid in set(buyer_ids):
+            entry = self._entries.get(bid)
+            if entry is None or now - entry[0] > self.ttl_s:
+                out.append(bid)
+        self.misses += len(out)
+        return sorted(out)
+
+    def put(self, profiles: dict[str, dict]) -> None:
+        now = self._now()
+        for bid, profile in profiles.items():
+            self._entries[bid] = (now, profile)
+
+    def apply(self, orders: Sequence[Order]) -> list[Order]:
+        """Orders with the CRM's tier and tags merged into their buyer."""
+        out = []
+        for order in orders:
+            entry = self._entries.get(order.buyer.id)
+            if entry is None:
+                out.append(order)
+                continue
+            self.hits += 1
+            profile = entry[1]
+            tags = tuple(dict.fromkeys((*order.buyer.tags, *profile.get("tags", ()))))
+            tier = profile.get("tier") or order.buyer.tier
+            if tier == order.buyer.tier and tags == order.buyer.tags:
+                out.append(order)
+            else:
+                buyer = Buyer.model_construct(id=order.buyer.id, tier=tier, tags=tags)
+                out.append(order.model_copy(update={"buyer": buyer}))
+        return out
+
+
+class InventoryView:
+    """ERP snapshot minus what was routed since it was taken."""
+
+    def __init__(self) -> None:
+        self.snapshot: dict[str, int] = {}
+        self.taken_at: float | None = None
+        self._drawn: dict[str, int] = {}
+
+    def refresh(self, snapshot: dict[str, int], at: float) -> None:
+        self.snapshot, self.taken_at, self._drawn = dict(snapshot), at, {}
+
+    def current(self) -> dict[str, int]:
+        if not self._drawn:
+            return self.snapshot
+        return {sku: n - self._drawn.get(sku, 0) for sku, n in self.snapshot.items()}
+
+    def draw(self, orders: Iterable[Order]) -> None:
+        for order in orders:
+            if order.status != OrderStatus.PAID:
+                continue
+            for item in order.items:
+                self._drawn[item.sku] = self._drawn.get(item.sku, 0) + item.quantity
+
+
+class RecentOrders:
+    """Orders created within the last ``window`` (business time), for duplicate checks."""
+
+    def __init__(self, window: timedelta, limit: int = 200_000) -> None:
+        self.window = window
+        self._orders: deque[Order] = deque(maxlen=limit)
+
+    def add(self, orders: Iterable[Order]) -> None:
+        self._orders.extend(orders)
+
+    def snapshot(self, now: datetime) -> list[Order]:
+        horizon = now - self.window
+        while self._orders and self._orders[0].created_at < horizon:
+            self._orders.popleft()
+        return list(self._orders)
+

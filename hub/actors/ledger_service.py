@@ -1,0 +1,68 @@
+"""The ledger's single writer, as a Ray actor.
+
+SQLite allows one writer at a time, so every write of the running hub goes
+through this one actor; readers (the API, ``orderhub status``) open the file
+themselves. Each call carries a whole batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from hub.domain.decision import Decision
+from hub.domain.order import Order
+
+
+class LedgerService:
+    def __init__(self, url: str) -> None:
+        from hub.ledger import open_ledger
+
+        self.url = url
+        self.ledger = open_ledger(url)
+
+    def ingest(self, orders: Sequence[Order], cursor: Any = None) -> list[Order]:
+        return self.ledger.ingest(orders, cursor=cursor)
+
+    def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[Any]) -> int:
+        return self.ledger.commit_decisions(decisions, outbox)
+
+    def record_stage(self, events: Sequence[Any]) -> Any:
+        return self.ledger.record_stage(events)
+
+    def get_cursor(self, channel: str, shop: str) -> datetime | None:
+        return self.ledger.get_cursor(channel, shop)
+
+    def quarantine_add(self, channel: str, shop: str, raw: Any, error: str, at: datetime) -> None:
+        self.ledger.quarantine_add(channel, shop, raw, error, at)
+
+    def claim(self, n: int, lease_s: float, now: datetime) -> list[Any]:
+        return self.ledger.claim(n, lease_s, now)
+
+    def delivered(self, ids: Sequence[Any], now: datetime) -> None:
+        self.ledger.delivered(ids, now)
+
+    def failed(self, message_id: Any, error: str, now: datetime) -> None:
+        self.ledger.failed(message_id, error, now)
+
+    def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime) -> None:
+        self.ledger.publish_ruleset(version, text, published_by, at)
+
+    def get_ruleset(self, version: int | None = None) -> Any:
+        return self.ledger.get_ruleset(version)
+
+    def find_orders(self, **query: Any) -> list[Any]:
+        return self.ledger.find_orders(**query)
+
+    def get_order(self, key: tuple[str, str, str]) -> Any:
+        return self.ledger.get_order(key)
+
+    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """Any other ledger operation, by name (queries for the reconciler and status)."""
+        if method.startswith("_"):
+            raise AttributeError(method)
+        return getattr(self.ledger, method)(*args, **kwargs)
+
+    def close(self) -> None:
+        self.ledger.close()

@@ -1,0 +1,50 @@
+"""The messages a batch of decisions owes the outside world, as outbox rows.
+
+Each row's idempotency key names the order, not its version: the WMS gets an
+order once, and an alert is sent once per order version and reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hub.domain.decision import Decision
+from hub.domain.order import Order
+
+WMS, ERP, DINGTALK = "wms", "erp", "dingtalk"
+
+
+def dispatch_payload(order: Order, decision: Decision) -> dict:
+    return {
+        "channel": order.channel.value, "shop": order.shop, "order_id": order.order_id,
+        "lane": decision.lane, "packing_group": decision.packing_group,
+        "delivery": decision.delivery, "warehouse_hint": order.warehouse_hint,
+        "created_at": order.created_at.isoformat(),
+        "items": [{"sku": i.sku, "quantity": i.quantity} for i in order.items],
+        "receiver": {"province": order.receiver.province, "city": order.receiver.city},
+    }
+
+
+def alert_payload(order: Order, decision: Decision, group: str) -> dict:
+    return {
+        "group": group, "channel": order.channel.value, "shop": order.shop,
+        "order_id": order.order_id, "lane": decision.lane, "hold_reason": decision.hold_reason,
+        "reasons": [a.code for a in decision.anomalies if a.group == group],
+        "details": [a.detail for a in decision.anomalies if a.group == group],
+    }
+
+
+def outbox_for(batch: Sequence[Order], decisions: Sequence[Decision]) -> list:
+    from hub.ledger import OutboxMessage
+
+    rows = []
+    for order, decision in zip(batch, decisions, strict=True):
+        ident = f"{order.channel.value}:{order.shop}:{order.order_id}"
+        if not decision.held and order.status.value == "paid":
+            rows.append(OutboxMessage(destination=WMS, key=f"wms:{ident}",
+                                      payload=dispatch_payload(order, decision)))
+        for group in decision.alert_groups:
+            rows.append(OutboxMessage(
+                destination=DINGTALK, key=f"alert:{group}:{ident}:{decision.version}",
+                payload=alert_payload(order, decision, group)))
+    return rows

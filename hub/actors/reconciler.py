@@ -1,0 +1,97 @@
+"""Reconciler: every M minutes, set the marketplace's status, the WMS's status and
+the ledger's stage of recent orders side by side, and raise a mismatch with both
+sides' facts.
+
+>>> mismatch("shipped", None, "routed")
+'marketplace says shipped but the WMS has no such order'
+>>> mismatch("paid", "packed", "dispatched")
+'WMS says packed but the ledger still says dispatched'
+>>> mismatch("paid", "picked", "picked") is None
+True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from hub.clock import Clock
+
+log = logging.getLogger("orderhub.reconciler")
+
+WMS_ORDER = ["dispatched", "picked", "packed", "shipped"]
+GRACE_STAGES = {"received", "validated", "scored", "held", "cancelled", "reconcile_mismatch"}
+
+
+def mismatch(marketplace: str, wms: str | None, ledger: str) -> str | None:
+    """The disagreement between three views of one order, or None."""
+    if marketplace in ("shipped", "finished") and wms is None:
+        return f"marketplace says {marketplace} but the WMS has no such order"
+    if wms is None:
+        if ledger in ("dispatched", "picked", "packed", "shipped"):
+            return f"ledger says {ledger} but the WMS has no such order"
+        return None
+    if marketplace == "cancelled" and wms == "shipped":
+        return "marketplace says cancelled but the WMS shipped it"
+    if ledger in GRACE_STAGES:
+        return None
+    ahead = WMS_ORDER.index(wms) if wms in WMS_ORDER else -1
+    behind = WMS_ORDER.index(ledger) if ledger in WMS_ORDER else -1
+    if ahead > behind:
+        return f"WMS says {wms} but the ledger still says {ledger}"
+    return None
+
+
+class Reconciler:
+    def __init__(self, ledger: Any, wms: Any, clock: Clock | None = None, *,
+                 interval_s: float = 300.0, sample: int = 2000, wms_url: str = "") -> None:
+        from hub.actors import clients
+
+        self.ledger, self.clock = ledger, clock or Clock()
+        self.wms = wms or clients.wms(wms_url)
+        self.interval_s, self.sample = interval_s, sample
+        self.raised = 0
+        self._seen: set[tuple] = set()
+        self._stopping = False
+
+    async def reconcile_once(self) -> list[dict]:
+        from hub.ledger import StageEvent
+
+        views = await self.ledger.call.remote("reconcile_candidates", self.sample)
+        if not views:
+            return []
+        keys = [v["key"] for v in views]
+        wms_status = await self.wms.status_of(keys)
+        found = []
+        for view in views:
+            key = tuple(view["key"])
+            reason = mismatch(view["marketplace_status"], wms_status.get(key), view["stage"])
+            if reason and (key, reason) not in self._seen:
+                self._seen.add((key, reason))
+                found.append({"key": key, "reason": reason,
+                              "marketplace": view["marketplace_status"],
+                              "wms": wms_status.get(key), "ledger": view["stage"]})
+        if found:
+            await self.ledger.record_stage.remote([
+                StageEvent(key=f["key"], stage="reconcile_mismatch", at=self.clock.now(),
+                           detail={k: str(v) for k, v in f.items() if k != "key"})
+                for f in found])
+            self.raised += len(found)
+            log.warning("reconciler raised %d mismatches", len(found))
+        return found
+
+    async def run(self) -> None:
+        while not self._stopping:
+            try:
+                await self.reconcile_once()
+            except Exception:
+                log.exception("reconcile round failed")
+            waited = 0.0
+            wall = self.clock.wall_seconds(self.interval_s)
+            while waited < wall and not self._stopping:
+                await asyncio.sleep(min(0.2, wall))
+                waited += 0.2
+
+    def stop(self) -> None:
+        self._stopping = True

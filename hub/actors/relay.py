@@ -1,0 +1,151 @@
+"""OutboxRelay: delivers the ledger's outbox to the WMS, the ERP and DingTalk, and
+brings the WMS's status back as stage events.
+
+Delivery is at least once: a row is claimed with a lease, marked delivered only
+after the receiver answered, and retried with backoff when it failed; the
+receivers dedupe by the row's idempotency key. Alerts are grouped: one message
+per responsible group lists every held order claimed in that round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from typing import Any
+
+from hub.actors.alerts import MinuteLimit, compose
+from hub.actors.outbox_rows import DINGTALK, ERP, WMS
+from hub.clock import Clock
+
+log = logging.getLogger("orderhub.relay")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        ledger: Any,
+        clock: Clock | None = None,
+        *,
+        wms: Any = None,
+        erp: Any = None,
+        robot: Any = None,
+        wms_url: str = "",
+        erp_url: str = "",
+        dingtalk: dict[str, Any] | None = None,
+        per_minute: int = 20,
+        lease_s: float = 30.0,
+        batch: int = 1000,
+        poll_s: float = 0.2,
+        wms_poll_s: float = 1.0,
+    ) -> None:
+        self.ledger, self.clock = ledger, clock or Clock()
+        from hub.actors import clients
+
+        self.wms = wms or clients.wms(wms_url)
+        self.erp = erp or clients.erp(erp_url)
+        self.robot = robot or clients.robot(dingtalk or {})
+        per_minute = (dingtalk or {}).get("per_minute", per_minute)
+        self.limit = MinuteLimit(per_minute)
+        self.lease_s, self.batch, self.poll_s, self.wms_poll_s = lease_s, batch, poll_s, wms_poll_s
+        self.wms_seq = 0
+        self._stopping = False
+        self.counts = {"delivered": 0, "failed": 0, "alerts_sent": 0, "alert_orders": 0,
+                       "status_events": 0, "rate_limited": 0}
+
+    async def _failed(self, rows: list, error: str) -> None:
+        now = self.clock.now()
+        for row in rows:
+            await self.ledger.failed.remote(row.id, error, now)
+        self.counts["failed"] += len(rows)
+
+    async def _delivered(self, rows: list) -> None:
+        if rows:
+            await self.ledger.delivered.remote([r.id for r in rows], self.clock.now())
+            self.counts["delivered"] += len(rows)
+
+    async def _send(self, rows: list, call: Any) -> None:
+        try:
+            await call([{**r.payload, "key": r.key} for r in rows])
+        except Exception as exc:
+            log.warning("delivery of %d rows failed: %s", len(rows), exc)
+            await self._failed(rows, f"{type(exc).__name__}: {exc}"[:500])
+        else:
+            await self._delivered(rows)
+
+    async def _alert(self, rows: list) -> None:
+        by_group: dict[str, list] = defaultdict(list)
+        for row in rows:
+            by_group[row.payload.get("group", "ops")].append(row)
+        for group, members in by_group.items():
+            if self.robot is None:
+                await self._delivered(members)  # no robot configured: recorded, not sent
+                continue
+            if not self.limit.take():
+                self.counts["rate_limited"] += 1
+                await self._failed(members, "rate limited: over the robot's messages a minute")
+                continue
+            title, text = compose(group, [r.payload for r in members])
+            try:
+                await self.robot.send_markdown(title, text)
+            except Exception as exc:
+                log.warning("DingTalk alert for %s failed: %s", group, exc)
+                await self._failed(members, f"{type(exc).__name__}: {exc}"[:500])
+            else:
+                self.counts["alerts_sent"] += 1
+                self.counts["alert_orders"] += len(members)
+                await self._delivered(members)
+
+    async def deliver_once(self) -> int:
+        rows = await self.ledger.claim.remote(self.batch, self.lease_s, self.clock.now())
+        by_dest: dict[str, list] = defaultdict(list)
+        for row in rows:
+            by_dest[row.destination].append(row)
+        if by_dest.get(WMS):
+            if self.wms is None:
+                await self._failed(by_dest[WMS], "no WMS configured")
+            else:
+                await self._send(by_dest[WMS], self.wms.dispatch)
+        if by_dest.get(ERP) and self.erp is not None:
+            await self._send(by_dest[ERP], self.erp.sync_orders)
+        if by_dest.get(DINGTALK):
+            await self._alert(by_dest[DINGTALK])
+        return len(rows)
+
+    async def poll_wms_once(self) -> int:
+        """WMS status (picked, packed, shipped + tracking number) -> stage events."""
+        if self.wms is None:
+            return 0
+        from hub.ledger import StageEvent
+
+        seq, events = await self.wms.status_since(self.wms_seq)
+        if events:
+            await self.ledger.record_stage.remote([
+                StageEvent(key=(e["channel"], e["shop"], e["order_id"]), stage=e["stage"],
+                           at=self.clock.now(), detail={"wms_at": e.get("at", "")},
+                           tracking_no=e.get("tracking_no"))
+                for e in events])
+            self.counts["status_events"] += len(events)
+        self.wms_seq = seq
+        return len(events)
+
+    async def run(self) -> None:
+        last_poll = 0.0
+        while not self._stopping:
+            try:
+                delivered = await self.deliver_once()
+                if time.monotonic() - last_poll >= self.wms_poll_s:
+                    last_poll = time.monotonic()
+                    await self.poll_wms_once()
+            except Exception:
+                log.exception("relay round failed; rows stay in the outbox")
+                delivered = 0
+            if delivered < self.batch:
+                await asyncio.sleep(self.poll_s)
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    def stats(self) -> dict[str, Any]:
+        return {**self.counts, "max_alerts_per_minute": self.limit.max_in_minute}

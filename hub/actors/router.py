@@ -1,0 +1,196 @@
+"""Router: batches new orders, runs the validator and scorer pools, applies the rule
+set, and commits decisions, stage events and outbox rows in one ledger transaction.
+
+Batches hold up to ``batch_max`` orders or wait ``batch_ms``, whichever comes first.
+The queue in front is bounded: ``submit`` waits when it is full, so a fast puller
+slows down instead of memory growing. Orders the ledger holds as ``received`` with
+no decision (a crash between ingest and decision) are re-driven from the ledger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
+from hub.actors.outbox_rows import outbox_for
+from hub.clock import Clock
+from hub.config import PoolConfig
+from hub.domain.order import Order
+
+log = logging.getLogger("orderhub.router")
+
+
+class Router:
+    def __init__(
+        self,
+        ledger: Any,
+        validators: Any,
+        scorers: Any,
+        rules: tuple[int, str],
+        pools: PoolConfig,
+        clock: Clock | None = None,
+        *,
+        crm_url: str = "",
+        erp_url: str = "",
+        crm: Any = None,
+        erp: Any = None,
+        crm_ttl_s: float = 600.0,
+        inventory_refresh_s: float = 60.0,
+        queue_max: int = 20_000,
+    ) -> None:
+        from hub.domain.rules import load_ruleset
+
+        self.ledger, self.validators, self.scorers = ledger, validators, scorers
+        self.pools, self.clock = pools, clock or Clock()
+        self.crm, self.erp = crm, erp
+        self._urls = (crm_url, erp_url)
+        self.rules_ref = rules
+        self.ruleset = load_ruleset(rules[1], f"ruleset-v{rules[0]}")
+        self.customers = CustomerCache(crm_ttl_s)
+        self.inventory = InventoryView()
+        self.inventory_refresh_s = inventory_refresh_s
+        self.recent = RecentOrders(timedelta(minutes=self.ruleset.duplicate_window_minutes))
+        self.queue_max = queue_max
+        self._queue: list[Order] = []
+        self._pending_keys: set[tuple] = set()
+        self._space = asyncio.Condition()
+        self._inflight = asyncio.Semaphore(pools.max_inflight_batches)
+        self._tasks: set[asyncio.Task] = set()
+        self._loop_task: asyncio.Task | None = None
+        self._stopping = False
+        self.counts = {"submitted": 0, "decided": 0, "committed": 0, "batches": 0, "held": 0,
+                       "redriven": 0, "errors": 0}
+        self.peak_backlog = 0
+        self._inflight_orders = 0
+
+    # -- intake ---------------------------------------------------------------------------
+    async def submit(self, orders: Sequence[Order]) -> int:
+        self._ensure_loop()
+        async with self._space:
+            await self._space.wait_for(lambda: len(self._queue) < self.queue_max)
+            fresh = [o for o in orders if (o.key, o.modified_at) not in self._pending_keys]
+            self._pending_keys.update((o.key, o.modified_at) for o in fresh)
+            self._queue.extend(fresh)
+            self.counts["submitted"] += len(fresh)
+            self.peak_backlog = max(self.peak_backlog, self.backlog())
+        return len(fresh)
+
+    def backlog(self) -> int:
+        return len(self._queue) + self._inflight_orders
+
+
+    def set_rules(self, version: int, text: str) -> int:
+        """Swap in a checked rule set; batches already formed keep the version they had."""
+        from hub.domain.rules import load_ruleset
+
+        self.ruleset = load_ruleset(text, f"ruleset-v{version}")
+        self.rules_ref = (version, text)
+        log.info("rules version %d in force", version)
+        return version
+
+    # -- the batch loop -------------------------------------------------------------------
+    def _ensure_loop(self) -> None:
+        if self._loop_task is None:
+            from hub.actors import clients
+
+            self.crm = self.crm or clients.crm(self._urls[0])
+            self.erp = self.erp or clients.erp(self._urls[1])
+            self._loop_task = asyncio.get_running_loop().create_task(self._run())
+
+    async def start(self) -> None:
+        self._ensure_loop()
+
+    async def _run(self) -> None:
+        while not self._stopping or self._queue:
+            if not self._queue:
+                await asyncio.sleep(self.pools.batch_ms / 1000)
+                continue
+            if len(self._queue) < self.pools.batch_max:
+                await asyncio.sleep(self.pools.batch_ms / 1000)
+            await self._inflight.acquire()
+            async with self._space:
+                batch = self._queue[: self.pools.batch_max]
+                del self._queue[: len(batch)]
+                self._space.notify_all()
+            task = asyncio.get_running_loop().create_task(self._decide(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _enrich(self, batch: list[Order]) -> list[Order]:
+        if self.crm is not None:
+            missing = self.customers.missing(o.buyer.id for o in batch)
+            if missing:
+                try:
+                    self.customers.put(await self.crm.lookup(missing))
+                except Exception as exc:  # decide with what we have; tiers fill in later
+                    log.warning("CRM lookup failed: %s", exc)
+            batch = self.customers.apply(batch)
+        now = time.monotonic()
+        stale = self.inventory.taken_at is None or (
+            now - self.inventory.taken_at > self.clock.wall_seconds(self.inventory_refresh_s))
+        if self.erp is not None and stale:
+            try:
+                self.inventory.refresh(await self.erp.inventory(), now)
+            except Exception as exc:
+                log.warning("ERP inventory failed: %s", exc)
+        return batch
+
+    async def _decide(self, batch: list[Order]) -> None:
+        from hub.domain.routing import route
+
+        self._inflight_orders += len(batch)
+        began = time.perf_counter()
+        try:
+            batch = await self._enrich(batch)
+            ref, ruleset = self.rules_ref, self.ruleset
+            inventory = self.inventory.current()
+            recent = self.recent.snapshot(self.clock.now())
+            self.recent.add(batch)
+            self.inventory.draw(batch)
+            anomalies, scores = await asyncio.gather(
+                self.validators.submit("check", batch, inventory, recent, ref),
+                self.scorers.submit("score", batch, inventory, ref),
+            )
+            decisions = route(batch, anomalies, scores, ruleset)
+            rows = outbox_for(batch, decisions)
+            stored = await self.ledger.commit_decisions.remote(decisions, rows)
+            self.counts["decided"] += len(decisions)
+            self.counts["committed"] += stored
+            self.counts["held"] += sum(d.held for d in decisions)
+            self.counts["batches"] += 1
+            log.info("batch n=%d stored=%d held=%d rules=v%d %.1fms backlog=%d", len(batch),
+                     stored, sum(d.held for d in decisions), ref[0],
+                     1000 * (time.perf_counter() - began), self.backlog())
+        except Exception:
+            self.counts["errors"] += 1
+            log.exception("batch of %d failed; the orders stay 'received' and are re-driven",
+                          len(batch))
+        finally:
+            self._inflight_orders -= len(batch)
+            for order in batch:
+                self._pending_keys.discard((order.key, order.modified_at))
+            self._inflight.release()
+
+    async def redrive(self, older_than_s: float = 5.0, limit: int = 5000) -> int:
+        """Submit orders the ledger holds as received but undecided (after a crash)."""
+        orders = await self.ledger.call.remote("undecided_orders", older_than_s, limit)
+        fresh = await self.submit(orders) if orders else 0
+        self.counts["redriven"] += fresh
+        return fresh
+
+    async def drain(self, timeout_s: float = 30.0) -> bool:
+        """Finish queued and in-flight batches (clean shutdown)."""
+        self._stopping = True
+        deadline = time.monotonic() + timeout_s
+        while (self._queue or self._tasks) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        return not (self._queue or self._tasks)
+
+    def stats(self) -> dict[str, Any]:
+        return {**self.counts, "backlog": self.backlog(), "peak_backlog": self.peak_backlog,
+                "rules_version": self.rules_ref[0]}

@@ -1,0 +1,107 @@
+"""RuleStore: the rule set in force. A new version, from the watched file or the
+API, is checked, published to the ledger and handed to the router, which swaps it
+in between batches. A file that fails the check is refused with its line and
+reason, and the running rules stay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from hub.clock import Clock
+
+log = logging.getLogger("orderhub.rules")
+
+
+class RuleRefused(ValueError):
+    """A rule set that was not put in force, with every reason (``FILE:LINE: reason``)."""
+
+
+class RuleStore:
+    def __init__(
+        self,
+        ledger: Any,
+        router: Any = None,
+        *,
+        path: str | None = None,
+        clock: Clock | None = None,
+        poll_s: float = 2.0,
+    ) -> None:
+        self.ledger, self.router, self.clock = ledger, router, clock or Clock()
+        self.path = Path(path) if path else None
+        self.poll_s = poll_s
+        self.version, self.text = 0, ""
+        self._mtime: float | None = None
+        self._stopping = False
+        self.refusals: list[str] = []
+
+    def check(self, text: str, source: str = "<rules>") -> Any:
+        from hub.domain.rules import RuleError, load_ruleset
+
+        try:
+            ruleset = load_ruleset(text, source)
+        except RuleError as exc:
+            raise RuleRefused(str(exc)) from None
+        if ruleset.version <= self.version and text != self.text:
+            raise RuleRefused(f"{source}:1: version {ruleset.version} is not newer than the "
+                              f"version in force ({self.version}); raise `version`")
+        return ruleset
+
+    async def start(self) -> tuple[int, str]:
+        """Put the newest of (ledger's latest, watched file, default rules) in force."""
+        from hub.domain.rules import default_ruleset
+
+        latest = await self.ledger.get_ruleset.remote(None)
+        if latest is not None:
+            self.version, self.text = latest.version, latest.text
+        if self.path is not None:
+            await self._reload_file()
+        if not self.text:
+            ruleset = default_ruleset()
+            await self.publish(ruleset.text, "default")
+        return self.version, self.text
+
+    async def publish(self, text: str, by: str, source: str = "<api>") -> int:
+        ruleset = self.check(text, source)
+        if text == self.text:
+            return self.version
+        await self.ledger.publish_ruleset.remote(ruleset.version, text, by, self.clock.now())
+        if self.router is not None:
+            await self.router.set_rules.remote(ruleset.version, text)
+        self.version, self.text = ruleset.version, text
+        log.info("rules version %d published by %s", ruleset.version, by)
+        return ruleset.version
+
+    async def _reload_file(self) -> None:
+        assert self.path is not None
+        try:
+            mtime = self.path.stat().st_mtime
+        except FileNotFoundError:
+            return
+        if mtime == self._mtime:
+            return
+        self._mtime = mtime
+        try:
+            await self.publish(self.path.read_text(encoding="utf-8"), f"file:{self.path.name}",
+                               str(self.path))
+        except RuleRefused as exc:
+            self.refusals.append(str(exc))
+            log.error("rule file refused, version %d stays in force:\n%s", self.version, exc)
+
+    async def watch(self) -> None:
+        while not self._stopping:
+            if self.path is not None:
+                await self._reload_file()
+            await asyncio.sleep(self.poll_s)
+
+    def attach(self, router: Any) -> None:
+        self.router = router
+
+    def current(self) -> tuple[int, str]:
+        return self.version, self.text
+
+    def stop(self) -> None:
+        self._stopping = True

@@ -1,0 +1,64 @@
+"""The validator and scorer replicas: the domain core, one batch per call.
+
+A batch carries the rule set it must be decided under as ``(version, text)``;
+each replica compiles a version once and keeps it, so a new version swaps in
+between batches and no batch is decided under a mix of two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hub.domain.order import Order
+
+RulesRef = tuple[int, str]
+
+
+class _CompiledRules:
+    def __init__(self) -> None:
+        self._cache: dict[int, Any] = {}
+
+    def get(self, ref: RulesRef) -> Any:
+        version, text = ref
+        ruleset = self._cache.get(version)
+        if ruleset is None:
+            from hub.domain.rules import load_ruleset
+
+            ruleset = load_ruleset(text, f"ruleset-v{version}")
+            self._cache = {version: ruleset, **dict(list(self._cache.items())[-2:])}
+        return ruleset
+
+
+class Validator:
+    """Anomaly checks for a batch (address, payment, stock, duplicates, ...)."""
+
+    def __init__(self) -> None:
+        self.rules = _CompiledRules()
+        self.batches = 0
+
+    def check(
+        self,
+        batch: Sequence[Order],
+        inventory: Mapping[str, int],
+        recent: Sequence[Order],
+        rules: RulesRef,
+    ) -> list[list[Any]]:
+        from hub.domain.anomalies import find_anomalies
+
+        self.batches += 1
+        return find_anomalies(batch, inventory, recent, self.rules.get(rules))
+
+
+class Scorer:
+    """Priority score, per-dimension breakdown and lane for a batch."""
+
+    def __init__(self) -> None:
+        self.rules = _CompiledRules()
+        self.batches = 0
+
+    def score(self, batch: Sequence[Order], inventory: Mapping[str, int], rules: RulesRef) -> list:
+        from hub.domain.priority import score_batch
+
+        self.batches += 1
+        return score_batch(batch, inventory, self.rules.get(rules))

@@ -1,0 +1,140 @@
+"""The running hub: starts the actors on Ray (local by default, or a cluster),
+serves the push endpoint and the dashboard, and stops cleanly.
+
+    hub = Hub(load_settings("examples/hub.toml")).start()
+    ...
+    hub.stop()
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime
+from typing import Any
+
+import ray
+
+from hub.actors.ledger_service import LedgerService
+from hub.actors.pool import BatchPool
+from hub.actors.puller import ChannelPuller
+from hub.actors.reconciler import Reconciler
+from hub.actors.relay import OutboxRelay
+from hub.actors.router import Router
+from hub.actors.rulestore import RuleStore
+from hub.actors.workers import Scorer, Validator
+from hub.clock import Clock
+from hub.config import HubSettings
+
+log = logging.getLogger("orderhub")
+ASYNC = {"max_concurrency": 64, "max_restarts": -1}
+
+
+def init_ray(address: str | None) -> None:
+    if ray.is_initialized():
+        return
+    if address:
+        ray.init(address=address, log_to_driver=True)
+    else:
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+
+
+class Hub:
+    def __init__(self, settings: HubSettings, clock: Clock | None = None, *,
+                 start_at: datetime | None = None, namespace: str = "orderhub") -> None:
+        self.settings, self.clock = settings, clock or Clock()
+        self.start_at, self.namespace = start_at, namespace
+        self.ledger: Any = None
+        self.router: Any = None
+        self.rulestore: Any = None
+        self.relay: Any = None
+        self.reconciler: Any = None
+        self.pullers: list[Any] = []
+        self._loops: list[Any] = []
+        self.api_server: Any = None
+
+    # -- start ----------------------------------------------------------------------------
+    def start(self, *, serve_api: bool = True) -> Hub:
+        s = self.settings
+        init_ray(s.ray_address)
+        began = time.monotonic()
+        self.ledger = ray.remote(LedgerService).options(max_restarts=-1,
+                                                        max_task_retries=-1).remote(s.ledger)
+        self.rulestore = ray.remote(RuleStore).options(**ASYNC).remote(
+            self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
+            poll_s=s.rules_poll_s)
+        version, text = ray.get(self.rulestore.start.remote())
+        validators = BatchPool(ray.remote(Validator), s.pools.validators)
+        scorers = BatchPool(ray.remote(Scorer), s.pools.scorers)
+        bo = s.back_office
+        self.router = ray.remote(Router).options(**ASYNC).remote(
+            self.ledger, validators, scorers, (version, text), s.pools, self.clock,
+            crm_url=bo.crm_url, erp_url=bo.erp_url, crm_ttl_s=bo.crm_cache_ttl_s,
+            inventory_refresh_s=bo.inventory_refresh_s)
+        ray.get(self.router.start.remote())
+        ray.get(self.rulestore.attach.remote(self.router))
+        self._loops.append(self.rulestore.watch.remote())
+        for channel in s.channels:
+            puller = ray.remote(ChannelPuller).options(**ASYNC).remote(
+                channel, self.ledger, self.router, self.clock, start_at=self.start_at)
+            self.pullers.append(puller)
+            self._loops.append(puller.run.remote())
+        self.relay = ray.remote(OutboxRelay).options(**ASYNC).remote(
+            self.ledger, self.clock, wms_url=bo.wms_url, erp_url=bo.erp_url,
+            dingtalk=s.dingtalk.model_dump(mode="json") | {
+                "access_token": s.dingtalk.access_token.get_secret_value(),
+                "secret": s.dingtalk.secret.get_secret_value()},
+            wms_poll_s=bo.wms_poll_s)
+        self._loops.append(self.relay.run.remote())
+        if bo.wms_url:
+            self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
+                self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,
+                wms_url=bo.wms_url)
+            self._loops.append(self.reconciler.run.remote())
+        ray.get(self.router.redrive.remote(0.0))
+        if serve_api:
+            self._serve_api()
+        log.info("hub started in %.1fs: %d pullers, rules v%d, ledger %s",
+                 time.monotonic() - began, len(self.pullers), version, s.ledger)
+        return self
+
+    def _serve_api(self) -> None:
+        from hub.api.intake import build_app
+        from sim.emulators.server import LoopbackServer
+
+        app = build_app(self)
+        self.api_server = LoopbackServer(app, name="hub-api", port=self.settings.api.port,
+                                         host=self.settings.api.host).start()
+
+    @property
+    def api_url(self) -> str | None:
+        return self.api_server.url if self.api_server else None
+
+    # -- observe --------------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        refs = {"router": self.router.stats.remote(), "relay": self.relay.stats.remote()}
+        refs |= {f"puller{i}": p.stats.remote() for i, p in enumerate(self.pullers)}
+        return {name: ray.get(ref) for name, ref in refs.items()}
+
+    # -- stop -----------------------------------------------------------------------------
+    def stop(self, drain_s: float = 30.0) -> None:
+        """Stop pulling, finish in-flight batches, then stop delivering."""
+        for puller in self.pullers:
+            ray.get(puller.stop.remote())
+        if self.router is not None:
+            drained = ray.get(self.router.drain.remote(drain_s))
+            if not drained:
+                log.warning("router did not drain in %.0fs; undecided orders are re-driven "
+                            "from the ledger at the next start", drain_s)
+        for actor in (self.relay, self.rulestore, self.reconciler):
+            if actor is not None:
+                ray.get(actor.stop.remote())
+        if self.api_server is not None:
+            self.api_server.stop()
+        ray.wait(self._loops, num_returns=len(self._loops), timeout=10)
+        if self.ledger is not None:
+            ray.get(self.ledger.close.remote())
+        for actor in [*self.pullers, self.router, self.relay, self.rulestore, self.reconciler,
+                      self.ledger]:
+            if actor is not None:
+                ray.kill(actor)
