@@ -110,6 +110,10 @@ class Hub:
     def api_url(self) -> str | None:
         return self.api_server.url if self.api_server else None
 
+    def put_rules_in_force(self, version: int, text: str) -> None:
+        """Called by the rule console after it published a version to the ledger."""
+        ray.get(self.router.set_rules.remote(version, text))
+
     # -- observe --------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         refs = {"router": self.router.stats.remote(), "relay": self.relay.stats.remote()}

@@ -1,0 +1,79 @@
+"""What the outside world posts to the hub: marketplace pushes and WMS status.
+
+A push goes the same way as a pulled page: adapters, quarantine for bad records,
+the ledger's idempotent ingest, then the router. Nothing is acknowledged (200)
+before the ledger has it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+
+from hub.domain.adapters import MarketplaceError, parse_any
+
+
+def intake_router(hub: Any) -> APIRouter:
+    router = APIRouter(tags=["intake"])
+
+    @router.post("/push/{channel}")
+    async def push(channel: str, request: Request, shop: str = "") -> dict[str, Any]:
+        """Orders pushed by a marketplace's message service (one, a list, or a page)."""
+        try:
+            payload = orjson.loads(await request.body())
+            page = parse_any(channel, payload, shop)
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(400, f"body is not JSON: {exc}") from None
+        except ValueError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except MarketplaceError as exc:
+            raise HTTPException(400, f"error envelope pushed: {exc}") from None
+        now = hub.clock.now()
+        for bad in page.quarantined:
+            await hub.ledger.quarantine_add.remote(channel, shop, bad.raw, str(bad.error), now)
+        new = await hub.ledger.ingest.remote(page.orders, None) if page.orders else []
+        if new:
+            await hub.router.submit.remote(new)
+        return {"accepted": len(page.orders), "new": len(new),
+                "quarantined": len(page.quarantined)}
+
+    @router.post("/wms/status")
+    async def wms_status(request: Request) -> dict[str, int]:
+        """Status callbacks from the WMS: picked, packed, shipped with tracking number."""
+        from hub.ledger import StageEvent
+
+        try:
+            events = orjson.loads(await request.body())
+            items = events["events"] if isinstance(events, dict) else events
+            rows = [StageEvent(key=(e["channel"], e["shop"], e["order_id"]), stage=e["stage"],
+                               at=hub.clock.now(), detail={"wms_at": str(e.get("at", ""))},
+                               tracking_no=e.get("tracking_no")) for e in items]
+        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            raise HTTPException(400, f"bad status callback: {exc!r}") from None
+        await hub.ledger.record_stage.remote(rows)
+        return {"recorded": len(rows)}
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return router
+
+
+def build_app(hub: Any) -> FastAPI:
+    """The hub's HTTP face: intake, plus the dashboard when it is installed."""
+    try:
+        from hub.api.app import create_app
+    except ImportError:
+        app = FastAPI(title="OrderHub")
+        app.include_router(intake_router(hub))
+        return app
+    from hub.api.ruleadmin import LedgerRuleAdmin
+    from hub.ledger import open_ledger
+
+    reader = open_ledger(hub.settings.ledger)
+    admin = LedgerRuleAdmin(reader, on_publish=hub.put_rules_in_force)
+    return create_app(reader, rules=admin, api=hub.settings.api, clock=hub.clock,
+                      extra_routers=[intake_router(hub)])
