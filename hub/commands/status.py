@@ -1,0 +1,62 @@
+"""``orderhub status``: what the ledger says now: stages, lanes, anomalies, outbox."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("status", help="orders per stage and lane, anomalies, outbox, rules")
+    p.add_argument("--config", type=Path, help="hub config file (TOML); default ledger if none")
+    p.add_argument("--ledger", help="SQLite path or postgresql:// address (overrides config)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=status)
+
+
+def snapshot(ledger: Any) -> dict[str, Any]:
+    counts = ledger.counts()
+    anomalies: dict[str, int] = {}
+    for row in ledger.open_anomalies():
+        anomalies[row["reason"]] = anomalies.get(row["reason"], 0) + row.get("count", 1)
+    latest = ledger.get_ruleset(None)
+    return {
+        "stages": counts.get("stages", {}),
+        "lanes": counts.get("lanes", {}),
+        "backlog": sum(n for s, n in counts.get("stages", {}).items()
+                       if s in ("received", "validated", "scored")),
+        "anomalies_open": anomalies,
+        "outbox_pending": ledger.pending_count(),
+        "rules_version": latest.version if latest is not None else None,
+    }
+
+
+def status(args: argparse.Namespace) -> int:
+    from hub.config import ConfigError, load_settings
+    from hub.ledger import LedgerError, open_ledger
+
+    try:
+        settings = load_settings(args.config, ledger=args.ledger)
+        if "://" not in settings.ledger and not Path(settings.ledger).exists():
+            print(f"orderhub status: no ledger at {settings.ledger} (has the hub run yet?)",
+                  file=sys.stderr)
+            return 1
+        ledger = open_ledger(settings.ledger)
+        data = snapshot(ledger)
+        ledger.close()
+    except (ConfigError, LedgerError) as exc:
+        print(f"orderhub status: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, sort_keys=True))
+        return 0
+    print(f"ledger {settings.ledger}   rules version {data['rules_version']}")
+    print("stages:  " + "  ".join(f"{k}={v}" for k, v in sorted(data["stages"].items())))
+    print("lanes:   " + "  ".join(f"{k}={v}" for k, v in sorted(data["lanes"].items())))
+    print(f"backlog: {data['backlog']}   outbox pending: {data['outbox_pending']}")
+    print("open anomalies: " + ("  ".join(f"{k}={v}" for k, v in
+                                          sorted(data["anomalies_open"].items())) or "none"))
+    return 0
