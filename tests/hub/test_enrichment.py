@@ -1,0 +1,35 @@
+from datetime import timedelta
+
+from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
+from tests.factories import T0, order
+
+
+def test_customer_cache_merges_tier_and_tags_and_expires() -> None:
+    now = [0.0]
+    cache = CustomerCache(ttl_s=60, monotonic=lambda: now[0])
+    orders = [order(1), order(2)]
+    assert cache.missing(o.buyer.id for o in orders) == ["buyer-1", "buyer-2"]
+    cache.put({"buyer-1": {"tier": "plus", "tags": ["new_first_order"]}})
+    enriched = cache.apply(orders)
+    assert enriched[0].buyer.tier == "plus"
+    assert enriched[0].buyer.tags == ("new_first_order",)
+    assert enriched[1] is orders[1]  # unknown buyer: the order is untouched
+    assert cache.missing(["buyer-1"]) == []
+    now[0] = 61.0
+    assert cache.missing(["buyer-1"]) == ["buyer-1"]
+
+
+def test_inventory_is_drawn_down_by_paid_orders_until_refreshed() -> None:
+    view = InventoryView()
+    view.refresh({"SKU-1": 5}, at=0.0)
+    view.draw([order(1), order(8, status="unpaid")])  # SKU-1, quantity 2; the unpaid one not
+    assert view.current() == {"SKU-1": 3}
+    view.refresh({"SKU-1": 10}, at=1.0)
+    assert view.current() == {"SKU-1": 10}
+
+
+def test_recent_orders_forget_what_left_the_window() -> None:
+    recent = RecentOrders(timedelta(minutes=30))
+    recent.add([order(1), order(2, created_at=T0 + timedelta(minutes=20))])
+    kept = recent.snapshot(T0 + timedelta(minutes=40))
+    assert [o.order_id for o in kept] == ["T100002"]
