@@ -1,0 +1,43 @@
+from collections import Counter
+from datetime import timedelta
+
+from sim.measure import Outcome, summarise
+from tests.factories import T0
+
+
+def _out(received: float, decided: float, lane: str = "P1", anomalies=(), held=False):
+    return Outcome(received_at=T0 + timedelta(seconds=received),
+                   decided_at=T0 + timedelta(seconds=decided), lane=lane,
+                   anomalies=tuple(anomalies), held=held,
+                   decisions_per_version=Counter({"v1": 1}))
+
+
+def test_latency_counts_the_wait_in_business_time_and_processing_unscaled() -> None:
+    created = {("tmall", "s", "1"): T0, ("tmall", "s", "2"): T0}
+    outcomes = {("tmall", "s", "1"): _out(20, 80),  # waits 20 s; 60 business s = 1 wall s
+                ("tmall", "s", "2"): _out(10, 10, lane="P0")}
+    summary, _ = summarise(created, {}, outcomes, speedup=60, origin=T0)
+    assert summary["latency_s"]["P1"]["mean"] == 21.0
+    assert summary["latency_s"]["P0"]["mean"] == 10.0
+    assert summary["latency_s"]["all"]["max"] == 21.0
+    assert summary["orders"] | {} == {"generated": 2, "ingested": 2, "decided": 2, "lost": 0,
+                                      "duplicated": 0, "unexpected": 0, "shipped": 0}
+
+
+def test_lost_duplicated_unexpected_and_anomaly_scores() -> None:
+    k = [("jd", "s", str(i)) for i in range(4)]
+    created = {key: T0 for key in k[:3]}
+    truth = {k[0]: ["invalid_phone"], k[1]: ["duplicate_order"]}
+    doubled = _out(1, 2, anomalies=["invalid_phone"], held=True)
+    doubled.decisions_per_version = Counter({"v1": 2})
+    outcomes = {k[0]: doubled, k[2]: _out(1, 2, anomalies=["payment_mismatch"], held=True),
+                k[3]: _out(1, 2)}
+    summary, _ = summarise(created, truth, outcomes, speedup=1, origin=T0)
+    orders = summary["orders"]
+    assert (orders["lost"], orders["duplicated"], orders["unexpected"]) == (1, 1, 1)
+    anomalies = summary["anomalies"]
+    assert anomalies["injected"] == 2
+    assert anomalies["precision"] == 0.5  # invalid_phone right, payment_mismatch wrong
+    assert anomalies["recall"] == 0.5  # duplicate_order missed (its order was lost)
+    assert anomalies["by_reason"]["duplicate_order"]["missed"] == 1
+    assert summary["manual_ratio"] == 1.0
