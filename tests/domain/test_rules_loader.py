@@ -320,3 +320,18 @@ def test_load_ruleset_file(tmp_path):
     assert str(info.value) == f"{bad}:2: not UTF-8 text"
     with pytest.raises(OSError):
         load_ruleset_file(tmp_path / "missing.yaml")
+
+
+def test_alias_expansion_is_bounded():
+    text = "version: 1\nname: x\nd0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    for i in range(1, 8):
+        text += f"d{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n"
+    problems = _refuse(text)
+    assert problems == [(1, "the rule file holds more than 200000 values (counting what its "
+                            "aliases expand to)")]
+
+
+def test_rule_id_format():
+    text = _rules("- {id: 'bad id', precedence: 1, then: {lane: P0}}\n")
+    assert _refuse(text) == [(_line(text, "bad id"), "rules[0].id: a rule id is letters, digits "
+                              "and - _ . : (starting with a letter or digit), got 'bad id'")]

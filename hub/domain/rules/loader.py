@@ -27,12 +27,22 @@ from hub.domain.rules.schema import DEFAULT_ANOMALIES, RuleFile, RuleModel
 DEFAULT_FILE = "hub/domain/rules/default.yaml"
 
 
-def _plain(node: Any) -> Any:
+MAX_VALUES = 200_000  # YAML aliases can make a small file expand enormously
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _plain(node: Any, budget: list[int]) -> Any:
     """ruamel's round-trip types as plain Python (so strict pydantic sees real types)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _TooLarge
     if isinstance(node, dict):
-        return {_plain(k): _plain(v) for k, v in node.items()}
+        return {_plain(k, budget): _plain(v, budget) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [_plain(v, budget) for v in node]
     if isinstance(node, bool | ScalarBoolean):
         return bool(node)
     for kind in (int, float, str):
@@ -86,6 +96,9 @@ def _reason(err: dict, prefix: Path = ()) -> str:
     if "[key]" in loc:
         expected = msg.replace("Input should be ", "expected ")
         return f"{_where(loc[:-2]) or 'top level'}: unknown key {loc[-2]!r}; {expected}"
+    if kind == "string_pattern_mismatch" and loc[-1] == "id":
+        return f"{_where(loc)}: a rule id is letters, digits and - _ . : (starting with a " \
+            f"letter or digit), got {err.get('input')!r}"
     if kind == "value_error":
         return f"{_where(loc)}: {msg}" if loc else msg
     shown = repr(err.get("input"))
@@ -164,7 +177,11 @@ def load_ruleset(text: str, filename: str = "<rules>") -> RuleSet:
         what = "empty" if root is None else f"not a mapping of settings ({type(root).__name__})"
         raise RuleError([Problem(filename, 1, f"the rule file is {what}; it needs at least "
                                  "version: and name:")])
-    plain = _plain(root)
+    try:
+        plain = _plain(root, [MAX_VALUES])
+    except _TooLarge:
+        raise RuleError([Problem(filename, 1, f"the rule file holds more than {MAX_VALUES} "
+                                 "values (counting what its aliases expand to)")]) from None
     problems: list[tuple[Path, str]] = []
     model = None
     try:
