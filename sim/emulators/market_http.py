@@ -1,0 +1,187 @@
+"""The HTTP side every emulated marketplace shares: health, stats, the fault control
+endpoint, the request gate that injects faults, and a server that can refuse
+connections during an outage.
+
+Routes added by ``mount_common``:
+
+- ``GET /healthz`` -> ``{"status": "ok", "channel": ...}``
+- ``GET /_stats`` -> requests served, pages, orders served, errors injected by kind,
+  visible orders, pending events, active faults (``MarketplaceState.snapshot``)
+- ``GET /_control/faults`` -> ``{"faults": [...]}``
+- ``POST /_control/faults`` with one ``FaultSpec`` object, or ``{"faults": [...]}``, e.g.
+  ``{"kind": "5xx", "count": 3, "status": 502}``, ``{"kind": "throttle", "duration_s": 60}``,
+  ``{"kind": "timeout", "count": 1, "sleep_s": 2}``, ``{"kind": "outage",
+  "duration_s": 30, "mode": "refused"}``, ``{"kind": "late", "count": 5, "delay_s": 300}``,
+  ``{"kind": "malformed", "count": 1}``, ``{"kind": "duplicate", "rate": 0.1}``
+- ``DELETE /_control/faults[?kind=...]`` -> ``{"cleared": n}``
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from fastapi import FastAPI, Request, Response
+from pydantic import ValidationError
+
+from sim.emulators.faults import FaultKind, FaultSpec
+from sim.emulators.marketplace import MarketplaceState
+from sim.emulators.server import LoopbackServer
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status_code=status,
+                    media_type="application/json;charset=utf-8")
+
+
+async def request_params(request: Request) -> dict[str, str]:
+    """Query-string parameters plus a form-encoded body, as the TOP and JD gateways
+    take them (a form value wins over the query string)."""
+    params = dict(request.query_params)
+    kind = request.headers.get("content-type", "")
+    if kind.startswith("application/x-www-form-urlencoded"):
+        body = (await request.body()).decode("utf-8", errors="replace")
+        params.update(parse_qsl(body, keep_blank_values=True))
+    return params
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    return [f"{'.'.join(str(p) for p in e['loc']) or '<body>'}: {e['msg']}"
+            for e in exc.errors()]
+
+
+def mount_common(app: FastAPI, state: MarketplaceState) -> None:
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return json_response({"status": "ok", "channel": state.channel})
+
+    @app.get("/_stats")
+    async def stats() -> Response:
+        return json_response(state.snapshot())
+
+    @app.get("/_control/faults")
+    async def faults() -> Response:
+        return json_response({"faults": state.faults.active(state.clock.now())})
+
+    @app.post("/_control/faults")
+    async def add_faults(request: Request) -> Response:
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError as exc:
+            return json_response({"error": f"body is not JSON: {exc}"}, 400)
+        items = body.get("faults") if isinstance(body, dict) and "faults" in body else body
+        items = items if isinstance(items, list) else [items]
+        try:
+            specs = [FaultSpec.model_validate(item) for item in items]
+        except ValidationError as exc:
+            return json_response({"error": "bad fault", "problems": _problems(exc)}, 422)
+        now = state.clock.now()
+        added = [state.faults.add(spec, now).as_dict() for spec in specs]
+        state.count("faults_switched_on")
+        return json_response({"added": added, "faults": state.faults.active(now)})
+
+    @app.delete("/_control/faults")
+    async def clear_faults(kind: str | None = None) -> Response:
+        try:
+            which = FaultSpec.model_validate({"kind": kind}).kind if kind else None
+        except ValidationError as exc:
+            return json_response({"error": "bad kind", "problems": _problems(exc)}, 422)
+        return json_response({"cleared": state.faults.clear(which)})
+
+
+async def gate(state: MarketplaceState, route: str, *, throttled: Callable[[], dict],
+               unavailable: Callable[[int], dict]) -> Response | None:
+    """Count the request and inject the request-level faults switched on (outage,
+    timeout, 5xx, throttling; also the rate limit). None: serve it normally."""
+    state.count("requests")
+    state.count(f"route:{route}")
+    now = state.clock.now()
+    if state.faults.take(FaultKind.OUTAGE, now) is not None:
+        state.count("refused", error=FaultKind.OUTAGE.value)
+        return json_response(unavailable(503), 503)
+    slow = state.faults.take(FaultKind.TIMEOUT, now)
+    if slow is not None:
+        state.count("slowed", error=FaultKind.TIMEOUT.value)
+        await asyncio.sleep(slow.spec.sleep_s)
+    failing = state.faults.take(FaultKind.SERVER_ERROR, now)
+    if failing is not None:
+        state.count("failed", error=FaultKind.SERVER_ERROR.value)
+        return json_response(unavailable(failing.spec.status), failing.spec.status)
+    if state.faults.take(FaultKind.THROTTLE, now) is not None:
+        state.count("throttled", error=FaultKind.THROTTLE.value)
+        return json_response(throttled())
+    if state.over_rate_limit(time.monotonic()):
+        state.count("throttled", error="rate_limited")
+        return json_response(throttled())
+    return None
+
+
+class MarketplaceServer:
+    """A ``LoopbackServer`` that stops listening while an outage in ``refused`` mode is
+    on (clients see connection refused) and listens again on the same port after.
+
+    >>> from sim.emulators.tmall import create_app
+    >>> from hub.clock import Clock
+    >>> state = MarketplaceState([], Clock(), channel="tmall")
+    >>> with MarketplaceServer(create_app(state), state) as server:
+    ...     server.url.startswith("http://127.0.0.1:")
+    True
+    """
+
+    def __init__(self, app: Any, state: MarketplaceState, *, name: str = "",
+                 port: int = 0, poll_s: float = 0.02) -> None:
+        self.app, self.state, self.name = app, state, name or state.channel
+        self._server: LoopbackServer | None = LoopbackServer(app, name=self.name, port=port)
+        self.host, self.port = self._server.host, self._server.port
+        self.poll_s = poll_s
+        self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    def start(self) -> MarketplaceServer:
+        assert self._server is not None
+        self._server.start()
+        self._watcher = threading.Thread(target=self._watch, name=f"{self.name}-outage",
+                                         daemon=True)
+        self._watcher.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            refusing = self.state.faults.refusing(self.state.clock.now())
+            with self._lock:
+                if refusing and self._server is not None:
+                    self._server.stop()
+                    self._server = None
+                    self.state.count("outages_refused", error=FaultKind.OUTAGE.value)
+                elif not refusing and self._server is None and not self._stop.is_set():
+                    self._server = LoopbackServer(self.app, name=self.name,
+                                                  port=self.port).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
+        with self._lock:
+            if self._server is not None:
+                self._server.stop()
+                self._server = None
+
+    def __enter__(self) -> MarketplaceServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
