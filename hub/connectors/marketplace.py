@@ -1,0 +1,412 @@
+"""Marketplace HTTP clients: one modified-time window in, every page out as ``Page``.
+
+``fetch_window(start, end)`` splits the window at the marketplace's maximum span,
+follows every page, signs every request, and retries throttling, 5xx, timeouts
+and refused connections with exponential backoff and jitter (a throttling hint
+from the marketplace is obeyed). Failures that a retry cannot fix raise at once:
+``AuthError`` (bad app key, signature, token) and ``RequestRejected``. Secrets and
+tokens never reach a log or a repr.
+
+>>> import asyncio, httpx
+>>> def answer(request):
+...     return httpx.Response(200, json={"trades_sold_increment_get_response": {
+...         "total_results": 0, "has_next": False, "trades": {"trade": []}}})
+>>> client = TmallClient("http://tmall.test", "key", "secret", "token",
+...                      transport=httpx.MockTransport(answer))
+>>> from datetime import datetime
+>>> from hub.domain.order import SHANGHAI
+>>> async def pages():
+...     t = datetime(2026, 11, 11, tzinfo=SHANGHAI)
+...     return [p async for p in client.fetch_window(t, t.replace(hour=1))]
+>>> [len(p.orders) for p in asyncio.run(pages())]
+[0]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+import httpx
+import orjson
+from pydantic import SecretStr
+
+from hub.connectors.signing import douyin_param_json, douyin_sign, jd_sign, top_sign
+from hub.domain.adapters import douyin, jd, tmall
+from hub.domain.adapters.common import MarketplaceError, Page, ParseError
+from hub.domain.order import SHANGHAI
+
+log = logging.getLogger("orderhub.connectors.marketplace")
+FMT = "%Y-%m-%d %H:%M:%S"
+MAX_PAGES = 100_000
+
+
+class MarketplaceClientError(Exception):
+    """A call that failed; ``code`` / ``sub_code`` are the marketplace's when it sent one."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, channel: str, message: str, code: str = "", sub_code: str = "") -> None:
+        super().__init__(f"{channel}: {message}")
+        self.channel, self.code, self.sub_code = channel, code, sub_code
+
+
+class AuthError(MarketplaceClientError):
+    """Bad app key, signature or access token: fix the credentials, do not retry."""
+
+
+class RequestRejected(MarketplaceClientError):
+    """The marketplace refused the request itself (bad window, page size ...)."""
+
+
+class ServerError(MarketplaceClientError):
+    """5xx, timeout, refused connection or an unreadable answer: worth retrying."""
+
+    retryable = True
+
+    def __init__(self, channel: str, message: str, code: str = "", sub_code: str = "",
+                 status: int | None = None) -> None:
+        super().__init__(channel, message, code, sub_code)
+        self.status = status
+
+
+class ThrottledError(MarketplaceClientError):
+    """The marketplace's throttling error; ``retry_after`` (seconds) when it said."""
+
+    retryable = True
+
+    def __init__(self, channel: str, message: str, code: str = "", sub_code: str = "",
+                 retry_after: float | None = None) -> None:
+        super().__init__(channel, message, code, sub_code)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Backoff ``base_s * factor**attempt`` capped at ``max_s``; ``jitter`` is the share
+    of each delay drawn at random (0: none, 1: full jitter)."""
+
+    max_retries: int = 6
+    base_s: float = 0.2
+    factor: float = 2.0
+    max_s: float = 10.0
+    jitter: float = 0.5
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        full = min(self.max_s, self.base_s * self.factor ** attempt)
+        return full * (1.0 - self.jitter * rng.random())
+
+
+def _secret(value: str | SecretStr) -> SecretStr:
+    return value if isinstance(value, SecretStr) else SecretStr(value)
+
+
+def _floor(moment: datetime) -> datetime:
+    return moment.astimezone(SHANGHAI).replace(microsecond=0)
+
+
+class MarketplaceClient:
+    """The common half; subclasses build the signed request and read the answer."""
+
+    channel: ClassVar[str] = ""
+    first_page: ClassVar[int] = 1
+    max_span: ClassVar[timedelta] = timedelta(days=1)
+    auth_codes: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, base_url: str, app_key: str, app_secret: str | SecretStr,
+                 access_token: str | SecretStr, *, shop: str = "", page_size: int = 100,
+                 timeout_s: float = 10.0, retry: RetryPolicy | None = None,
+                 http: httpx.AsyncClient | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 seed: int | None = None) -> None:
+        if not 1 <= page_size <= 100:
+            raise ValueError(f"page_size must be in 1..100, got {page_size}")
+        self.base_url = base_url.rstrip("/")
+        self.app_key, self.shop, self.page_size = app_key, shop, page_size
+        self._app_secret, self._access_token = _secret(app_secret), _secret(access_token)
+        self.timeout_s = timeout_s
+        self.retry = retry or RetryPolicy()
+        self._own_http = http is None
+        self.http = http or httpx.AsyncClient(transport=transport, timeout=timeout_s)
+        self._sleep = sleep
+        self._rng = random.Random(seed)
+        self.stats: Counter[str] = Counter()
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(base_url={self.base_url!r}, app_key={self.app_key!r}, "
+                f"shop={self.shop!r})")
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self.http.aclose()
+
+    async def __aenter__(self) -> MarketplaceClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- the public calls ----------------------------------------------------------------
+    async def fetch_window(self, start: datetime, end: datetime) -> AsyncIterator[Page]:
+        """Every page of orders modified in ``[start, end)`` (whole seconds)."""
+        start, end = _floor(start), _floor(end)
+        while start < end:
+            stop = min(end, start + self.max_span)
+            page_no = self.first_page
+            for _ in range(MAX_PAGES):
+                page = await self.fetch_page(start, stop, page_no)
+                yield page
+                if not page.has_next or not (page.orders or page.quarantined):
+                    break
+                page_no += 1
+            start = stop
+
+    async def fetch_page(self, start: datetime, end: datetime, page_no: int) -> Page:
+        """One page, retried through throttling and server errors."""
+        attempt = 0
+        while True:
+            try:
+                page = await self._attempt(start, end, page_no)
+                self.stats["pages"] += 1
+                return page
+            except (ServerError, ThrottledError) as exc:
+                kind = "throttled" if isinstance(exc, ThrottledError) else "server_errors"
+                self.stats[kind] += 1
+                if attempt >= self.retry.max_retries:
+                    log.warning("%s page %d: giving up after %d retries: %s", self.channel,
+                                page_no, attempt, exc)
+                    raise
+                delay = self.retry.delay(attempt, self._rng)
+                if isinstance(exc, ThrottledError) and exc.retry_after:
+                    delay = max(delay, exc.retry_after)
+                attempt += 1
+                self.stats["retries"] += 1
+                log.info("%s page %d: %s; retry %d in %.2fs", self.channel, page_no, exc,
+                         attempt, delay)
+                await self._sleep(delay)
+            except AuthError:
+                self.stats["auth_errors"] += 1
+                raise
+
+    # -- one attempt ---------------------------------------------------------------------
+    async def _attempt(self, start: datetime, end: datetime, page_no: int) -> Page:
+        payload = await self._call(*self._request(start, end, page_no))
+        return await self._page(payload)
+
+    def _request(self, start: datetime, end: datetime, page_no: int) -> tuple[str, dict]:
+        raise NotImplementedError
+
+    async def _page(self, payload: Any) -> Page:
+        raise NotImplementedError
+
+    async def _call(self, path: str, options: dict[str, Any]) -> Any:
+        """POST, and the JSON answer; transport failures and 5xx become ``ServerError``."""
+        self.stats["requests"] += 1
+        began = time.perf_counter()
+        try:
+            response = await self.http.post(self.base_url + path, timeout=self.timeout_s,
+                                            **options)
+        except httpx.TimeoutException:
+            raise ServerError(self.channel, f"timed out after {self.timeout_s}s") from None
+        except httpx.TransportError as exc:
+            raise ServerError(self.channel, f"unreachable: {type(exc).__name__}") from None
+        log.debug("%s %s -> %d in %.3fs", self.channel, path, response.status_code,
+                  time.perf_counter() - began)
+        status = response.status_code
+        if status == 429:
+            raise ThrottledError(self.channel, "HTTP 429",
+                                 retry_after=_retry_after_header(response))
+        if status >= 500:
+            raise ServerError(self.channel, f"HTTP {status}", status=status)
+        try:
+            payload = orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            if status >= 400:
+                raise RequestRejected(self.channel, f"HTTP {status}") from None
+            raise ServerError(self.channel, f"HTTP {status} with a body that is not JSON",
+                              status=status) from None
+        return payload
+
+    def _parsed(self, parse: Callable[[], Page]) -> Page:
+        """Run the adapter's ``parse_page``; its errors become the typed ones."""
+        try:
+            return parse()
+        except MarketplaceError as err:
+            raise self._classify(err) from None
+        except ParseError as err:
+            raise ServerError(self.channel, f"unreadable page: {err}") from None
+
+    def _classify(self, err: MarketplaceError) -> MarketplaceClientError:
+        args = (self.channel, str(err), err.code, err.sub_code)
+        if err.throttled or self._throttling(err):
+            return ThrottledError(*args, retry_after=self._retry_after(err))
+        if err.code in self.auth_codes or self._auth(err):
+            return AuthError(*args)
+        if err.retryable:
+            return ServerError(*args)
+        return RequestRejected(*args)
+
+    def _throttling(self, err: MarketplaceError) -> bool:
+        return False
+
+    def _auth(self, err: MarketplaceError) -> bool:
+        return False
+
+    def _retry_after(self, err: MarketplaceError) -> float | None:
+        return None
+
+    def _now_text(self) -> str:
+        return datetime.now(SHANGHAI).strftime(FMT)
+
+
+def _retry_after_header(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+class TmallClient(MarketplaceClient):
+    """Taobao TOP ``taobao.trades.sold.increment.get`` (``session`` = access token)."""
+
+    channel = "tmall"
+    method = "taobao.trades.sold.increment.get"
+    auth_codes = frozenset({"24", "25", "26", "27", "28", "29"})
+    fields = ("tid,status,seller_nick,created,modified,pay_time,buyer_open_uid,buyer_nick,"
+              "receiver_name,receiver_mobile,receiver_state,receiver_city,receiver_district,"
+              "receiver_town,receiver_address,total_fee,discount_fee,post_fee,payment,type,"
+              "step_trade_status,step_paid_fee,shipping_type,trade_from,store_code,orders")
+    _ban = re.compile(r"(\d+(?:\.\d+)?) more seconds")
+
+    def __init__(self, *args: Any, sign_method: str = "md5", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.sign_method = sign_method
+
+    def _request(self, start: datetime, end: datetime, page_no: int) -> tuple[str, dict]:
+        params = {"method": self.method, "app_key": self.app_key,
+                  "session": self._access_token.get_secret_value(),
+                  "timestamp": self._now_text(), "format": "json", "v": "2.0",
+                  "sign_method": self.sign_method, "fields": self.fields,
+                  "start_modified": start.strftime(FMT), "end_modified": end.strftime(FMT),
+                  "page_no": str(page_no), "page_size": str(self.page_size),
+                  "use_has_next": "true"}
+        params["sign"] = top_sign(params, self._app_secret.get_secret_value(), self.sign_method)
+        return "/router/rest", {"data": params}
+
+    async def _page(self, payload: Any) -> Page:
+        return self._parsed(lambda: tmall.parse_page(payload, self.shop))
+
+    def _retry_after(self, err: MarketplaceError) -> float | None:
+        found = self._ban.search(err.message)
+        return float(found.group(1)) if found else None
+
+
+class JdClient(MarketplaceClient):
+    """JD ``jingdong.pop.order.search`` by modified time, every order state."""
+
+    channel = "jd"
+    method = "jingdong.pop.order.search"
+    auth_codes = frozenset({"12", "15", "19"})
+
+    def _request(self, start: datetime, end: datetime, page_no: int) -> tuple[str, dict]:
+        business = {"start_date": start.strftime(FMT), "end_date": end.strftime(FMT),
+                    "order_state": ",".join(jd.STATUS), "page": str(page_no),
+                    "page_size": str(self.page_size), "dateType": "0", "sortType": "0"}
+        params = {"method": self.method, "app_key": self.app_key,
+                  "access_token": self._access_token.get_secret_value(),
+                  "timestamp": self._now_text(), "v": "2.0",
+                  "360buy_param_json": orjson.dumps(business).decode()}
+        params["sign"] = jd_sign(params, self._app_secret.get_secret_value())
+        return "/routerjson", {"data": params}
+
+    async def _page(self, payload: Any) -> Page:
+        return self._parsed(lambda: jd.parse_page(payload, self.shop))
+
+
+class DouyinClient(MarketplaceClient):
+    """Douyin shop ``order.searchList`` by update time; receiver fields batch-decrypted."""
+
+    channel = "douyin"
+    first_page = 0
+    decrypt_batch = 50
+    _auth_subs = ("isv.signature-", "isv.access-token-", "isv.app-id-", "dop.authorization-",
+                  "dop.no-permissions")
+
+    def _signed(self, method: str, body: dict) -> tuple[dict, str]:
+        param_json = douyin_param_json(body)
+        query = {"app_key": self.app_key, "method": method, "v": "2",
+                 "timestamp": str(int(time.time())),
+                 "access_token": self._access_token.get_secret_value(),
+                 "sign_method": "hmac-sha256"}
+        query["sign"] = douyin_sign(self.app_key, method, param_json, query["timestamp"], "2",
+                                    self._app_secret.get_secret_value())
+        return query, param_json
+
+    def _request(self, start: datetime, end: datetime, page_no: int) -> tuple[str, dict]:
+        query, param_json = self._signed("order.searchList", {
+            "update_time_start": int(start.timestamp()), "update_time_end": int(end.timestamp()),
+            "page": page_no, "size": self.page_size, "order_by": "update_time",
+            "order_asc": True})
+        return "/order/searchList", {"params": query, "content": param_json.encode(),
+                                     "headers": {"content-type": "application/json"}}
+
+    async def _page(self, payload: Any) -> Page:
+        if not isinstance(payload, dict) or payload.get("code") != douyin.OK:
+            return self._parsed(lambda: douyin.parse_page(payload, self.shop))
+        decrypted = await self.decrypt(douyin.ciphers(payload))
+        return self._parsed(lambda: douyin.parse_page(payload, self.shop, decrypted))
+
+    async def decrypt(self, pairs: list[tuple[str, str]]) -> dict[str, str]:
+        """cipher -> plain text via ``order.batchDecrypt``, 50 at a time; a cipher the
+        marketplace could not decrypt is left out (the adapter keeps the masked form)."""
+        unique = list({cipher: order_id for order_id, cipher in pairs}.items())
+        plain: dict[str, str] = {}
+        for i in range(0, len(unique), self.decrypt_batch):
+            chunk = unique[i:i + self.decrypt_batch]
+            query, param_json = self._signed("order.batchDecrypt", {"cipher_infos": [
+                {"auth_id": order_id, "cipher_text": cipher} for cipher, order_id in chunk]})
+            self.stats["decrypt_calls"] += 1
+            answer = await self._call("/order/batchDecrypt", {
+                "params": query, "content": param_json.encode(),
+                "headers": {"content-type": "application/json"}})
+            if not isinstance(answer, dict) or answer.get("code") != douyin.OK:
+                self._parsed(lambda a=answer: douyin.parse_page(a, self.shop))
+                raise ServerError(self.channel, "batchDecrypt answered without data")
+            for info in (answer.get("data") or {}).get("decrypt_infos") or []:
+                if isinstance(info, dict) and not info.get("err_no") and "cipher_text" in info:
+                    plain[str(info["cipher_text"])] = str(info.get("decrypt_text") or "")
+        return plain
+
+    def _throttling(self, err: MarketplaceError) -> bool:
+        return err.code == "60000" or err.sub_code == "isv.traffic-limited"
+
+    def _auth(self, err: MarketplaceError) -> bool:
+        return err.code == "30001" or err.sub_code.startswith(self._auth_subs)
+
+
+CLIENTS: dict[str, type[MarketplaceClient]] = {
+    "tmall": TmallClient, "jd": JdClient, "douyin": DouyinClient}
+
+
+def client_for(config: Any, *, http: httpx.AsyncClient | None = None,
+               **kwargs: Any) -> MarketplaceClient:
+    """The client for a ``hub.config.ChannelConfig``."""
+    channel = getattr(config.channel, "value", config.channel)
+    try:
+        cls = CLIENTS[channel]
+    except KeyError:
+        raise ValueError(f"no marketplace client for channel {channel!r}") from None
+    kwargs.setdefault("retry", RetryPolicy(max_retries=config.max_retries))
+    return cls(config.base_url, config.app_key, config.app_secret, config.access_token,
+               shop=config.shop, page_size=config.page_size, timeout_s=config.timeout_s,
+               http=http, **kwargs)
