@@ -1,0 +1,94 @@
+"""The order ledger: one durable record of every order (SQLite by default,
+PostgreSQL for a cluster), behind one interface (:class:`Ledger`).
+
+>>> from hub.ledger import open_ledger
+>>> ledger = open_ledger("memory:")
+>>> ledger.pending_count()
+0
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from hub.clock import Clock
+from hub.ledger.base import (
+    MAX_PAYLOAD_BYTES,
+    Cursor,
+    EventRecord,
+    Ledger,
+    LedgerError,
+    LockedError,
+    OrderKey,
+    OrderSummary,
+    OrderView,
+    OutboxMessage,
+    PayloadTooLarge,
+    QuarantineRecord,
+    RulesetRecord,
+    SchemaError,
+    StageEvent,
+)
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES", "Cursor", "EventRecord", "Ledger", "LedgerError", "LockedError",
+    "OrderKey", "OrderSummary", "OrderView", "OutboxMessage", "PayloadTooLarge",
+    "QuarantineRecord", "RulesetRecord", "SchemaError", "StageEvent", "open_ledger",
+]
+
+
+def _sqlite_options(query: str) -> dict:
+    options: dict = {}
+    for name, value in parse_qsl(query):
+        if name == "synchronous":
+            options["synchronous"] = value.lower()
+        elif name in ("busy_timeout", "busy_timeout_s"):
+            options["busy_timeout_s"] = float(value)
+        else:
+            raise LedgerError(f"sqlite ledger URL: unknown option {name!r} "
+                              "(known: synchronous, busy_timeout)")
+    return options
+
+
+def open_ledger(target: str | Path, *, clock: Clock | None = None, **options) -> Ledger:
+    """Open (creating or migrating) the ledger ``target`` names.
+
+    - ``memory:`` -> :class:`~hub.ledger.memory.MemoryLedger`
+    - a path, or ``sqlite:///relative/path`` / ``sqlite:////absolute/path``
+      (``?synchronous=full``, ``?busy_timeout=10``) -> SQLite
+    - ``postgresql://user@host:port/db`` (``?schema=name``, default ``public``)
+      -> PostgreSQL
+    """
+    if isinstance(target, Path):
+        from hub.ledger.sqlite import SQLiteLedger
+
+        return SQLiteLedger(target, clock=clock, **options)
+    text = str(target)
+    if text in ("memory:", ":memory:"):
+        from hub.ledger.memory import MemoryLedger
+
+        return MemoryLedger(clock=clock)
+    if "://" not in text:
+        from hub.ledger.sqlite import SQLiteLedger
+
+        return SQLiteLedger(text, clock=clock, **options)
+    parts = urlsplit(text)
+    if parts.scheme == "sqlite":
+        from hub.ledger.sqlite import SQLiteLedger
+
+        path = parts.path[1:] if parts.path.startswith("/") else parts.path
+        if not path:
+            raise LedgerError(f"sqlite ledger URL {text!r} names no file")
+        return SQLiteLedger(path, clock=clock, **{**_sqlite_options(parts.query), **options})
+    if parts.scheme in ("postgresql", "postgres"):
+        from hub.ledger.postgres import PostgresLedger
+
+        query = parse_qsl(parts.query)
+        schema = next((v for k, v in query if k == "schema"), None)
+        rest = urlencode([(k, v) for k, v in query if k != "schema"])
+        dsn = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
+        return PostgresLedger(dsn, clock=clock, schema=schema or options.pop("schema", None)
+                              or "public", **options)
+    raise LedgerError(f"ledger address {parts.scheme}://... is not supported; use a file path, "
+                      "sqlite:///path, postgresql://... or memory:")

@@ -1,0 +1,282 @@
+"""The ledger's interface and the rows it takes and gives.
+
+Every store (SQLite, PostgreSQL, in-memory) implements :class:`Ledger` and
+passes the same contract suite (tests/ledger/contract.py). Times are taken as
+arguments or from the injected clock, never read by the store itself.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hub.clock import Clock
+from hub.domain.decision import Decision
+from hub.domain.order import Order
+
+OrderKey = tuple[str, str, str]  # (channel, shop, channel order id)
+MAX_PAYLOAD_BYTES = 1 << 20  # one order, outbox payload, quarantined record or rule text
+
+
+class LedgerError(Exception):
+    """A ledger problem an operator can act on; the message says what and why."""
+
+
+class SchemaError(LedgerError):
+    """The database is not an OrderHub ledger, or one newer than this code."""
+
+
+class LockedError(LedgerError):
+    """Another process held the SQLite file's write lock past the busy timeout."""
+
+
+class PayloadTooLarge(LedgerError):
+    """A payload over :data:`MAX_PAYLOAD_BYTES`; nothing of its call was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """End of the last fully pulled window of one marketplace shop."""
+
+    channel: str
+    shop: str
+    window_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StageEvent:
+    """A stage reported from outside the decision path (WMS, reconciler, operator)."""
+
+    key: OrderKey
+    stage: str
+    at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)
+    tracking_no: str | None = None
+
+
+@dataclass(slots=True)
+class OutboxMessage:
+    """A message owed to the outside world. ``key`` is its idempotency key (unique).
+
+    ``order_key`` ties the row to an order's decision: when that decision is not
+    stored (already decided, or stale), the row is dropped with it. When it is
+    None the payload's ``channel``/``shop``/``order_id`` name the order, if present.
+    """
+
+    destination: str
+    key: str
+    payload: dict[str, Any]
+    order_key: OrderKey | None = None
+    id: int | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_error: str | None = None
+
+    def order_ref(self) -> OrderKey | None:
+        if self.order_key is not None:
+            return tuple(self.order_key)  # type: ignore[return-value]
+        p = self.payload
+        if isinstance(p, dict) and all(isinstance(p.get(k), str)
+                                       for k in ("channel", "shop", "order_id")):
+            return (p["channel"], p["shop"], p["order_id"])
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """One stored stage event. ``version`` is the order version it was about."""
+
+    id: int
+    key: OrderKey
+    stage: str
+    at: datetime
+    version: datetime | None = None
+    ruleset_version: int | None = None
+    tracking_no: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """An order row without its body: what lists and counts need."""
+
+    key: OrderKey
+    status: str  # the marketplace's status
+    version: datetime  # the marketplace's modified time of the stored version
+    created_at: datetime
+    received_at: datetime
+    stage: str
+    stage_at: datetime
+    lane: str | None = None
+    score: float | None = None
+    packing_group: str | None = None
+    hold_reason: str | None = None
+    hold_group: str | None = None
+    ruleset_version: int | None = None
+    tracking_no: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """One order as the dashboard shows it: the order, where it is, why, and its timeline."""
+
+    summary: OrderSummary
+    order: Order
+    decision: Decision | None
+    timeline: list[EventRecord]
+
+    @property
+    def stage(self) -> str:
+        return self.summary.stage
+
+    @property
+    def tracking_no(self) -> str | None:
+        return self.summary.tracking_no
+
+
+@dataclass(frozen=True, slots=True)
+class QuarantineRecord:
+    id: int
+    channel: str
+    shop: str
+    raw: bytes
+    error: str
+    at: datetime
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", errors="replace")
+
+
+@dataclass(frozen=True, slots=True)
+class RulesetRecord:
+    version: int
+    text: str
+    published_by: str
+    published_at: datetime
+
+
+class Ledger(ABC):
+    """One durable record of every order. Each write method is one transaction."""
+
+    clock: Clock
+
+    # -- writes -----------------------------------------------------------------------------
+    @abstractmethod
+    def ingest(self, orders: Sequence[Order], *, cursor: Cursor | None = None,
+               at: datetime | None = None) -> list[Order]:
+        """Upsert by ``Order.key``; ``modified_at`` is the version and only a newer one
+        overwrites. Returns the new or changed orders (input order) and writes their
+        ``received`` events; moves ``cursor`` in the same transaction."""
+
+    @abstractmethod
+    def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
+                         *, at: datetime | None = None) -> int:
+        """Store decisions, their stage events and the outbox rows in one transaction.
+        A decision for an (order, version) already decided, or for a version other
+        than the stored one, is ignored with its rows. Returns how many were stored."""
+
+    @abstractmethod
+    def record_stage(self, events: Sequence[StageEvent],
+                     outbox: Sequence[OutboxMessage] = ()) -> int:
+        """Append stage events (WMS, reconciler, operator), move current stages, set
+        tracking numbers; events for unknown orders go to quarantine. Returns the number
+        recorded."""
+
+    @abstractmethod
+    def set_cursor(self, channel: str, shop: str, window_end: datetime) -> None: ...
+
+    @abstractmethod
+    def quarantine_add(self, channel: str, shop: str, raw: Any, error: str,
+                       at: datetime) -> int: ...
+
+    @abstractmethod
+    def publish_ruleset(self, version: int, text: str, published_by: str,
+                        at: datetime) -> None:
+        """Store a rule-set version; publishing the same text again is a no-op."""
+
+    # -- outbox -----------------------------------------------------------------------------
+    @abstractmethod
+    def claim(self, n: int, lease_s: float, now: datetime) -> list[OutboxMessage]:
+        """Up to ``n`` due rows, leased until ``now + lease_s`` (not claimable before)."""
+
+    @abstractmethod
+    def delivered(self, ids: Sequence[int], now: datetime) -> int: ...
+
+    @abstractmethod
+    def failed(self, message_id: int, error: str, now: datetime) -> None:
+        """Record a failed attempt; the row is due again after :func:`backoff_s`."""
+
+    @abstractmethod
+    def pending_count(self) -> int: ...
+
+    # -- reads ------------------------------------------------------------------------------
+    @abstractmethod
+    def get_cursor(self, channel: str, shop: str) -> datetime | None: ...
+
+    @abstractmethod
+    def quarantine_list(self, limit: int = 100) -> list[QuarantineRecord]: ...
+
+    @abstractmethod
+    def list_rulesets(self) -> list[RulesetRecord]: ...
+
+    @abstractmethod
+    def get_ruleset(self, version: int | None = None) -> RulesetRecord | None: ...
+
+    @abstractmethod
+    def get_order(self, key: OrderKey) -> OrderView | None: ...
+
+    @abstractmethod
+    def find_orders(self, *, stage: str | None = None, lane: str | None = None,
+                    hold_reason: str | None = None, tracking_no: str | None = None,
+                    order_id: str | None = None, channel: str | None = None,
+                    limit: int = 100) -> list[OrderSummary]:
+        """Newest first."""
+
+    @abstractmethod
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{"stages": {stage: n}, "lanes": {lane: n}}``."""
+
+    @abstractmethod
+    def open_anomalies(self) -> list[dict[str, Any]]:
+        """Held or mismatched orders: ``{"reason", "group", "count", "oldest_at"}`` rows."""
+
+    @abstractmethod
+    def stage_durations(self, since: datetime,
+                        until: datetime | None = None) -> list[dict[str, Any]]:
+        """See :func:`hub.ledger.stages.durations`; over events in [since, until)."""
+
+    @abstractmethod
+    def recent_orders(self, n: int) -> list[Order]:
+        """The ``n`` most recently stored orders, newest first (rule dry-runs)."""
+
+    @abstractmethod
+    def events_since(self, *, since: datetime | None = None, until: datetime | None = None,
+                     keys: Sequence[OrderKey] | None = None, after_id: int = 0,
+                     limit: int | None = None) -> list[EventRecord]:
+        """Events in id order, filtered by time range, orders and/or id watermark."""
+
+    @abstractmethod
+    def undecided_orders(self, older_than_s: float = 0.0, limit: int = 1000,
+                         now: datetime | None = None) -> list[Order]:
+        """Orders still ``received`` for at least ``older_than_s`` (re-drive after a crash)."""
+
+    @abstractmethod
+    def reconcile_candidates(self, sample: int = 2000) -> list[dict[str, Any]]:
+        """Recent orders not settled (``{"key", "marketplace_status", "stage"}``)."""
+
+    @abstractmethod
+    def schema_version(self) -> int: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

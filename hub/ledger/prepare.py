@@ -1,0 +1,191 @@
+"""Turn what callers hand the ledger into checked, serialised rows, before any
+transaction starts: a bad or oversized item fails the call with nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hub.domain.decision import Decision
+from hub.domain.order import Order
+from hub.ledger.base import (
+    MAX_PAYLOAD_BYTES,
+    LedgerError,
+    OrderKey,
+    OutboxMessage,
+    PayloadTooLarge,
+    StageEvent,
+)
+from hub.ledger.stages import STAGES, decision_stage, epoch, micros
+
+MAX_ERROR_CHARS = 2000
+
+
+def check_size(what: str, data: bytes | str) -> None:
+    size = len(data)
+    if size > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"{what} is {size / 2**20:.2f} MiB, over the ledger's "
+            f"{MAX_PAYLOAD_BYTES / 2**20:.0f} MiB limit; refused, nothing of this call was stored")
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+
+
+@dataclass(slots=True)
+class OrderRow:
+    order: Order
+    key: OrderKey
+    version_us: int
+    status: str
+    created_at: float
+    body: bytes
+
+
+def order_rows(orders: Sequence[Order]) -> list[OrderRow]:
+    """One row per key (the newest version in the batch; the first of equal ones)."""
+    rows: dict[OrderKey, OrderRow] = {}
+    for index, order in enumerate(orders):
+        if not isinstance(order, Order):
+            raise LedgerError(f"ingest item {index}: expected an Order, got "
+                              f"{type(order).__name__}")
+        key = order.key
+        version = micros(order.modified_at)
+        seen = rows.get(key)
+        if seen is not None and seen.version_us >= version:
+            continue
+        body = order.__pydantic_serializer__.to_json(order)
+        check_size(f"order {':'.join(key)} (ingest item {index})", body)
+        rows[key] = OrderRow(order, key, version, order.status.value,
+                             order.created_at.timestamp(), body)
+    return list(rows.values())
+
+
+@dataclass(slots=True)
+class DecisionRow:
+    key: OrderKey
+    version_us: int
+    stage: str
+    body: bytes
+    lane: str
+    score: float
+    packing_group: str
+    hold_reason: str | None
+    hold_group: str | None
+    ruleset_version: int
+    validated_detail: bytes | None
+    final_detail: bytes | None
+
+
+def _version_us(decision: Decision, index: int) -> int:
+    try:
+        moment = datetime.fromisoformat(decision.version)
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise LedgerError(f"decision {index} ({':'.join(decision.key)}): version "
+                          f"{decision.version!r} is not an ISO 8601 time with a zone")
+    return micros(moment)
+
+
+def decision_rows(decisions: Sequence[Decision]) -> list[DecisionRow]:
+    rows = []
+    for index, d in enumerate(decisions):
+        if not isinstance(d, Decision):
+            raise LedgerError(f"decision {index}: expected a Decision, got {type(d).__name__}")
+        body = dumps(d)
+        check_size(f"decision {index} ({':'.join(d.key)})", body)
+        stage = decision_stage(d.hold_reason, d.remedies)
+        group = next((a.group for a in d.anomalies if a.code == d.hold_reason), None)
+        if d.hold_reason and group is None and d.alert_groups:
+            group = d.alert_groups[0]
+        codes = [a.code for a in d.anomalies]
+        if stage == "held":
+            final = dumps({"reason": d.hold_reason})
+        elif stage == "auto_remedied":
+            final = dumps({"remedies": list(d.remedies)})
+        else:
+            final = None
+        rows.append(DecisionRow(
+            d.key, _version_us(d, index), stage, body, d.lane, float(d.score), d.packing_group,
+            d.hold_reason, group if d.hold_reason else None, int(d.ruleset_version),
+            dumps({"anomalies": codes}) if codes else None, final))
+    return rows
+
+
+@dataclass(slots=True)
+class OutboxRow:
+    key: str
+    destination: str
+    order_ref: OrderKey | None
+    payload: bytes
+
+
+def outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
+    rows = []
+    for index, m in enumerate(messages):
+        if not isinstance(m, OutboxMessage):
+            raise LedgerError(f"outbox row {index}: expected an OutboxMessage, got "
+                              f"{type(m).__name__}")
+        if not m.key or not m.destination:
+            raise LedgerError(f"outbox row {index}: key and destination must not be empty")
+        payload = dumps(m.payload)
+        check_size(f"outbox row {index} ({m.key}) payload", payload)
+        rows.append(OutboxRow(m.key, m.destination, m.order_ref(), payload))
+    return rows
+
+
+@dataclass(slots=True)
+class StageRow:
+    event: StageEvent
+    key: OrderKey
+    stage: str
+    at: float
+    detail: bytes | None
+
+
+def stage_rows(events: Sequence[StageEvent]) -> list[StageRow]:
+    rows = []
+    for index, e in enumerate(events):
+        if not isinstance(e, StageEvent):
+            raise LedgerError(f"stage event {index}: expected a StageEvent, got "
+                              f"{type(e).__name__}")
+        if e.stage not in STAGES:
+            raise LedgerError(f"stage event {index} ({':'.join(map(str, e.key))}): stage "
+                              f"{e.stage!r} is not one of {', '.join(sorted(STAGES))}")
+        key = tuple(e.key)
+        if len(key) != 3 or not all(isinstance(part, str) for part in key):
+            raise LedgerError(f"stage event {index}: key {e.key!r} is not "
+                              "(channel, shop, order_id)")
+        detail = dumps(e.detail) if e.detail else None
+        if detail is not None:
+            check_size(f"stage event {index} detail", detail)
+        rows.append(StageRow(e, key, e.stage, epoch(e.at, f"stage event {index} at"),  # type: ignore[arg-type]
+                             detail))
+    return rows
+
+
+def raw_bytes(raw: Any) -> bytes:
+    """A quarantined record as bytes: as given, UTF-8 for text, JSON for parsed data."""
+    if isinstance(raw, bytes | bytearray | memoryview):
+        data = bytes(raw)
+    elif isinstance(raw, str):
+        data = raw.encode("utf-8", errors="surrogatepass")
+    else:
+        try:
+            data = orjson.dumps(raw, default=repr, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            data = repr(raw).encode("utf-8", errors="replace")
+    check_size("quarantined raw payload", data)
+    return data
+
+
+def error_text(error: str) -> str:
+    text = str(error)
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."

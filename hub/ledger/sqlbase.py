@@ -1,0 +1,232 @@
+"""What the SQLite and PostgreSQL ledgers share: every read query.
+
+Queries are written with ``?`` placeholders; the PostgreSQL store turns them
+into ``%s``. Each store supplies ``_reading`` (a connection inside one read
+transaction, with its errors mapped to LedgerError) and ``_ids`` (keys to row ids).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from hub.domain.decision import Decision
+from hub.domain.order import Order
+from hub.ledger.base import (
+    EventRecord,
+    Ledger,
+    OrderKey,
+    OrderSummary,
+    OrderView,
+    QuarantineRecord,
+    RulesetRecord,
+)
+from hub.ledger.stages import durations, epoch, from_epoch, from_micros
+
+SUMMARY_COLS = ("o.id, o.channel, o.shop, o.order_id, o.status, o.version_us, o.created_at, "
+                "o.received_at, o.stage, o.stage_at, o.lane, o.score, o.packing_group, "
+                "o.hold_reason, o.hold_group, o.ruleset_version, o.tracking_no")
+EVENT_COLS = ("e.id, o.channel, o.shop, o.order_id, e.stage, e.at, e.version_us, "
+              "e.ruleset_version, e.tracking_no, e.detail")
+CHUNK = 500
+
+
+def summary(row: Sequence[Any]) -> OrderSummary:
+    return OrderSummary(
+        key=(row[1], row[2], row[3]), status=row[4], version=from_micros(row[5]),
+        created_at=from_epoch(row[6]), received_at=from_epoch(row[7]), stage=row[8],
+        stage_at=from_epoch(row[9]), lane=row[10], score=row[11], packing_group=row[12],
+        hold_reason=row[13], hold_group=row[14], ruleset_version=row[15], tracking_no=row[16])
+
+
+def event(row: Sequence[Any]) -> EventRecord:
+    return EventRecord(
+        id=row[0], key=(row[1], row[2], row[3]), stage=row[4], at=from_epoch(row[5]),
+        version=from_micros(row[6]), ruleset_version=row[7], tracking_no=row[8],
+        detail=orjson.loads(row[9]) if row[9] is not None else None)
+
+
+def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class SqlLedger(Ledger):
+    where: str  # how messages name this ledger (never with a password)
+
+    @abstractmethod
+    def _reading(self, what: str) -> AbstractContextManager[Any]: ...
+
+    @abstractmethod
+    def _ids(self, c: Any, keys: Sequence[OrderKey]) -> dict[OrderKey, int]: ...
+
+    def _q(self, sql: str) -> str:
+        return sql
+
+    def _all(self, c: Any, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return list(c.execute(self._q(sql), params).fetchall())
+
+    # -- small tables -----------------------------------------------------------------------
+    def get_cursor(self, channel: str, shop: str) -> datetime | None:
+        with self._reading("get_cursor") as c:
+            rows = self._all(c, "SELECT window_end FROM cursors WHERE channel = ? AND shop = ?",
+                             (channel, shop))
+        return from_epoch(rows[0][0]) if rows else None
+
+    def quarantine_list(self, limit: int = 100) -> list[QuarantineRecord]:
+        with self._reading("quarantine_list") as c:
+            rows = self._all(c, "SELECT id, channel, shop, raw, error, at FROM quarantine "
+                                "ORDER BY id DESC LIMIT ?", (limit,))
+        return [QuarantineRecord(r[0], r[1], r[2], bytes(r[3]), r[4], from_epoch(r[5]))
+                for r in rows]
+
+    def list_rulesets(self) -> list[RulesetRecord]:
+        with self._reading("list_rulesets") as c:
+            rows = self._all(c, "SELECT version, text, published_by, published_at FROM rulesets "
+                                "ORDER BY version")
+        return [RulesetRecord(r[0], r[1], r[2], from_epoch(r[3])) for r in rows]
+
+    def get_ruleset(self, version: int | None = None) -> RulesetRecord | None:
+        sql = "SELECT version, text, published_by, published_at FROM rulesets "
+        with self._reading("get_ruleset") as c:
+            if version is None:
+                rows = self._all(c, sql + "ORDER BY version DESC LIMIT 1")
+            else:
+                rows = self._all(c, sql + "WHERE version = ?", (version,))
+        return RulesetRecord(rows[0][0], rows[0][1], rows[0][2], from_epoch(rows[0][3])) \
+            if rows else None
+
+    def pending_count(self) -> int:
+        with self._reading("pending_count") as c:
+            return self._all(c, "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL")[0][0]
+
+    def schema_version(self) -> int:
+        with self._reading("schema_version") as c:
+            return self._all(c, "SELECT COALESCE(MAX(version), 0) FROM ledger_migrations")[0][0]
+
+    # -- orders -----------------------------------------------------------------------------
+    def get_order(self, key: OrderKey) -> OrderView | None:
+        channel, shop, order_id = key
+        with self._reading("get_order") as c:
+            rows = self._all(c, f"SELECT {SUMMARY_COLS}, o.body FROM orders o "
+                                "WHERE o.order_id = ? AND o.channel = ? AND o.shop = ?",
+                             (order_id, channel, shop))
+            if not rows:
+                return None
+            oid = rows[0][0]
+            decided = self._all(c, "SELECT body FROM decisions WHERE oid = ? "
+                                   "ORDER BY version_us DESC LIMIT 1", (oid,))
+            events = self._all(c, f"SELECT {EVENT_COLS} FROM events e JOIN orders o "
+                                  "ON o.id = e.oid WHERE e.oid = ? ORDER BY e.at, e.id", (oid,))
+        return OrderView(
+            summary=summary(rows[0]),
+            order=Order.model_validate_json(rows[0][17]),
+            decision=Decision.from_dict(orjson.loads(decided[0][0])) if decided else None,
+            timeline=[event(e) for e in events])
+
+    def find_orders(self, *, stage: str | None = None, lane: str | None = None,
+                    hold_reason: str | None = None, tracking_no: str | None = None,
+                    order_id: str | None = None, channel: str | None = None,
+                    limit: int = 100) -> list[OrderSummary]:
+        where, params = [], []
+        for column, value in (("order_id", order_id), ("channel", channel),
+                              ("tracking_no", tracking_no), ("hold_reason", hold_reason),
+                              ("stage", stage), ("lane", lane)):
+            if value is not None:
+                where.append(f"o.{column} = ?")
+                params.append(value)
+        sql = f"SELECT {SUMMARY_COLS} FROM orders o"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._reading("find_orders") as c:
+            rows = self._all(c, sql + " ORDER BY o.id DESC LIMIT ?", (*params, limit))
+        return [summary(r) for r in rows]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        with self._reading("counts") as c:
+            rows = self._all(c, "SELECT stage, lane, COUNT(*) FROM orders GROUP BY stage, lane")
+        stages: dict[str, int] = {}
+        lanes: dict[str, int] = {}
+        for stage, lane, n in rows:
+            stages[stage] = stages.get(stage, 0) + n
+            if lane is not None:
+                lanes[lane] = lanes.get(lane, 0) + n
+        return {"stages": stages, "lanes": lanes}
+
+    def open_anomalies(self) -> list[dict[str, Any]]:
+        with self._reading("open_anomalies") as c:
+            rows = self._all(c, "SELECT hold_reason, hold_group, COUNT(*), MIN(stage_at) "
+                                "FROM orders WHERE stage = 'held' "
+                                "GROUP BY hold_reason, hold_group")
+            rows += self._all(c, "SELECT 'reconcile_mismatch', 'reconcile', COUNT(*), "
+                                 "MIN(stage_at) FROM orders WHERE stage = 'reconcile_mismatch' "
+                                 "HAVING COUNT(*) > 0")
+        out = [{"reason": r[0] or "", "group": r[1] or "", "count": r[2],
+                "oldest_at": from_epoch(r[3])} for r in rows]
+        return sorted(out, key=lambda a: (-a["count"], a["reason"], a["group"]))
+
+    def stage_durations(self, since: datetime,
+                        until: datetime | None = None) -> list[dict[str, Any]]:
+        sql = ("SELECT e.oid, o.lane, e.stage, e.at FROM events e JOIN orders o ON o.id = e.oid "
+               "WHERE e.at >= ?")
+        params: list[Any] = [epoch(since, "since")]
+        if until is not None:
+            sql += " AND e.at < ?"
+            params.append(epoch(until, "until"))
+        with self._reading("stage_durations") as c:
+            rows = self._all(c, sql + " ORDER BY e.oid, e.at, e.id", params)
+        return durations(rows)
+
+    def recent_orders(self, n: int) -> list[Order]:
+        with self._reading("recent_orders") as c:
+            rows = self._all(c, "SELECT body FROM orders ORDER BY id DESC LIMIT ?", (n,))
+        return [Order.model_validate_json(r[0]) for r in rows]
+
+    def events_since(self, *, since: datetime | None = None, until: datetime | None = None,
+                     keys: Sequence[OrderKey] | None = None, after_id: int = 0,
+                     limit: int | None = None) -> list[EventRecord]:
+        where, params = ["e.id > ?"], [after_id]
+        if since is not None:
+            where.append("e.at >= ?")
+            params.append(epoch(since, "since"))
+        if until is not None:
+            where.append("e.at < ?")
+            params.append(epoch(until, "until"))
+        base = f"SELECT {EVENT_COLS} FROM events e JOIN orders o ON o.id = e.oid WHERE "
+        tail = " ORDER BY e.id" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        with self._reading("events_since") as c:
+            if keys is None:
+                rows = self._all(c, base + " AND ".join(where) + tail, params)
+            else:
+                ids = sorted(self._ids(c, list(dict.fromkeys(map(tuple, keys)))).values())
+                rows = []
+                for part in chunks(ids):
+                    marks = ",".join("?" * len(part))
+                    rows += self._all(c, base + " AND ".join([*where, f"e.oid IN ({marks})"])
+                                      + tail, [*params, *part])
+                rows.sort(key=lambda r: r[0])
+                rows = rows[:limit] if limit is not None else rows
+        return [event(r) for r in rows]
+
+    def undecided_orders(self, older_than_s: float = 0.0, limit: int = 1000,
+                         now: datetime | None = None) -> list[Order]:
+        cutoff = epoch(now or self.clock.now(), "now") - older_than_s
+        with self._reading("undecided_orders") as c:
+            rows = self._all(c, "SELECT body FROM orders WHERE stage = 'received' "
+                                "AND stage_at <= ? ORDER BY id LIMIT ?", (cutoff, limit))
+        return [Order.model_validate_json(r[0]) for r in rows]
+
+    def reconcile_candidates(self, sample: int = 2000) -> list[dict[str, Any]]:
+        with self._reading("reconcile_candidates") as c:
+            rows = self._all(
+                c, "SELECT channel, shop, order_id, status, stage FROM orders "
+                   "WHERE NOT (stage = 'shipped' AND status IN ('shipped', 'finished')) "
+                   "AND NOT (stage = 'cancelled' AND status = 'cancelled') "
+                   "ORDER BY id DESC LIMIT ?", (sample,))
+        return [{"key": (r[0], r[1], r[2]), "marketplace_status": r[3], "stage": r[4]}
+                for r in rows]
