@@ -1,0 +1,143 @@
+"""Anomaly checks over a batch: each finding is an ``Anomaly`` with the reason code, and
+the severity and group the rule set gives that code. See the spec in docs (section 1):
+incomplete address, remote region with standard express, out of stock but paid, payment
+mismatch, duplicate order, invalid phone.
+
+>>> from hub.domain.rules import default_ruleset
+>>> from tests.factories import order
+>>> [[a.code for a in found] for found in find_anomalies(
+...     [order(1), order(2, receiver={"phone": "12345", "district": "西湖区",
+...      "province": "浙江省", "city": "杭州市", "detail": "文三路100号"})],
+...     {}, [], default_ruleset())]
+[[], ['invalid_phone']]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from hub.domain.address import address_problems, remote_provinces
+from hub.domain.decision import Anomaly
+from hub.domain.order import DeliveryService, Order, OrderStatus, OrderType
+from hub.domain.priority import stock_states
+
+_PAID = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED,
+                   OrderStatus.FINISHED})
+_PHONE_JUNK = str.maketrans("", "", " -")
+_MOBILE_2ND = frozenset("3456789")
+
+
+def phone_ok(phone: str) -> bool:
+    """An 11-digit mainland mobile number (spaces, dashes, +86 allowed); masked is ok.
+
+    >>> [phone_ok(p) for p in ("138 1234-5678", "+8613812345678", "*******5678", "1234")]
+    [True, True, True, False]
+    """
+    if "*" in phone:
+        return True
+    digits = phone.translate(_PHONE_JUNK)
+    if len(digits) != 11:
+        if digits.startswith("+86"):
+            digits = digits[3:]
+        elif digits.startswith("86"):
+            digits = digits[2:]
+    return len(digits) == 11 and digits[0] == "1" and digits[1] in _MOBILE_2ND \
+        and digits.isdigit() and digits.isascii()
+
+
+def payment_problem(order: Order) -> str:
+    """Why the paid amount is wrong for the order's status and type ('' if it is not)."""
+    if order.status not in _PAID:
+        return ""
+    a = order.amounts
+    if a.paid_fen == 0:
+        return "paid status with zero payment"
+    expected = a.total_fen - a.discount_fen + a.freight_fen
+    if a.paid_fen != expected and not (
+            order.order_type is OrderType.PRESALE_DEPOSIT and a.paid_fen < expected):
+        return f"paid {a.paid_fen} fen, expected {expected} (total - discount + freight)"
+    return ""
+
+
+def _dup_key(order: Order) -> tuple:
+    r, items = order.receiver, order.items
+    lines = ((items[0].sku, items[0].quantity),) if len(items) == 1 else \
+        tuple(sorted((i.sku, i.quantity) for i in items))
+    return (order.buyer.id, lines, r.province, r.city, r.district, r.street, r.detail)
+
+
+def duplicates(batch: Sequence[Order], recent: Sequence[Order],
+               window_minutes: int) -> list[str]:
+    """Per order of ``batch``: the id of an earlier order it duplicates, or ''.
+
+    Earlier = created within the window before it (at the same instant: listed before it,
+    recent orders before the batch). Only the later order of a pair is flagged.
+    """
+    window = timedelta(minutes=window_minutes)
+    buyers = {o.buyer.id for o in batch}
+    seen: dict[tuple, list[tuple[Any, int, str]]] = {}
+    keys = []
+    for seq, o in enumerate(recent):
+        if o.buyer.id in buyers:
+            seen.setdefault(_dup_key(o), []).append((o.created_at, seq - len(recent), o.order_id))
+    for seq, o in enumerate(batch):
+        key = _dup_key(o)
+        keys.append(key)
+        seen.setdefault(key, []).append((o.created_at, seq, o.order_id))
+    out = []
+    for seq, (o, key) in enumerate(zip(batch, keys, strict=True)):
+        found = ""
+        others = seen[key]
+        if len(others) > 1:
+            at = o.created_at
+            for when, other_seq, other_id in others:
+                if other_id != o.order_id and at - window <= when <= at and (
+                        when < at or other_seq < seq):
+                    found = other_id
+                    break
+        out.append(found)
+    return out
+
+
+def find_anomalies(batch: Sequence[Order], inventory: Mapping[str, int],
+                   recent_orders: Sequence[Order], ruleset: Any,
+                   stocks: Sequence[tuple[str, tuple[str, ...]]] | None = None,
+                   ) -> list[list[Anomaly]]:
+    """The anomalies of each order of ``batch``, in order (an empty list when clean).
+
+    ``stocks`` (from ``priority.stock_states``) saves recomputing the stock draw-down.
+    """
+    policy = ruleset.anomalies
+
+    def make(code: str, detail: str) -> Anomaly:
+        p = policy.get(code)
+        return Anomaly(code, p.severity if p else "warn", p.group if p else "ops", detail)
+
+    remote = remote_provinces(tuple(ruleset.remote_regions))
+    prefixes = tuple(ruleset.remote_regions)
+    if stocks is None:
+        stocks = stock_states(batch, inventory, ruleset.low_stock)
+    dups = duplicates(batch, recent_orders, ruleset.duplicate_window_minutes)
+    out: list[list[Anomaly]] = []
+    for order, (_, short), dup in zip(batch, stocks, dups, strict=True):
+        found: list[Anomaly] = []
+        r = order.receiver
+        problems = address_problems(r.province, r.city, r.district, r.street, r.detail)
+        if problems:
+            found.append(make("incomplete_address", "; ".join(problems)))
+        if order.delivery is DeliveryService.STANDARD and (
+                r.province in remote or r.province.startswith(prefixes)):
+            found.append(make("remote_standard_express", f"standard delivery to {r.province}"))
+        if short and order.status is OrderStatus.PAID:
+            found.append(make("out_of_stock_paid", "short: " + ", ".join(short)))
+        why = payment_problem(order)
+        if why:
+            found.append(make("payment_mismatch", why))
+        if dup:
+            found.append(make("duplicate_order", f"same buyer, items and address as {dup}"))
+        if not phone_ok(r.phone):
+            found.append(make("invalid_phone", "not an 11-digit mobile number"))
+        out.append(found)
+    return out

@@ -1,0 +1,131 @@
+"""Priority: a weighted score over four dimensions, each 0..100 from the rule set's tables.
+
+order_type (live_flash, presale_final, ...), customer_tier (buyer.tier), region
+(same_city > express > remote region > the rest) and inventory (low stock ships first,
+out of stock last). The lane follows from the score and the rule set's thresholds.
+
+>>> from hub.domain.rules import default_ruleset
+>>> from tests.factories import order
+>>> o = order(1, order_type="live_flash", delivery="same_city", buyer={"id": "b", "tier": "plus"})
+>>> s = score_batch([o], {"SKU-1": 500}, default_ruleset())[0]
+>>> s.score, s.lane, s.labels
+(96.0, 'P0', ('live_flash', 'plus', 'same_city', 'in_stock'))
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+from hub.domain.address import remote_provinces
+from hub.domain.order import Order, OrderStatus
+
+DIMENSIONS = ("order_type", "customer_tier", "region", "inventory")
+
+
+class Score(NamedTuple):
+    score: float  # 0..100, the weighted sum
+    breakdown: dict[str, float]  # dimension -> its 0..100 score before weighting
+    lane: str  # the lane the score falls in, before routing rules
+    labels: tuple[str, ...]  # the table entry used per dimension, e.g. ("live_flash", ...)
+
+
+class Tables(NamedTuple):
+    """A rule set's priority tables, as (label -> weighted points) lookups."""
+
+    weights: tuple[float, ...]
+    raw: tuple[dict[str, float], ...]  # per dimension: label -> 0..100
+    points: tuple[dict[str, float], ...]  # per dimension: label -> weight x score
+    defaults: tuple[float, float]  # weighted default of order_type and customer_tier
+    lanes: tuple[tuple[float, str], ...]  # (minimum score, lane), highest first
+    remote: frozenset[str]
+    remote_prefixes: tuple[str, ...]
+    low_stock: int
+
+
+_TABLES: dict[int, tuple[Any, Tables]] = {}
+
+
+def tables(ruleset: Any) -> Tables:
+    """The priority tables of ``ruleset``, computed once per rule-set object."""
+    cached = _TABLES.get(id(ruleset))
+    if cached is not None and cached[0]() is ruleset:
+        return cached[1]
+    weights = tuple(float(ruleset.weights[d]) for d in DIMENSIONS)
+    raw = tuple(dict(ruleset.scores[d]) for d in DIMENSIONS)
+    points = tuple({k: w * v for k, v in table.items()}
+                   for w, table in zip(weights, raw, strict=True))
+    region = ruleset.scores["region"]
+    for name in ("same_city", "express", "remote"):
+        points[2].setdefault(name, weights[2] * region.get(name, region["default"]))
+    lanes = tuple(sorted(((float(v), k) for k, v in ruleset.lanes.items()), reverse=True))
+    remote = tuple(ruleset.remote_regions)
+    made = Tables(weights, raw, points, (points[0]["default"], points[1]["default"]),
+                  lanes, remote_provinces(remote), remote, int(ruleset.low_stock))
+    _TABLES[id(ruleset)] = (weakref.ref(ruleset), made)
+    return made
+
+
+def stock_states(batch: Sequence[Order], inventory: Mapping[str, int],
+                 low_stock: int) -> list[tuple[str, tuple[str, ...]]]:
+    """Per order: its inventory state (out, low, unknown, in_stock) and the SKUs short.
+
+    Paid orders draw the snapshot down in batch order; an order that cannot be served
+    whole takes nothing (it will be held). SKUs missing from the snapshot are unknown.
+    """
+    left = dict(inventory) if inventory else {}
+    out = []
+    for order in batch:
+        state, short = "in_stock" if left else "unknown", ()
+        for item in order.items:
+            have = left.get(item.sku)
+            if have is None:
+                if state == "in_stock":
+                    state = "unknown"
+            elif have < item.quantity:
+                state, short = "out", (*short, item.sku)
+            elif have < low_stock and state != "out":
+                state = "low"
+        if order.status is OrderStatus.PAID and state != "out" and left:
+            for item in order.items:
+                if item.sku in left:
+                    left[item.sku] -= item.quantity
+        out.append((state, short))
+    return out
+
+
+def score_order(order: Order, stock: str, t: Tables) -> Score:
+    """The score of one order whose inventory state is ``stock``."""
+    p_type, p_tier, p_region, p_stock = t.points
+    kind = order.order_type.value
+    tier = order.buyer.tier
+    delivery = order.delivery.value
+    if delivery != "same_city" and delivery != "express":
+        province = order.receiver.province
+        delivery = "remote" if province in t.remote or province.startswith(
+            t.remote_prefixes) else "default"
+    kind_pts = p_type.get(kind)
+    if kind_pts is None:
+        kind_pts, kind = t.defaults[0], "default"
+    tier_pts = p_tier.get(tier)
+    if tier_pts is None:
+        tier_pts, tier = t.defaults[1], "default"
+    total = round(kind_pts + tier_pts + p_region[delivery] + p_stock[stock], 6)
+    lane = "P3"
+    for minimum, name in t.lanes:
+        if total >= minimum:
+            lane = name
+            break
+    raw = t.raw
+    return Score(total, {"order_type": raw[0][kind], "customer_tier": raw[1][tier],
+                         "region": raw[2].get(delivery, raw[2]["default"]),
+                         "inventory": raw[3][stock]}, lane, (kind, tier, delivery, stock))
+
+
+def score_batch(batch: Sequence[Order], inventory: Mapping[str, int],
+                ruleset: Any) -> list[Score]:
+    """Score, breakdown and lane per order of ``batch``, in order."""
+    t = tables(ruleset)
+    stocks = stock_states(batch, inventory, t.low_stock)
+    return [score_order(o, s[0], t) for o, s in zip(batch, stocks, strict=True)]
