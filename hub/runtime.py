@@ -59,7 +59,7 @@ class Hub:
         init_ray(s.ray_address)
         began = time.monotonic()
         self.ledger = ray.remote(LedgerService).options(max_restarts=-1,
-                                                        max_task_retries=-1).remote(s.ledger)
+                                                        max_task_retries=-1).remote(s.ledger, self.clock)
         self.rulestore = ray.remote(RuleStore).options(**ASYNC).remote(
             self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
             poll_s=s.rules_poll_s)

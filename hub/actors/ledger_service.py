@@ -16,13 +16,16 @@ from hub.domain.order import Order
 
 
 class LedgerService:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, clock: Any = None) -> None:
         from hub.ledger import open_ledger
 
         self.url = url
-        self.ledger = open_ledger(url)
+        self.ledger = open_ledger(url, clock=clock)
 
     def ingest(self, orders: Sequence[Order], cursor: Any = None) -> list[Order]:
+        if not orders and cursor is not None:
+            self.ledger.set_cursor(cursor.channel, cursor.shop, cursor.window_end)
+            return []
         return self.ledger.ingest(orders, cursor=cursor)
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[Any]) -> int:
