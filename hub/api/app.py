@@ -1,0 +1,83 @@
+"""The hub's API and dashboard: one FastAPI app over the ledger.
+
+>>> from hub.config import ApiConfig
+>>> from hub.clock import Clock
+>>> from hub.ledger import open_ledger
+>>> from hub.api.ruleadmin import LedgerRuleAdmin
+>>> ledger = open_ledger("memory:")
+>>> app = create_app(ledger, rules=LedgerRuleAdmin(ledger), api=ApiConfig(), clock=Clock())
+>>> sorted(p for p in app.openapi()["paths"] if p.startswith("/api/rules"))[:3]
+['/api/rules', '/api/rules/check', '/api/rules/dry-run']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from importlib import resources
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from hub.api import anomalies, lanes, metrics, orders, rules_admin
+from hub.api.auth import Auth
+from hub.api.feed import EventFeed
+from hub.api.ruleadmin import RuleAdmin
+from hub.clock import Clock
+from hub.config import ApiConfig
+
+STATIC = resources.files("hub.api") / "static"
+
+
+def _served(routers: Iterable[APIRouter]) -> set[tuple[str, str]]:
+    return {(r.path, m) for router in routers for r in router.routes
+            if isinstance(r, APIRoute) for m in r.methods}
+
+
+def _without(router: APIRouter, taken: set[tuple[str, str]]) -> APIRouter:
+    """``router``'s routes except those whose path and method are served already (the
+    hub's intake router has its own /healthz)."""
+    kept = APIRouter()
+    kept.routes.extend(r for r in router.routes if not (
+        isinstance(r, APIRoute) and any((r.path, m) in taken for m in r.methods)))
+    return kept
+
+
+def create_app(
+    ledger: Any,
+    *,
+    rules: RuleAdmin,
+    api: ApiConfig,
+    clock: Clock,
+    extra_routers: Iterable[APIRouter] = (),
+    stats: Callable[[], dict[str, Any]] | None = None,
+) -> FastAPI:
+    """The API (``/api/...``, ``/metrics``, ``/healthz``) and the dashboard (``/``).
+
+    ``ledger`` is read (and written by operator actions); ``rules`` is the rule console;
+    ``api`` holds the token and the read policy; ``stats`` (optional) returns the running
+    hub's counters for ``/metrics``."""
+    app = FastAPI(title="OrderHub", version="1", description=(
+        "Order look-up, lanes, anomalies and the rule console of the OrderHub order hub. "
+        "Changes need `Authorization: Bearer <api.token>`; reads do too when "
+        "`api.read_requires_token` is set."))
+    app.state.ledger, app.state.rules, app.state.clock = ledger, rules, clock
+    app.state.auth = Auth(api)
+    app.state.feed = EventFeed(ledger, clock)
+    app.state.stats = stats
+    own = (orders.router, lanes.router, anomalies.router, rules_admin.router, metrics.router)
+    for router in own:
+        app.include_router(router)
+    taken = _served(own)
+    for router in extra_routers:
+        app.include_router(_without(router, taken))
+        taken |= _served([router])
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard() -> FileResponse:
+        return FileResponse(str(STATIC / "index.html"), media_type="text/html; charset=utf-8")
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    return app

@@ -1,0 +1,205 @@
+"""The rule console: versions, check, dry-run, publish, roll back.
+
+A refused rule file answers 422 with every problem as ``{file, line, reason}``; the
+rules in force stay as they were. Publishing and rolling back need the bearer token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from hub.api.auth import Reader, Writer
+from hub.api.ruleadmin import MAX_DRY_RUN, Outcome, RuleAdmin, RuleRefused, RuleVersion
+
+
+class ProblemOut(BaseModel):
+    file: str
+    line: int
+    reason: str
+
+
+class RefusedOut(BaseModel):
+    """A refused rule file: nothing was changed."""
+
+    detail: str
+    problems: list[ProblemOut]
+
+
+class VersionOut(BaseModel):
+    version: int
+    name: str
+    published_by: str
+    published_at: datetime | None
+    in_force: bool
+
+
+class VersionsOut(BaseModel):
+    current: int | None
+    versions: list[VersionOut]
+
+
+class VersionTextOut(VersionOut):
+    text: str
+
+
+class RuleTextIn(BaseModel):
+    text: str = Field(min_length=1, max_length=1_000_000, description="the rule file (YAML)")
+
+
+class CheckOut(BaseModel):
+    ok: bool
+    version: int | None
+    name: str | None
+    rules: int | None
+    problems: list[ProblemOut]
+
+
+class DryRunIn(RuleTextIn):
+    n: int = Field(500, ge=1, le=MAX_DRY_RUN, description="how many recent orders")
+    examples: int = Field(10, ge=0, le=100)
+
+
+class OutcomeOut(BaseModel):
+    lane: str
+    packing_group: str
+    hold_reason: str | None
+
+
+class ExampleOut(BaseModel):
+    channel: str
+    shop: str
+    order_id: str
+    before: OutcomeOut
+    after: OutcomeOut
+    rules_fired: list[str]
+
+
+class ChangedOut(BaseModel):
+    lane: int
+    packing_group: int
+    hold: int
+    any: int
+
+
+class DryRunOut(BaseModel):
+    version: int
+    baseline_version: int
+    orders: int
+    changed: ChangedOut
+    examples: list[ExampleOut]
+
+
+class RollbackIn(BaseModel):
+    version: int = Field(ge=1)
+
+
+class PublishOut(BaseModel):
+    version: int
+    previous: int | None
+    by: str
+
+
+REFUSED = {422: {"model": RefusedOut, "description": "the rule file was refused"}}
+
+
+def refused(exc: RuleRefused) -> JSONResponse:
+    problems = [ProblemOut(file=p.file, line=p.line, reason=p.reason) for p in exc.problems]
+    body = RefusedOut(detail=f"rule file refused: {len(problems)} problem(s); "
+                             "the rules in force are unchanged", problems=problems)
+    return JSONResponse(body.model_dump(), status_code=422)
+
+
+def version_out(v: RuleVersion) -> VersionOut:
+    return VersionOut(version=v.version, name=v.name, published_by=v.published_by,
+                      published_at=v.published_at, in_force=v.in_force)
+
+
+def outcome_out(o: Outcome) -> OutcomeOut:
+    return OutcomeOut(lane=o.lane, packing_group=o.packing_group, hold_reason=o.hold_reason)
+
+
+def admin(request: Request) -> RuleAdmin:
+    return request.app.state.rules
+
+
+router = APIRouter(prefix="/api/rules", tags=["rules"])
+
+
+@router.get("", response_model=VersionsOut, dependencies=[Reader])
+def versions(request: Request) -> VersionsOut:
+    """Every published version, newest first; ``current`` is the one in force."""
+    rows = admin(request).versions()
+    current = next((v.version for v in rows if v.in_force), None)
+    return VersionsOut(current=current, versions=[version_out(v) for v in rows])
+
+
+@router.get("/{version}", response_model=VersionTextOut, dependencies=[Reader],
+            responses={404: {"description": "no such version"}})
+def version_text(request: Request, version: int) -> VersionTextOut:
+    row = admin(request).get(version)
+    if row is None:
+        raise HTTPException(404, f"no rule-set version {version}")
+    return VersionTextOut(**version_out(row).model_dump(), text=row.text)
+
+
+@router.post("/check", response_model=CheckOut, dependencies=[Reader])
+def check(request: Request, body: RuleTextIn) -> CheckOut:
+    """Upload a rule file and check it (nothing changes): every problem with its line."""
+    rules = admin(request)
+    problems = rules.check(body.text)
+    out = CheckOut(ok=not problems, version=None, name=None, rules=None,
+                   problems=[ProblemOut(file=p.file, line=p.line, reason=p.reason)
+                             for p in problems])
+    if not problems:
+        from hub.domain.rules import load_ruleset
+
+        ruleset = load_ruleset(body.text, "<upload>")
+        out.version, out.name, out.rules = ruleset.version, ruleset.name, len(ruleset.rules)
+    return out
+
+
+@router.post("/dry-run", response_model=DryRunOut, responses=REFUSED, dependencies=[Reader])
+def dry_run(request: Request, body: DryRunIn) -> DryRunOut | JSONResponse:
+    """Decide the last N orders under the running rules and under this file, on the same
+    inputs (no stock snapshot), and count the orders whose lane, packing group or hold
+    would change."""
+    try:
+        result = admin(request).dry_run(body.text, body.n, body.examples)
+    except RuleRefused as exc:
+        return refused(exc)
+    return DryRunOut(
+        version=result.version, baseline_version=result.baseline_version, orders=result.orders,
+        changed=ChangedOut(**result.changed),
+        examples=[ExampleOut(channel=e.channel, shop=e.shop, order_id=e.order_id,
+                             before=outcome_out(e.before), after=outcome_out(e.after),
+                             rules_fired=list(e.rules_fired)) for e in result.examples])
+
+
+@router.post("/publish", response_model=PublishOut, responses=REFUSED, status_code=201)
+def publish(request: Request, body: RuleTextIn, user: str = Writer) -> PublishOut | JSONResponse:
+    """Check and publish a new version; the hub swaps it in between batches."""
+    rules = admin(request)
+    previous = rules.current().version
+    try:
+        version = rules.publish(body.text, user)
+    except RuleRefused as exc:
+        return refused(exc)
+    return PublishOut(version=version, previous=previous, by=user)
+
+
+@router.post("/rollback", response_model=PublishOut, responses=REFUSED, status_code=201)
+def rollback(request: Request, body: RollbackIn, user: str = Writer) -> PublishOut | JSONResponse:
+    """Put an earlier version's rules back in force, published as the next version."""
+    rules = admin(request)
+    previous = rules.current().version
+    try:
+        version = rules.rollback(body.version, user)
+    except KeyError:
+        raise HTTPException(404, f"no rule-set version {body.version}") from None
+    except RuleRefused as exc:
+        return refused(exc)
+    return PublishOut(version=version, previous=previous, by=user)
