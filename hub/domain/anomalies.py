@@ -23,8 +23,7 @@ from hub.domain.decision import Anomaly
 from hub.domain.order import DeliveryService, Order, OrderStatus, OrderType
 from hub.domain.priority import stock_states
 
-_PAID = frozenset({OrderStatus.PAID, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED,
-                   OrderStatus.FINISHED})
+_PAID = frozenset({"paid", "partially_shipped", "shipped", "finished"})
 _PHONE_JUNK = str.maketrans("", "", " -")
 _MOBILE_2ND = frozenset("3456789")
 
@@ -49,14 +48,14 @@ def phone_ok(phone: str) -> bool:
 
 def payment_problem(order: Order) -> str:
     """Why the paid amount is wrong for the order's status and type ('' if it is not)."""
-    if order.status not in _PAID:
+    if str(order.status) not in _PAID:
         return ""
     a = order.amounts
     if a.paid_fen == 0:
         return "paid status with zero payment"
     expected = a.total_fen - a.discount_fen + a.freight_fen
     if a.paid_fen != expected and not (
-            order.order_type is OrderType.PRESALE_DEPOSIT and a.paid_fen < expected):
+            order.order_type == OrderType.PRESALE_DEPOSIT and a.paid_fen < expected):
         return f"paid {a.paid_fen} fen, expected {expected} (total - discount + freight)"
     return ""
 
@@ -127,10 +126,10 @@ def find_anomalies(batch: Sequence[Order], inventory: Mapping[str, int],
         problems = address_problems(r.province, r.city, r.district, r.street, r.detail)
         if problems:
             found.append(make("incomplete_address", "; ".join(problems)))
-        if order.delivery is DeliveryService.STANDARD and (
+        if order.delivery == DeliveryService.STANDARD and (
                 r.province in remote or r.province.startswith(prefixes)):
             found.append(make("remote_standard_express", f"standard delivery to {r.province}"))
-        if short and order.status is OrderStatus.PAID:
+        if short and order.status == OrderStatus.PAID:
             found.append(make("out_of_stock_paid", "short: " + ", ".join(short)))
         why = payment_problem(order)
         if why:

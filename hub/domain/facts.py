@@ -31,14 +31,14 @@ def order_facts(order: Order, score: float, lane: str,
         skus = tuple(i.sku for i in items)
         quantity = sum(i.quantity for i in items)
     return {
-        "channel": order.channel.value,
+        "channel": str(order.channel),
         "shop": order.shop,
         "order_id": order.order_id,
-        "status": order.status.value,
-        "order_type": order.order_type.value,
+        "status": str(order.status),
+        "order_type": str(order.order_type),
         "source": order.source,
         "source_detail": order.source_detail,
-        "delivery": order.delivery.value,
+        "delivery": str(order.delivery),
         "warehouse_hint": order.warehouse_hint,
         "buyer.id": buyer.id,
         "buyer.tier": buyer.tier,

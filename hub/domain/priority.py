@@ -87,7 +87,7 @@ def stock_states(batch: Sequence[Order], inventory: Mapping[str, int],
                 state, short = "out", (*short, item.sku)
             elif have < low_stock and state != "out":
                 state = "low"
-        if order.status is OrderStatus.PAID and state != "out" and left:
+        if order.status == OrderStatus.PAID and state != "out" and left:
             for item in order.items:
                 if item.sku in left:
                     left[item.sku] -= item.quantity
@@ -98,9 +98,9 @@ def stock_states(batch: Sequence[Order], inventory: Mapping[str, int],
 def score_order(order: Order, stock: str, t: Tables) -> Score:
     """The score of one order whose inventory state is ``stock``."""
     p_type, p_tier, p_region, p_stock = t.points
-    kind = order.order_type.value
+    kind = str(order.order_type)
     tier = order.buyer.tier
-    delivery = order.delivery.value
+    delivery = str(order.delivery)
     if delivery != "same_city" and delivery != "express":
         province = order.receiver.province
         delivery = "remote" if province in t.remote or province.startswith(

@@ -58,7 +58,7 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
         actions: Mapping[str, Any] = (merge_actions(hits) if collect else hits[0].actions) \
             if hits else {}
         lane = actions.get("lane") or s.lane
-        delivery = order.delivery.value
+        delivery = str(order.delivery)
         hold = remedies = alerts = None
         extra = {"order_type": s.labels[0], "customer_tier": s.labels[1],
                  "region": s.labels[2], "inventory": s.labels[3]}
@@ -70,7 +70,7 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
                 if a.code == REMOTE and (p is None or p.action == "remedy"):
                     delivery = remedy.get("delivery", "express")
                     extra["carrier"] = remedy.get("carrier", "")
-                    remedies = (f"delivery {order.delivery.value}->{delivery} via "
+                    remedies = (f"delivery {order.delivery!s}->{delivery} via "
                                 f"{extra['carrier'] or 'carrier'}: {a.detail}",)
         if hold is None and actions.get("hold"):
             hold = actions["hold"]
@@ -82,7 +82,7 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
                                                    else named) if g not in (alerts or ())]
         extra["stage"] = "held" if hold else "auto_remedied" if remedies else "routed"
         out.append(Decision(
-            order.channel.value, order.shop, order.order_id, order.modified_at.isoformat(),
+            str(order.channel), order.shop, order.order_id, order.modified_at.isoformat(),
             lane, s.score, s.breakdown, actions.get("packing_group") or f"lane-{lane}",
             tuple(found), hold, remedies or (), delivery, tuple(alerts) if alerts else (),
             tuple(h.rule_id for h in hits), version, extra))
