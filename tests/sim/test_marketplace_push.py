@@ -1,0 +1,65 @@
+"""Push mode: every released event reaches a receiving app over real HTTP, in order,
+through the receiver's failures."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import orjson
+import pytest
+from fastapi import FastAPI, Request, Response
+
+from hub.domain.adapters import parse_any
+from hub.domain.order import OrderStatus
+from sim.emulators.push import PushSender
+from sim.emulators.server import LoopbackServer
+from sim.trace import EventKind, TraceEvent
+from tests.sim.marketplace_helpers import CHANNELS, T0, make_state, orders_for
+
+
+def receiver(fail_first: int) -> tuple[FastAPI, list, list]:
+    """A stand-in hub intake: answers 500 to the first ``fail_first`` posts."""
+    app, accepted, refused = FastAPI(), [], []
+    lock = threading.Lock()
+
+    @app.post("/push/{channel}")
+    async def push(channel: str, request: Request) -> Response:
+        body = orjson.loads(await request.body())
+        with lock:
+            if len(refused) < fail_first:
+                refused.append(body)
+                return Response(status_code=500)
+            accepted.append((channel, request.query_params.get("shop"), body))
+        return Response(orjson.dumps({"accepted": len(body)}), media_type="application/json")
+
+    return app, accepted, refused
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_push_delivers_every_event_once_in_order(channel: str) -> None:
+    orders = orders_for(channel, range(1, 8))
+    events = [TraceEvent(5.0 * n, EventKind.CREATED,
+                         o.model_copy(update={"status": OrderStatus.UNPAID}))
+              for n, o in enumerate(orders, 1)]
+    events += [TraceEvent(60.0 + n, EventKind.PAID, o) for n, o in enumerate(orders[:4])]
+    state = make_state(channel, now=T0 + timedelta(seconds=30), events=events)
+    app, accepted, refused = receiver(fail_first=2)
+    with LoopbackServer(app, name="hub") as hub:
+        sender = PushSender(state, f"{hub.url}/push/{channel}?shop=flagship", batch_size=3,
+                            retry_base_s=0.01, poll_s=0.01)
+        with sender:
+            assert sender.drain(10)
+            state.clock.advance(100)  # the rest of the trace, including the paid events
+            assert sender.drain(10)
+    pushed = [raw for _, _, body in accepted for raw in body]
+    assert len(pushed) == len(events) == sender.stats()["sent_events"]
+    page = parse_any(channel, pushed, "flagship")
+    assert not page.quarantined
+    got = [(o.order_id, o.status) for o in page.orders]
+    want = [(e.order.order_id, e.order.status) for e in events]
+    assert got == want
+    assert all(batch_len <= 3 for batch_len in (len(body) for _, _, body in accepted))
+    assert len(refused) == 2 and sender.stats()["failures"] == 2
+    assert refused[0] == accepted[0][2]  # the refused batch was sent again, unchanged
+    assert {shop for _, shop, _ in accepted} == {"flagship"}
