@@ -29,10 +29,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 # Where on the way to the buyer each stage is; a step forward goes to a higher number.
-PHASE = {"received": 0, "validated": 1, "scored": 1, "routed": 2, "auto_remedied": 2,
-         "released": 2, "dispatched": 3, "picked": 4, "packed": 5, "shipped": 6}
-# A stage with too few figures of its own borrows those of its twin.
-TWIN = {"released": "routed", "auto_remedied": "routed", "scored": "validated"}
+PHASE = {"received": 0, "validated": 1, "scored": 2, "routed": 3, "auto_remedied": 3,
+         "released": 3, "dispatched": 4, "picked": 5, "packed": 6, "shipped": 7}
+# A stage with no figures of its own borrows those of its twin.
+TWIN = {"released": "routed", "auto_remedied": "routed"}
 ALL_LANES = "*"
 DONE = "shipped"
 

@@ -122,10 +122,15 @@ class SearchOut(BaseModel):
     results: list[OrderDetail]
 
 
+def mask_name(name: str) -> str:
+    """``张三`` -> ``张*``: the family name only."""
+    return name[:1] + "*" * max(len(name) - 1, 0)
+
+
 def receiver_out(order: Order) -> ReceiverOut:
     r = order.receiver
     masked = r.masked()
-    return ReceiverOut(name=masked["name"], phone=masked["phone"], province=r.province,
+    return ReceiverOut(name=mask_name(r.name), phone=masked["phone"], province=r.province,
                        city=r.city, district=r.district, street=masked["street"],
                        detail=masked["detail"])
 
