@@ -71,7 +71,8 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
                     delivery = remedy.get("delivery", "express")
                     extra["carrier"] = remedy.get("carrier", "")
                     remedies = (f"delivery {order.delivery!s}->{delivery} via "
-                                f"{extra['carrier'] or 'carrier'}: {a.detail}",)
+                                f"{extra['carrier'] or 'carrier'} (remote region "
+                                f"{order.receiver.province})",)
         if hold is None and actions.get("hold"):
             hold = actions["hold"]
         if actions.get("delivery"):
