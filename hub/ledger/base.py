@@ -235,7 +235,7 @@ class Ledger(ABC):
                     hold_reason: str | None = None, tracking_no: str | None = None,
                     order_id: str | None = None, channel: str | None = None,
                     limit: int = 100) -> list[OrderSummary]:
-        """Newest first."""
+        """Newest first (by arrival; within one ingested batch, by key)."""
 
     @abstractmethod
     def counts(self) -> dict[str, dict[str, int]]:
@@ -252,7 +252,8 @@ class Ledger(ABC):
 
     @abstractmethod
     def recent_orders(self, n: int) -> list[Order]:
-        """The ``n`` most recently stored orders, newest first (rule dry-runs)."""
+        """The ``n`` most recently stored orders, newest first as in :meth:`find_orders`
+        (rule dry-runs)."""
 
     @abstractmethod
     def events_since(self, *, since: datetime | None = None, until: datetime | None = None,

@@ -188,12 +188,12 @@ class SQLiteLedger(SqlLedger):
             end = epoch(cursor.window_end, "cursor window_end")
         if not rows and cursor is None:
             return []
-        new: list[Order] = []
         with self._tx("ingest") as c:
             found = self._found(c, [r.key for r in rows])
             next_id = c.execute("SELECT COALESCE(MAX(id), 0) FROM orders").fetchone()[0]
             inserts, updates, events = [], [], []
-            for r in rows:
+            changed: set[OrderKey] = set()
+            for r in sorted(rows, key=lambda r: r.key):  # ids in key order, as on PostgreSQL
                 hit = found.get(r.key)
                 if hit is None:
                     next_id += 1
@@ -207,7 +207,7 @@ class SQLiteLedger(SqlLedger):
                     events.append((hit[0], at_s, r.version_us))
                 else:
                     continue
-                new.append(r.order)
+                changed.add(r.key)
             c.executemany("INSERT INTO orders (id, channel, shop, order_id, version_us, status, "
                           "created_at, received_at, stage, stage_at, body) "
                           "VALUES (?,?,?,?,?,?,?,?,?,?,?)", inserts)
@@ -217,7 +217,7 @@ class SQLiteLedger(SqlLedger):
                           "VALUES (?, 'received', ?, ?)", events)
             if cursor is not None:
                 self._set_cursor(c, cursor.channel, cursor.shop, end)
-        return new
+        return [r.order for r in rows if r.key in changed]
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
                          *, at: datetime | None = None) -> int:

@@ -1,0 +1,394 @@
+"""The cluster ledger: PostgreSQL through psycopg 3.
+
+Durability: ``synchronous_commit = on`` is set on the connection (whatever the
+server default), so a batch is acknowledged only after its WAL is flushed to
+disk; it survives a crash of the hub, of the server process and of the machine
+(with the server's own ``fsync = on``).
+
+Batches travel as arrays (``unnest``), one statement per table. Concurrent
+writers are safe: orders are upserted with ``ON CONFLICT ... WHERE newer``,
+decisions are unique per (order, version), and every write that changes order
+rows first locks them in one global order (channel, shop, order id in "C"
+collation), so two hubs never deadlock on each other's batches; a deadlock or
+serialisation failure all the same is retried.
+
+``schema`` (default ``public``) is created when missing and put first on the
+search path, so several ledgers (or test runs) can share one database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg import sql as pgsql
+from psycopg.conninfo import conninfo_to_dict
+
+from hub.clock import Clock
+from hub.domain.decision import Decision
+from hub.domain.order import Order
+from hub.ledger import prepare, schema
+from hub.ledger.base import Cursor, LedgerError, OrderKey, OutboxMessage, StageEvent
+from hub.ledger.sqlbase import SqlLedger
+from hub.ledger.sqlite import claimed
+from hub.ledger.stages import DISPATCH_DESTINATION, PHASE, backoff_s, epoch, moves
+from hub.ledger.writes import commit_plan, outbox_params, stage_plan
+
+T = TypeVar("T")
+RETRIES = 5
+RESTAGED = ", ".join(f"'{s}'" for s in [*sorted(s for s, p in PHASE.items() if p <= 2),
+                                       "reconcile_mismatch"])
+KEY_ORDER = 'o.channel COLLATE "C", o.shop COLLATE "C", o.order_id COLLATE "C"'
+FIND_SQL = (
+    "SELECT o.channel, o.shop, o.order_id, o.id, o.version_us, o.stage, o.stage_at, "
+    "o.tracking_no FROM orders o JOIN unnest(%s::text[], %s::text[], %s::text[]) "
+    "AS k(channel, shop, order_id) ON o.order_id = k.order_id AND o.channel = k.channel "
+    "AND o.shop = k.shop")
+LOCK_SQL = f"{FIND_SQL} ORDER BY {KEY_ORDER} FOR NO KEY UPDATE OF o"
+INGEST_SQL = f"""
+INSERT INTO orders AS o (channel, shop, order_id, version_us, status, created_at, received_at,
+                         stage, stage_at, body)
+SELECT k.channel, k.shop, k.order_id, k.version_us, k.status, k.created_at, %s, 'received', %s,
+       k.body
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::float8[],
+            %s::bytea[]) AS k(channel, shop, order_id, version_us, status, created_at, body)
+ORDER BY k.channel COLLATE "C", k.shop COLLATE "C", k.order_id COLLATE "C"
+ON CONFLICT (order_id, channel, shop) DO UPDATE SET
+  version_us = excluded.version_us, status = excluded.status, body = excluded.body,
+  stage = CASE WHEN o.stage IN ({RESTAGED}) THEN 'received' ELSE o.stage END,
+  stage_at = CASE WHEN o.stage IN ({RESTAGED}) THEN excluded.stage_at ELSE o.stage_at END
+WHERE o.version_us < excluded.version_us
+RETURNING o.id, o.channel, o.shop, o.order_id, o.version_us"""
+ORDER_UPDATE_SQL = """
+UPDATE orders o SET stage = u.stage, stage_at = u.stage_at, lane = u.lane, score = u.score,
+  packing_group = u.packing_group, hold_reason = u.hold_reason, hold_group = u.hold_group,
+  ruleset_version = u.ruleset_version, decided_us = u.decided_us
+FROM unnest(%s::text[], %s::float8[], %s::text[], %s::float8[], %s::text[], %s::text[],
+            %s::text[], %s::bigint[], %s::bigint[], %s::bigint[])
+  AS u(stage, stage_at, lane, score, packing_group, hold_reason, hold_group, ruleset_version,
+       decided_us, id)
+WHERE o.id = u.id"""
+
+
+def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    """Rows to one list per column (psycopg sends each list as one array parameter)."""
+    return [list(col) for col in zip(*rows, strict=True)] if rows else [[]] * width
+
+
+class PostgresLedger(SqlLedger):
+    dialect = "postgres"
+
+    def __init__(self, dsn: str, *, clock: Clock | None = None, schema: str = "public",
+                 connect_timeout_s: float = 10.0) -> None:
+        try:
+            info = conninfo_to_dict(dsn)
+        except psycopg.Error as exc:
+            raise LedgerError(f"PostgreSQL ledger address is not valid: {exc}") from None
+        self.dsn, self.schema = dsn, schema
+        self.where = (f"PostgreSQL ledger {info.get('user', '')}@{info.get('host', '')}:"
+                      f"{info.get('port', 5432)}/{info.get('dbname', '')} schema {schema}")
+        self.clock = clock or Clock()
+        self.connect_timeout_s = connect_timeout_s
+        self._lock = threading.RLock()
+        self.conn = self._connect()
+        try:
+            self._open()
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _connect(self) -> psycopg.Connection:
+        try:
+            conn = psycopg.connect(self.dsn, autocommit=True,
+                                   connect_timeout=max(1, int(self.connect_timeout_s)))
+            conn.execute("SET synchronous_commit TO on")
+            ident = pgsql.Identifier(self.schema)
+            if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s",
+                            (self.schema,)).fetchone() is None:
+                conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
+            conn.execute(pgsql.SQL("SET search_path TO {}").format(ident))
+        except psycopg.Error as exc:
+            raise LedgerError(f"{self.where}: cannot connect: "
+                              f"{str(exc).strip().splitlines()[0]}") from None
+        return conn
+
+    def _open(self) -> None:
+        with self._lock, self._errors("open"):
+            tables, app, version = self._inspect(self.conn)
+            if schema.check(self.where, tables, app, version):
+                self._run("migrate", self._migrate)
+
+    def _inspect(self, c: Any) -> tuple[set[str], str | None, int]:
+        tables = {r[0] for r in c.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (self.schema,))}
+        if "ledger_meta" not in tables:
+            return tables, None, 0
+        row = c.execute("SELECT value FROM ledger_meta WHERE key = 'application'").fetchone()
+        version = 0
+        if "ledger_migrations" in tables:
+            version = c.execute("SELECT COALESCE(MAX(version), 0) FROM ledger_migrations"
+                                ).fetchone()[0]
+        return tables, row[0] if row else None, version
+
+    def _migrate(self, c: Any) -> None:
+        c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"orderhub:{self.schema}",))
+        tables, app, version = self._inspect(c)
+        for step in schema.check(self.where, tables, app, version):
+            for statement in step.statements("postgres"):
+                c.execute(statement)
+            c.execute("INSERT INTO ledger_migrations (version, name, applied_at) "
+                      "VALUES (%s, %s, %s)", (step.version, step.name, time.time()))
+
+    def settings(self) -> dict[str, str]:
+        """The durability settings in force on this connection (asserted by the tests)."""
+        with self._reading("settings") as c:
+            return {name: c.execute(f"SHOW {name}").fetchone()[0]
+                    for name in ("synchronous_commit", "fsync", "search_path")}
+
+    # -- transactions and errors -------------------------------------------------------------
+    @contextmanager
+    def _errors(self, what: str) -> Any:
+        try:
+            yield
+        except LedgerError:
+            raise
+        except psycopg.OperationalError as exc:
+            raise LedgerError(f"{self.where}: {what} failed, server unreachable or gone: "
+                              f"{str(exc).strip().splitlines()[0]}") from None
+        except psycopg.Error as exc:
+            raise LedgerError(f"{self.where}: {what} failed: "
+                              f"{str(exc).strip().splitlines()[0]}") from None
+
+    def _ensure(self) -> None:
+        if self.conn.closed or self.conn.broken:
+            self.conn = self._connect()
+
+    def _run(self, what: str, work: Callable[[Any], T]) -> T:
+        """``work(conn)`` in one transaction, retried on deadlock or serialisation failure."""
+        with self._lock, self._errors(what):
+            self._ensure()
+            for attempt in range(RETRIES):
+                try:
+                    with self.conn.transaction():
+                        return work(self.conn)
+                except (pgerrors.DeadlockDetected, pgerrors.SerializationFailure):
+                    if attempt == RETRIES - 1:
+                        raise
+                    time.sleep(0.01 * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def _reading(self, what: str) -> Any:
+        with self._lock, self._errors(what):
+            self._ensure()
+            yield self.conn
+
+    def _q(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def _found(self, c: Any, keys: Sequence[OrderKey], lock: bool = True) -> dict:
+        if not keys:
+            return {}
+        rows = c.execute(LOCK_SQL if lock else FIND_SQL, columns(keys, 3)).fetchall()
+        return {(r[0], r[1], r[2]): list(r[3:]) for r in rows}
+
+    def _ids(self, c: Any, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
+        return {k: v[0] for k, v in self._found(c, keys, lock=False).items()}
+
+    @staticmethod
+    def _insert(c: Any, table: str, names: str, types: str, rows: Sequence[tuple],
+                tail: str = "") -> list:
+        if not rows:
+            return []
+        arrays = ", ".join(f"%s::{t}[]" for t in types.split())
+        cur = c.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
+                        columns(rows, len(types.split())))
+        return cur.fetchall() if tail and "RETURNING" in tail else []
+
+    def _events(self, c: Any, rows: Sequence[tuple], decision: bool) -> None:
+        if decision:
+            self._insert(c, "events", "oid, stage, at, version_us, ruleset_version, detail",
+                         "bigint text float8 bigint bigint bytea", rows)
+        else:
+            self._insert(c, "events", "oid, stage, at, tracking_no, detail",
+                         "bigint text float8 text bytea", rows)
+
+    def _outbox(self, c: Any, rows: Sequence[tuple]) -> None:
+        self._insert(c, "outbox", "key, destination, oid, payload, created_at, next_attempt_at",
+                     "text text bigint bytea float8 float8", rows, "ON CONFLICT (key) DO NOTHING")
+
+    # -- writes -----------------------------------------------------------------------------
+    def ingest(self, orders: Sequence[Order], *, cursor: Cursor | None = None,
+               at: datetime | None = None) -> list[Order]:
+        rows = prepare.order_rows(orders)
+        at_s = epoch(at or self.clock.now(), "ingest at")
+        end = epoch(cursor.window_end, "cursor window_end") if cursor is not None else None
+        if not rows and cursor is None:
+            return []
+
+        def work(c: Any) -> set[OrderKey]:
+            got = []
+            if rows:
+                params = columns([(*r.key, r.version_us, r.status, r.created_at, r.body)
+                                  for r in rows], 7)
+                got = c.execute(INGEST_SQL, [at_s, at_s, *params]).fetchall()
+                self._insert(c, "events", "oid, stage, at, version_us", "bigint text float8 bigint",
+                             [(g[0], "received", at_s, g[4]) for g in got])
+            if cursor is not None:
+                self._set_cursor(c, cursor.channel, cursor.shop, end)
+            return {(g[1], g[2], g[3]) for g in got}
+
+        changed = self._run("ingest", work)
+        return [r.order for r in rows if r.key in changed]
+
+    def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
+                         *, at: datetime | None = None) -> int:
+        drows = prepare.decision_rows(decisions)
+        orows = prepare.outbox_rows(outbox)
+        at_s = epoch(at or self.clock.now(), "commit_decisions at")
+        if not drows and not orows:
+            return 0
+        keys = list(dict.fromkeys([d.key for d in drows] +
+                                  [o.order_ref for o in orows if o.order_ref]))
+
+        def work(c: Any) -> int:
+            found = self._found(c, keys)
+            seen: set[int] = set()
+            candidates = []
+            for d in drows:
+                hit = found.get(d.key)
+                if hit and hit[1] == d.version_us and hit[0] not in seen:
+                    seen.add(hit[0])
+                    candidates.append((hit[0], d.version_us, at_s, d.body))
+            got = self._insert(c, "decisions", "oid, version_us, decided_at, body",
+                               "bigint bigint float8 bytea", candidates,
+                               "ON CONFLICT (oid, version_us) DO NOTHING RETURNING oid")
+            plan = commit_plan(drows, found, {g[0] for g in got}, at_s)
+            self._events(c, plan.events, decision=True)
+            if plan.updates:
+                c.execute(ORDER_UPDATE_SQL, columns(plan.updates, 10))
+            self._outbox(c, outbox_params(orows, found, plan.dropped_keys, at_s))
+            return len(plan.stored)
+
+        return self._run("commit_decisions", work)
+
+    def record_stage(self, events: Sequence[StageEvent],
+                     outbox: Sequence[OutboxMessage] = ()) -> int:
+        srows = prepare.stage_rows(events)
+        orows = prepare.outbox_rows(outbox)
+        if not srows and not orows:
+            return 0
+        keys = list(dict.fromkeys([s.key for s in srows] +
+                                  [o.order_ref for o in orows if o.order_ref]))
+        at_s = srows[-1].at if srows else epoch(self.clock.now())
+
+        def work(c: Any) -> int:
+            found = self._found(c, keys)
+            plan = stage_plan(srows, found)
+            self._apply_stages(c, plan)
+            self._outbox(c, outbox_params(orows, found, set(), at_s))
+            return len(plan.events)
+
+        return self._run("record_stage", work)
+
+    def _apply_stages(self, c: Any, plan: Any) -> None:
+        self._events(c, plan.events, decision=False)
+        if plan.updates:
+            c.execute("UPDATE orders o SET stage = u.stage, stage_at = u.stage_at, "
+                      "tracking_no = u.tracking_no FROM unnest(%s::text[], %s::float8[], "
+                      "%s::text[], %s::bigint[]) AS u(stage, stage_at, tracking_no, id) "
+                      "WHERE o.id = u.id", columns(plan.updates, 4))
+        self._insert(c, "quarantine", "channel, shop, raw, error, at",
+                     "text text bytea text float8", plan.quarantine)
+
+    def _set_cursor(self, c: Any, channel: str, shop: str, end: float | None) -> None:
+        c.execute("INSERT INTO cursors (channel, shop, window_end) VALUES (%s, %s, %s) "
+                  "ON CONFLICT (channel, shop) DO UPDATE SET window_end = excluded.window_end",
+                  (channel, shop, end))
+
+    def set_cursor(self, channel: str, shop: str, window_end: datetime) -> None:
+        end = epoch(window_end, "window_end")
+        self._run("set_cursor", lambda c: self._set_cursor(c, channel, shop, end))
+
+    def quarantine_add(self, channel: str, shop: str, raw: Any, error: str,
+                       at: datetime) -> int:
+        data = prepare.raw_bytes(raw)
+        params = (channel, shop, data, prepare.error_text(error), epoch(at, "quarantine at"))
+        return self._run("quarantine_add", lambda c: c.execute(
+            "INSERT INTO quarantine (channel, shop, raw, error, at) VALUES (%s, %s, %s, %s, %s) "
+            "RETURNING id", params).fetchone()[0])
+
+    def publish_ruleset(self, version: int, text: str, published_by: str,
+                        at: datetime) -> None:
+        prepare.check_size(f"rule set version {version} text", text.encode("utf-8"))
+        at_s = epoch(at, "publish at")
+
+        def work(c: Any) -> None:
+            c.execute("INSERT INTO rulesets (version, text, published_by, published_at) "
+                      "VALUES (%s, %s, %s, %s) ON CONFLICT (version) DO NOTHING",
+                      (version, text, published_by, at_s))
+            stored = c.execute("SELECT text FROM rulesets WHERE version = %s",
+                               (version,)).fetchone()[0]
+            if stored != text:
+                raise LedgerError(f"rule set version {version} is already published with "
+                                  "different text; publish it as a new version")
+
+        self._run("publish_ruleset", work)
+
+    # -- outbox -----------------------------------------------------------------------------
+    def claim(self, n: int, lease_s: float, now: datetime) -> list[OutboxMessage]:
+        now_s = epoch(now, "claim now")
+        rows = self._run("claim", lambda c: c.execute(
+            "UPDATE outbox SET next_attempt_at = %s, attempts = attempts + 1 WHERE id IN "
+            "(SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= %s "
+            "ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
+            "RETURNING id, destination, key, payload, attempts, next_attempt_at, last_error",
+            (now_s + lease_s, now_s, n)).fetchall())
+        return claimed(rows)
+
+    def delivered(self, ids: Sequence[int], now: datetime) -> int:
+        now_s = epoch(now, "delivered now")
+        ids = list(dict.fromkeys(int(i) for i in ids))
+
+        def work(c: Any) -> int:
+            rows = c.execute("UPDATE outbox SET delivered_at = %s, last_error = NULL "
+                             "WHERE delivered_at IS NULL AND id = ANY(%s::bigint[]) "
+                             "RETURNING destination, oid", (now_s, ids)).fetchall()
+            oids = [oid for dest, oid in rows if dest == DISPATCH_DESTINATION and oid]
+            if oids:
+                found = c.execute(f"SELECT o.id, o.stage FROM orders o WHERE o.id = ANY(%s) "
+                                  f"ORDER BY {KEY_ORDER} FOR NO KEY UPDATE", (oids,)).fetchall()
+                self._events(c, [(oid, "dispatched", now_s, None, None) for oid, _ in found],
+                             decision=False)
+                moved = [oid for oid, stage in found if moves(stage, "dispatched")]
+                if moved:
+                    c.execute("UPDATE orders SET stage = 'dispatched', stage_at = %s "
+                              "WHERE id = ANY(%s::bigint[])", (now_s, moved))
+            return len(rows)
+
+        return self._run("delivered", work)
+
+    def failed(self, message_id: int, error: str, now: datetime) -> None:
+        now_s = epoch(now, "failed now")
+
+        def work(c: Any) -> None:
+            row = c.execute("SELECT attempts FROM outbox WHERE id = %s FOR UPDATE",
+                            (message_id,)).fetchone()
+            if row is None:
+                raise LedgerError(f"outbox row {message_id} does not exist")
+            c.execute("UPDATE outbox SET last_error = %s, next_attempt_at = %s "
+                      "WHERE id = %s AND delivered_at IS NULL",
+                      (prepare.error_text(error), now_s + backoff_s(row[0]), message_id))
+
+        self._run("failed", work)
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()
