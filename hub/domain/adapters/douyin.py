@@ -1,19 +1,45 @@
-"""Douyin shop orders, as ``order.searchList`` returns them.
+"""Douyin shop (抖店) orders, as ``order.searchList`` returns them.
 
-Assumptions where the public docs leave room (the emulator follows the same):
-- Times are unix seconds; money is integer fen: goods total is the sum of
-  ``sku_order_list[].origin_amount``, ``promotion_amount`` the discount,
-  ``post_amount`` the freight, ``pay_amount`` what was paid.
-- ``order_status``: 1 unpaid, 2 paid (备货中), 101 partly shipped, 3 shipped,
-  4 cancelled, 5 finished.
-- Receiver name, phone and street detail arrive encrypted (``encrypt_post_*``,
-  ``post_addr.encrypt_detail``) beside masked forms (``mask_post_*``). Given the
-  batch-decrypt results (cipher -> plain) the adapter uses the plain values,
-  otherwise it keeps the masked ones.
-- ``trade_type`` 2 is a presale; it is the final payment once
-  ``presale_stage`` is "final" (else the deposit). A line with a non-zero
-  ``room_id`` came from a live room: a live flash sale, source ``live_room``.
-- ``logistics_type`` "same_city" / "express" choose the delivery service.
+Response: ``{"code": 10000, "msg", "sub_code", "sub_msg", "log_id", "data":
+{"shop_order_list": [...], "total", "page", "size"}}``; any other ``code`` is the error
+envelope (``page`` counts from 0).
+
+Field meanings follow the documented ShopOrderListItem / SkuOrderListItem; where the docs
+leave room, this is what the adapter assumes (``sim.shapes.douyin`` follows):
+
+- Times are unix seconds (``create_time``, ``pay_time`` 0 = unpaid, ``update_time``).
+- Money is integer fen. A line's ``origin_amount`` is its unit price (商品现价) and
+  ``sum_amount`` price x count; the goods total is the sum of ``sum_amount`` (else
+  unit x ``item_num``); ``promotion_amount`` is the discount, ``post_amount`` the
+  freight, ``pay_amount`` what was paid.
+- ``order_status``: 1 unpaid; 105 (paid, risk check) and 2 (备货中) paid; 101 partly
+  shipped; 3 shipped; 4 cancelled; 5 finished.
+- Receiver name, phone and street detail arrive encrypted (``encrypt_post_receiver``,
+  ``encrypt_post_tel``, ``post_addr.encrypt_detail``) beside masked copies
+  (``mask_post_receiver``, ``mask_post_tel``, ``mask_post_addr.detail``). With the
+  batch-decrypt results (``decrypted``: cipher text -> plain) the adapter uses the plain
+  values, otherwise the masked ones (a masked phone has ``*``; checks skip it).
+  ``post_addr`` province / city / town (= district) / street carry ``name`` in clear.
+- Presale: a line with ``trade_type`` 2 (定金预售; the shop-level ``trade_type`` is read
+  too, it is deprecated). It is the final payment when ``order_phase_list`` has a paid
+  phase after the first, else the deposit.
+- Live room: a line with ``room_id`` / ``room_id_str`` other than 0, or ``theme_type``
+  "1" (直播间); the room id is the source detail; a live order that is not a presale is
+  a live flash sale. A line with a ``video_id`` (and no room) is source ``shortvideo``.
+- Gift: every line has ``given_product_type`` FREE.
+- Same-city: a line with ``trade_type`` 18 (小时达), or the shop-level
+  ``latest_receipt_time`` (sent only for 小时达). Douyin has no express service: standard.
+- Buyer tags: the ``key`` of each ``user_tag_ui`` entry. Tier comes from the CRM.
+- Warehouse hint: the first line's ``inventory_list[0]`` ``out_warehouse_id`` (else
+  ``warehouse_id``).
+- Throttling: assumed a ``sub_code`` or ``msg`` naming the rate limit (``isv.access-limited``,
+  ``*rate-limit*``, 频繁 / 限流); code 20000 (``isp.service-error``, "retry") is retryable.
+
+>>> from hub.domain.adapters.douyin import parse_order
+>>> parse_order({"order_id": "1", "order_status": 9}).status
+Traceback (most recent call last):
+...
+hub.domain.adapters.common.ParseError: order_status: unknown order status 9
 """
 
 from __future__ import annotations
@@ -25,106 +51,202 @@ from hub.domain.adapters.common import (
     MarketplaceError,
     Page,
     ParseError,
+    amounts,
+    as_list,
+    as_object,
+    buyer,
+    count,
     guarded,
-    integer,
-    listing,
-    make_item,
+    has_next,
+    item,
     make_order,
-    obj,
-    split_page,
+    opt_text,
+    opt_unix_time,
+    receiver,
+    split,
     text,
+    total_of,
     unix_time,
 )
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
-STATUS = {1: OrderStatus.UNPAID, 2: OrderStatus.PAID, 101: OrderStatus.PARTIALLY_SHIPPED,
-          3: OrderStatus.SHIPPED, 4: OrderStatus.CANCELLED, 5: OrderStatus.FINISHED}
-DELIVERY = {"same_city": DeliveryService.SAME_CITY, "express": DeliveryService.EXPRESS}
-OK, THROTTLED = 10000, (50002, 60001)
+ID_KEYS = ("order_id",)
+OK = 10000
+STATUS = {1: OrderStatus.UNPAID, 105: OrderStatus.PAID, 2: OrderStatus.PAID,
+          101: OrderStatus.PARTIALLY_SHIPPED, 3: OrderStatus.SHIPPED,
+          4: OrderStatus.CANCELLED, 5: OrderStatus.FINISHED}
+PRESALE, HOUR_DELIVERY = 2, 18
+THROTTLE_MARKS = ("access-limited", "traffic-limited", "rate-limit", "limited-by", "频繁", "限流")
+RETRY_CODES = (20000,)
+_STANDARD, _SAME_CITY = DeliveryService.STANDARD, DeliveryService.SAME_CITY
+_NO_ROOM = (None, 0, "", "0")
 
 
-def _name(addr: Mapping[str, Any], key: str) -> str:
-    part = addr.get(key)
-    if isinstance(part, Mapping):
+def _lines(order: dict) -> tuple[list, int, dict]:
+    """(items, goods total, what the lines say about the order)."""
+    lines = order.get("sku_order_list")
+    if lines.__class__ is not list:
+        lines = as_list(lines, "sku_order_list")
+    if not lines:
+        raise ParseError("sku_order_list", "empty: an order needs at least one item")
+    out, total = [], 0
+    facts = {"presale": False, "same_city": False, "room": None, "video": "", "gift": True,
+             "warehouse": ""}
+    for index, line in enumerate(lines):
+        try:
+            if line.__class__ is not dict:
+                line = as_object(line, "")
+            get = line.get
+            sku = get("sku_id")
+            if sku.__class__ is not int:
+                sku = text(sku, "sku_id")
+            num = get("item_num")
+            if num.__class__ is not int or num < 1:
+                num = count(num, "item_num", minimum=1)
+            price = get("origin_amount")
+            if price.__class__ is not int or price < 0:
+                price = count(price, "origin_amount")
+            line_total = get("sum_amount")
+            if line_total is None:
+                line_total = price * num
+            elif line_total.__class__ is not int or line_total < 0:
+                line_total = count(line_total, "sum_amount")
+            outer = get("out_sku_id") or ""
+            if outer.__class__ is not str:
+                outer = opt_text(outer, "out_sku_id")
+            out.append(item(str(sku), outer, num, price))
+            total += line_total
+            trade_type = get("trade_type")
+            if trade_type == PRESALE:
+                facts["presale"] = True
+            elif trade_type == HOUR_DELIVERY:
+                facts["same_city"] = True
+            if facts["room"] is None:
+                room = get("room_id_str")
+                if room in _NO_ROOM:
+                    room = get("room_id")
+                if room not in _NO_ROOM:
+                    facts["room"] = opt_text(room, "room_id")
+                elif get("theme_type") in ("1", 1):
+                    facts["room"] = ""
+            if not facts["video"] and get("video_id"):
+                facts["video"] = opt_text(get("video_id"), "video_id")
+            if get("given_product_type") != "FREE":
+                facts["gift"] = False
+            if index == 0:
+                facts["warehouse"] = _warehouse(get("inventory_list"))
+        except ParseError as exc:
+            raise exc.within(f"sku_order_list[{index}]") from None
+    return out, total, facts
+
+
+def _warehouse(inventory: Any) -> str:
+    if inventory.__class__ is list and inventory and inventory[0].__class__ is dict:
+        first = inventory[0]
+        return opt_text(first.get("out_warehouse_id") or first.get("warehouse_id"),
+                        "inventory_list[0].warehouse_id")
+    return ""
+
+
+def _name(part: Any) -> str:
+    if part.__class__ is dict:
         name = part.get("name")
-        return name if isinstance(name, str) else ""
-    return part if isinstance(part, str) else ""
+        return name if name.__class__ is str else ""
+    return part if part.__class__ is str else ""
 
 
-def _secret(order: Mapping[str, Any], cipher: Any, masked: Any,
-            decrypted: Mapping[str, str] | None) -> str:
-    if decrypted and isinstance(cipher, str) and cipher in decrypted:
-        return decrypted[cipher]
-    return masked if isinstance(masked, str) else ""
+def _secret(cipher: Any, masked: Any, decrypted: Mapping[str, str] | None) -> str:
+    if decrypted and cipher.__class__ is str and cipher:
+        plain = decrypted.get(cipher)
+        if plain.__class__ is str:
+            return plain
+    return masked if masked.__class__ is str else ""
+
+
+def _final_paid(phases: Any) -> bool:
+    if phases.__class__ is not list:
+        return False
+    for phase in phases:
+        if phase.__class__ is dict and phase.get("pay_success") is True:
+            current = phase.get("current_phase")
+            if current.__class__ is int and current >= 2:
+                return True
+    return False
 
 
 def _parse(raw: Any, shop: str = "", decrypted: Mapping[str, str] | None = None) -> Order:
-    order = obj(raw, "")
-    order_id = text(order, "order_id", "")
-    status = STATUS.get(integer(order, "order_status", ""))
+    order = raw if raw.__class__ is dict else as_object(raw, "")
+    get = order.get
+    order_id = get("order_id")
+    if order_id.__class__ is not str or not order_id:
+        order_id = text(order_id, "order_id")
+    status = get("order_status")
+    status = STATUS.get(status) if status.__class__ is int else None
     if status is None:
-        raise ParseError("order_status", f"unknown status {order['order_status']}", order_id)
-    items, total, room = [], 0, ""
-    for i, line in enumerate(listing(order.get("sku_order_list"), "sku_order_list")):
-        path = f"sku_order_list[{i}]."
-        line = obj(line, path.rstrip("."))
-        quantity = integer(line, "item_num", path, minimum=1)
-        price = integer(line, "goods_price", path)
-        total += integer(line, "origin_amount", path, default=price * quantity)
-        items.append(make_item(text(line, "sku_id", path), text(line, "out_sku_id", path,
-                                                                   required=False),
-                               quantity, price, path + "item_num"))
-        room = room or (str(line.get("room_id")) if line.get("room_id") not in
-                        (None, 0, "", "0") else "")
-    addr = obj(order.get("post_addr") or {}, "post_addr")
-    mask = order.get("mask_post_addr") if isinstance(order.get("mask_post_addr"), dict) else {}
-    if order.get("trade_type") == 2:
-        kind = OrderType.PRESALE_FINAL if order.get("presale_stage") == "final" \
+        raise ParseError("order_status", f"unknown order status {get('order_status')!r:.40}")
+    items, total, facts = _lines(order)
+    room, video = facts["room"], facts["video"]
+    if facts["presale"] or get("trade_type") == PRESALE:
+        order_type = OrderType.PRESALE_FINAL if _final_paid(get("order_phase_list")) \
             else OrderType.PRESALE_DEPOSIT
+    elif facts["gift"]:
+        order_type = OrderType.GIFT
     else:
-        kind = OrderType.LIVE_FLASH if room else OrderType.NORMAL
+        order_type = OrderType.NORMAL if room is None else OrderType.LIVE_FLASH
+    if room is not None:
+        source, detail = "live_room", room
+    else:
+        source, detail = ("shortvideo", video) if video else ("", "")
+    addr = get("post_addr")
+    addr = {} if addr is None else addr if addr.__class__ is dict \
+        else as_object(addr, "post_addr")
+    mask = get("mask_post_addr")
+    tags = get("user_tag_ui")
+    tags = tuple(t["key"] for t in tags if t.__class__ is dict and t.get("key").__class__ is str) \
+        if tags.__class__ is list else ()
+    buyer_id = get("doudian_open_id")
+    if buyer_id.__class__ is not str or not buyer_id:
+        buyer_id = text(buyer_id, "doudian_open_id")
+    shop_id = get("shop_id")
     return make_order(
-        channel=Channel.DOUYIN, shop=shop or text(order, "shop_id", "", required=False),
-        order_id=order_id, status=status,
-        created_at=unix_time(order, "create_time", ""),
-        paid_at=unix_time(order, "pay_time", "", required=False),
-        modified_at=unix_time(order, "update_time", ""),
-        buyer={"id": text(order, "doudian_open_id", ""), "tier": "normal", "tags": ()},
-        receiver={
-            "name": _secret(order, order.get("encrypt_post_receiver"),
-                            order.get("mask_post_receiver"), decrypted),
-            "phone": _secret(order, order.get("encrypt_post_tel"), order.get("mask_post_tel"),
-                             decrypted),
-            "province": _name(addr, "province"), "city": _name(addr, "city"),
-            "district": _name(addr, "town"), "street": _name(addr, "street"),
-            "detail": _secret(order, addr.get("encrypt_detail"), mask.get("detail"), decrypted),
-        },
-        items=items,
-        amounts={"total_fen": total,
-                 "discount_fen": integer(order, "promotion_amount", "", default=0),
-                 "freight_fen": integer(order, "post_amount", "", default=0),
-                 "paid_fen": integer(order, "pay_amount", "", default=0)},
-        order_type=kind,
-        source="live_room" if room else "",
-        source_detail=room,
-        delivery=DELIVERY.get(str(order.get("logistics_type") or ""), DeliveryService.STANDARD),
-        warehouse_hint=text(order, "warehouse_id", "", required=False),
-    )
+        Channel.DOUYIN, shop or (str(shop_id) if shop_id.__class__ is int
+                                 else opt_text(shop_id, "shop_id")),
+        order_id, status, unix_time(get("create_time"), "create_time"),
+        opt_unix_time(get("pay_time"), "pay_time"), unix_time(get("update_time"), "update_time"),
+        buyer(buyer_id, "normal", tags),
+        receiver(_secret(get("encrypt_post_receiver"), get("mask_post_receiver"), decrypted),
+                 _secret(get("encrypt_post_tel"), get("mask_post_tel"), decrypted),
+                 _name(addr.get("province")), _name(addr.get("city")), _name(addr.get("town")),
+                 _name(addr.get("street")),
+                 _secret(addr.get("encrypt_detail"),
+                         mask.get("detail") if mask.__class__ is dict else "", decrypted)),
+        tuple(items),
+        amounts(total, count(get("promotion_amount") or 0, "promotion_amount"),
+                count(get("post_amount") or 0, "post_amount"),
+                count(get("pay_amount") or 0, "pay_amount")),
+        order_type, source, detail,
+        _SAME_CITY if facts["same_city"] or get("latest_receipt_time") else _STANDARD,
+        facts["warehouse"])
 
 
 def parse_order(raw: Any, shop: str = "", decrypted: Mapping[str, str] | None = None) -> Order:
-    """One shop order -> ``Order``, or ``ParseError`` naming the field."""
-    return guarded(_parse, raw, shop, decrypted)
+    """One shop order -> ``Order``, or ``ParseError`` naming the field. ``decrypted``
+    maps cipher texts to plain ones (the batch-decrypt answer)."""
+    return guarded(_parse, raw, ID_KEYS, shop, decrypted)
 
 
 def ciphers(payload: Any) -> list[tuple[str, str]]:
-    """(order_id, cipher_text) pairs of a page, for the batch-decrypt call."""
+    """(order_id, cipher_text) pairs of a page or list, for the batch-decrypt call."""
+    if isinstance(payload, dict) and "code" in payload:
+        data = payload.get("data")
+        payload = data.get("shop_order_list") if isinstance(data, dict) else None
+    records = payload if isinstance(payload, list) else [payload]
     out = []
-    data = payload.get("data") if isinstance(payload, Mapping) else None
-    for order in (data or {}).get("shop_order_list") or []:
-        if not isinstance(order, Mapping):
+    for order in records:
+        if not isinstance(order, dict):
             continue
-        addr = order.get("post_addr") if isinstance(order.get("post_addr"), Mapping) else {}
+        addr = order.get("post_addr")
+        addr = addr if isinstance(addr, dict) else {}
         for cipher in (order.get("encrypt_post_receiver"), order.get("encrypt_post_tel"),
                        addr.get("encrypt_detail")):
             if isinstance(cipher, str) and cipher:
@@ -132,21 +254,43 @@ def ciphers(payload: Any) -> list[tuple[str, str]]:
     return out
 
 
-def parse_page(payload: Any, shop: str = "",
-               decrypted: Mapping[str, str] | None = None) -> Page:
-    """A whole response (or its error envelope, raised as ``MarketplaceError``)."""
-    envelope = obj(payload, "")
+def raise_for_error(envelope: dict) -> None:
+    """Raise ``MarketplaceError`` when ``envelope``'s code is not 10000."""
     code = envelope.get("code")
-    if code != OK:
-        raise MarketplaceError(str(code), str(envelope.get("msg") or ""),
-                               str(envelope.get("sub_code") or ""),
-                               throttled=code in THROTTLED,
-                               retryable=isinstance(code, int) and code >= 50000)
-    data = obj(envelope.get("data"), "data")
-    records = listing(data.get("shop_order_list"), "data.shop_order_list", required=False)
-    orders, bad = split_page(records, _parse, shop, decrypted)
-    total, page_no, size = data.get("total"), data.get("page"), data.get("size")
-    total = total if isinstance(total, int) else None
-    has_next = total is not None and isinstance(page_no, int) and isinstance(size, int) \
-        and (page_no + 1) * size < total
-    return Page(orders, bad, has_next, total)
+    if code == OK or code == str(OK):
+        return
+    sub, msg = str(envelope.get("sub_code") or ""), str(envelope.get("msg") or "")
+    text_ = f"{sub} {msg} {envelope.get('sub_msg') or ''}"
+    throttled = any(mark in text_ for mark in THROTTLE_MARKS)
+    raise MarketplaceError(str(code), str(envelope.get("sub_msg") or msg), sub,
+                           retryable=code in RETRY_CODES or sub.startswith("isp."),
+                           throttled=throttled)
+
+
+def parse_page(payload: Any, shop: str = "", decrypted: Mapping[str, str] | None = None, *,
+               page_no: int | None = None, page_size: int | None = None) -> Page:
+    """A whole response -> ``Page``; the error envelope raises ``MarketplaceError``, a
+    malformed envelope ``ParseError``. ``has_next`` from ``total``, ``page`` (from 0) and
+    ``size`` in the response (or the ``page_no`` / ``page_size`` asked for)."""
+    envelope = as_object(payload, "")
+    raise_for_error(envelope)
+    data = as_object(envelope.get("data"), "data")
+    records = as_list(data.get("shop_order_list") or [], "data.shop_order_list")
+    page = split(records, _parse, ID_KEYS, shop, decrypted)
+    page.total = total_of(data.get("total"))
+    number, size = total_of(data.get("page")), total_of(data.get("size"))
+    page.has_next = has_next(page.total, page_no if number is None else number,
+                             page_size if size is None else size, 0)
+    return page
+
+
+def is_page(payload: Any) -> bool:
+    return isinstance(payload, dict) and "code" in payload and "order_id" not in payload
+
+
+def parse_any(payload: Any, shop: str = "", decrypted: Mapping[str, str] | None = None) -> Page:
+    """One shop order, a list of them, or a whole response -> ``Page``."""
+    if is_page(payload):
+        return parse_page(payload, shop, decrypted=decrypted)
+    return split(payload if isinstance(payload, list) else [payload], _parse, ID_KEYS, shop,
+                 decrypted)

@@ -1,14 +1,39 @@
 """JD POP orders, as the order search API (``jingdong.pop.order.search``) returns them.
 
-Assumptions where the public docs leave room (the emulator follows the same):
-- Money (``orderTotalPrice`` goods total, ``sellerDiscount``, ``freightPrice``,
-  ``orderPayment`` paid) are yuan decimal strings.
-- Presale orders carry ``preSale`` {"stage": "deposit" | "final"}; live-stream
-  orders carry ``liveRoomId``; neither is in every API version.
-- The search API does not say whether the buyer is a PLUS member; when the order
-  has ``isPlusMember`` "1" the tier is ``plus``, else the CRM fills it in.
-- ``deliveryType`` "同城" (or "same_city") is same-city, "次日达"/"express" express.
-- ``consigneeInfo.county`` is the district, ``town`` the street.
+Response: ``{"jingdong_pop_order_search_responce": {"searchorderinfo_result": {"apiResult":
+{"success", "code", "chineseErr", "englishErr"}, "orderTotal", "orderInfoList": [...]}}}``
+("responce" sic); gateway error: ``{"error_response": {"code", "zh_desc", "en_desc"}}``.
+
+Where the docs leave room, this is what the adapter assumes (``sim.shapes.jd`` follows):
+
+- Money is yuan decimal strings: ``orderTotalPrice`` goods total, ``sellerDiscount``
+  discount, ``freightPrice`` freight, ``orderPayment`` paid.
+- ``orderState``: WAIT_SELLER_STOCK_OUT, WAIT_SELLER_DELIVERY, WAIT_SEND_CODE,
+  POP_ORDER_PAUSE and LOCKED (paid, locked by an after-sale request) are paid;
+  WAIT_GOODS_RECEIVE_CONFIRM shipped; FINISHED_L finished; TRADE_CANCELED cancelled;
+  NOT_PAY / WAIT_PAY unpaid. JD has no partly-shipped state (it splits the order).
+- Items: ``itemInfoList[]`` with ``skuId``, ``outerSkuId``, unit price ``jdPrice``,
+  quantity ``itemTotal`` (a digit string).
+- Receiver: ``consigneeInfo`` (``fullname``, ``mobile`` else ``telephone``, ``province``,
+  ``city``, ``county`` = district, ``town`` = street). ``fullAddress`` is the whole
+  address; the detail is what is left after the province, city, county and town names
+  are taken off its front.
+- The search API does not say whether the buyer is a PLUS member. Assumed: ``isPlusMember``
+  "1" makes the tier ``plus``; otherwise ``normal`` and the CRM enrichment fills it in.
+- Presale: assumed ``preSale`` {"stage": "deposit" | "final"} (not in every API version).
+- Live stream: ``orderSource`` containing 直播 marks a live room order; the room id is
+  assumed in ``liveRoomId``. A live order that is not a presale is a live flash sale.
+- Delivery: ``deliveryType`` is free text; containing 同城 is same-city, 京准达 / 次日 /
+  211 express, anything else (任意时间, 只工作日送货, ...) standard.
+- ``storeId`` is the warehouse hint. ``venderId`` is the shop when none is given.
+- Gateway error codes: assumed 67-70 (call-rate limits) are throttling; 1 (service
+  unavailable) and 66 are retryable. ``apiResult.success`` false is an error too.
+
+>>> from hub.domain.adapters.jd import parse_order
+>>> parse_order({"orderId": "1", "orderState": "TRADE_CANCELED", "itemInfoList": []})
+Traceback (most recent call last):
+...
+hub.domain.adapters.common.ParseError: itemInfoList: empty: an order needs at least one item
 """
 
 from __future__ import annotations
@@ -19,112 +44,181 @@ from hub.domain.adapters.common import (
     MarketplaceError,
     Page,
     ParseError,
-    fen,
+    amounts,
+    as_list,
+    as_object,
+    buyer,
+    count,
     guarded,
-    integer,
-    listing,
+    has_next,
+    item,
     local_time,
-    make_item,
     make_order,
-    obj,
-    split_page,
+    opt_fen,
+    opt_local_time,
+    opt_text,
+    receiver,
+    split,
     text,
+    to_fen,
+    total_of,
 )
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
 RESPONSE = "jingdong_pop_order_search_responce"  # sic: JD spells it so
+RESULT = "searchorderinfo_result"
+ID_KEYS = ("orderId",)
 STATUS = {
     "WAIT_SELLER_STOCK_OUT": OrderStatus.PAID, "WAIT_SELLER_DELIVERY": OrderStatus.PAID,
-    "POP_ORDER_PAUSE": OrderStatus.PAID, "LOCKED": OrderStatus.PAID,
-    "WAIT_SEND_CODE": OrderStatus.PAID, "NOT_PAY": OrderStatus.UNPAID,
+    "WAIT_SEND_CODE": OrderStatus.PAID, "POP_ORDER_PAUSE": OrderStatus.PAID,
+    "LOCKED": OrderStatus.PAID, "NOT_PAY": OrderStatus.UNPAID, "WAIT_PAY": OrderStatus.UNPAID,
     "WAIT_GOODS_RECEIVE_CONFIRM": OrderStatus.SHIPPED, "FINISHED_L": OrderStatus.FINISHED,
     "TRADE_CANCELED": OrderStatus.CANCELLED,
 }
-DELIVERY = {"同城": DeliveryService.SAME_CITY, "same_city": DeliveryService.SAME_CITY,
-            "次日达": DeliveryService.EXPRESS, "express": DeliveryService.EXPRESS}
+EXPRESS_MARKS = ("京准达", "次日", "211")
 THROTTLE_CODES = ("67", "68", "69", "70")
+RETRY_CODES = ("1", "66")
+_STANDARD, _EXPRESS, _SAME_CITY = (DeliveryService.STANDARD, DeliveryService.EXPRESS,
+                                   DeliveryService.SAME_CITY)
+
+
+def _items(order: dict) -> tuple:
+    lines = order.get("itemInfoList")
+    if lines.__class__ is not list:
+        lines = as_list(lines, "itemInfoList")
+    if not lines:
+        raise ParseError("itemInfoList", "empty: an order needs at least one item")
+    out = []
+    for index, line in enumerate(lines):
+        try:
+            if line.__class__ is not dict:
+                line = as_object(line, "")
+            get = line.get
+            sku = get("skuId")
+            if sku.__class__ is not str or not sku:
+                sku = text(sku, "skuId")
+            outer = get("outerSkuId") or ""
+            if outer.__class__ is not str:
+                outer = opt_text(outer, "outerSkuId")
+            out.append(item(sku, outer, count(get("itemTotal"), "itemTotal", minimum=1),
+                            to_fen(get("jdPrice"), "jdPrice")))
+        except ParseError as exc:
+            raise exc.within(f"itemInfoList[{index}]") from None
+    return tuple(out)
+
+
+def _strip(full: str, *names: str) -> str:
+    for name in names:
+        if name and full.startswith(name):
+            full = full[len(name):]
+    return full
+
+
+def _receiver(value: Any):
+    c = value if value.__class__ is dict else as_object(value, "consigneeInfo")
+    get = c.get
+    try:
+        province = opt_text(get("province"), "province")
+        city = opt_text(get("city"), "city")
+        district = opt_text(get("county"), "county")
+        street = opt_text(get("town"), "town")
+        phone = get("mobile") or get("telephone") or ""
+        return receiver(opt_text(get("fullname"), "fullname"),
+                        phone if phone.__class__ is str else opt_text(phone, "mobile"),
+                        province, city, district, street,
+                        _strip(opt_text(get("fullAddress"), "fullAddress"),
+                               province, city, district, street))
+    except ParseError as exc:
+        raise exc.within("consigneeInfo") from None
 
 
 def _parse(raw: Any, shop: str = "") -> Order:
-    order = obj(raw, "")
-    order_id = text(order, "orderId", "")
-    status = STATUS.get(text(order, "orderState", ""))
+    order = raw if raw.__class__ is dict else as_object(raw, "")
+    get = order.get
+    order_id = get("orderId")
+    if order_id.__class__ is not str or not order_id:
+        order_id = text(order_id, "orderId")
+    status = get("orderState")
+    status = STATUS.get(status) if status.__class__ is str else None
     if status is None:
-        raise ParseError("orderState", f"unknown state {order.get('orderState')!r:.40}", order_id)
-    items = []
-    for i, line in enumerate(listing(order.get("itemInfoList"), "itemInfoList")):
-        path = f"itemInfoList[{i}]."
-        line = obj(line, path.rstrip("."))
-        items.append(make_item(text(line, "skuId", path),
-                               text(line, "outerSkuId", path, required=False),
-                               integer(line, "itemTotal", path, minimum=1),
-                               fen(line, "jdPrice", path), path + "itemTotal"))
-    consignee = obj(order.get("consigneeInfo"), "consigneeInfo")
-    c = "consigneeInfo."
-    presale = order.get("preSale")
-    live_room = text(order, "liveRoomId", "", required=False)
-    if isinstance(presale, dict):
-        kind = OrderType.PRESALE_FINAL if presale.get("stage") == "final" \
+        raise ParseError("orderState", f"unknown order state {get('orderState')!r:.40}")
+    items = _items(order)
+    source = get("orderSource")
+    live = source.__class__ is str and "直播" in source
+    presale = get("preSale")
+    if presale.__class__ is dict and presale:
+        order_type = OrderType.PRESALE_FINAL if presale.get("stage") == "final" \
             else OrderType.PRESALE_DEPOSIT
     else:
-        kind = OrderType.LIVE_FLASH if live_room else OrderType.NORMAL
+        order_type = OrderType.LIVE_FLASH if live else OrderType.NORMAL
+    delivery = get("deliveryType")
+    if delivery.__class__ is not str or not delivery:
+        delivery = _STANDARD
+    elif "同城" in delivery:
+        delivery = _SAME_CITY
+    else:
+        delivery = _EXPRESS if any(m in delivery for m in EXPRESS_MARKS) else _STANDARD
+    plus = get("isPlusMember")
     return make_order(
-        channel=Channel.JD, shop=shop or text(order, "venderId", "", required=False),
-        order_id=order_id, status=status,
-        created_at=local_time(order, "orderStartTime", ""),
-        paid_at=local_time(order, "paymentConfirmTime", "", required=False),
-        modified_at=local_time(order, "modified", ""),
-        buyer={"id": text(order, "pin", ""),
-               "tier": "plus" if str(order.get("isPlusMember")) == "1" else "normal",
-               "tags": ()},
-        receiver={
-            "name": text(consignee, "fullname", c, required=False),
-            "phone": text(consignee, "mobile", c, required=False)
-            or text(consignee, "telephone", c, required=False),
-            "province": text(consignee, "province", c, required=False),
-            "city": text(consignee, "city", c, required=False),
-            "district": text(consignee, "county", c, required=False),
-            "street": text(consignee, "town", c, required=False),
-            "detail": text(consignee, "fullAddress", c, required=False),
-        },
-        items=items,
-        amounts={"total_fen": fen(order, "orderTotalPrice", ""),
-                 "discount_fen": fen(order, "sellerDiscount", "", default="0"),
-                 "freight_fen": fen(order, "freightPrice", "", default="0"),
-                 "paid_fen": fen(order, "orderPayment", "", default="0")},
-        order_type=kind,
-        source="live_room" if live_room else "",
-        source_detail=live_room,
-        delivery=DELIVERY.get(str(order.get("deliveryType") or ""), DeliveryService.STANDARD),
-        warehouse_hint=text(order, "storeId", "", required=False),
-    )
+        Channel.JD, shop or opt_text(get("venderId"), "venderId"), order_id, status,
+        local_time(get("orderStartTime"), "orderStartTime"),
+        opt_local_time(get("paymentConfirmTime"), "paymentConfirmTime"),
+        local_time(get("modified"), "modified"),
+        buyer(text(get("pin"), "pin"), "plus" if plus == "1" or plus == 1 else "normal"),
+        _receiver(get("consigneeInfo")), items,
+        amounts(to_fen(get("orderTotalPrice"), "orderTotalPrice"),
+                opt_fen(get("sellerDiscount"), "sellerDiscount"),
+                opt_fen(get("freightPrice"), "freightPrice"),
+                opt_fen(get("orderPayment"), "orderPayment")),
+        order_type, "live_room" if live else "",
+        opt_text(get("liveRoomId"), "liveRoomId") if live else "",
+        delivery, opt_text(get("storeId"), "storeId"))
 
 
 def parse_order(raw: Any, shop: str = "") -> Order:
     """One order object -> ``Order``, or ``ParseError`` naming the field."""
-    return guarded(_parse, raw, shop)
+    return guarded(_parse, raw, ID_KEYS, shop)
 
 
-def parse_page(payload: Any, shop: str = "") -> Page:
-    """A whole response (or its error envelope, raised as ``MarketplaceError``)."""
-    envelope = obj(payload, "")
+def raise_for_error(envelope: dict) -> None:
+    """Raise ``MarketplaceError`` for the gateway's error envelope or a failed apiResult."""
     if "error_response" in envelope:
-        err = obj(envelope["error_response"], "error_response")
+        err = envelope["error_response"]
+        err = err if isinstance(err, dict) else {}
         code = str(err.get("code") or "")
         raise MarketplaceError(code, str(err.get("en_desc") or err.get("zh_desc") or ""),
-                               throttled=code in THROTTLE_CODES, retryable=code in ("1", "66"))
-    body = obj(envelope.get(RESPONSE), RESPONSE)
-    result = obj(body.get("searchorderinfo_result"), f"{RESPONSE}.searchorderinfo_result")
-    api = result.get("apiResult") or {}
-    if isinstance(api, dict) and api.get("success") is False:
+                               retryable=code in RETRY_CODES, throttled=code in THROTTLE_CODES)
+    body = envelope.get(RESPONSE)
+    result = body.get(RESULT) if isinstance(body, dict) else None
+    api = result.get("apiResult") if isinstance(result, dict) else None
+    if isinstance(api, dict) and api.get("success") in (False, "false"):
         raise MarketplaceError(str(api.get("code") or ""),
                                str(api.get("englishErr") or api.get("chineseErr") or ""))
-    records = listing(result.get("orderInfoList"), "orderInfoList", required=False)
-    orders, bad = split_page(records, _parse, shop)
-    total = result.get("orderTotal")
-    total = total if isinstance(total, int) else None
-    page_no, size = result.get("page"), result.get("pageSize")
-    has_next = bool(result.get("hasNext")) if "hasNext" in result else (
-        total is not None and isinstance(page_no, int) and isinstance(size, int)
-        and page_no * size < total)
-    return Page(orders, bad, has_next, total)
+
+
+def parse_page(payload: Any, shop: str = "", *, page_no: int | None = None,
+               page_size: int | None = None) -> Page:
+    """A whole response -> ``Page``; error envelopes raise ``MarketplaceError``, a
+    malformed one ``ParseError``. JD does not say whether more pages follow:
+    ``has_next`` comes from ``orderTotal`` and the ``page_no`` (from 1) / ``page_size``
+    that were asked for (False when they are not given)."""
+    envelope = as_object(payload, "")
+    raise_for_error(envelope)
+    body = as_object(envelope.get(RESPONSE), RESPONSE)
+    result = as_object(body.get(RESULT), f"{RESPONSE}.{RESULT}")
+    records = as_list(result.get("orderInfoList") or [], f"{RESPONSE}.{RESULT}.orderInfoList")
+    page = split(records, _parse, ID_KEYS, shop)
+    page.total = total_of(result.get("orderTotal"))
+    page.has_next = has_next(page.total, page_no, page_size, 1)
+    return page
+
+
+def is_page(payload: Any) -> bool:
+    return isinstance(payload, dict) and (RESPONSE in payload or "error_response" in payload)
+
+
+def parse_any(payload: Any, shop: str = "") -> Page:
+    """One order, a list of orders, or a whole response -> ``Page``."""
+    if is_page(payload):
+        return parse_page(payload, shop)
+    return split(payload if isinstance(payload, list) else [payload], _parse, ID_KEYS, shop)

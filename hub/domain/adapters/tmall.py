@@ -1,131 +1,214 @@
 """Tmall / Taobao trades, as ``taobao.trades.sold.increment.get`` returns them.
 
-Assumptions where the public docs leave room (the emulator follows the same):
-- Money fields (``total_fee`` goods total, ``discount_fee``, ``post_fee``,
-  ``payment`` paid) are yuan decimal strings; a step (presale) trade's paid amount
-  is ``payment`` once the final payment is in, else ``step_paid_fee``.
-- ``type == "step"`` is a presale: ``step_trade_status`` FRONT_PAID_FINAL_PAID is
-  the final payment, anything earlier the deposit stage.
-- A live-stream order has ``LIVE`` in ``trade_from`` (comma list) and may carry
-  ``live_room_id``; it is a live flash sale unless it is a presale.
-- ``shipping_type``: ``ems`` and ``25`` (next-day) are express; ``tcps``
-  (同城配送) is same-city; anything else standard.
-- Buyer: ``buyer_open_uid`` (else ``buyer_nick``); tier comes from the CRM later.
+Response: ``{"trades_sold_increment_get_response": {"total_results", "has_next",
+"trades": {"trade": [...]}}}``; error: ``{"error_response": {"code", "msg", "sub_code",
+"sub_msg", "request_id"}}``.
+
+Field meanings are the documented Trade / Order structures; where the docs leave room,
+this is what the adapter assumes (the emulator's shapes in ``sim.shapes.tmall`` follow):
+
+- Money fields are yuan decimal strings: ``total_fee`` goods total (price x quantity),
+  ``discount_fee`` discount, ``post_fee`` freight, ``payment`` paid; read to fen exactly.
+- Presale: ``type == "step"`` with ``step_trade_status`` FRONT_PAID_FINAL_PAID is the
+  final payment (paid = ``payment``); FRONT_PAID_FINAL_NOPAID / FRONT_NOPAID_FINAL_NOPAID
+  is the deposit stage (paid = ``step_paid_fee``, the deposit).
+- Live stream: the docs give no live-room marker (``trade_from`` lists WAP, HITAO, TOP,
+  TAOBAO, JHS). Assumed: the token ``LIVE`` in ``trade_from`` (comma list) marks a live
+  room order and ``live_room_id`` names the room. Otherwise ``trade_from`` lower-cased
+  is the source. A live order that is not a presale is a live flash sale.
+- ``is_gift`` true is a gift order.
+- Delivery: a non-empty ``tcps_code`` (同城业务类型) is same-city; ``shipping_type``
+  "25" (次日必达) or "ems" is express; anything else ("express", "free", "post", ...) standard.
+- Buyer: ``buyer_open_uid``, else ``buyer_nick``; tier and tags come from the CRM later.
+- Items: ``orders.order[]``; the SKU is ``sku_id`` (``num_iid`` when the item has no
+  SKU), the outer SKU ``outer_sku_id`` (else ``outer_iid``), unit price ``price``.
+- ``receiver_town`` is the street; ``receiver_address`` the detail; the phone is
+  ``receiver_mobile``, else ``receiver_phone``. ``rt_omni_store_id`` is the warehouse hint.
+- Throttled: code 7 (App Call Limited) or sub_code ``accesscontrol.limited-by-*`` /
+  ``isv.access-limited*``; retryable also: sub_code ``isp.*`` and code 10 (service
+  currently unavailable) and 15 (remote service error).
+
+>>> from hub.domain.adapters.tmall import parse_order
+>>> parse_order({"tid": 1, "status": "x"}).status
+Traceback (most recent call last):
+...
+hub.domain.adapters.common.ParseError: status: unknown trade status 'x'
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from hub.domain.adapters.common import (
     MarketplaceError,
     Page,
     ParseError,
-    fen,
+    amounts,
+    as_list,
+    as_object,
+    buyer,
+    count,
     guarded,
-    integer,
-    listing,
+    has_next,
+    item,
     local_time,
-    make_item,
     make_order,
-    obj,
-    split_page,
+    opt_fen,
+    opt_local_time,
+    opt_text,
+    receiver,
+    split,
     text,
+    to_fen,
+    total_of,
 )
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
 RESPONSE = "trades_sold_increment_get_response"
+ID_KEYS = ("tid_str", "tid")
 STATUS = {
     "TRADE_NO_CREATE_PAY": OrderStatus.UNPAID, "WAIT_BUYER_PAY": OrderStatus.UNPAID,
-    "PAY_PENDING": OrderStatus.UNPAID, "WAIT_SELLER_SEND_GOODS": OrderStatus.PAID,
+    "PAY_PENDING": OrderStatus.UNPAID, "WAIT_PRE_AUTH_CONFIRM": OrderStatus.UNPAID,
+    "WAIT_SELLER_SEND_GOODS": OrderStatus.PAID, "PAID_FORBID_CONSIGN": OrderStatus.PAID,
     "SELLER_CONSIGNED_PART": OrderStatus.PARTIALLY_SHIPPED,
     "WAIT_BUYER_CONFIRM_GOODS": OrderStatus.SHIPPED, "TRADE_BUYER_SIGNED": OrderStatus.SHIPPED,
     "TRADE_FINISHED": OrderStatus.FINISHED, "TRADE_CLOSED": OrderStatus.CANCELLED,
     "TRADE_CLOSED_BY_TAOBAO": OrderStatus.CANCELLED,
 }
-DELIVERY = {"ems": DeliveryService.EXPRESS, "25": DeliveryService.EXPRESS,
-            "tcps": DeliveryService.SAME_CITY}
-THROTTLE_SUB_CODES = ("isv.access-limited", "accesscontrol.limited-by-app-access-count",
-                      "accesscontrol.limited-by-api-access-count")
+EXPRESS_SHIPPING = ("25", "ems")
+FINAL_PAID = "FRONT_PAID_FINAL_PAID"
+THROTTLE_SUB_CODES = ("accesscontrol.limited-by", "isv.access-limited")
+RETRY_CODES = ("7", "10", "15")
+_STANDARD, _EXPRESS, _SAME_CITY = (DeliveryService.STANDARD, DeliveryService.EXPRESS,
+                                   DeliveryService.SAME_CITY)
 
 
-def _order_type(trade: Mapping[str, Any], live: bool) -> OrderType:
-    if trade.get("type") == "step":
-        if trade.get("step_trade_status") == "FRONT_PAID_FINAL_PAID":
-            return OrderType.PRESALE_FINAL
-        return OrderType.PRESALE_DEPOSIT
-    return OrderType.LIVE_FLASH if live else OrderType.NORMAL
+def _items(trade: dict) -> list:
+    orders = trade.get("orders")
+    if orders.__class__ is not dict:
+        orders = as_object(orders, "orders")
+    lines = orders.get("order")
+    if lines.__class__ is not list:
+        lines = as_list(lines, "orders.order")
+    if not lines:
+        raise ParseError("orders.order", "empty: an order needs at least one item")
+    out = []
+    for index, line in enumerate(lines):
+        try:
+            if line.__class__ is not dict:
+                line = as_object(line, "")
+            get = line.get
+            sku = get("sku_id")
+            if sku.__class__ is not str or not sku:
+                sku = opt_text(sku, "sku_id") or text(get("num_iid"), "num_iid")
+            outer = get("outer_sku_id")
+            if outer.__class__ is not str or not outer:
+                outer = opt_text(outer, "outer_sku_id") or opt_text(get("outer_iid"), "outer_iid")
+            num = get("num")
+            if num.__class__ is not int or num < 1:
+                num = count(num, "num", minimum=1)
+            out.append(item(sku, outer, num, to_fen(get("price"), "price")))
+        except ParseError as exc:
+            raise exc.within(f"orders.order[{index}]") from None
+    return out
 
 
 def _parse(raw: Any, shop: str = "") -> Order:
-    trade = obj(raw, "")
-    tid = text(trade, "tid", "")
-    status = STATUS.get(text(trade, "status", ""))
+    trade = raw if raw.__class__ is dict else as_object(raw, "")
+    get = trade.get
+    tid = get("tid_str")
+    if tid.__class__ is not str or not tid:
+        tid = text(get("tid"), "tid")
+    status = get("status")
+    status = STATUS.get(status) if status.__class__ is str else None
     if status is None:
-        raise ParseError("status", f"unknown trade status {trade.get('status')!r:.40}", tid)
-    items = []
-    for i, line in enumerate(listing(obj(trade.get("orders"), "orders").get("order"),
-                                     "orders.order")):
-        path = f"orders.order[{i}]."
-        line = obj(line, path.rstrip("."))
-        sku = text(line, "sku_id", path, required=False) or text(line, "num_iid", path)
-        items.append(make_item(sku, text(line, "outer_sku_id", path, required=False),
-                               integer(line, "num", path, minimum=1), fen(line, "price", path),
-                               path + "num"))
-    paid = fen(trade, "payment", "", default="0")
-    if trade.get("type") == "step" and trade.get("step_trade_status") != "FRONT_PAID_FINAL_PAID":
-        paid = fen(trade, "step_paid_fee", "", default="0")
-    sources = str(trade.get("trade_from") or "").upper().split(",")
-    live = "LIVE" in sources
-    buyer_id = text(trade, "buyer_open_uid", "", required=False) or text(trade, "buyer_nick", "")
+        raise ParseError("status", f"unknown trade status {get('status')!r:.40}")
+    items = _items(trade)
+    step = get("type") == "step"
+    final = step and get("step_trade_status") == FINAL_PAID
+    paid = opt_fen(get("step_paid_fee"), "step_paid_fee") if step and not final \
+        else opt_fen(get("payment"), "payment")
+    source = get("trade_from") or ""
+    if source.__class__ is not str:
+        source = opt_text(source, "trade_from")
+    live = "LIVE" in source.upper().split(",") if source else False
+    if step:
+        order_type = OrderType.PRESALE_FINAL if final else OrderType.PRESALE_DEPOSIT
+    elif get("is_gift") is True:
+        order_type = OrderType.GIFT
+    else:
+        order_type = OrderType.LIVE_FLASH if live else OrderType.NORMAL
+    if get("tcps_code"):
+        delivery = _SAME_CITY
+    else:
+        delivery = _EXPRESS if get("shipping_type") in EXPRESS_SHIPPING else _STANDARD
+    buyer_id = get("buyer_open_uid")
+    if buyer_id.__class__ is not str or not buyer_id:
+        buyer_id = text(get("buyer_nick"), "buyer_nick")
+    phone = get("receiver_mobile") or get("receiver_phone") or ""
     return make_order(
-        channel=Channel.TMALL, shop=shop or text(trade, "seller_nick", "", required=False),
-        order_id=tid, status=status,
-        created_at=local_time(trade, "created", ""),
-        paid_at=local_time(trade, "pay_time", "", required=False),
-        modified_at=local_time(trade, "modified", ""),
-        buyer={"id": buyer_id, "tier": "normal", "tags": ()},
-        receiver={
-            "name": text(trade, "receiver_name", "", required=False),
-            "phone": text(trade, "receiver_mobile", "", required=False),
-            "province": text(trade, "receiver_state", "", required=False),
-            "city": text(trade, "receiver_city", "", required=False),
-            "district": text(trade, "receiver_district", "", required=False),
-            "street": text(trade, "receiver_town", "", required=False),
-            "detail": text(trade, "receiver_address", "", required=False),
-        },
-        items=items,
-        amounts={"total_fen": fen(trade, "total_fee", ""),
-                 "discount_fen": fen(trade, "discount_fee", "", default="0"),
-                 "freight_fen": fen(trade, "post_fee", "", default="0"), "paid_fen": paid},
-        order_type=_order_type(trade, live),
-        source="live_room" if live else text(trade, "trade_from", "", required=False).lower(),
-        source_detail=text(trade, "live_room_id", "", required=False),
-        delivery=DELIVERY.get(str(trade.get("shipping_type") or ""), DeliveryService.STANDARD),
-        warehouse_hint=text(trade, "store_code", "", required=False),
-    )
+        Channel.TMALL, shop or opt_text(get("seller_nick"), "seller_nick"), tid, status,
+        local_time(get("created"), "created"), opt_local_time(get("pay_time"), "pay_time"),
+        local_time(get("modified"), "modified"), buyer(buyer_id),
+        receiver(opt_text(get("receiver_name"), "receiver_name"),
+                 phone if phone.__class__ is str else opt_text(phone, "receiver_mobile"),
+                 opt_text(get("receiver_state"), "receiver_state"),
+                 opt_text(get("receiver_city"), "receiver_city"),
+                 opt_text(get("receiver_district"), "receiver_district"),
+                 opt_text(get("receiver_town"), "receiver_town"),
+                 opt_text(get("receiver_address"), "receiver_address")),
+        tuple(items),
+        amounts(to_fen(get("total_fee"), "total_fee"),
+                opt_fen(get("discount_fee"), "discount_fee"),
+                opt_fen(get("post_fee"), "post_fee"), paid),
+        order_type, "live_room" if live else source.lower(),
+        opt_text(get("live_room_id"), "live_room_id") if live else "",
+        delivery, opt_text(get("rt_omni_store_id"), "rt_omni_store_id"))
 
 
 def parse_order(raw: Any, shop: str = "") -> Order:
     """One trade object -> ``Order``, or ``ParseError`` naming the field."""
-    return guarded(_parse, raw, shop)
+    return guarded(_parse, raw, ID_KEYS, shop)
 
 
-def parse_page(payload: Any, shop: str = "") -> Page:
-    """A whole response (or its error envelope, raised as ``MarketplaceError``)."""
-    envelope = obj(payload, "")
-    if "error_response" in envelope:
-        err = obj(envelope["error_response"], "error_response")
-        sub = str(err.get("sub_code") or "")
-        code = str(err.get("code") or "")
-        raise MarketplaceError(code, str(err.get("sub_msg") or err.get("msg") or ""), sub,
-                               throttled=code == "7" or sub in THROTTLE_SUB_CODES,
-                               retryable=code in ("15", "520") or sub.startswith("isp."))
-    body = obj(envelope.get(RESPONSE), RESPONSE)
-    trades = body.get("trades") or {}
-    records = listing(obj(trades, f"{RESPONSE}.trades").get("trade"),
-                      f"{RESPONSE}.trades.trade", required=False)
-    orders, bad = split_page(records, _parse, shop)
-    total = body.get("total_results")
-    return Page(orders, bad, bool(body.get("has_next")), total if isinstance(total, int) else None)
+def raise_for_error(envelope: dict) -> None:
+    """Raise ``MarketplaceError`` when ``envelope`` is Taobao's error envelope."""
+    if "error_response" not in envelope:
+        return
+    err = envelope["error_response"]
+    err = err if isinstance(err, dict) else {}
+    code, sub = str(err.get("code") or ""), str(err.get("sub_code") or "")
+    throttled = code == "7" or sub.startswith(THROTTLE_SUB_CODES)
+    raise MarketplaceError(code, str(err.get("sub_msg") or err.get("msg") or ""), sub,
+                           retryable=code in RETRY_CODES or sub.startswith("isp."),
+                           throttled=throttled)
+
+
+def parse_page(payload: Any, shop: str = "", *, page_no: int | None = None,
+               page_size: int | None = None) -> Page:
+    """A whole response -> ``Page``; the error envelope raises ``MarketplaceError``, a
+    malformed envelope ``ParseError``. ``page_no`` (from 1) and ``page_size`` are used
+    for ``has_next`` only when the response has no ``has_next``."""
+    envelope = as_object(payload, "")
+    raise_for_error(envelope)
+    body = as_object(envelope.get(RESPONSE), RESPONSE)
+    trades = body.get("trades")
+    records = [] if trades is None else as_list(
+        as_object(trades, f"{RESPONSE}.trades").get("trade") or [], f"{RESPONSE}.trades.trade")
+    page = split(records, _parse, ID_KEYS, shop)
+    page.total = total_of(body.get("total_results"))
+    more = body.get("has_next")
+    page.has_next = more in (True, "true") if more is not None \
+        else has_next(page.total, page_no, page_size, 1)
+    return page
+
+
+def is_page(payload: Any) -> bool:
+    return isinstance(payload, dict) and (RESPONSE in payload or "error_response" in payload)
+
+
+def parse_any(payload: Any, shop: str = "") -> Page:
+    """One trade, a list of trades, or a whole response -> ``Page``."""
+    if is_page(payload):
+        return parse_page(payload, shop)
+    return split(payload if isinstance(payload, list) else [payload], _parse, ID_KEYS, shop)
