@@ -63,7 +63,8 @@ def seed(ledger: Any, clock: ManualClock | None = None) -> Seeded:
     ledger.publish_ruleset(rules.version, rules.text, "default", t0)
     named = orders()
     batch = list(named.values())
-    ledger.ingest(batch, at=t0)
+    for one in batch:  # one by one: stored in this order, so "the last N" is well defined
+        ledger.ingest([one], at=t0)
     decisions = decide(batch, {}, [], rules)
     ledger.commit_decisions(decisions, outbox_for(batch, decisions), at=t0 + timedelta(seconds=2))
 
