@@ -200,12 +200,12 @@ class MarketplaceClient:
     # -- one attempt ---------------------------------------------------------------------
     async def _attempt(self, start: datetime, end: datetime, page_no: int) -> Page:
         payload = await self._call(*self._request(start, end, page_no))
-        return await self._page(payload)
+        return await self._page(payload, page_no)
 
     def _request(self, start: datetime, end: datetime, page_no: int) -> tuple[str, dict]:
         raise NotImplementedError
 
-    async def _page(self, payload: Any) -> Page:
+    async def _page(self, payload: Any, page_no: int) -> Page:
         raise NotImplementedError
 
     async def _call(self, path: str, options: dict[str, Any]) -> Any:
@@ -303,8 +303,9 @@ class TmallClient(MarketplaceClient):
         params["sign"] = top_sign(params, self._app_secret.get_secret_value(), self.sign_method)
         return "/router/rest", {"data": params}
 
-    async def _page(self, payload: Any) -> Page:
-        return self._parsed(lambda: tmall.parse_page(payload, self.shop))
+    async def _page(self, payload: Any, page_no: int) -> Page:
+        return self._parsed(lambda: tmall.parse_page(payload, self.shop, page_no=page_no,
+                                                     page_size=self.page_size))
 
     def _retry_after(self, err: MarketplaceError) -> float | None:
         found = self._ban.search(err.message)
@@ -329,8 +330,9 @@ class JdClient(MarketplaceClient):
         params["sign"] = jd_sign(params, self._app_secret.get_secret_value())
         return "/routerjson", {"data": params}
 
-    async def _page(self, payload: Any) -> Page:
-        return self._parsed(lambda: jd.parse_page(payload, self.shop))
+    async def _page(self, payload: Any, page_no: int) -> Page:
+        return self._parsed(lambda: jd.parse_page(payload, self.shop, page_no=page_no,
+                                                  page_size=self.page_size))
 
 
 class DouyinClient(MarketplaceClient):
@@ -360,11 +362,12 @@ class DouyinClient(MarketplaceClient):
         return "/order/searchList", {"params": query, "content": param_json.encode(),
                                      "headers": {"content-type": "application/json"}}
 
-    async def _page(self, payload: Any) -> Page:
-        if not isinstance(payload, dict) or payload.get("code") != douyin.OK:
-            return self._parsed(lambda: douyin.parse_page(payload, self.shop))
-        decrypted = await self.decrypt(douyin.ciphers(payload))
-        return self._parsed(lambda: douyin.parse_page(payload, self.shop, decrypted))
+    async def _page(self, payload: Any, page_no: int) -> Page:
+        decrypted: dict[str, str] = {}
+        if isinstance(payload, dict) and payload.get("code") in (douyin.OK, str(douyin.OK)):
+            decrypted = await self.decrypt(douyin.ciphers(payload))
+        return self._parsed(lambda: douyin.parse_page(
+            payload, self.shop, page_no=page_no, page_size=self.page_size, decrypted=decrypted))
 
     async def decrypt(self, pairs: list[tuple[str, str]]) -> dict[str, str]:
         """cipher -> plain text via ``order.batchDecrypt``, 50 at a time; a cipher the
@@ -379,9 +382,12 @@ class DouyinClient(MarketplaceClient):
             answer = await self._call("/order/batchDecrypt", {
                 "params": query, "content": param_json.encode(),
                 "headers": {"content-type": "application/json"}})
-            if not isinstance(answer, dict) or answer.get("code") != douyin.OK:
-                self._parsed(lambda a=answer: douyin.parse_page(a, self.shop))
-                raise ServerError(self.channel, "batchDecrypt answered without data")
+            if not isinstance(answer, dict):
+                raise ServerError(self.channel, "batchDecrypt answered without an object")
+            try:
+                douyin.raise_for_error(answer)
+            except MarketplaceError as err:
+                raise self._classify(err) from None
             for info in (answer.get("data") or {}).get("decrypt_infos") or []:
                 if isinstance(info, dict) and not info.get("err_no") and "cipher_text" in info:
                     plain[str(info["cipher_text"])] = str(info.get("decrypt_text") or "")

@@ -88,7 +88,7 @@ def authenticate(state: MarketplaceState, params: dict[str, str]) -> Credential:
 
 def break_record(raw: dict, suffix: str) -> dict:
     """A trade with an unreadable amount (the malformed-record fault)."""
-    raw["tid"] = f"{raw['tid']}{suffix}"
+    raw["tid"] = raw["tid_str"] = f"{raw.get('tid_str') or raw['tid']}{suffix}"
     raw["payment"] = "12.3.4"
     return raw
 

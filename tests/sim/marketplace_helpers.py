@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
+
 from hub.clock import ManualClock
 from hub.connectors.marketplace import CLIENTS, MarketplaceClient, RetryPolicy
 from hub.domain.adapters.common import Page
@@ -22,6 +24,8 @@ T0 = datetime(2026, 11, 11, tzinfo=SHANGHAI)
 CHANNELS = ("tmall", "jd", "douyin")
 APPS = {"tmall": tmall.create_app, "jd": jd.create_app, "douyin": douyin.create_app}
 PREFIX = {"tmall": "T", "jd": "J", "douyin": "D"}
+# plain-HTTP loopback: skipping certificate loading saves ~60 ms per client made
+HTTP = httpx.Client(verify=False)
 
 
 def orders_for(channel: str, numbers: range | list[int], **changes: Any) -> list[Order]:
@@ -63,6 +67,7 @@ class SleepLog:
 def client(channel: str, url: str, *, secret: str = "demo-secret", token: str = "demo-token",
            sleep: Any = None, **kwargs: Any) -> MarketplaceClient:
     kwargs.setdefault("retry", RetryPolicy(max_retries=6, base_s=0.01))
+    kwargs.setdefault("http", httpx.AsyncClient(verify=False))
     return CLIENTS[channel](url, "demo-key", secret, token, shop="flagship",
                             sleep=sleep or SleepLog(), seed=1, **kwargs)
 
@@ -71,7 +76,7 @@ async def pull_async(c: MarketplaceClient, start: datetime, end: datetime) -> li
     try:
         return [page async for page in c.fetch_window(start, end)]
     finally:
-        await c.aclose()
+        await c.http.aclose()
 
 
 def pull(c: MarketplaceClient, start: datetime = T0,

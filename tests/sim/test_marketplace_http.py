@@ -20,6 +20,7 @@ from hub.domain.adapters import parse_any
 from sim.trace import EventKind, TraceEvent
 from tests.sim.marketplace_helpers import (
     CHANNELS,
+    HTTP,
     T0,
     SleepLog,
     client,
@@ -42,7 +43,7 @@ def raw_call(channel: str, url: str, *, tamper: dict | None = None,
     path, options = c._request(start, end, c.first_page)
     key = "params" if channel == "douyin" else "data"
     options[key] = {**options[key], **(tamper or {})}
-    return httpx.post(url + path, timeout=timeout, **options)
+    return HTTP.post(url + path, timeout=timeout, **options)
 
 
 @pytest.mark.parametrize("size", [1, 7, 100])
@@ -71,7 +72,7 @@ def test_a_late_record_in_an_old_window_is_seen_by_an_overlapping_repull(channel
     events.append(TraceEvent(110.0, EventKind.PAID, late))
     state = make_state(channel, now=T0 + timedelta(seconds=100), events=events)
     with serving(state) as server:
-        control = httpx.post(server.url + "/_control/faults",
+        control = HTTP.post(server.url + "/_control/faults",
                              json={"kind": "late", "count": 1, "delay_s": 300})
         assert control.status_code == 200
         first = ids(pull(client(channel, server.url), T0, T0 + timedelta(seconds=100)))
@@ -82,7 +83,7 @@ def test_a_late_record_in_an_old_window_is_seen_by_an_overlapping_repull(channel
         again = ids(pull(client(channel, server.url), T0 + timedelta(seconds=60),
                          T0 + timedelta(seconds=520)))
         assert late.order_id in again
-        assert httpx.get(server.url + "/_stats").json()["errors"]["late"] == 1
+        assert HTTP.get(server.url + "/_stats").json()["errors"]["late"] == 1
 
 
 BAD_SIGNATURE = {"tmall": ("25", ""), "jd": ("12", ""),
@@ -100,7 +101,7 @@ def test_bad_signature_and_token_are_refused_with_the_marketplace_error(channel:
         with pytest.raises(AuthError) as bad_token:
             pull(client(channel, server.url, token="stolen"))
         body = raw_call(channel, server.url, tamper={"sign": "0" * 32}).json()
-        stats = httpx.get(server.url + "/_stats").json()
+        stats = HTTP.get(server.url + "/_stats").json()
     assert (bad_sign.value.code, bad_sign.value.sub_code) == BAD_SIGNATURE[channel]
     assert (bad_token.value.code, bad_token.value.sub_code) == BAD_TOKEN[channel]
     envelope = {"tmall": lambda b: b["error_response"]["code"],
@@ -133,20 +134,20 @@ def test_faults_appear_when_switched_on(channel: str) -> None:
     state = make_state(channel, orders_for(channel, ORDERS))
     with serving(state) as server:
         control = server.url + "/_control/faults"
-        assert httpx.post(control, json={"kind": "5xx", "count": 1, "status": 502}).is_success
+        assert HTTP.post(control, json={"kind": "5xx", "count": 1, "status": 502}).is_success
         assert raw_call(channel, server.url).status_code == 502
-        assert httpx.post(control, json={"kind": "throttle", "count": 1}).is_success
+        assert HTTP.post(control, json={"kind": "throttle", "count": 1}).is_success
         assert THROTTLED[channel](raw_call(channel, server.url).json())
-        assert httpx.post(control, json={"kind": "outage", "duration_s": 30}).is_success
+        assert HTTP.post(control, json={"kind": "outage", "duration_s": 30}).is_success
         assert raw_call(channel, server.url).status_code == 503
-        assert httpx.delete(control, params={"kind": "outage"}).json() == {"cleared": 1}
-        assert httpx.post(control, json={"kind": "timeout", "count": 1, "sleep_s": 0.5}).is_success
+        assert HTTP.delete(control, params={"kind": "outage"}).json() == {"cleared": 1}
+        assert HTTP.post(control, json={"kind": "timeout", "count": 1, "sleep_s": 0.5}).is_success
         with pytest.raises(httpx.ReadTimeout):
             raw_call(channel, server.url, timeout=0.1)
         assert raw_call(channel, server.url).status_code == 200
-        refused = httpx.post(control, json={"kind": "meteor"})
-        stats = httpx.get(server.url + "/_stats").json()
-        assert httpx.get(server.url + "/healthz").json()["status"] == "ok"
+        refused = HTTP.post(control, json={"kind": "meteor"})
+        stats = HTTP.get(server.url + "/_stats").json()
+        assert HTTP.get(server.url + "/healthz").json()["status"] == "ok"
     assert refused.status_code == 422 and "kind" in refused.json()["problems"][0]
     assert stats["errors"] == {"5xx": 1, "throttle": 1, "outage": 1, "timeout": 1}
     assert stats["requests"] == 5 and stats["faults"] == []
@@ -156,13 +157,13 @@ def test_faults_appear_when_switched_on(channel: str) -> None:
 def test_the_client_retries_through_a_short_burst(channel: str) -> None:
     state = make_state(channel, orders_for(channel, ORDERS))
     with serving(state) as server:
-        httpx.post(server.url + "/_control/faults", json={"faults": [
+        HTTP.post(server.url + "/_control/faults", json={"faults": [
             {"kind": "5xx", "count": 2}, {"kind": "throttle", "count": 1},
             {"kind": "timeout", "count": 1, "sleep_s": 0.4}]})
         sleeps = SleepLog()
         c = client(channel, server.url, page_size=7, sleep=sleeps, timeout_s=0.15)
         pages = pull(c)
-        stats = httpx.get(server.url + "/_stats").json()
+        stats = HTTP.get(server.url + "/_stats").json()
     assert sorted(ids(pages)) == WANT[channel]
     assert c.stats["retries"] == 4 and len(sleeps.delays) == 4
     assert c.stats["throttled"] == 1 and c.stats["server_errors"] == 3
@@ -172,13 +173,13 @@ def test_the_client_retries_through_a_short_burst(channel: str) -> None:
 def test_an_outage_refuses_connections_then_the_client_gets_through() -> None:
     state = make_state("tmall", orders_for("tmall", ORDERS))
     with serving(state) as server:
-        httpx.post(server.url + "/_control/faults",
+        HTTP.post(server.url + "/_control/faults",
                    json={"kind": "outage", "mode": "refused", "duration_s": 5})
         deadline = time.monotonic() + 5
         while server.listening and time.monotonic() < deadline:
             time.sleep(0.01)
         with pytest.raises(httpx.ConnectError):
-            httpx.get(server.url + "/healthz", timeout=1)
+            httpx.get(server.url + "/healthz", timeout=1)  # a new connection, refused
         sleeps = SleepLog(clock=state.clock, wall_s=0.1)  # each backoff moves business time
         c = client("tmall", server.url, sleep=sleeps,
                    retry=RetryPolicy(max_retries=12, base_s=1.0, max_s=2.0))
@@ -193,7 +194,7 @@ def test_an_outage_refuses_connections_then_the_client_gets_through() -> None:
 def test_malformed_and_duplicate_records_reach_the_client_as_such(channel: str) -> None:
     state = make_state(channel, orders_for(channel, ORDERS))
     with serving(state) as server:
-        httpx.post(server.url + "/_control/faults", json={"faults": [
+        HTTP.post(server.url + "/_control/faults", json={"faults": [
             {"kind": "duplicate", "count": 1}, {"kind": "malformed", "count": 1}]})
         pages = pull(client(channel, server.url, page_size=7))
     got = ids(pages)
@@ -209,7 +210,7 @@ def test_stats_count_what_was_served(channel: str) -> None:
     state = make_state(channel, orders_for(channel, ORDERS))
     with serving(state) as server:
         pull(client(channel, server.url, page_size=10))
-        stats = httpx.get(server.url + "/_stats").json()
+        stats = HTTP.get(server.url + "/_stats").json()
     calls = 3 if channel != "douyin" else 6  # Douyin also decrypts each page
     assert stats["requests"] == calls and stats["stats"]["pages"] == 3
     assert stats["orders_served"] == len(ORDERS) and stats["visible_orders"] == len(ORDERS)
