@@ -158,6 +158,7 @@ class WmsState:
         self._events: list[tuple[datetime, int, str, str]] = []  # (at, n, stage, key)
         self._log: list[dict[str, Any]] = []  # status events; seq = index + 1
         self._n = itertools.count(1)
+        self._order_no = itertools.count(1)
         self._now = clock.now()
         rng = random.Random(config.seed if config else 0)
         self._tracking_base = {d: rng.randrange(10 ** (c.digits - 1), 9 * 10 ** (c.digits - 1))
@@ -197,8 +198,8 @@ class WmsState:
 
     def _accept(self, line: DispatchLine, ident: Key) -> WmsOrder:
         seq = next(self._n)
-        order = WmsOrder(key=line.key, ident=ident, wms_no=f"WMS{seq:09d}", lane=line.lane,
-                         group=line.packing_group or f"lane-{line.lane}",
+        order = WmsOrder(key=line.key, ident=ident, wms_no=f"WMS{next(self._order_no):09d}",
+                         lane=line.lane, group=line.packing_group or f"lane-{line.lane}",
                          delivery=line.delivery, warehouse=line.warehouse_hint,
                          items=line.items, dispatched_at=self._now, seq=seq)
         order.times["dispatched"] = self._now.isoformat()
@@ -318,7 +319,8 @@ class WmsState:
             if order is None:
                 seq = next(self._n)
                 order = WmsOrder(key=f"planted:{':'.join(ident)}", ident=ident,
-                                 wms_no=f"WMS{seq:09d}", lane="P2", group="planted",
+                                 wms_no=f"WMS{next(self._order_no):09d}", lane="P2",
+                                 group="planted",
                                  delivery=delivery, warehouse=None, items=[],
                                  dispatched_at=self._now, seq=seq)
                 self._orders[order.key] = self._by_ident[ident] = order

@@ -1,0 +1,236 @@
+"""Emulated DingTalk custom group robots: ``POST /robot/send?access_token=..&timestamp=..
+&sign=..`` with the real message formats, signature check and rate limit.
+
+Checks, in order, each answered as DingTalk does (HTTP 200 with ``errcode``):
+
+- unknown ``access_token`` -> 300001 ``token is not exist``
+- signed robot (it has a ``secret``): ``timestamp`` (ms) missing, not a number or more
+  than one hour from the robot's clock -> 310000 ``invalid timestamp``; ``sign`` not
+  base64(HMAC-SHA256(secret, f"{timestamp}\\n{secret}")) -> 310000 ``sign not match``
+- throttled, or the 21st accepted message within 60 s -> 130101 ``send too fast, exceed
+  20 times per minute``; the robot then refuses everything for 10 minutes
+- body not JSON, ``msgtype`` not text / markdown, or its content missing -> 40035
+  (best effort: DingTalk's wording for these varies); over 20,000 bytes -> 460101
+- keywords set and none in the message -> 310000 ``keywords not in content``
+
+Accepted messages are recorded: ``GET /_messages[?robot=NAME]`` -> ``{"messages":
+[{"robot", "at", "msgtype", "title", "text", "at_mobiles", "is_at_all"}]}``,
+``DELETE /_messages`` clears them. ``GET /_robots`` shows each robot's minute count and
+throttle. Common routes: ``/healthz``, ``/_stats``, ``/_control/faults``.
+
+The robot's clock (timestamp freshness, the minute window, the 10-minute throttle) is
+the wall clock unless another is given: DingTalk compares with real time.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from collections import Counter, deque
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from hub.clock import Clock
+from hub.connectors.dingtalk import SIGN_REFUSED, TOKEN_UNKNOWN, TOO_FAST, signature
+from sim.emulators.backoffice import BackOffice, Emulator, OutageWindow, json_response, mount_common
+
+BAD_BODY, TOO_LONG = 40035, 460101
+MAX_BYTES = 20_000
+
+
+class RobotConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)  # how reports and /_messages name it (not secret)
+    access_token: SecretStr
+    secret: SecretStr = SecretStr("")  # empty: the robot does not check signatures
+    keywords: list[str] = []  # DingTalk's "custom keywords" security setting
+
+
+class DingTalkEmulatorConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    robots: list[RobotConfig] = Field(default_factory=lambda: [RobotConfig(
+        name="ops", access_token=SecretStr("demo-token"), secret=SecretStr("SECdemo-secret"))])
+    per_minute: int = Field(default=20, ge=1)
+    throttle_s: float = Field(default=600.0, ge=0)
+    timestamp_window_s: float = Field(default=3600.0, gt=0)
+    business_time: bool = False  # in the suite: use the rehearsal's clock, not the wall's
+    outages: list[OutageWindow] = []
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _unique(self) -> DingTalkEmulatorConfig:
+        tokens = [r.access_token.get_secret_value() for r in self.robots]
+        names = [r.name for r in self.robots]
+        if len(set(tokens)) != len(tokens) or len(set(names)) != len(names):
+            raise ValueError("robots: names and access tokens must be unique")
+        return self
+
+
+class Refused(Exception):
+    def __init__(self, errcode: int, errmsg: str) -> None:
+        super().__init__(errmsg)
+        self.errcode, self.errmsg = errcode, errmsg
+
+
+class _Robot:
+    def __init__(self, config: RobotConfig) -> None:
+        self.config = config
+        self.sent: deque[datetime] = deque()  # accepted in the last minute
+        self.throttled_until: datetime | None = None
+        self.accepted = 0
+        self.refused: Counter[int] = Counter()
+
+
+def _content(message: dict[str, Any]) -> tuple[str, str, str]:
+    """(msgtype, title, text) of a message in the robot format, or Refused."""
+    kind = message.get("msgtype")
+    part = message.get(kind) if isinstance(kind, str) else None
+    if kind == "text" and isinstance(part, dict) and isinstance(part.get("content"), str) \
+            and part["content"]:
+        return kind, "", part["content"]
+    if kind == "markdown" and isinstance(part, dict) and all(
+            isinstance(part.get(k), str) and part[k] for k in ("title", "text")):
+        return kind, part["title"], part["text"]
+    if kind not in ("text", "markdown"):
+        raise Refused(BAD_BODY, f"msgtype {str(kind)[:40]!r} is not supported here "
+                                f"(text, markdown)")
+    need = "text.content" if kind == "text" else "markdown.title and markdown.text"
+    raise Refused(BAD_BODY, f"缺少参数 {need}")
+
+
+class RobotState:
+    """Every robot's minute window, throttle and accepted messages. Thread-safe."""
+
+    def __init__(self, clock: Clock, config: DingTalkEmulatorConfig | None = None) -> None:
+        self.clock, self.config = clock, config or DingTalkEmulatorConfig()
+        self._robots = {r.access_token.get_secret_value(): _Robot(r) for r in self.config.robots}
+        self._lock = threading.Lock()
+        self.messages: list[dict[str, Any]] = []
+
+    def _check_sign(self, robot: _Robot, timestamp: str | None, sign: str | None) -> None:
+        secret = robot.config.secret.get_secret_value()
+        if not secret:
+            return
+        if not timestamp or not timestamp.isdigit():
+            raise Refused(SIGN_REFUSED, "invalid timestamp")
+        now_ms = self.clock.now().timestamp() * 1000
+        if abs(now_ms - int(timestamp)) > self.config.timestamp_window_s * 1000:
+            raise Refused(SIGN_REFUSED, "invalid timestamp")
+        if not sign or not hmac.compare_digest(signature(secret, int(timestamp)).encode(),
+                                               sign.encode()):
+            raise Refused(SIGN_REFUSED, "sign not match")
+
+    def _take_slot(self, robot: _Robot, now: datetime) -> None:
+        if robot.throttled_until is not None and now < robot.throttled_until:
+            raise Refused(TOO_FAST, "send too fast, exceed 20 times per minute")
+        while robot.sent and now - robot.sent[0] >= timedelta(seconds=60):
+            robot.sent.popleft()
+        if len(robot.sent) >= self.config.per_minute:
+            robot.throttled_until = now + timedelta(seconds=self.config.throttle_s)
+            raise Refused(TOO_FAST, "send too fast, exceed 20 times per minute")
+
+    def send(self, params: dict[str, str], body: bytes) -> dict[str, Any]:
+        """One call of ``/robot/send``: DingTalk's answer ``{"errcode", "errmsg"}``."""
+        robot = self._robots.get(params.get("access_token", ""))
+        if robot is None:
+            return {"errcode": TOKEN_UNKNOWN, "errmsg": "token is not exist"}
+        with self._lock:
+            try:
+                self._check_sign(robot, params.get("timestamp"), params.get("sign"))
+                now = self.clock.now()
+                self._take_slot(robot, now)
+                if len(body) > MAX_BYTES:
+                    raise Refused(TOO_LONG, f"message too long, exceed {MAX_BYTES} bytes")
+                try:
+                    message = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    raise Refused(BAD_BODY, "缺少参数 json") from None
+                if not isinstance(message, dict):
+                    raise Refused(BAD_BODY, "缺少参数 json")
+                kind, title, text = _content(message)
+                words = robot.config.keywords
+                if words and not any(w in f"{title}{text}" for w in words):
+                    raise Refused(SIGN_REFUSED, "keywords not in content")
+            except Refused as refused:
+                robot.refused[refused.errcode] += 1
+                return {"errcode": refused.errcode, "errmsg": refused.errmsg}
+            robot.sent.append(now)
+            robot.accepted += 1
+            at = message.get("at") if isinstance(message.get("at"), dict) else {}
+            self.messages.append({
+                "robot": robot.config.name, "at": now.isoformat(), "msgtype": kind,
+                "title": title, "text": text,
+                "at_mobiles": [str(m) for m in at.get("atMobiles") or []],
+                "is_at_all": bool(at.get("isAtAll"))})
+        return {"errcode": 0, "errmsg": "ok"}
+
+    def recorded(self, robot: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [m for m in self.messages if robot is None or m["robot"] == robot]
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self.messages)
+            self.messages.clear()
+            return count
+
+    def robots(self) -> list[dict[str, Any]]:
+        now = self.clock.now()
+        with self._lock:
+            return [{"robot": r.config.name, "signed": bool(r.config.secret.get_secret_value()),
+                     "accepted": r.accepted, "refused": {str(k): v for k, v in r.refused.items()},
+                     "in_last_minute": sum(1 for t in r.sent if now - t < timedelta(seconds=60)),
+                     "throttled_until": r.throttled_until.isoformat()
+                     if r.throttled_until and r.throttled_until > now else None}
+                    for r in self._robots.values()]
+
+
+def create_app(state: RobotState, office: BackOffice) -> FastAPI:
+    app = FastAPI(title="DingTalk robot emulator")
+    mount_common(app, office, lambda: {"robots": state.robots(),
+                                       "messages": len(state.messages)})
+
+    @app.post("/robot/send")
+    async def send(request: Request) -> Response:
+        if (blocked := await office.gate("robot/send")) is not None:
+            return blocked
+        answer = state.send(dict(request.query_params), await request.body())
+        if answer["errcode"]:
+            office.count("refused", error=str(answer["errcode"]))
+        else:
+            office.count("accepted")
+        return json_response(answer)
+
+    @app.get("/_messages")
+    async def messages(robot: str | None = None) -> Response:
+        return json_response({"messages": state.recorded(robot)})
+
+    @app.delete("/_messages")
+    async def clear() -> Response:
+        return json_response({"cleared": state.clear()})
+
+    @app.get("/_robots")
+    async def robots() -> Response:
+        return json_response({"robots": state.robots()})
+
+    return app
+
+
+class DingTalkEmulator(Emulator):
+    name = "dingtalk"
+
+    def __init__(self, clock: Clock | None = None, config: DingTalkEmulatorConfig | None = None,
+                 *, port: int = 0, origin: datetime | None = None) -> None:
+        super().__init__(port=port)
+        clock = clock or Clock()
+        config = config or DingTalkEmulatorConfig()
+        self.state = RobotState(clock, config)
+        self.office = BackOffice("dingtalk", clock, origin=origin, outages=config.outages,
+                                 seed=config.seed)
+        self.app = create_app(self.state, self.office)
