@@ -31,7 +31,6 @@ import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -39,6 +38,14 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
+from hub.connectors.retry import (
+    AuthError,
+    MarketplaceClientError,
+    RequestRejected,
+    RetryPolicy,
+    ServerError,
+    ThrottledError,
+)
 from hub.connectors.signing import douyin_param_json, douyin_sign, jd_sign, top_sign
 from hub.domain.adapters import douyin, jd, tmall
 from hub.domain.adapters.common import MarketplaceError, Page, ParseError
@@ -47,64 +54,6 @@ from hub.domain.order import SHANGHAI
 log = logging.getLogger("orderhub.connectors.marketplace")
 FMT = "%Y-%m-%d %H:%M:%S"
 MAX_PAGES = 100_000
-
-
-class MarketplaceClientError(Exception):
-    """A call that failed; ``code`` / ``sub_code`` are the marketplace's when it sent one."""
-
-    retryable: ClassVar[bool] = False
-
-    def __init__(self, channel: str, message: str, code: str = "", sub_code: str = "") -> None:
-        super().__init__(f"{channel}: {message}")
-        self.channel, self.code, self.sub_code = channel, code, sub_code
-
-
-class AuthError(MarketplaceClientError):
-    """Bad app key, signature or access token: fix the credentials, do not retry."""
-
-
-class RequestRejected(MarketplaceClientError):
-    """The marketplace refused the request itself (bad window, page size ...)."""
-
-
-class ServerError(MarketplaceClientError):
-    """5xx, timeout, refused connection or an unreadable answer: worth retrying."""
-
-    retryable = True
-
-    def __init__(self, channel: str, message: str, code: str = "", sub_code: str = "",
-                 status: int | None = None) -> None:
-        super().__init__(channel, message, code, sub_code)
-        self.status = status
-
-
-class ThrottledError(MarketplaceClientError):
-    """The marketplace's throttling error; ``retry_after`` (seconds) when it said."""
-
-    retryable = True
-
-    def __init__(self, channel: str, message: str, code: str = "", sub_code: str = "",
-                 retry_after: float | None = None) -> None:
-        super().__init__(channel, message, code, sub_code)
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Backoff ``base_s * factor**attempt`` capped at ``max_s``; ``jitter`` is the share
-    of each delay drawn at random (0: none, 1: full jitter)."""
-
-    max_retries: int = 6
-    base_s: float = 0.2
-    factor: float = 2.0
-    max_s: float = 10.0
-    jitter: float = 0.5
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        full = min(self.max_s, self.base_s * self.factor ** attempt)
-        return full * (1.0 - self.jitter * rng.random())
-
-
 def _secret(value: str | SecretStr) -> SecretStr:
     return value if isinstance(value, SecretStr) else SecretStr(value)
 
@@ -416,3 +365,8 @@ def client_for(config: Any, *, http: httpx.AsyncClient | None = None,
     return cls(config.base_url, config.app_key, config.app_secret, config.access_token,
                shop=config.shop, page_size=config.page_size, timeout_s=config.timeout_s,
                http=http, **kwargs)
+
+
+__all__ = ["CLIENTS", "AuthError", "DouyinClient", "JdClient", "MarketplaceClient",
+           "MarketplaceClientError", "RequestRejected", "RetryPolicy", "ServerError",
+           "ThrottledError", "TmallClient", "client_for"]
