@@ -96,11 +96,14 @@ function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) =>
     ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 }
+/* Business time is Asia/Shanghai wherever the browser is. */
+const SHANGHAI = new Intl.DateTimeFormat("en-GB", { timeZone: "Asia/Shanghai", month: "2-digit",
+  day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
 function fmtTime(iso) {
   if (!iso) return "-";
-  const d = new Date(iso);
-  const p = (n) => String(n).padStart(2, "0");
-  return `${d.getMonth() + 1}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  const part = {};
+  for (const p of SHANGHAI.formatToParts(new Date(iso))) part[p.type] = p.value;
+  return `${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}`;
 }
 function fmtSecs(s) {
   if (s === null || s === undefined) return "-";
@@ -313,12 +316,13 @@ function showProblems(err) {
   $("#rule-out").innerHTML = `<p class="err-msg">${esc(err.message)}</p>
     <ul class="problems">${problems.map((p) => `<li>${esc(p.file)}:${esc(p.line)}: ${esc(p.reason)}</li>`).join("")}</ul>`;
 }
-$("#rule-load").addEventListener("click", async () => {
+async function loadRules() {
   if (!state.rulesVersion) return;
   const data = await api(`rules/${state.rulesVersion}`);
   $("#rule-text").value = data.text;
   $("#rule-out").innerHTML = "";
-});
+}
+$("#rule-load").addEventListener("click", loadRules);
 $("#rule-check").addEventListener("click", async () => {
   try {
     const out = await api("rules/check", { method: "POST", body: { text: $("#rule-text").value } });
@@ -372,6 +376,7 @@ async function refresh() {
     renderChart(chart);
     renderAnomalies(anomalies);
     renderVersions(rules);
+    if (!$("#rule-text").value && document.activeElement !== $("#rule-text")) await loadRules();
     if (state.query) await search(state.query);
     $("#updated").textContent = fmtTime(new Date().toISOString());
     $("#conn").textContent = t("live");
