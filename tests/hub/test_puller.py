@@ -1,0 +1,51 @@
+"""A ChannelPuller actor pulling a real emulated marketplace over HTTP."""
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from hub.actors.ledger_service import LedgerService
+from hub.actors.pool import BatchPool
+from hub.actors.puller import ChannelPuller
+from hub.actors.router import Router
+from hub.actors.workers import Scorer, Validator
+from hub.clock import ManualClock
+from hub.config import ChannelConfig, PoolConfig
+from hub.domain.rules import default_ruleset
+from tests.sim.marketplace_helpers import T0, make_state, orders_for, serving
+
+pytestmark = pytest.mark.ray
+
+
+@pytest.mark.parametrize("channel", ["tmall", "douyin"])
+def test_puller_pulls_a_window_decides_it_and_moves_the_cursor(ray_session, tmp_path,
+                                                                channel) -> None:
+    ray = ray_session
+    orders = orders_for(channel, range(1, 231))
+    state = make_state(channel, orders)
+    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
+    rules = default_ruleset()
+    router = ray.remote(Router).options(max_concurrency=16).remote(
+        ledger, BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
+        (rules.version, rules.text), PoolConfig(batch_max=500, batch_ms=10))
+    with serving(state) as server:
+        config = ChannelConfig(channel=channel, shop="flagship", base_url=server.url,
+                               page_size=50, overlap_s=60)
+        puller = ray.remote(ChannelPuller).remote(
+            config, ledger, router, ManualClock(T0 + timedelta(minutes=10)),
+            start_at=T0)
+        report = ray.get(puller.pull_once.remote())
+        assert report.error == ""
+        assert report.new == len(orders)
+        assert report.pages == 5
+        cursor = ray.get(ledger.get_cursor.remote(channel, "flagship"))
+        assert cursor == report.end
+        again = ray.get(puller.pull_once.remote())  # overlapping re-pull: nothing new
+        assert (again.error, again.new) == ("", 0)
+    deadline = time.monotonic() + 30
+    while ray.get(router.stats.remote())["decided"] < len(orders):
+        assert time.monotonic() < deadline, ray.get(router.stats.remote())
+        time.sleep(0.05)
+    counts = ray.get(ledger.call.remote("counts"))
+    assert sum(counts["stages"].values()) == len(orders)
