@@ -1,0 +1,29 @@
+"""create_app with the hub's intake router, as ``hub.api.intake.build_app`` assembles it."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from fastapi.testclient import TestClient
+
+from hub.api.app import create_app
+from hub.api.intake import intake_router
+from hub.api.ruleadmin import LedgerRuleAdmin
+from hub.config import ApiConfig
+from hub.ledger import open_ledger
+from tests.api.seed import seed
+
+
+def test_extra_routers_are_served_and_do_not_shadow_ours(tmp_path):
+    ledger = open_ledger(tmp_path / "ledger.sqlite3")
+    seeded = seed(ledger)
+    fake_hub = SimpleNamespace(clock=seeded.clock, ledger=None, router=None)
+    app = create_app(ledger, rules=LedgerRuleAdmin(ledger, clock=seeded.clock),
+                     api=ApiConfig(), clock=seeded.clock, extra_routers=[intake_router(fake_hub)])
+    with TestClient(app) as client:
+        paths = client.get("/openapi.json").json()["paths"]
+        assert {"/push/{channel}", "/wms/status", "/healthz", "/api/lanes"} <= set(paths)
+        health = client.get("/healthz").json()
+        assert health == {"status": "ok", "ledger": "ok", "rules_version": 1}
+        assert client.post("/push/nosuchmarket", content=b"{}").status_code == 404
+    ledger.close()
