@@ -201,3 +201,60 @@ class MarketplaceServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def create_marketplace_app(state: MarketplaceState, **kwargs: Any) -> FastAPI:
+    """The emulator app for ``state.channel`` (tmall, jd or douyin)."""
+    from sim.emulators import douyin, jd, tmall
+
+    apps = {"tmall": tmall.create_app, "jd": jd.create_app, "douyin": douyin.create_app}
+    try:
+        return apps[state.channel](state, **kwargs)
+    except KeyError:
+        raise ValueError(f"no marketplace emulator for channel {state.channel!r}; "
+                         f"use one of {sorted(apps)}") from None
+
+
+class RunningMarketplace:
+    """One emulated marketplace on loopback: its state, server and (optional) push sender.
+
+    ``trace`` is read lazily (each marketplace opens the file itself and keeps its own
+    channel's events); ``push_url`` turns push mode on (e.g. ``<hub>/push/tmall?shop=x``).
+    """
+
+    def __init__(self, channel: str, clock: Any, *, trace: Any = None, events: Any = (),
+                 origin: Any = None, credentials: Any = None, push_url: str | None = None,
+                 port: int = 0, seed: int = 0, **app_kwargs: Any) -> None:
+        from sim.emulators.marketplace import DEMO
+        from sim.emulators.push import PushSender
+        from sim.trace import read_trace
+
+        if trace is not None:
+            header, events = read_trace(trace)
+            origin = origin or header.origin
+        self.state = MarketplaceState(events, clock, channel=channel, origin=origin,
+                                      seed=seed, credentials=credentials or (DEMO,))
+        self.server = MarketplaceServer(create_marketplace_app(self.state, **app_kwargs),
+                                        self.state, port=port)
+        self.push = PushSender(self.state, push_url) if push_url else None
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def start(self) -> RunningMarketplace:
+        self.server.start()
+        if self.push is not None:
+            self.push.start()
+        return self
+
+    def stop(self) -> None:
+        if self.push is not None:
+            self.push.stop()
+        self.server.stop()
+
+    def __enter__(self) -> RunningMarketplace:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.clock import Clock
+from hub.domain.adapters.common import build
 from hub.domain.order import SHANGHAI, Order
 from sim.emulators.faults import FaultBoard, FaultKind, FaultSpec
 from sim.shapes import SHAPES
@@ -166,8 +167,8 @@ class MarketplaceState:
     def _publish(self, seq: int, at: datetime, kind: str, order: Order) -> None:
         modified = _seconds(at)
         stamp = datetime.fromtimestamp(modified, SHANGHAI)
-        if order.modified_at != stamp:
-            order = order.model_copy(update={"modified_at": stamp})
+        if order.modified_at != stamp:  # a shallow copy: the trace's order is valid already
+            order = build(Order, {**order.__dict__, "modified_at": stamp})
         self._log.append(Released(seq, kind, order))
         self.stats["released_events"] += 1
         key = (order.shop, order.order_id)
@@ -203,35 +204,57 @@ class MarketplaceState:
         by (modified, order id)."""
         self.release()
         with self._lock:
-            keys = self._index.get(shop, _Window()).keys
-            lo = bisect.bisect_left(keys, (_seconds(start), "", ""))
-            hi = bisect.bisect_left(keys, (_seconds(end), "", ""))
-            found = [self._versions[(k[2], k[1])] for k in keys[lo:hi]]
+            keys = self._keys(start, end, shop)
+            found = [self._versions[(k[2], k[1])] for k in keys]
         return [v for v in found if where(v.order)] if where is not None else found
+
+    def _keys(self, start: datetime, end: datetime, shop: str | None) -> list:
+        keys = self._index.get(shop, _Window()).keys
+        lo = bisect.bisect_left(keys, (_seconds(start), "", ""))
+        hi = bisect.bisect_left(keys, (_seconds(end), "", ""))
+        return keys[lo:hi]
+
+    def _select(self, start: datetime, end: datetime, shop: str | None,
+                where: Callable[[Order], bool] | None, offset: int,
+                limit: int) -> tuple[list[Version], Version | None, int]:
+        """(the page, the record before it, the window's total); without a filter only
+        the page is looked at, so paging a long window stays cheap."""
+        if where is not None:
+            versions = self.window(start, end, shop, where)
+            before = versions[offset - 1] if 0 < offset <= len(versions) else None
+            return versions[offset:offset + limit], before, len(versions)
+        self.release()
+        with self._lock:
+            index = self._index.get(shop, _Window()).keys
+            lo = bisect.bisect_left(index, (_seconds(start), "", ""))
+            hi = bisect.bisect_left(index, (_seconds(end), "", ""))
+            keys = index[max(lo + offset - 1, lo):min(lo + offset + limit, hi)]
+            page = [self._versions[(k[2], k[1])] for k in keys]
+        before = page.pop(0) if offset > 0 and lo + offset - 1 < hi and page else None
+        return page, before, hi - lo
 
     def serve(self, start: datetime, end: datetime, *, offset: int, limit: int,
               shop: str | None = None, where: Callable[[Order], bool] | None = None,
               breaker: Breaker | None = None) -> Served:
         """One page of a window as raw records, with the duplicate / malformed faults."""
-        versions = self.window(start, end, shop, where)
-        chosen = versions[offset:offset + limit]
+        chosen, before, total = self._select(start, end, shop, where, offset, limit)
         records = [self._raw(v) for v in chosen]
         now = self.clock.now()
         if chosen and self.faults.take(FaultKind.DUPLICATE, now) is not None:
-            if offset > 0:
-                records.insert(0, self._raw(versions[offset - 1]))
+            if before is not None:  # the previous page's last record, again
+                records.insert(0, self._raw(before))
             else:
                 records.append(records[0])
-            self.errors[FaultKind.DUPLICATE.value] += 1
+            self.count("duplicated", error=FaultKind.DUPLICATE.value)
         if records and breaker is not None and \
                 self.faults.take(FaultKind.MALFORMED, now) is not None:
-            self.errors[FaultKind.MALFORMED.value] += 1
-            suffix = f"-BAD{self.errors[FaultKind.MALFORMED.value]}"
+            self.count("malformed", error=FaultKind.MALFORMED.value)
+            suffix = f"-BAD{self.stats['malformed']}"
             records.insert(len(records) // 2, breaker(copy.deepcopy(records[0]), suffix))
         with self._lock:
             self.stats["pages"] += 1
             self.stats["orders_served"] += len(chosen)
-        return Served(records, len(versions), offset + len(chosen) < len(versions))
+        return Served(records, total, offset + len(chosen) < total)
 
     def _raw(self, version: Version) -> dict:
         if version.raw is None:

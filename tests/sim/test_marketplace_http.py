@@ -231,3 +231,22 @@ def test_served_pages_read_back_through_parse_any() -> None:
 
 def test_errors_of_the_client_are_typed() -> None:
     assert ServerError.retryable and ThrottledError.retryable and not AuthError.retryable
+
+
+def test_three_marketplaces_replay_one_trace_file(tmp_path) -> None:
+    from hub.clock import ManualClock
+    from sim.emulators.market_http import RunningMarketplace
+    from sim.trace import TraceHeader, write_trace
+
+    mixed = [o for n in range(1, 7) for o in orders_for(CHANNELS[n % 3], [n])]
+    path = tmp_path / "mixed.trace"
+    write_trace(path, TraceHeader("mixed", 1, T0),
+                [TraceEvent(10.0 * i, EventKind.CREATED, o) for i, o in enumerate(mixed, 1)])
+    clock = ManualClock(T0 + timedelta(minutes=5))
+    got = {}
+    for channel in CHANNELS:
+        with RunningMarketplace(channel, clock, trace=path) as market:
+            got[channel] = sorted(ids(pull(client(channel, market.url))))
+    assert got == {ch: sorted(o.order_id for o in mixed if o.channel.value == ch)
+                   for ch in CHANNELS}
+    assert all(len(v) == 2 for v in got.values())
