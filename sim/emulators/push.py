@@ -40,8 +40,9 @@ log = logging.getLogger("orderhub.sim.push")
 class PushSender:
     """Posts released events of ``state`` to ``url`` (e.g. ``<hub>/push/tmall?shop=x``).
 
-    ``encode`` defaults to the marketplace's raw shape with receiver fields in clear
-    (the hub's push intake has no decrypt call to make)."""
+    ``encode`` defaults to the marketplace's raw shape (``sim.shapes``); a Douyin record
+    carries its receiver encrypted and masked, as on the pull API, so a receiver that
+    wants the clear values must call batchDecrypt (or pull the order)."""
 
     def __init__(self, state: MarketplaceState, url: str, *,
                  encode: Callable[[Order], dict] | None = None, batch_size: int = 100,
