@@ -64,6 +64,15 @@ def test_operator_finds_an_order_and_releases_a_held_one(served, tmp_path):
                       f"'{held.order_id}')")
         page.screenshot(tmp_path / "dashboard-zh.png")
 
+        # the rule console loads the rules in force; a broken file is answered line by line
+        page.wait_for("document.querySelector('#rule-text').value.startsWith('#')")
+        page.click("#rule-check")
+        page.wait_for("document.querySelector('#rule-out .ok-msg') !== null")
+        page.fill("#rule-text", "version: 2\nname: x\nlanes: {P0: 10, P1: 60, P2: 40}\n")
+        page.click("#rule-check")
+        page.wait_for("document.querySelector('#rule-out .problems li') !== null")
+        assert page.text("#rule-out .problems li").startswith("<upload>:3: ")
+
         page.click("#lang")
         page.wait_for("document.querySelector('h1').textContent === 'OrderHub · Operations'")
         page.wait_for("document.querySelector('#results .stage').textContent === 'shipped'")
