@@ -1,0 +1,160 @@
+"""DingTalk robot emulator over loopback, through the hub's robot client: the real
+signature, its one-hour freshness, and 20 messages a minute then 10 minutes throttled."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import urllib.parse
+from datetime import datetime, timedelta
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from hub.clock import ManualClock
+from hub.connectors.dingtalk import (
+    DingTalkError,
+    DingTalkRobot,
+    DingTalkSignError,
+    DingTalkThrottled,
+    DingTalkTokenError,
+    sign,
+)
+from hub.domain.order import SHANGHAI
+from sim.emulators.dingtalk import DingTalkEmulator, DingTalkEmulatorConfig, RobotConfig
+from tests.sim.backoffice_helpers import Blocking
+
+T0 = datetime(2026, 11, 11, 9, tzinfo=SHANGHAI)
+TOKEN, SECRET = "tok-ops", "SEC0123456789abcdef"
+ROBOTS = DingTalkEmulatorConfig(robots=[
+    RobotConfig(name="ops", access_token=SecretStr(TOKEN), secret=SecretStr(SECRET)),
+    RobotConfig(name="plain", access_token=SecretStr("tok-plain"), keywords=["OrderHub"])])
+
+
+def reference_sign(secret: str, timestamp: int) -> str:
+    """DingTalk's documented Python sample, written out independently."""
+    string_to_sign = f"{timestamp}\n{secret}"
+    code = hmac.new(secret.encode("utf-8"), string_to_sign.encode("utf-8"),
+                    digestmod=hashlib.sha256).digest()
+    return urllib.parse.quote_plus(base64.b64encode(code))
+
+
+def ms(clock: ManualClock, shift_s: float = 0) -> int:
+    return int((clock.now().timestamp() + shift_s) * 1000)
+
+
+def robot(url: str, clock: ManualClock, *, token: str = TOKEN, secret: str = SECRET,
+          shift_s: float = 0) -> Blocking:
+    return Blocking(DingTalkRobot(url, token, secret, now_ms=lambda: ms(clock, shift_s)))
+
+
+def messages(url: str) -> list[dict]:
+    return httpx.get(f"{url}/_messages").json()["messages"]
+
+
+def test_sign_is_dingtalks() -> None:
+    for timestamp in (1700000000000, 1790000000123):
+        assert sign(SECRET, timestamp) == reference_sign(SECRET, timestamp)
+
+
+def test_accepted_messages_are_recorded_in_the_real_formats() -> None:
+    clock = ManualClock(T0)
+    with DingTalkEmulator(clock, ROBOTS) as emu, robot(emu.url, clock) as ops:
+        ops.send_text("3 orders held", at_mobiles=["13800001111"])
+        ops.send_markdown("OrderHub 异常订单", "### 2 单\n- tmall T1", at_all=True)
+        raw = httpx.post(f"{emu.url}/robot/send", params={"access_token": "tok-plain"},
+                         json={"msgtype": "text", "text": {"content": "OrderHub up"},
+                               "at": {"atMobiles": ["13900002222"], "isAtAll": False}}).json()
+        recorded = messages(emu.url)
+        only_ops = httpx.get(f"{emu.url}/_messages", params={"robot": "ops"}).json()
+    assert raw == {"errcode": 0, "errmsg": "ok"}
+    assert [(m["robot"], m["msgtype"]) for m in recorded] == [
+        ("ops", "text"), ("ops", "markdown"), ("plain", "text")]
+    assert recorded[0]["text"] == "3 orders held"
+    assert recorded[0]["at_mobiles"] == ["13800001111"] and not recorded[0]["is_at_all"]
+    assert recorded[1]["title"] == "OrderHub 异常订单" and recorded[1]["is_at_all"]
+    assert recorded[2]["at_mobiles"] == ["13900002222"]
+    assert recorded[0]["at"] == T0.isoformat()
+    assert len(only_ops["messages"]) == 2
+
+
+def test_bad_signature_wrong_token_and_stale_timestamp_are_refused() -> None:
+    clock = ManualClock(T0)
+    with DingTalkEmulator(clock, ROBOTS) as emu:
+        with robot(emu.url, clock, secret="SECwrong") as forged, \
+                pytest.raises(DingTalkSignError) as bad_sign:
+            forged.send_text("x")
+        with robot(emu.url, clock, token="tok-nobody") as stranger, \
+                pytest.raises(DingTalkTokenError) as bad_token:
+            stranger.send_text("x")
+        with robot(emu.url, clock, shift_s=-3601) as stale, \
+                pytest.raises(DingTalkSignError) as too_old:
+            stale.send_text("x")
+        with robot(emu.url, clock, shift_s=3601) as future, pytest.raises(DingTalkSignError):
+            future.send_text("x")
+        with robot(emu.url, clock, shift_s=-3500) as late_but_fresh:
+            late_but_fresh.send_text("fresh enough")
+        unsigned = httpx.post(f"{emu.url}/robot/send", params={"access_token": TOKEN},
+                              json={"msgtype": "text", "text": {"content": "x"}}).json()
+        recorded = messages(emu.url)
+    assert (bad_sign.value.errcode, bad_sign.value.errmsg) == (310000, "sign not match")
+    assert (bad_token.value.errcode, bad_token.value.errmsg) == (300001, "token is not exist")
+    assert (too_old.value.errcode, too_old.value.errmsg) == (310000, "invalid timestamp")
+    assert unsigned == {"errcode": 310000, "errmsg": "invalid timestamp"}
+    assert [m["text"] for m in recorded] == ["fresh enough"]
+
+
+def test_the_21st_message_in_a_minute_is_refused_and_the_robot_stays_throttled() -> None:
+    clock = ManualClock(T0)
+    with DingTalkEmulator(clock, ROBOTS) as emu, robot(emu.url, clock) as ops:
+        for n in range(20):
+            ops.send_text(f"alert {n}")
+            clock.advance(2.5)  # 20 messages within 50 s
+        with pytest.raises(DingTalkThrottled) as throttled:
+            ops.send_text("alert 21")
+        clock.advance(60)  # the minute has passed, but the 10-minute throttle holds
+        with pytest.raises(DingTalkThrottled):
+            ops.send_text("still throttled")
+        state = httpx.get(f"{emu.url}/_robots").json()["robots"][0]
+        clock.advance(600 - 60 + 1)
+        ops.send_text("after the throttle")
+        recorded = messages(emu.url)
+        stats = httpx.get(f"{emu.url}/_stats").json()
+    assert throttled.value.errcode == 130101
+    assert throttled.value.errmsg == "send too fast, exceed 20 times per minute"
+    assert throttled.value.retryable
+    assert state["throttled_until"] == (T0 + timedelta(seconds=50 + 600)).isoformat()
+    assert len(recorded) == 21 and recorded[-1]["text"] == "after the throttle"
+    assert stats["errors"]["130101"] == 2
+
+
+def test_keywords_and_message_shapes() -> None:
+    clock = ManualClock(T0)
+    with DingTalkEmulator(clock, ROBOTS) as emu, \
+            robot(emu.url, clock, token="tok-plain", secret="") as plain:
+        with pytest.raises(DingTalkSignError, match="keywords not in content"):
+            plain.send_text("no key word here")
+        with pytest.raises(DingTalkError) as image:
+            plain.send({"msgtype": "image", "image": {"picURL": "x"}})
+        with pytest.raises(DingTalkError) as empty:
+            plain.send({"msgtype": "markdown", "markdown": {"title": "OrderHub"}})
+        not_json = httpx.post(f"{emu.url}/robot/send", params={"access_token": "tok-plain"},
+                              content=b"{oops").json()
+        plain.send_markdown("OrderHub", "### ok")
+        recorded = messages(emu.url)
+    assert image.value.errcode == 40035 and "image" in image.value.errmsg
+    assert empty.value.errcode == 40035 and "markdown.title and markdown.text" in \
+        empty.value.errmsg
+    assert not_json["errcode"] == 40035
+    assert [(m["msgtype"], m["text"]) for m in recorded] == [("markdown", "### ok")]
+
+
+def test_messages_can_be_cleared() -> None:
+    clock = ManualClock(T0)
+    with DingTalkEmulator(clock, ROBOTS) as emu, robot(emu.url, clock) as ops:
+        ops.send_text("one")
+        cleared = httpx.delete(f"{emu.url}/_messages").json()
+        after = messages(emu.url)
+    assert cleared == {"cleared": 1} and after == []
