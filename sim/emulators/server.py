@@ -30,7 +30,7 @@ class LoopbackServer:
                  host: str = LOOPBACK) -> None:
         self.app = app
         self.name = name
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.host = host
         self._sock.bind((host, port))
