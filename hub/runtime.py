@@ -58,8 +58,8 @@ class Hub:
         s = self.settings
         init_ray(s.ray_address)
         began = time.monotonic()
-        self.ledger = ray.remote(LedgerService).options(max_restarts=-1,
-                                                        max_task_retries=-1).remote(s.ledger, self.clock)
+        self.ledger = ray.remote(LedgerService).options(
+            max_restarts=-1, max_task_retries=-1).remote(s.ledger, self.clock)
         self.rulestore = ray.remote(RuleStore).options(**ASYNC).remote(
             self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
             poll_s=s.rules_poll_s)
@@ -113,12 +113,22 @@ class Hub:
     def put_rules_in_force(self, version: int, text: str) -> None:
         """Called by the rule console after it published a version to the ledger."""
         ray.get(self.router.set_rules.remote(version, text))
+        ray.get(self.rulestore.adopt.remote(version, text))
 
     # -- observe --------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         refs = {"router": self.router.stats.remote(), "relay": self.relay.stats.remote()}
         refs |= {f"puller{i}": p.stats.remote() for i, p in enumerate(self.pullers)}
         return {name: ray.get(ref) for name, ref in refs.items()}
+
+    def flat_stats(self) -> dict[str, Any]:
+        """Counters for ``/metrics``: router, relay and puller totals in one dict."""
+        out: dict[str, Any] = {}
+        for part, values in self.stats().items():
+            for name, value in values.items():
+                if isinstance(value, int | float):
+                    out[f"{part}_{name}"] = value
+        return out
 
     # -- stop -----------------------------------------------------------------------------
     def stop(self, drain_s: float = 30.0) -> None:

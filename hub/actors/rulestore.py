@@ -65,6 +65,9 @@ class RuleStore:
         return self.version, self.text
 
     async def publish(self, text: str, by: str, source: str = "<api>") -> int:
+        latest = await self.ledger.get_ruleset.remote(None)
+        if latest is not None and latest.version > self.version:
+            self.adopt(latest.version, latest.text)
         ruleset = self.check(text, source)
         if text == self.text:
             return self.version
@@ -96,6 +99,11 @@ class RuleStore:
             if self.path is not None:
                 await self._reload_file()
             await asyncio.sleep(self.poll_s)
+
+    def adopt(self, version: int, text: str) -> None:
+        """A version published elsewhere (the rule console) is now in force."""
+        if version > self.version:
+            self.version, self.text = version, text
 
     def attach(self, router: Any) -> None:
         self.router = router
