@@ -214,8 +214,8 @@ class PostgresLedger(SqlLedger):
 
     def _events(self, c: Any, rows: Sequence[tuple], decision: bool) -> None:
         if decision:
-            self._insert(c, "events", "oid, stage, at, version_us, ruleset_version, detail",
-                         "bigint text float8 bigint bigint bytea", rows)
+            self._insert(c, "events", "oid, stage, at, version_us, ruleset_version, steps, detail",
+                         "bigint text float8 bigint bigint text bytea", rows)
         else:
             self._insert(c, "events", "oid, stage, at, tracking_no, detail",
                          "bigint text float8 text bytea", rows)

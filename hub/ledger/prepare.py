@@ -55,16 +55,42 @@ def order_rows(orders: Sequence[Order]) -> list[OrderRow]:
         if not isinstance(order, Order):
             raise LedgerError(f"ingest item {index}: expected an Order, got "
                               f"{type(order).__name__}")
-        key = order.key
+        key = (order.channel._value_, order.shop, order.order_id)
         version = micros(order.modified_at)
         seen = rows.get(key)
         if seen is not None and seen.version_us >= version:
             continue
         body = order.__pydantic_serializer__.to_json(order)
-        check_size(f"order {':'.join(key)} (ingest item {index})", body)
-        rows[key] = OrderRow(order, key, version, order.status.value,
+        if len(body) > MAX_PAYLOAD_BYTES:
+            check_size(f"order {':'.join(key)} (ingest item {index})", body)
+        rows[key] = OrderRow(order, key, version, order.status._value_,
                              order.created_at.timestamp(), body)
     return list(rows.values())
+
+
+# A decision is stored as a JSON list in this field order (format 1), not as an object:
+# half the bytes and a third of the time of serialising the dataclass.
+DECISION_FIELDS = ("channel", "shop", "order_id", "version", "lane", "score", "breakdown",
+                   "packing_group", "anomalies", "hold_reason", "remedies", "delivery",
+                   "alert_groups", "rules_fired", "ruleset_version", "extra")
+
+
+def decision_body(d: Decision) -> bytes:
+    return orjson.dumps([
+        1, d.channel, d.shop, d.order_id, d.version, d.lane, d.score, d.breakdown,
+        d.packing_group, [(a.code, a.severity, a.group, a.detail) for a in d.anomalies],
+        d.hold_reason, d.remedies, d.delivery, d.alert_groups, d.rules_fired,
+        d.ruleset_version, d.extra], option=orjson.OPT_NON_STR_KEYS)
+
+
+def decision_from_body(body: bytes | memoryview) -> Decision:
+    data = orjson.loads(body)
+    if not isinstance(data, list) or data[0] != 1:
+        raise LedgerError(f"stored decision has an unknown format: {bytes(body)[:60]!r}")
+    fields = dict(zip(DECISION_FIELDS, data[1:], strict=True))
+    fields["anomalies"] = [dict(zip(("code", "severity", "group", "detail"), a, strict=True))
+                           for a in fields["anomalies"]]
+    return Decision.from_dict(fields)
 
 
 @dataclass(slots=True)
@@ -79,8 +105,7 @@ class DecisionRow:
     hold_reason: str | None
     hold_group: str | None
     ruleset_version: int
-    validated_detail: bytes | None
-    final_detail: bytes | None
+    detail: bytes | None  # {stage: detail} for the decision's events, None when all empty
 
 
 def _version_us(decision: Decision, index: int) -> int:
@@ -99,23 +124,24 @@ def decision_rows(decisions: Sequence[Decision]) -> list[DecisionRow]:
     for index, d in enumerate(decisions):
         if not isinstance(d, Decision):
             raise LedgerError(f"decision {index}: expected a Decision, got {type(d).__name__}")
-        body = dumps(d)
-        check_size(f"decision {index} ({':'.join(d.key)})", body)
+        key = (d.channel, d.shop, d.order_id)
+        body = decision_body(d)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            check_size(f"decision {index} ({':'.join(key)})", body)
         stage = decision_stage(d.hold_reason, d.remedies)
-        group = next((a.group for a in d.anomalies if a.code == d.hold_reason), None)
-        if d.hold_reason and group is None and d.alert_groups:
-            group = d.alert_groups[0]
-        codes = [a.code for a in d.anomalies]
-        if stage == "held":
-            final = dumps({"reason": d.hold_reason})
-        elif stage == "auto_remedied":
-            final = dumps({"remedies": list(d.remedies)})
-        else:
-            final = None
+        group = None
+        detail: dict[str, Any] = {}
+        if d.anomalies:
+            detail["validated"] = {"anomalies": [a.code for a in d.anomalies]}
+        if d.hold_reason:
+            detail["held"] = {"reason": d.hold_reason}
+            group = next((a.group for a in d.anomalies if a.code == d.hold_reason),
+                         d.alert_groups[0] if d.alert_groups else None)
+        elif d.remedies:
+            detail["auto_remedied"] = {"remedies": list(d.remedies)}
         rows.append(DecisionRow(
-            d.key, _version_us(d, index), stage, body, d.lane, float(d.score), d.packing_group,
-            d.hold_reason, group if d.hold_reason else None, int(d.ruleset_version),
-            dumps({"anomalies": codes}) if codes else None, final))
+            key, _version_us(d, index), stage, body, d.lane, float(d.score), d.packing_group,
+            d.hold_reason, group, int(d.ruleset_version), dumps(detail) if detail else None))
     return rows
 
 
@@ -136,7 +162,8 @@ def outbox_rows(messages: Sequence[OutboxMessage]) -> list[OutboxRow]:
         if not m.key or not m.destination:
             raise LedgerError(f"outbox row {index}: key and destination must not be empty")
         payload = dumps(m.payload)
-        check_size(f"outbox row {index} ({m.key}) payload", payload)
+        if len(payload) > MAX_PAYLOAD_BYTES:
+            check_size(f"outbox row {index} ({m.key}) payload", payload)
         rows.append(OutboxRow(m.key, m.destination, m.order_ref(), payload))
     return rows
 

@@ -4,6 +4,12 @@ One DDL template per migration; ``{id}``, ``{real}``, ``{blob}`` and ``{int}``
 become each dialect's types, so SQLite and PostgreSQL cannot drift apart. Times
 are epoch seconds (double), order versions exact integer microseconds.
 
+A decision's three stage events (validated, scored, then routed / held /
+auto_remedied, all at one instant) are one ``events`` row: ``stage`` is the last,
+``steps`` names the ones passed through (``validated,scored``) and ``detail``
+holds each one's detail by stage. Reads expand it into three events; an event's
+id is ``row id * 4 + its position in the row``.
+
 A database that has tables but no ``ledger_meta`` is foreign and is refused
 untouched; one whose schema is newer than :data:`LATEST` is refused with both
 numbers.
@@ -51,6 +57,7 @@ CREATE TABLE events (
   version_us {int},
   ruleset_version {int},
   tracking_no TEXT,
+  steps TEXT,
   detail {blob});
 CREATE INDEX events_oid ON events (oid, id);
 CREATE INDEX events_at ON events (at);

@@ -15,7 +15,6 @@ from typing import Any
 
 import orjson
 
-from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.ledger.base import (
     EventRecord,
@@ -26,13 +25,14 @@ from hub.ledger.base import (
     QuarantineRecord,
     RulesetRecord,
 )
+from hub.ledger.prepare import decision_from_body
 from hub.ledger.stages import durations, epoch, from_epoch, from_micros
 
 SUMMARY_COLS = ("o.id, o.channel, o.shop, o.order_id, o.status, o.version_us, o.created_at, "
                 "o.received_at, o.stage, o.stage_at, o.lane, o.score, o.packing_group, "
                 "o.hold_reason, o.hold_group, o.ruleset_version, o.tracking_no")
 EVENT_COLS = ("e.id, o.channel, o.shop, o.order_id, e.stage, e.at, e.version_us, "
-              "e.ruleset_version, e.tracking_no, e.detail")
+              "e.ruleset_version, e.tracking_no, e.steps, e.detail")
 CHUNK = 500
 
 
@@ -44,11 +44,21 @@ def summary(row: Sequence[Any]) -> OrderSummary:
         hold_reason=row[13], hold_group=row[14], ruleset_version=row[15], tracking_no=row[16])
 
 
-def event(row: Sequence[Any]) -> EventRecord:
-    return EventRecord(
-        id=row[0], key=(row[1], row[2], row[3]), stage=row[4], at=from_epoch(row[5]),
-        version=from_micros(row[6]), ruleset_version=row[7], tracking_no=row[8],
-        detail=orjson.loads(row[9]) if row[9] is not None else None)
+def events(row: Sequence[Any]) -> list[EventRecord]:
+    """The events of one row: one, or a decision's three (see hub.ledger.schema)."""
+    rid, channel, shop, order_id, stage, at, version_us, rs, tracking_no, steps, raw = row
+    key, moment, version = (channel, shop, order_id), from_epoch(at), from_micros(version_us)
+    detail = orjson.loads(raw) if raw is not None else None
+    if steps is None:
+        return [EventRecord(rid * 4, key, stage, moment, version, rs, tracking_no, detail)]
+    by_stage = detail or {}
+    return [EventRecord(rid * 4 + i, key, name, moment, version, rs, tracking_no,
+                        by_stage.get(name))
+            for i, name in enumerate([*steps.split(","), stage])]
+
+
+def expand(rows: Sequence[Sequence[Any]]) -> list[EventRecord]:
+    return [e for row in rows for e in events(row)]
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
@@ -121,13 +131,13 @@ class SqlLedger(Ledger):
             oid = rows[0][0]
             decided = self._all(c, "SELECT body FROM decisions WHERE oid = ? "
                                    "ORDER BY version_us DESC LIMIT 1", (oid,))
-            events = self._all(c, f"SELECT {EVENT_COLS} FROM events e JOIN orders o "
-                                  "ON o.id = e.oid WHERE e.oid = ? ORDER BY e.at, e.id", (oid,))
+            timeline = self._all(c, f"SELECT {EVENT_COLS} FROM events e JOIN orders o "
+                                    "ON o.id = e.oid WHERE e.oid = ? ORDER BY e.at, e.id", (oid,))
         return OrderView(
             summary=summary(rows[0]),
             order=Order.model_validate_json(rows[0][17]),
-            decision=Decision.from_dict(orjson.loads(decided[0][0])) if decided else None,
-            timeline=[event(e) for e in events])
+            decision=decision_from_body(decided[0][0]) if decided else None,
+            timeline=expand(timeline))
 
     def find_orders(self, *, stage: str | None = None, lane: str | None = None,
                     hold_reason: str | None = None, tracking_no: str | None = None,
@@ -172,15 +182,16 @@ class SqlLedger(Ledger):
 
     def stage_durations(self, since: datetime,
                         until: datetime | None = None) -> list[dict[str, Any]]:
-        sql = ("SELECT e.oid, o.lane, e.stage, e.at FROM events e JOIN orders o ON o.id = e.oid "
-               "WHERE e.at >= ?")
+        sql = ("SELECT e.oid, o.lane, e.stage, e.at, e.steps FROM events e "
+               "JOIN orders o ON o.id = e.oid WHERE e.at >= ?")
         params: list[Any] = [epoch(since, "since")]
         if until is not None:
             sql += " AND e.at < ?"
             params.append(epoch(until, "until"))
         with self._reading("stage_durations") as c:
             rows = self._all(c, sql + " ORDER BY e.oid, e.at, e.id", params)
-        return durations(rows)
+        return durations((oid, lane, name, at) for oid, lane, stage, at, steps in rows
+                         for name in ([*steps.split(","), stage] if steps else [stage]))
 
     def recent_orders(self, n: int) -> list[Order]:
         with self._reading("recent_orders") as c:
@@ -190,7 +201,7 @@ class SqlLedger(Ledger):
     def events_since(self, *, since: datetime | None = None, until: datetime | None = None,
                      keys: Sequence[OrderKey] | None = None, after_id: int = 0,
                      limit: int | None = None) -> list[EventRecord]:
-        where, params = ["e.id > ?"], [after_id]
+        where, params = ["e.id >= ?"], [after_id // 4]  # a row holds ids id*4 .. id*4+3
         if since is not None:
             where.append("e.at >= ?")
             params.append(epoch(since, "since"))
@@ -198,7 +209,7 @@ class SqlLedger(Ledger):
             where.append("e.at < ?")
             params.append(epoch(until, "until"))
         base = f"SELECT {EVENT_COLS} FROM events e JOIN orders o ON o.id = e.oid WHERE "
-        tail = " ORDER BY e.id" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        tail = " ORDER BY e.id" + (f" LIMIT {int(limit) + 1}" if limit is not None else "")
         with self._reading("events_since") as c:
             if keys is None:
                 rows = self._all(c, base + " AND ".join(where) + tail, params)
@@ -210,8 +221,8 @@ class SqlLedger(Ledger):
                     rows += self._all(c, base + " AND ".join([*where, f"e.oid IN ({marks})"])
                                       + tail, [*params, *part])
                 rows.sort(key=lambda r: r[0])
-                rows = rows[:limit] if limit is not None else rows
-        return [event(r) for r in rows]
+        found = [e for e in expand(rows) if e.id > after_id]
+        return found[:limit] if limit is not None else found
 
     def undecided_orders(self, older_than_s: float = 0.0, limit: int = 1000,
                          now: datetime | None = None) -> list[Order]:

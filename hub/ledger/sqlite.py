@@ -240,7 +240,7 @@ class SQLiteLedger(SqlLedger):
                 "SELECT oid FROM decisions WHERE id > ?", (before,))}
             plan = commit_plan(drows, found, stored_ids, at_s)
             c.executemany("INSERT INTO events (oid, stage, at, version_us, ruleset_version, "
-                          "detail) VALUES (?,?,?,?,?,?)", plan.events)
+                          "steps, detail) VALUES (?,?,?,?,?,?,?)", plan.events)
             c.executemany("UPDATE orders SET stage = ?, stage_at = ?, lane = ?, score = ?, "
                           "packing_group = ?, hold_reason = ?, hold_group = ?, "
                           "ruleset_version = ?, decided_us = ? WHERE id = ?", plan.updates)

@@ -15,12 +15,13 @@ from hub.ledger.prepare import DecisionRow, OutboxRow, StageRow, dumps
 from hub.ledger.stages import moves
 
 Found = dict[OrderKey, list]
+DECISION_STEPS = "validated,scored"  # passed through, at the same instant, before the last stage
 
 
 @dataclass
 class CommitPlan:
     stored: list[DecisionRow] = field(default_factory=list)
-    events: list[tuple] = field(default_factory=list)  # oid, stage, at, version_us, rs, detail
+    events: list[tuple] = field(default_factory=list)  # oid stage at version_us rs steps detail
     updates: list[tuple] = field(default_factory=list)  # stage .. decided_us, oid
     dropped_keys: set[OrderKey] = field(default_factory=set)
 
@@ -28,7 +29,8 @@ class CommitPlan:
 def commit_plan(rows: Sequence[DecisionRow], found: Found, stored_ids: set[int],
                 at: float) -> CommitPlan:
     """The decisions that were stored (their order id in ``stored_ids`` and version the
-    stored one), their three stage events each, and the order rows' new columns."""
+    stored one), their stage events (one row each, see hub.ledger.schema), and the order
+    rows' new columns."""
     plan = CommitPlan()
     seen: set[int] = set()
     for d in rows:
@@ -38,14 +40,12 @@ def commit_plan(rows: Sequence[DecisionRow], found: Found, stored_ids: set[int],
         oid = hit[0]
         seen.add(oid)
         plan.stored.append(d)
-        rs = d.ruleset_version
-        plan.events += [(oid, "validated", at, d.version_us, rs, d.validated_detail),
-                        (oid, "scored", at, d.version_us, rs, None),
-                        (oid, d.stage, at, d.version_us, rs, d.final_detail)]
+        plan.events.append((oid, d.stage, at, d.version_us, d.ruleset_version, DECISION_STEPS,
+                            d.detail))
         if moves(hit[2], d.stage):
             hit[2], hit[3] = d.stage, at
         plan.updates.append((hit[2], hit[3], d.lane, d.score, d.packing_group, d.hold_reason,
-                             d.hold_group, rs, d.version_us, oid))
+                             d.hold_group, d.ruleset_version, d.version_us, oid))
     stored_keys = {d.key for d in plan.stored}
     plan.dropped_keys = {d.key for d in rows} - stored_keys
     return plan
