@@ -23,6 +23,7 @@ import importlib
 import logging
 import tomllib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,13 @@ def load_suite_config(path: Path | str) -> SuiteConfig:
     return config
 
 
+def _stop(emulator: Any) -> None:
+    try:
+        emulator.stop()
+    except Exception:
+        log.exception("stopping %r failed", emulator)
+
+
 class EmulatorSuite:
     """Starts the set on ``__enter__`` (or ``start()``), stops it on exit. ``urls`` maps
     each emulator's name to its base URL; ``suite["wms"]`` is the WMS's."""
@@ -144,6 +152,7 @@ class EmulatorSuite:
         self.states: dict[str, Any] = {}  # marketplace states, by channel
         self._push: list[Any] = []
         self._started: list[Any] = []
+        self._urls: dict[str, str] = {}
 
     # -- building -------------------------------------------------------------------------
     def _port(self, name: str) -> int:
@@ -231,18 +240,22 @@ class EmulatorSuite:
             for emulator in (*self.emulators.values(), *self._push):
                 emulator.start()
                 self._started.append(emulator)
+            self._urls = {name: emulator.url for name, emulator in self.emulators.items()}
         except BaseException:
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        while self._started:
-            emulator = self._started.pop()
-            try:
-                emulator.stop()
-            except Exception:
-                log.exception("stopping %r failed", emulator)
+        """Stop the push senders, then every server at once (each takes ~0.2 s)."""
+        senders = [e for e in self._started if e in self._push]
+        servers = [e for e in self._started if e not in self._push]
+        self._started = []
+        for sender in senders:
+            _stop(sender)
+        if servers:
+            with ThreadPoolExecutor(max_workers=len(servers)) as pool:
+                list(pool.map(_stop, servers))
 
     def __enter__(self) -> EmulatorSuite:
         return self.start()
@@ -252,10 +265,11 @@ class EmulatorSuite:
 
     @property
     def urls(self) -> dict[str, str]:
-        return {name: emulator.url for name, emulator in self.emulators.items()}
+        """Name -> base URL of every emulator started (kept after ``stop``)."""
+        return dict(self._urls)
 
     def __getitem__(self, name: str) -> str:
-        return self.emulators[name].url
+        return self._urls[name]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.emulators)
