@@ -7,7 +7,8 @@ the plain values back only when given the decrypt results: ``decrypt_map(raw, en
 builds them for tests and the emulator's batch-decrypt endpoint.
 
 A Douyin order cannot carry: an express delivery, a same-city presale, a buyer tier
-(the CRM's), a source other than "" / "live_room" / "shortvideo". ``expressible`` says
+(the CRM's), a source other than "" / "live_room" / "shortvideo", a goods total other
+than the sum of its lines. ``expressible`` says
 whether ``parse_order(to_raw(o), decrypted=...) == o`` can hold.
 
 >>> from tests.factories import order
@@ -48,7 +49,9 @@ def expressible(order: Order) -> bool:
     """Whether a Douyin order can carry everything in ``order``."""
     kind, source = order.order_type, order.source
     return (order.delivery != DeliveryService.EXPRESS and order.buyer.tier == "normal"
+            and order.amounts.total_fen == sum(i.price_fen * i.quantity for i in order.items)
             and source in SOURCES and (source or not order.source_detail)
+            and (source != "shortvideo" or order.source_detail)
             and not (kind in PRESALE and order.delivery == DeliveryService.SAME_CITY)
             and (kind in PRESALE or kind == OrderType.GIFT
                  or (kind == OrderType.LIVE_FLASH) == (source == "live_room"))
