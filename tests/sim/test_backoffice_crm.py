@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from hub.clock import Clock
@@ -11,21 +10,23 @@ from hub.connectors.crm import CrmClient
 from hub.domain.order import Buyer
 from sim.emulators.crm import CrmConfig, CrmEmulator, Profile
 from tests.factories import order
-from tests.sim.backoffice_helpers import Blocking
+from tests.sim.backoffice_helpers import Blocking, local_sync_http
+
+HTTP = local_sync_http()  # one pool for the whole module
 
 
 def test_batch_lookup_of_many_buyers() -> None:
     known = {f"b{n}": Profile(tier="vip" if n % 2 else "plus", tags=[f"t{n}"])
              for n in range(0, 1200, 3)}
     with CrmEmulator(Clock(), CrmConfig(customers=known)) as crm, \
-            Blocking(CrmClient(crm.url)) as client:
+            Blocking(CrmClient, crm.url) as client:
         ids = [f"b{n}" for n in range(1200)]
         found = client.lookup(ids + ids[:10])  # repeats are asked once
         calls = client.client.stats["calls"]
-        wire = httpx.post(f"{crm.url}/customers/lookup",
+        wire = HTTP.post(f"{crm.url}/customers/lookup",
                           json={"buyer_ids": ["b3", "nobody"]}).json()["customers"]
-        one = httpx.get(f"{crm.url}/customers/b6").json()
-        stats = httpx.get(f"{crm.url}/_stats").json()
+        one = HTTP.get(f"{crm.url}/customers/b6").json()
+        stats = HTTP.get(f"{crm.url}/_stats").json()
     assert len(found) == 1200
     assert calls == 3  # 500 ids a call
     assert found["b3"] == {"tier": "vip", "tags": ("t3",)}
@@ -51,10 +52,10 @@ def test_seeded_from_a_traces_buyers_without_overriding_the_config() -> None:
 
 def test_too_big_or_bad_batches_are_refused() -> None:
     with CrmEmulator(Clock(), CrmConfig(max_batch=10)) as crm, \
-            Blocking(CrmClient(crm.url)) as client:
+            Blocking(CrmClient, crm.url) as client:
         with pytest.raises(BackOfficeRejected) as too_big:
             client.lookup([f"b{n}" for n in range(11)])
-        bad = httpx.post(f"{crm.url}/customers/lookup", json={"buyer_ids": [1, 2]})
+        bad = HTTP.post(f"{crm.url}/customers/lookup", json={"buyer_ids": [1, 2]})
     assert too_big.value.status == 400
     assert "at most 10" in too_big.value.problems[0]
     assert bad.status_code == 400 and "buyer_ids" in bad.json()["problems"][0]

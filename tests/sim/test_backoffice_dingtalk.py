@@ -9,7 +9,6 @@ import hmac
 import urllib.parse
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -24,13 +23,15 @@ from hub.connectors.dingtalk import (
 )
 from hub.domain.order import SHANGHAI
 from sim.emulators.dingtalk import DingTalkEmulator, DingTalkEmulatorConfig, RobotConfig
-from tests.sim.backoffice_helpers import Blocking
+from tests.sim.backoffice_helpers import Blocking, local_sync_http
 
 T0 = datetime(2026, 11, 11, 9, tzinfo=SHANGHAI)
 TOKEN, SECRET = "tok-ops", "SEC0123456789abcdef"
 ROBOTS = DingTalkEmulatorConfig(robots=[
     RobotConfig(name="ops", access_token=SecretStr(TOKEN), secret=SecretStr(SECRET)),
     RobotConfig(name="plain", access_token=SecretStr("tok-plain"), keywords=["OrderHub"])])
+
+HTTP = local_sync_http()  # one pool for the whole module
 
 
 def reference_sign(secret: str, timestamp: int) -> str:
@@ -47,11 +48,11 @@ def ms(clock: ManualClock, shift_s: float = 0) -> int:
 
 def robot(url: str, clock: ManualClock, *, token: str = TOKEN, secret: str = SECRET,
           shift_s: float = 0) -> Blocking:
-    return Blocking(DingTalkRobot(url, token, secret, now_ms=lambda: ms(clock, shift_s)))
+    return Blocking(DingTalkRobot, url, token, secret, now_ms=lambda: ms(clock, shift_s))
 
 
 def messages(url: str) -> list[dict]:
-    return httpx.get(f"{url}/_messages").json()["messages"]
+    return HTTP.get(f"{url}/_messages").json()["messages"]
 
 
 def test_sign_is_dingtalks() -> None:
@@ -64,11 +65,11 @@ def test_accepted_messages_are_recorded_in_the_real_formats() -> None:
     with DingTalkEmulator(clock, ROBOTS) as emu, robot(emu.url, clock) as ops:
         ops.send_text("3 orders held", at_mobiles=["13800001111"])
         ops.send_markdown("OrderHub 异常订单", "### 2 单\n- tmall T1", at_all=True)
-        raw = httpx.post(f"{emu.url}/robot/send", params={"access_token": "tok-plain"},
+        raw = HTTP.post(f"{emu.url}/robot/send", params={"access_token": "tok-plain"},
                          json={"msgtype": "text", "text": {"content": "OrderHub up"},
                                "at": {"atMobiles": ["13900002222"], "isAtAll": False}}).json()
         recorded = messages(emu.url)
-        only_ops = httpx.get(f"{emu.url}/_messages", params={"robot": "ops"}).json()
+        only_ops = HTTP.get(f"{emu.url}/_messages", params={"robot": "ops"}).json()
     assert raw == {"errcode": 0, "errmsg": "ok"}
     assert [(m["robot"], m["msgtype"]) for m in recorded] == [
         ("ops", "text"), ("ops", "markdown"), ("plain", "text")]
@@ -96,7 +97,7 @@ def test_bad_signature_wrong_token_and_stale_timestamp_are_refused() -> None:
             future.send_text("x")
         with robot(emu.url, clock, shift_s=-3500) as late_but_fresh:
             late_but_fresh.send_text("fresh enough")
-        unsigned = httpx.post(f"{emu.url}/robot/send", params={"access_token": TOKEN},
+        unsigned = HTTP.post(f"{emu.url}/robot/send", params={"access_token": TOKEN},
                               json={"msgtype": "text", "text": {"content": "x"}}).json()
         recorded = messages(emu.url)
     assert (bad_sign.value.errcode, bad_sign.value.errmsg) == (310000, "sign not match")
@@ -117,11 +118,11 @@ def test_the_21st_message_in_a_minute_is_refused_and_the_robot_stays_throttled()
         clock.advance(60)  # the minute has passed, but the 10-minute throttle holds
         with pytest.raises(DingTalkThrottled):
             ops.send_text("still throttled")
-        state = httpx.get(f"{emu.url}/_robots").json()["robots"][0]
+        state = HTTP.get(f"{emu.url}/_robots").json()["robots"][0]
         clock.advance(600 - 60 + 1)
         ops.send_text("after the throttle")
         recorded = messages(emu.url)
-        stats = httpx.get(f"{emu.url}/_stats").json()
+        stats = HTTP.get(f"{emu.url}/_stats").json()
     assert throttled.value.errcode == 130101
     assert throttled.value.errmsg == "send too fast, exceed 20 times per minute"
     assert throttled.value.retryable
@@ -140,7 +141,7 @@ def test_keywords_and_message_shapes() -> None:
             plain.send({"msgtype": "image", "image": {"picURL": "x"}})
         with pytest.raises(DingTalkError) as empty:
             plain.send({"msgtype": "markdown", "markdown": {"title": "OrderHub"}})
-        not_json = httpx.post(f"{emu.url}/robot/send", params={"access_token": "tok-plain"},
+        not_json = HTTP.post(f"{emu.url}/robot/send", params={"access_token": "tok-plain"},
                               content=b"{oops").json()
         plain.send_markdown("OrderHub", "### ok")
         recorded = messages(emu.url)
@@ -155,6 +156,6 @@ def test_messages_can_be_cleared() -> None:
     clock = ManualClock(T0)
     with DingTalkEmulator(clock, ROBOTS) as emu, robot(emu.url, clock) as ops:
         ops.send_text("one")
-        cleared = httpx.delete(f"{emu.url}/_messages").json()
+        cleared = HTTP.delete(f"{emu.url}/_messages").json()
         after = messages(emu.url)
     assert cleared == {"cleared": 1} and after == []

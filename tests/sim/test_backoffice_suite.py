@@ -20,15 +20,18 @@ from hub.domain.order import SHANGHAI, Buyer, Item
 from sim.emulators.suite import EmulatorSuite, SuiteConfig, load_suite_config
 from sim.trace import EventKind, TraceEvent, TraceHeader, write_trace
 from tests.factories import order
+from tests.sim.backoffice_helpers import local_sync_http
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 11, tzinfo=SHANGHAI)
+
+HTTP = local_sync_http()  # one pool for the whole module
 
 
 def test_suite_starts_everything_and_stops_it() -> None:
     with EmulatorSuite() as suite:
         urls = suite.urls
-        health = {name: httpx.get(f"{url}/healthz").json()["status"]
+        health = {name: HTTP.get(f"{url}/healthz").json()["status"]
                   for name, url in urls.items()}
         stats = suite.stats()
         settings = HubSettings(**suite.hub_settings())
@@ -44,7 +47,7 @@ def test_suite_starts_everything_and_stops_it() -> None:
                                                                          "douyin")]
     for url in urls.values():
         with pytest.raises(httpx.ConnectError):
-            httpx.get(f"{url}/healthz", timeout=2)
+            HTTP.get(f"{url}/healthz", timeout=2)
 
 
 def test_suite_replays_a_trace_and_seeds_crm_and_erp(tmp_path: Path) -> None:
@@ -61,13 +64,13 @@ def test_suite_replays_a_trace_and_seeds_crm_and_erp(tmp_path: Path) -> None:
     with EmulatorSuite(config, clock=clock) as suite:
         tmall_orders = [o.order_id for o in suite.states["tmall"].orders()]
         jd_orders = [o.order_id for o in suite.states["jd"].orders()]
-        crm = httpx.post(f"{suite['crm']}/customers/lookup",
+        crm = HTTP.post(f"{suite['crm']}/customers/lookup",
                          json={"buyer_ids": ["buyer-vip"]}).json()["customers"]
-        stock = httpx.get(f"{suite['erp']}/inventory").json()["items"]
-        httpx.post(f"{suite['wms']}/orders/dispatch", json={"orders": [{
+        stock = HTTP.get(f"{suite['erp']}/inventory").json()["items"]
+        HTTP.post(f"{suite['wms']}/orders/dispatch", json={"orders": [{
             "key": "k1", "channel": "tmall", "shop": "flagship", "order_id": vip.order_id,
             "items": [{"sku": "LAMP-9", "quantity": 2}]}]})
-        after = httpx.get(f"{suite['erp']}/inventory", params={"sku": "LAMP-9"}).json()
+        after = HTTP.get(f"{suite['erp']}/inventory", params={"sku": "LAMP-9"}).json()
     assert sorted(suite.urls) == ["crm", "erp", "jd", "tmall", "wms"]
     assert tmall_orders == [vip.order_id] and jd_orders == ["J2"]
     assert crm["buyer-vip"] == {"tier": "plus", "tags": ["new_first_order"], "known": True}
@@ -114,7 +117,7 @@ def test_orderhub_emulate_serves_until_terminated(tmp_path: Path) -> None:
         reader.join(timeout=30)
         assert first and first[0], proc.stderr.read() if proc.poll() is not None else ""
         started = json.loads(first[0])
-        health = {name: httpx.get(f"{url}/healthz", timeout=5).json()["status"]
+        health = {name: HTTP.get(f"{url}/healthz", timeout=5).json()["status"]
                   for name, url in started["urls"].items()}
     finally:
         proc.terminate()

@@ -21,7 +21,7 @@ from sim.emulators.backoffice import OutageWindow
 from sim.emulators.server import LoopbackServer
 from sim.emulators.warehouse import ServiceTimes
 from sim.emulators.wms import WmsConfig, WmsEmulator
-from tests.sim.backoffice_helpers import Blocking
+from tests.sim.backoffice_helpers import Blocking, local_sync_http
 
 T0 = datetime(2026, 11, 11, tzinfo=SHANGHAI)
 SLOW = ServiceTimes(pick_s=60, pack_s=120, ship_s=600)
@@ -40,13 +40,13 @@ def config(**changes) -> WmsConfig:
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
+    with local_sync_http() as client:
         yield client
 
 
 @contextmanager
 def serving(clock: Clock, cfg: WmsConfig, **kwargs) -> Iterator[tuple[WmsEmulator, Blocking]]:
-    with WmsEmulator(clock, cfg, **kwargs) as wms, Blocking(WmsClient(wms.url)) as client:
+    with WmsEmulator(clock, cfg, **kwargs) as wms, Blocking(WmsClient, wms.url) as client:
         yield wms, client
 
 
