@@ -80,9 +80,10 @@ class OutboxMessage:
         if self.order_key is not None:
             return tuple(self.order_key)  # type: ignore[return-value]
         p = self.payload
-        if isinstance(p, dict) and all(isinstance(p.get(k), str)
-                                       for k in ("channel", "shop", "order_id")):
-            return (p["channel"], p["shop"], p["order_id"])
+        if isinstance(p, dict):
+            ref = (p.get("channel"), p.get("shop"), p.get("order_id"))
+            if type(ref[0]) is str and type(ref[1]) is str and type(ref[2]) is str:
+                return ref  # type: ignore[return-value]
         return None
 
 

@@ -50,7 +50,11 @@ FIND_SQL = (
     "o.tracking_no FROM orders o JOIN unnest(%s::text[], %s::text[], %s::text[]) "
     "AS k(channel, shop, order_id) ON o.order_id = k.order_id AND o.channel = k.channel "
     "AND o.shop = k.shop")
-LOCK_SQL = f"{FIND_SQL} ORDER BY {KEY_ORDER} FOR NO KEY UPDATE OF o"
+LOCK_SQL = (
+    "SELECT o.channel, o.shop, o.order_id, o.id, o.version_us, o.stage, o.stage_at, "
+    "o.tracking_no FROM orders o WHERE o.id = ANY(%s::bigint[]) "
+    f"ORDER BY {KEY_ORDER} FOR NO KEY UPDATE OF o")
+OID_CACHE = 1_000_000
 INGEST_SQL = f"""
 INSERT INTO orders AS o (channel, shop, order_id, version_us, status, created_at, received_at,
                          stage, stage_at, body)
@@ -96,6 +100,7 @@ class PostgresLedger(SqlLedger):
         self.clock = clock or Clock()
         self.connect_timeout_s = connect_timeout_s
         self._lock = threading.RLock()
+        self._oids: dict[OrderKey, int] = {}
         self.conn = self._connect()
         try:
             self._open()
@@ -193,14 +198,29 @@ class PostgresLedger(SqlLedger):
     def _q(self, sql: str) -> str:
         return sql.replace("?", "%s")
 
-    def _found(self, c: Any, keys: Sequence[OrderKey], lock: bool = True) -> dict:
-        if not keys:
-            return {}
-        rows = c.execute(LOCK_SQL if lock else FIND_SQL, columns(keys, 3)).fetchall()
-        return {(r[0], r[1], r[2]): list(r[3:]) for r in rows}
-
     def _ids(self, c: Any, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
-        return {k: v[0] for k, v in self._found(c, keys, lock=False).items()}
+        """Row ids of the stored orders among ``keys`` (an order's id never changes)."""
+        ids = {k: self._oids[k] for k in keys if k in self._oids}
+        unknown = [k for k in keys if k not in ids]
+        if unknown:
+            for r in c.execute(FIND_SQL, columns(unknown, 3)).fetchall():
+                ids[(r[0], r[1], r[2])] = r[3]
+                self._remember((r[0], r[1], r[2]), r[3])
+        return ids
+
+    def _remember(self, key: OrderKey, oid: int) -> None:
+        if len(self._oids) >= OID_CACHE:
+            self._oids.clear()
+        self._oids[key] = oid
+
+    def _found(self, c: Any, keys: Sequence[OrderKey]) -> dict:
+        """key -> [id, version_us, stage, stage_at, tracking_no], the rows locked in key
+        order (every writer locks in this order, so writers never deadlock)."""
+        ids = self._ids(c, keys)
+        if not ids:
+            return {}
+        rows = c.execute(LOCK_SQL, (list(ids.values()),)).fetchall()
+        return {(r[0], r[1], r[2]): list(r[3:]) for r in rows}
 
     @staticmethod
     def _insert(c: Any, table: str, names: str, types: str, rows: Sequence[tuple],
@@ -209,7 +229,7 @@ class PostgresLedger(SqlLedger):
             return []
         arrays = ", ".join(f"%s::{t}[]" for t in types.split())
         cur = c.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
-                        columns(rows, len(types.split())))
+                        columns(rows, len(types.split())), binary=True)
         return cur.fetchall() if tail and "RETURNING" in tail else []
 
     def _events(self, c: Any, rows: Sequence[tuple], decision: bool) -> None:
@@ -235,18 +255,32 @@ class PostgresLedger(SqlLedger):
 
         def work(c: Any) -> set[OrderKey]:
             got = []
-            if rows:
+            stored = self._versions(c, [r.key for r in rows])
+            fresh = [r for r in rows if r.version_us > stored.get(r.key, -1)]
+            if fresh:  # the upsert's WHERE still guards against a concurrent newer version
                 params = columns([(*r.key, r.version_us, r.status, r.created_at, r.body)
-                                  for r in rows], 7)
-                got = c.execute(INGEST_SQL, [at_s, at_s, *params]).fetchall()
+                                  for r in fresh], 7)
+                got = c.execute(INGEST_SQL, [at_s, at_s, *params], binary=True).fetchall()
                 self._insert(c, "events", "oid, stage, at, version_us", "bigint text float8 bigint",
                              [(g[0], "received", at_s, g[4]) for g in got])
             if cursor is not None:
                 self._set_cursor(c, cursor.channel, cursor.shop, end)
-            return {(g[1], g[2], g[3]) for g in got}
+            return {(g[1], g[2], g[3]): g[0] for g in got}
 
         changed = self._run("ingest", work)
+        for key, oid in changed.items():
+            self._remember(key, oid)
         return [r.order for r in rows if r.key in changed]
+
+    def _versions(self, c: Any, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
+        """Stored versions of ``keys`` (unlocked: only to skip orders already stored)."""
+        ids = self._ids(c, keys)
+        if not ids:
+            return {}
+        by_id = {oid: key for key, oid in ids.items()}
+        rows = c.execute("SELECT id, version_us FROM orders WHERE id = ANY(%s::bigint[])",
+                         (list(by_id),)).fetchall()
+        return {by_id[oid]: version for oid, version in rows}
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
                          *, at: datetime | None = None) -> int:
@@ -273,7 +307,7 @@ class PostgresLedger(SqlLedger):
             plan = commit_plan(drows, found, {g[0] for g in got}, at_s)
             self._events(c, plan.events, decision=True)
             if plan.updates:
-                c.execute(ORDER_UPDATE_SQL, columns(plan.updates, 10))
+                c.execute(ORDER_UPDATE_SQL, columns(plan.updates, 10), binary=True)
             self._outbox(c, outbox_params(orows, found, plan.dropped_keys, at_s))
             return len(plan.stored)
 

