@@ -187,13 +187,15 @@ class EmulatorSuite:
         want_erp = erp is not None and self.config.erp.default_stock is not None
         if self.config.trace is None or not (want_crm or want_erp):
             return
-        orders, skus = [], set()
+        first_of_buyer: dict[str, Any] = {}  # one order per buyer is enough
+        skus: set[str] = set()
         for event in read_trace(self.config.trace)[1]:
             if event.order is not None:
-                orders.append(event.order)
+                first_of_buyer.setdefault(event.order.buyer.id, event.order)
                 skus.update(i.sku for i in event.order.items)
         if want_crm:
-            log.info("CRM: %d buyers from the trace", crm.state.seed_orders(orders))
+            added = crm.state.seed_orders(first_of_buyer.values())
+            log.info("CRM: %d buyers from the trace", added)
         if want_erp:
             log.info("ERP: %d SKUs stocked from the trace", erp.state.seed_skus(skus))
 

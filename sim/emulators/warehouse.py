@@ -353,7 +353,9 @@ class WmsState:
         self.advance()
         with self._lock:
             stages = Counter(o.stage for o in self._orders.values())
-            waiting = {g: len(h) for g, h in self._waiting.items() if h}
+            queued = Counter(o.group for o in self._orders.values()
+                             if o.stage == "dispatched" and not o.working)
+            waiting = {g: n for g, n in queued.items() if n}
             return {"orders": len(self._orders), "by_stage": dict(stages),
                     "busy": {g: n for g, n in self._busy.items() if n}, "waiting": waiting,
                     "status_events": len(self._log), "counts": dict(self.counts)}

@@ -106,13 +106,14 @@ def test_capacity_limits_queueing_and_lanes_go_first(http: httpx.Client) -> None
         after_first_pack = stages(client, 2, 3, 7)
         views = http.post(f"{wms.url}/orders/lookup",
                            json={"orders": [["tmall", "flagship", "T7"]]}).json()["orders"]
-        busy = http.get(f"{wms.url}/_stats").json()["wms"]["busy"]
+        work = http.get(f"{wms.url}/_stats").json()["wms"]
     assert after_one_pick == {"T1": "picked", "T2": "dispatched", "T3": "dispatched",
                               "T4": "picked", "T5": "picked", "T6": "picked",
                               "T7": "dispatched"}
     assert after_first_pack == {"T2": "dispatched", "T3": "dispatched", "T7": "picked"}
     assert views[0]["times"]["picked"] == "2026-11-11T00:04:00+08:00"  # 180 + 60
-    assert busy == {"narrow": 1}
+    assert work["busy"] == {"narrow": 1}  # the wide group packed T4-T6 at 180 s
+    assert work["waiting"] == {"narrow": 2}
 
 
 def test_first_come_first_served_when_priority_is_off() -> None:
