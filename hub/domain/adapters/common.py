@@ -20,9 +20,10 @@ hub.domain.adapters.common.ParseError: price: not an amount in yuan with at most
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,7 +32,6 @@ from pydantic import BaseModel
 from hub.domain.order import SHANGHAI, Amounts, Buyer, Item, Order, Receiver
 
 _new = object.__new__
-_set = object.__setattr__
 CACHE_LIMIT = 65536  # entries per cache; a full cache is simply cleared
 LATEST = 4_102_444_800  # 2100-01-01 as unix seconds: anything later is not a plausible time
 
@@ -144,12 +144,11 @@ def to_fen(value: Any, path: str) -> int:
         fen = _FEN.get(value)
         if fen is not None:
             return fen
-        whole, dot, cents = value.partition(".")
-        if whole.isdigit() and whole.isascii() and len(cents) <= 2 and (
-                (cents.isdigit() and cents.isascii()) or not dot):
-            fen = int(whole) * 100 + int(cents.ljust(2, "0") or 0)
+        digits = value[:-3] + value[-2:]  # "179.00" -> "17900"
+        if value[-3:-2] == "." and digits.isdigit() and digits.isascii():
+            fen = int(digits)
         else:
-            fen = _decimal_fen(value, value.strip(), path)
+            fen = _decimal_fen(value, value, path)
         if len(_FEN) >= CACHE_LIMIT:
             _FEN.clear()
         _FEN[value] = fen
@@ -167,7 +166,7 @@ def to_fen(value: Any, path: str) -> int:
 
 def _decimal_fen(value: Any, literal: str, path: str) -> int:
     try:
-        amount = Decimal(literal) * 100
+        amount = Decimal(literal.strip()) * 100 if literal.isascii() else Decimal("x")
     except InvalidOperation:
         raise ParseError(path, f"not an amount: {value!r:.40}") from None
     if not amount.is_finite() or amount != amount.to_integral_value():
@@ -181,33 +180,43 @@ def opt_fen(value: Any, path: str) -> int:
     return 0 if value is None or value == "" else to_fen(value, path)
 
 
-_LOCAL: dict[str, datetime] = {}
-_UNIX: dict[int, datetime] = {}
-_fromisoformat = datetime.fromisoformat
-_fromtimestamp = datetime.fromtimestamp
+cached_fen = _FEN.get  # adapters try this first: fen for a yuan string seen before, or None
+SMALL_COUNTS = {str(n): n for n in range(1, 1000)}  # item counts sent as digit strings
+
+
+# Times: Shanghai has had no daylight saving since 1991, so a day's midnight plus the
+# time of day is the moment; both halves are cached (days are few, times of day 86,400).
+_DAYS: dict[str, datetime] = {}
+_CLOCKS: dict[str, timedelta] = {}
+_UNIX_DAYS: dict[int, datetime] = {}
+_UNIX_CLOCKS: dict[int, timedelta] = {}
+_LOCAL_FORMAT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", re.ASCII)
+NO_DST_SINCE = 694_224_000  # 1992-01-01 as unix seconds
 
 
 def local_time(value: Any, path: str) -> datetime:
     """'YYYY-MM-DD HH:MM:SS' in Asia/Shanghai, as Taobao and JD send times."""
-    if value.__class__ is str:
-        moment = _LOCAL.get(value)
-        if moment is not None:
-            return moment
-        if len(value) == 19 and value[10] == " " and value.isascii():
+    if value.__class__ is str and len(value) == 19 and value[10] == " ":
+        day, clock = _DAYS.get(value[:10]), _CLOCKS.get(value[11:])
+        if day is not None and clock is not None:
+            return day + clock
+        if _LOCAL_FORMAT.fullmatch(value):
             try:
-                d = _fromisoformat(value)
+                moment = datetime.fromisoformat(value)
             except ValueError:
                 pass
             else:
-                moment = datetime(d.year, d.month, d.day, d.hour, d.minute, d.second, 0, SHANGHAI)
-                if len(_LOCAL) >= CACHE_LIMIT:
-                    _LOCAL.clear()
-                _LOCAL[value] = moment
-                return moment
-        raise ParseError(path, f"expected 'YYYY-MM-DD HH:MM:SS', got {value!r:.40}")
+                if len(_DAYS) >= CACHE_LIMIT:
+                    _DAYS.clear()
+                _DAYS[value[:10]] = datetime(moment.year, moment.month, moment.day, 0, 0, 0, 0,
+                                             SHANGHAI)
+                _CLOCKS[value[11:]] = timedelta(hours=moment.hour, minutes=moment.minute,
+                                                seconds=moment.second)
+                return moment.replace(tzinfo=SHANGHAI)
     if value is None:
         raise ParseError(path, "missing")
-    raise ParseError(path, f"expected 'YYYY-MM-DD HH:MM:SS', got {kind(value)}")
+    shown = f"{value!r:.40}" if value.__class__ is str else kind(value)
+    raise ParseError(path, f"expected 'YYYY-MM-DD HH:MM:SS', got {shown}")
 
 
 def opt_local_time(value: Any, path: str) -> datetime | None:
@@ -216,18 +225,20 @@ def opt_local_time(value: Any, path: str) -> datetime | None:
 
 def unix_time(value: Any, path: str) -> datetime:
     """Unix seconds, as Douyin sends times."""
-    if value.__class__ is int:
-        moment = _UNIX.get(value)
-        if moment is not None:
-            return moment
+    if value.__class__ is int and NO_DST_SINCE <= value < LATEST:
+        day, second = divmod(value, 86400)
+        base, clock = _UNIX_DAYS.get(day), _UNIX_CLOCKS.get(second)
+        if base is None:
+            if len(_UNIX_DAYS) >= CACHE_LIMIT:
+                _UNIX_DAYS.clear()
+            base = _UNIX_DAYS[day] = datetime.fromtimestamp(day * 86400, SHANGHAI)
+        if clock is None:
+            clock = _UNIX_CLOCKS[second] = timedelta(seconds=second)
+        return base + clock
     seconds = count(value, path, minimum=1)
     if seconds >= LATEST:
         raise ParseError(path, f"not unix seconds (after 2100): {seconds}")
-    moment = _fromtimestamp(seconds, SHANGHAI)
-    if len(_UNIX) >= CACHE_LIMIT:
-        _UNIX.clear()
-    _UNIX[seconds] = moment
-    return moment
+    return datetime.fromtimestamp(seconds, SHANGHAI)
 
 
 def opt_unix_time(value: Any, path: str) -> datetime | None:
@@ -239,6 +250,11 @@ def opt_unix_time(value: Any, path: str) -> datetime | None:
 
 _FIELDS: dict[type, set[str]] = {cls: set(cls.model_fields)
                                   for cls in (Order, Buyer, Receiver, Item, Amounts)}
+_slots = BaseModel.__dict__
+_set_dict = _slots["__dict__"].__set__
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
 
 
 def build(cls: type[BaseModel], values: dict[str, Any]) -> Any:
@@ -246,79 +262,46 @@ def build(cls: type[BaseModel], values: dict[str, Any]) -> Any:
     does, at a fifth of its cost. The field-name set is shared (pydantic copies it before
     ``model_copy(update=...)`` changes it)."""
     model = _new(cls)
-    _set(model, "__dict__", values)
-    _set(model, "__pydantic_fields_set__", _FIELDS[cls])
-    _set(model, "__pydantic_extra__", None)
-    _set(model, "__pydantic_private__", None)
+    _set_dict(model, values)
+    _set_fields_set(model, _FIELDS[cls])
+    _set_extra(model, None)
+    _set_private(model, None)
     return model
 
 
-_ITEMS: dict[tuple, Item] = {}
-_BUYERS: dict[tuple, Buyer] = {}
-_RECEIVERS: dict[tuple, Receiver] = {}
-_AMOUNTS: dict[tuple, Amounts] = {}
+class Interned(dict):
+    """Equal frozen sub-models (items, buyers, receivers, amounts) shared: look one up with
+    ``cache.get(key)`` and make a missing one with ``cache.make(key)``, where the key is
+    the tuple of field values in ``fields`` order (already checked)."""
+
+    def __init__(self, cls: type[BaseModel], fields: tuple[str, ...]) -> None:
+        super().__init__()
+        self.cls, self.fields = cls, fields
+
+    def make(self, key: tuple) -> Any:
+        if len(self) >= CACHE_LIMIT:
+            self.clear()
+        found = self[key] = build(self.cls, dict(zip(self.fields, key, strict=True)))
+        return found
+
+
+ITEMS = Interned(Item, ("sku", "outer_sku", "quantity", "price_fen"))
+BUYERS = Interned(Buyer, ("id", "tier", "tags"))
+RECEIVERS = Interned(Receiver, ("name", "phone", "province", "city", "district", "street",
+                                "detail"))
+AMOUNTS = Interned(Amounts, ("total_fen", "discount_fen", "freight_fen", "paid_fen"))
 
 
 def item(sku: str, outer_sku: str, quantity: int, price_fen: int) -> Item:
     """Checked values -> a (shared) ``Item``; quantity >= 1 and price >= 0 are the caller's."""
     key = (sku, outer_sku, quantity, price_fen)
-    found = _ITEMS.get(key)
-    if found is None:
-        if len(_ITEMS) >= CACHE_LIMIT:
-            _ITEMS.clear()
-        found = _ITEMS[key] = build(Item, {"sku": sku, "outer_sku": outer_sku,
-                                           "quantity": quantity, "price_fen": price_fen})
-    return found
+    return ITEMS.get(key) or ITEMS.make(key)
 
 
-def buyer(buyer_id: str, tier: str = "normal", tags: tuple[str, ...] = ()) -> Buyer:
-    key = (buyer_id, tier, tags)
-    found = _BUYERS.get(key)
-    if found is None:
-        if len(_BUYERS) >= CACHE_LIMIT:
-            _BUYERS.clear()
-        found = _BUYERS[key] = build(Buyer, {"id": buyer_id, "tier": tier, "tags": tags})
-    return found
-
-
-def receiver(name: str, phone: str, province: str, city: str, district: str, street: str,
-             detail: str) -> Receiver:
-    key = (name, phone, province, city, district, street, detail)
-    found = _RECEIVERS.get(key)
-    if found is None:
-        if len(_RECEIVERS) >= CACHE_LIMIT:
-            _RECEIVERS.clear()
-        found = _RECEIVERS[key] = build(Receiver, {
-            "name": name, "phone": phone, "province": province, "city": city,
-            "district": district, "street": street, "detail": detail})
-    return found
-
-
-def amounts(total_fen: int, discount_fen: int, freight_fen: int, paid_fen: int) -> Amounts:
-    key = (total_fen, discount_fen, freight_fen, paid_fen)
-    found = _AMOUNTS.get(key)
-    if found is None:
-        if len(_AMOUNTS) >= CACHE_LIMIT:
-            _AMOUNTS.clear()
-        found = _AMOUNTS[key] = build(Amounts, {
-            "total_fen": total_fen, "discount_fen": discount_fen, "freight_fen": freight_fen,
-            "paid_fen": paid_fen})
-    return found
-
-
-def make_order(channel: Any, shop: str, order_id: str, status: Any, created: datetime,
-               paid_at: datetime | None, modified: datetime, the_buyer: Buyer,
-               the_receiver: Receiver, items: tuple[Item, ...], the_amounts: Amounts,
-               order_type: Any, source: str, source_detail: str, delivery: Any,
-               warehouse_hint: str) -> Order:
-    """An ``Order`` from checked parts (enum members, Shanghai times, >= 1 item)."""
-    return build(Order, {
-        "channel": channel, "shop": shop, "order_id": order_id, "status": status,
-        "created_at": created, "paid_at": paid_at, "modified_at": modified,
-        "buyer": the_buyer, "receiver": the_receiver, "items": items,
-        "amounts": the_amounts, "order_type": order_type, "source": source,
-        "source_detail": source_detail, "delivery": delivery,
-        "warehouse_hint": warehouse_hint})
+def order_of(values: dict[str, Any]) -> Order:
+    """An ``Order`` from checked values of every field (enum members, Shanghai times,
+    >= 1 item, shared sub-models)."""
+    return build(Order, values)
 
 
 # -- running an adapter over one record, a list, or a page ---------------------------
@@ -332,18 +315,23 @@ def order_id_of(raw: Any, keys: tuple[str, ...]) -> str:
     return ""
 
 
+def caught(exc: Exception, raw: Any, id_keys: tuple[str, ...]) -> ParseError:
+    """The ``ParseError`` for a record whose parse raised ``exc``, with the order id when
+    the record has one. Anything but a ``ParseError`` is a bug, yet the record must not be
+    lost: it is quarantined with the cause."""
+    if exc.__class__ is not ParseError:
+        exc = ParseError("", f"malformed order: {type(exc).__name__}: {exc}")
+    if not exc.order_id:
+        exc.order_id = order_id_of(raw, id_keys)
+    return exc
+
+
 def guarded(parse: Any, raw: Any, id_keys: tuple[str, ...], *args: Any) -> Order:
-    """Run ``parse`` so that any input gives an ``Order`` or a ``ParseError`` that
-    carries the order id when the record has one."""
+    """Run ``parse`` so that any input gives an ``Order`` or a ``ParseError``."""
     try:
         return parse(raw, *args)
-    except ParseError as exc:
-        if not exc.order_id:
-            exc.order_id = order_id_of(raw, id_keys)
-        raise
-    except Exception as exc:  # a bug must not lose the record: quarantine it with the cause
-        raise ParseError("", f"malformed order: {type(exc).__name__}: {exc}",
-                         order_id_of(raw, id_keys)) from None
+    except Exception as exc:
+        raise caught(exc, raw, id_keys) from None
 
 
 def split(records: list, parse: Any, id_keys: tuple[str, ...], *args: Any) -> Page:
@@ -352,9 +340,9 @@ def split(records: list, parse: Any, id_keys: tuple[str, ...], *args: Any) -> Pa
     append, bad = page.orders.append, page.quarantined.append
     for index, raw in enumerate(records):
         try:
-            append(guarded(parse, raw, id_keys, *args))
-        except ParseError as exc:
-            bad(Quarantined(raw, exc.within(f"[{index}]")))
+            append(parse(raw, *args))
+        except Exception as exc:
+            bad(Quarantined(raw, caught(exc, raw, id_keys).within(f"[{index}]")))
     return page
 
 

@@ -48,21 +48,21 @@ from collections.abc import Mapping
 from typing import Any
 
 from hub.domain.adapters.common import (
+    AMOUNTS,
+    BUYERS,
+    ITEMS,
+    RECEIVERS,
     MarketplaceError,
     Page,
     ParseError,
-    amounts,
     as_list,
     as_object,
-    buyer,
     count,
     guarded,
     has_next,
-    item,
-    make_order,
     opt_text,
     opt_unix_time,
-    receiver,
+    order_of,
     split,
     text,
     total_of,
@@ -79,27 +79,29 @@ PRESALE, HOUR_DELIVERY = 2, 18
 THROTTLE_MARKS = ("access-limited", "traffic-limited", "rate-limit", "limited-by", "频繁", "限流")
 RETRY_CODES = (20000,)
 _STANDARD, _SAME_CITY = DeliveryService.STANDARD, DeliveryService.SAME_CITY
+_NORMAL, _LIVE, _DEPOSIT, _FINAL, _GIFT = (
+    OrderType.NORMAL, OrderType.LIVE_FLASH, OrderType.PRESALE_DEPOSIT, OrderType.PRESALE_FINAL,
+    OrderType.GIFT)
+_DOUYIN = Channel.DOUYIN
 _NO_ROOM = (None, 0, "", "0")
 
 
-def _lines(order: dict) -> tuple[list, int, dict]:
-    """(items, goods total, what the lines say about the order)."""
+def _lines(order: dict) -> tuple[tuple, int, list]:
+    """(items, goods total, facts: presale, same-city, room or None, video, gift, warehouse)."""
     lines = order.get("sku_order_list")
     if lines.__class__ is not list:
         lines = as_list(lines, "sku_order_list")
     if not lines:
         raise ParseError("sku_order_list", "empty: an order needs at least one item")
     out, total = [], 0
-    facts = {"presale": False, "same_city": False, "room": None, "video": "", "gift": True,
-             "warehouse": ""}
+    facts = [False, False, None, "", True, ""]
     for index, line in enumerate(lines):
         try:
             if line.__class__ is not dict:
                 line = as_object(line, "")
             get = line.get
             sku = get("sku_id")
-            if sku.__class__ is not int:
-                sku = text(sku, "sku_id")
+            sku = str(sku) if sku.__class__ is int else text(sku, "sku_id")
             num = get("item_num")
             if num.__class__ is not int or num < 1:
                 num = count(num, "item_num", minimum=1)
@@ -114,30 +116,32 @@ def _lines(order: dict) -> tuple[list, int, dict]:
             outer = get("out_sku_id") or ""
             if outer.__class__ is not str:
                 outer = opt_text(outer, "out_sku_id")
-            out.append(item(str(sku), outer, num, price))
+            key = (sku, outer, num, price)
+            out.append(ITEMS.get(key) or ITEMS.make(key))
             total += line_total
             trade_type = get("trade_type")
-            if trade_type == PRESALE:
-                facts["presale"] = True
-            elif trade_type == HOUR_DELIVERY:
-                facts["same_city"] = True
-            if facts["room"] is None:
+            if trade_type:
+                if trade_type == PRESALE:
+                    facts[0] = True
+                elif trade_type == HOUR_DELIVERY:
+                    facts[1] = True
+            if facts[2] is None:
                 room = get("room_id_str")
                 if room in _NO_ROOM:
                     room = get("room_id")
                 if room not in _NO_ROOM:
-                    facts["room"] = opt_text(room, "room_id")
+                    facts[2] = opt_text(room, "room_id")
                 elif get("theme_type") in ("1", 1):
-                    facts["room"] = ""
-            if not facts["video"] and get("video_id"):
-                facts["video"] = opt_text(get("video_id"), "video_id")
-            if get("given_product_type") != "FREE":
-                facts["gift"] = False
-            if index == 0:
-                facts["warehouse"] = _warehouse(get("inventory_list"))
+                    facts[2] = ""
+            if not facts[3] and get("video_id"):
+                facts[3] = opt_text(get("video_id"), "video_id")
+            if facts[4] and get("given_product_type") != "FREE":
+                facts[4] = False
+            if index == 0 and get("inventory_list"):
+                facts[5] = _warehouse(get("inventory_list"))
         except ParseError as exc:
             raise exc.within(f"sku_order_list[{index}]") from None
-    return out, total, facts
+    return tuple(out), total, facts
 
 
 def _warehouse(inventory: Any) -> str:
@@ -184,22 +188,20 @@ def _parse(raw: Any, shop: str = "", decrypted: Mapping[str, str] | None = None)
     status = STATUS.get(status) if status.__class__ is int else None
     if status is None:
         raise ParseError("order_status", f"unknown order status {get('order_status')!r:.40}")
-    items, total, facts = _lines(order)
-    room, video = facts["room"], facts["video"]
-    if facts["presale"] or get("trade_type") == PRESALE:
-        order_type = OrderType.PRESALE_FINAL if _final_paid(get("order_phase_list")) \
-            else OrderType.PRESALE_DEPOSIT
-    elif facts["gift"]:
-        order_type = OrderType.GIFT
+    items, total, (presale, same_city, room, video, gift, warehouse) = _lines(order)
+    if presale or get("trade_type") == PRESALE:
+        order_type = _FINAL if _final_paid(get("order_phase_list")) else _DEPOSIT
+    elif gift:
+        order_type = _GIFT
     else:
-        order_type = OrderType.NORMAL if room is None else OrderType.LIVE_FLASH
+        order_type = _NORMAL if room is None else _LIVE
     if room is not None:
         source, detail = "live_room", room
     else:
         source, detail = ("shortvideo", video) if video else ("", "")
     addr = get("post_addr")
-    addr = {} if addr is None else addr if addr.__class__ is dict \
-        else as_object(addr, "post_addr")
+    if addr.__class__ is not dict:
+        addr = {} if addr is None else as_object(addr, "post_addr")
     mask = get("mask_post_addr")
     tags = get("user_tag_ui")
     tags = tuple(t["key"] for t in tags if t.__class__ is dict and t.get("key").__class__ is str) \
@@ -207,26 +209,37 @@ def _parse(raw: Any, shop: str = "", decrypted: Mapping[str, str] | None = None)
     buyer_id = get("doudian_open_id")
     if buyer_id.__class__ is not str or not buyer_id:
         buyer_id = text(buyer_id, "doudian_open_id")
+    buyer_key = (buyer_id, "normal", tags)
+    place = addr.get
+    who = (_secret(get("encrypt_post_receiver"), get("mask_post_receiver"), decrypted),
+           _secret(get("encrypt_post_tel"), get("mask_post_tel"), decrypted),
+           _name(place("province")), _name(place("city")), _name(place("town")),
+           _name(place("street")),
+           _secret(place("encrypt_detail"), mask.get("detail") if mask.__class__ is dict else "",
+                   decrypted))
+    money = (total, _fen(get("promotion_amount"), "promotion_amount"),
+             _fen(get("post_amount"), "post_amount"), _fen(get("pay_amount"), "pay_amount"))
     shop_id = get("shop_id")
-    return make_order(
-        Channel.DOUYIN, shop or (str(shop_id) if shop_id.__class__ is int
-                                 else opt_text(shop_id, "shop_id")),
-        order_id, status, unix_time(get("create_time"), "create_time"),
-        opt_unix_time(get("pay_time"), "pay_time"), unix_time(get("update_time"), "update_time"),
-        buyer(buyer_id, "normal", tags),
-        receiver(_secret(get("encrypt_post_receiver"), get("mask_post_receiver"), decrypted),
-                 _secret(get("encrypt_post_tel"), get("mask_post_tel"), decrypted),
-                 _name(addr.get("province")), _name(addr.get("city")), _name(addr.get("town")),
-                 _name(addr.get("street")),
-                 _secret(addr.get("encrypt_detail"),
-                         mask.get("detail") if mask.__class__ is dict else "", decrypted)),
-        tuple(items),
-        amounts(total, count(get("promotion_amount") or 0, "promotion_amount"),
-                count(get("post_amount") or 0, "post_amount"),
-                count(get("pay_amount") or 0, "pay_amount")),
-        order_type, source, detail,
-        _SAME_CITY if facts["same_city"] or get("latest_receipt_time") else _STANDARD,
-        facts["warehouse"])
+    if not shop:
+        shop = str(shop_id) if shop_id.__class__ is int else opt_text(shop_id, "shop_id")
+    return order_of({
+        "channel": _DOUYIN, "shop": shop, "order_id": order_id, "status": status,
+        "created_at": unix_time(get("create_time"), "create_time"),
+        "paid_at": opt_unix_time(get("pay_time"), "pay_time"),
+        "modified_at": unix_time(get("update_time"), "update_time"),
+        "buyer": BUYERS.get(buyer_key) or BUYERS.make(buyer_key),
+        "receiver": RECEIVERS.get(who) or RECEIVERS.make(who), "items": items,
+        "amounts": AMOUNTS.get(money) or AMOUNTS.make(money), "order_type": order_type,
+        "source": source, "source_detail": detail,
+        "delivery": _SAME_CITY if same_city or get("latest_receipt_time") else _STANDARD,
+        "warehouse_hint": warehouse})
+
+
+def _fen(value: Any, path: str) -> int:
+    """An optional amount in fen (Douyin sends integers)."""
+    if value.__class__ is int and value >= 0:
+        return value
+    return 0 if value is None else count(value, path)
 
 
 def parse_order(raw: Any, shop: str = "", decrypted: Mapping[str, str] | None = None) -> Order:

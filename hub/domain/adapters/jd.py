@@ -41,23 +41,25 @@ from __future__ import annotations
 from typing import Any
 
 from hub.domain.adapters.common import (
+    AMOUNTS,
+    BUYERS,
+    ITEMS,
+    RECEIVERS,
+    SMALL_COUNTS,
     MarketplaceError,
     Page,
     ParseError,
-    amounts,
     as_list,
     as_object,
-    buyer,
+    cached_fen,
     count,
     guarded,
     has_next,
-    item,
     local_time,
-    make_order,
     opt_fen,
     opt_local_time,
     opt_text,
-    receiver,
+    order_of,
     split,
     text,
     to_fen,
@@ -78,8 +80,12 @@ STATUS = {
 EXPRESS_MARKS = ("京准达", "次日", "211")
 THROTTLE_CODES = ("67", "68", "69", "70")
 RETRY_CODES = ("1", "66")
+RECEIVER_KEYS = ("fullname", "mobile", "province", "city", "county", "town", "fullAddress")
 _STANDARD, _EXPRESS, _SAME_CITY = (DeliveryService.STANDARD, DeliveryService.EXPRESS,
                                    DeliveryService.SAME_CITY)
+_NORMAL, _LIVE, _DEPOSIT, _FINAL = (OrderType.NORMAL, OrderType.LIVE_FLASH,
+                                    OrderType.PRESALE_DEPOSIT, OrderType.PRESALE_FINAL)
+_JD = Channel.JD
 
 
 def _items(order: dict) -> tuple:
@@ -100,8 +106,14 @@ def _items(order: dict) -> tuple:
             outer = get("outerSkuId") or ""
             if outer.__class__ is not str:
                 outer = opt_text(outer, "outerSkuId")
-            out.append(item(sku, outer, count(get("itemTotal"), "itemTotal", minimum=1),
-                            to_fen(get("jdPrice"), "jdPrice")))
+            num = get("itemTotal")
+            num = SMALL_COUNTS.get(num) if num.__class__ is str else None
+            if num is None:
+                num = count(get("itemTotal"), "itemTotal", minimum=1)
+            price = get("jdPrice")
+            fen = cached_fen(price) if price.__class__ is str else None
+            key = (sku, outer, num, to_fen(price, "jdPrice") if fen is None else fen)
+            out.append(ITEMS.get(key) or ITEMS.make(key))
         except ParseError as exc:
             raise exc.within(f"itemInfoList[{index}]") from None
     return tuple(out)
@@ -117,19 +129,20 @@ def _strip(full: str, *names: str) -> str:
 def _receiver(value: Any):
     c = value if value.__class__ is dict else as_object(value, "consigneeInfo")
     get = c.get
+    key = (get("fullname") or "", get("mobile") or get("telephone") or "",
+           get("province") or "", get("city") or "", get("county") or "", get("town") or "",
+           get("fullAddress") or "")
     try:
-        province = opt_text(get("province"), "province")
-        city = opt_text(get("city"), "city")
-        district = opt_text(get("county"), "county")
-        street = opt_text(get("town"), "town")
-        phone = get("mobile") or get("telephone") or ""
-        return receiver(opt_text(get("fullname"), "fullname"),
-                        phone if phone.__class__ is str else opt_text(phone, "mobile"),
-                        province, city, district, street,
-                        _strip(opt_text(get("fullAddress"), "fullAddress"),
-                               province, city, district, street))
-    except ParseError as exc:
-        raise exc.within("consigneeInfo") from None
+        "".join(key)  # every part a string (a falsy non-string counts as missing)
+    except TypeError:
+        field = RECEIVER_KEYS[[v.__class__ is str for v in key].index(False)]
+        raise ParseError(f"consigneeInfo.{field}", "expected a string") from None
+    name, phone, province, city, district, street, full = key
+    prefix = province + city + district + street
+    detail = full[len(prefix):] if full.startswith(prefix) \
+        else _strip(full, province, city, district, street)
+    key = (name, phone, province, city, district, street, detail)
+    return RECEIVERS.get(key) or RECEIVERS.make(key)
 
 
 def _parse(raw: Any, shop: str = "") -> Order:
@@ -147,10 +160,9 @@ def _parse(raw: Any, shop: str = "") -> Order:
     live = source.__class__ is str and "直播" in source
     presale = get("preSale")
     if presale.__class__ is dict and presale:
-        order_type = OrderType.PRESALE_FINAL if presale.get("stage") == "final" \
-            else OrderType.PRESALE_DEPOSIT
+        order_type = _FINAL if presale.get("stage") == "final" else _DEPOSIT
     else:
-        order_type = OrderType.LIVE_FLASH if live else OrderType.NORMAL
+        order_type = _LIVE if live else _NORMAL
     delivery = get("deliveryType")
     if delivery.__class__ is not str or not delivery:
         delivery = _STANDARD
@@ -158,21 +170,34 @@ def _parse(raw: Any, shop: str = "") -> Order:
         delivery = _SAME_CITY
     else:
         delivery = _EXPRESS if any(m in delivery for m in EXPRESS_MARKS) else _STANDARD
+    pin = get("pin")
+    if pin.__class__ is not str or not pin:
+        pin = text(pin, "pin")
     plus = get("isPlusMember")
-    return make_order(
-        Channel.JD, shop or opt_text(get("venderId"), "venderId"), order_id, status,
-        local_time(get("orderStartTime"), "orderStartTime"),
-        opt_local_time(get("paymentConfirmTime"), "paymentConfirmTime"),
-        local_time(get("modified"), "modified"),
-        buyer(text(get("pin"), "pin"), "plus" if plus == "1" or plus == 1 else "normal"),
-        _receiver(get("consigneeInfo")), items,
-        amounts(to_fen(get("orderTotalPrice"), "orderTotalPrice"),
-                opt_fen(get("sellerDiscount"), "sellerDiscount"),
-                opt_fen(get("freightPrice"), "freightPrice"),
-                opt_fen(get("orderPayment"), "orderPayment")),
-        order_type, "live_room" if live else "",
-        opt_text(get("liveRoomId"), "liveRoomId") if live else "",
-        delivery, opt_text(get("storeId"), "storeId"))
+    key = (pin, "plus" if plus == "1" or plus == 1 else "normal", ())
+    total = get("orderTotalPrice")
+    fen = cached_fen(total) if total.__class__ is str else None
+    total = to_fen(total, "orderTotalPrice") if fen is None else fen
+    paid = get("orderPayment")
+    fen = cached_fen(paid) if paid.__class__ is str else None
+    paid = opt_fen(paid, "orderPayment") if fen is None else fen
+    money = (total, opt_fen(get("sellerDiscount"), "sellerDiscount"),
+             opt_fen(get("freightPrice"), "freightPrice"), paid)
+    shop = shop or get("venderId") or ""
+    store = get("storeId") or ""
+    return order_of({
+        "channel": _JD, "shop": shop if shop.__class__ is str else opt_text(shop, "venderId"),
+        "order_id": order_id, "status": status,
+        "created_at": local_time(get("orderStartTime"), "orderStartTime"),
+        "paid_at": opt_local_time(get("paymentConfirmTime"), "paymentConfirmTime"),
+        "modified_at": local_time(get("modified"), "modified"),
+        "buyer": BUYERS.get(key) or BUYERS.make(key),
+        "receiver": _receiver(get("consigneeInfo")), "items": items,
+        "amounts": AMOUNTS.get(money) or AMOUNTS.make(money), "order_type": order_type,
+        "source": "live_room" if live else "",
+        "source_detail": opt_text(get("liveRoomId"), "liveRoomId") if live else "",
+        "delivery": delivery,
+        "warehouse_hint": store if store.__class__ is str else opt_text(store, "storeId")})
 
 
 def parse_order(raw: Any, shop: str = "") -> Order:

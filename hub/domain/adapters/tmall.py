@@ -40,23 +40,24 @@ from __future__ import annotations
 from typing import Any
 
 from hub.domain.adapters.common import (
+    AMOUNTS,
+    BUYERS,
+    ITEMS,
+    RECEIVERS,
     MarketplaceError,
     Page,
     ParseError,
-    amounts,
     as_list,
     as_object,
-    buyer,
+    cached_fen,
     count,
     guarded,
     has_next,
-    item,
     local_time,
-    make_order,
     opt_fen,
     opt_local_time,
     opt_text,
-    receiver,
+    order_of,
     split,
     text,
     to_fen,
@@ -79,11 +80,17 @@ EXPRESS_SHIPPING = ("25", "ems")
 FINAL_PAID = "FRONT_PAID_FINAL_PAID"
 THROTTLE_SUB_CODES = ("accesscontrol.limited-by", "isv.access-limited")
 RETRY_CODES = ("7", "10", "15")
+RECEIVER_KEYS = ("receiver_name", "receiver_mobile", "receiver_state", "receiver_city",
+                 "receiver_district", "receiver_town", "receiver_address")
 _STANDARD, _EXPRESS, _SAME_CITY = (DeliveryService.STANDARD, DeliveryService.EXPRESS,
                                    DeliveryService.SAME_CITY)
+_NORMAL, _LIVE, _DEPOSIT, _FINAL, _GIFT = (
+    OrderType.NORMAL, OrderType.LIVE_FLASH, OrderType.PRESALE_DEPOSIT, OrderType.PRESALE_FINAL,
+    OrderType.GIFT)
+_TMALL = Channel.TMALL
 
 
-def _items(trade: dict) -> list:
+def _items(trade: dict) -> tuple:
     orders = trade.get("orders")
     if orders.__class__ is not dict:
         orders = as_object(orders, "orders")
@@ -107,10 +114,26 @@ def _items(trade: dict) -> list:
             num = get("num")
             if num.__class__ is not int or num < 1:
                 num = count(num, "num", minimum=1)
-            out.append(item(sku, outer, num, to_fen(get("price"), "price")))
+            price = get("price")
+            fen = cached_fen(price) if price.__class__ is str else None
+            key = (sku, outer, num, to_fen(price, "price") if fen is None else fen)
+            out.append(ITEMS.get(key) or ITEMS.make(key))
         except ParseError as exc:
             raise exc.within(f"orders.order[{index}]") from None
-    return out
+    return tuple(out)
+
+
+def _receiver(get: Any) -> Any:
+    key = (get("receiver_name") or "", get("receiver_mobile") or get("receiver_phone") or "",
+           get("receiver_state") or "", get("receiver_city") or "",
+           get("receiver_district") or "", get("receiver_town") or "",
+           get("receiver_address") or "")
+    try:
+        "".join(key)  # every part a string (a falsy non-string counts as missing)
+    except TypeError:
+        field = RECEIVER_KEYS[[v.__class__ is str for v in key].index(False)]
+        raise ParseError(field, "expected a string") from None
+    return RECEIVERS.get(key) or RECEIVERS.make(key)
 
 
 def _parse(raw: Any, shop: str = "") -> Order:
@@ -126,18 +149,20 @@ def _parse(raw: Any, shop: str = "") -> Order:
     items = _items(trade)
     step = get("type") == "step"
     final = step and get("step_trade_status") == FINAL_PAID
-    paid = opt_fen(get("step_paid_fee"), "step_paid_fee") if step and not final \
-        else opt_fen(get("payment"), "payment")
+    paid = get("step_paid_fee" if step and not final else "payment")
+    fen = cached_fen(paid) if paid.__class__ is str else None
+    paid = opt_fen(paid, "step_paid_fee" if step and not final else "payment") \
+        if fen is None else fen
     source = get("trade_from") or ""
     if source.__class__ is not str:
         source = opt_text(source, "trade_from")
     live = "LIVE" in source.upper().split(",") if source else False
     if step:
-        order_type = OrderType.PRESALE_FINAL if final else OrderType.PRESALE_DEPOSIT
+        order_type = _FINAL if final else _DEPOSIT
     elif get("is_gift") is True:
-        order_type = OrderType.GIFT
+        order_type = _GIFT
     else:
-        order_type = OrderType.LIVE_FLASH if live else OrderType.NORMAL
+        order_type = _LIVE if live else _NORMAL
     if get("tcps_code"):
         delivery = _SAME_CITY
     else:
@@ -145,25 +170,28 @@ def _parse(raw: Any, shop: str = "") -> Order:
     buyer_id = get("buyer_open_uid")
     if buyer_id.__class__ is not str or not buyer_id:
         buyer_id = text(get("buyer_nick"), "buyer_nick")
-    phone = get("receiver_mobile") or get("receiver_phone") or ""
-    return make_order(
-        Channel.TMALL, shop or opt_text(get("seller_nick"), "seller_nick"), tid, status,
-        local_time(get("created"), "created"), opt_local_time(get("pay_time"), "pay_time"),
-        local_time(get("modified"), "modified"), buyer(buyer_id),
-        receiver(opt_text(get("receiver_name"), "receiver_name"),
-                 phone if phone.__class__ is str else opt_text(phone, "receiver_mobile"),
-                 opt_text(get("receiver_state"), "receiver_state"),
-                 opt_text(get("receiver_city"), "receiver_city"),
-                 opt_text(get("receiver_district"), "receiver_district"),
-                 opt_text(get("receiver_town"), "receiver_town"),
-                 opt_text(get("receiver_address"), "receiver_address")),
-        tuple(items),
-        amounts(to_fen(get("total_fee"), "total_fee"),
-                opt_fen(get("discount_fee"), "discount_fee"),
-                opt_fen(get("post_fee"), "post_fee"), paid),
-        order_type, "live_room" if live else source.lower(),
-        opt_text(get("live_room_id"), "live_room_id") if live else "",
-        delivery, opt_text(get("rt_omni_store_id"), "rt_omni_store_id"))
+    key = (buyer_id, "normal", ())
+    total = get("total_fee")
+    fen = cached_fen(total) if total.__class__ is str else None
+    money = (to_fen(total, "total_fee") if fen is None else fen,
+             opt_fen(get("discount_fee"), "discount_fee"), opt_fen(get("post_fee"), "post_fee"),
+             paid)
+    shop = shop or get("seller_nick") or ""
+    store = get("rt_omni_store_id") or ""
+    return order_of({
+        "channel": _TMALL,
+        "shop": shop if shop.__class__ is str else opt_text(shop, "seller_nick"),
+        "order_id": tid, "status": status,
+        "created_at": local_time(get("created"), "created"),
+        "paid_at": opt_local_time(get("pay_time"), "pay_time"),
+        "modified_at": local_time(get("modified"), "modified"),
+        "buyer": BUYERS.get(key) or BUYERS.make(key), "receiver": _receiver(get),
+        "items": items, "amounts": AMOUNTS.get(money) or AMOUNTS.make(money),
+        "order_type": order_type, "source": "live_room" if live else source.lower(),
+        "source_detail": opt_text(get("live_room_id"), "live_room_id") if live else "",
+        "delivery": delivery,
+        "warehouse_hint": store if store.__class__ is str
+        else opt_text(store, "rt_omni_store_id")})
 
 
 def parse_order(raw: Any, shop: str = "") -> Order:
