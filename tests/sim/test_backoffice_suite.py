@@ -13,10 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI, Request
 
 from hub.clock import ManualClock
 from hub.config import ConfigError, HubSettings
 from hub.domain.order import SHANGHAI, Buyer, Item
+from sim.emulators.server import LoopbackServer
 from sim.emulators.suite import EmulatorSuite, SuiteConfig, load_suite_config
 from sim.trace import EventKind, TraceEvent, TraceHeader, write_trace
 from tests.factories import order
@@ -78,6 +80,39 @@ def test_suite_replays_a_trace_and_seeds_crm_and_erp(tmp_path: Path) -> None:
     assert levels["LAMP-9"] == 3  # the config wins over default_stock
     assert levels[jd.items[0].sku] == 50
     assert after["items"][0]["available"] == 1  # the WMS's dispatch drew the ERP's stock
+
+
+def test_suite_with_a_hub_pushes_orders_and_wms_status_to_it(tmp_path: Path) -> None:
+    received: dict[str, list] = {"push": [], "status": []}
+    hub = FastAPI()
+
+    @hub.post("/push/{channel}")
+    async def push(channel: str, request: Request) -> dict:
+        received["push"].extend((channel, r["tid"]) for r in await request.json())
+        return {"accepted": 1}
+
+    @hub.post("/wms/status")
+    async def status(request: Request) -> dict:
+        received["status"].extend(e["stage"] for e in (await request.json())["events"])
+        return {"recorded": 1}
+
+    trace = tmp_path / "trace.jsonl"
+    write_trace(trace, TraceHeader("tiny", 1, T0), [
+        TraceEvent(at=5, kind=EventKind.CREATED, order=order(7))])
+    clock = ManualClock(T0 + timedelta(minutes=1))
+    with LoopbackServer(hub, name="hub") as hub_server:
+        config = SuiteConfig(trace=trace, hub_url=hub_server.url, only=["wms", "tmall"],
+                             marketplaces={"channels": ["tmall"], "push": True})
+        with EmulatorSuite(config, clock=clock) as suite:
+            HTTP.post(f"{suite['wms']}/orders/dispatch", json={"orders": [{
+                "key": "k7", "channel": "tmall", "shop": "flagship", "order_id": "T100007"}]})
+            clock.advance(3600)
+            wms = suite.emulators["wms"]
+            assert wms.callback.url == f"{hub_server.url}/wms/status"
+            assert wms.callback.drain(timeout_s=10)
+            assert suite._push[0].drain(timeout_s=10)
+    assert received["push"] == [("tmall", "T100007")]
+    assert received["status"] == ["picked", "packed", "shipped"]
 
 
 def test_config_file_errors_name_the_field(tmp_path: Path) -> None:
