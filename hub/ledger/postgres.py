@@ -47,12 +47,12 @@ RESTAGED = ", ".join(f"'{s}'" for s in [*sorted(s for s, p in PHASE.items() if p
 KEY_ORDER = 'o.channel COLLATE "C", o.shop COLLATE "C", o.order_id COLLATE "C"'
 FIND_SQL = (
     "SELECT o.channel, o.shop, o.order_id, o.id, o.version_us, o.stage, o.stage_at, "
-    "o.tracking_no FROM orders o JOIN unnest(%s::text[], %s::text[], %s::text[]) "
+    "o.tracking_no FROM orders o JOIN unnest(%b::text[], %b::text[], %b::text[]) "
     "AS k(channel, shop, order_id) ON o.order_id = k.order_id AND o.channel = k.channel "
     "AND o.shop = k.shop")
 LOCK_SQL = (
     "SELECT o.channel, o.shop, o.order_id, o.id, o.version_us, o.stage, o.stage_at, "
-    "o.tracking_no FROM orders o WHERE o.id = ANY(%s::bigint[]) "
+    "o.tracking_no FROM orders o WHERE o.id = ANY(%b::bigint[]) "
     f"ORDER BY {KEY_ORDER} FOR NO KEY UPDATE OF o")
 OID_CACHE = 1_000_000
 INGEST_SQL = f"""
@@ -60,8 +60,8 @@ INSERT INTO orders AS o (channel, shop, order_id, version_us, status, created_at
                          stage, stage_at, body)
 SELECT k.channel, k.shop, k.order_id, k.version_us, k.status, k.created_at, %s, 'received', %s,
        k.body
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::text[], %s::float8[],
-            %s::bytea[]) AS k(channel, shop, order_id, version_us, status, created_at, body)
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[], %b::float8[],
+            %b::bytea[]) AS k(channel, shop, order_id, version_us, status, created_at, body)
 ORDER BY k.channel COLLATE "C", k.shop COLLATE "C", k.order_id COLLATE "C"
 ON CONFLICT (order_id, channel, shop) DO UPDATE SET
   version_us = excluded.version_us, status = excluded.status, body = excluded.body,
@@ -73,8 +73,8 @@ ORDER_UPDATE_SQL = """
 UPDATE orders o SET stage = u.stage, stage_at = u.stage_at, lane = u.lane, score = u.score,
   packing_group = u.packing_group, hold_reason = u.hold_reason, hold_group = u.hold_group,
   ruleset_version = u.ruleset_version, decided_us = u.decided_us
-FROM unnest(%s::text[], %s::float8[], %s::text[], %s::float8[], %s::text[], %s::text[],
-            %s::text[], %s::bigint[], %s::bigint[], %s::bigint[])
+FROM unnest(%b::text[], %b::float8[], %b::text[], %b::float8[], %b::text[], %b::text[],
+            %b::text[], %b::bigint[], %b::bigint[], %b::bigint[])
   AS u(stage, stage_at, lane, score, packing_group, hold_reason, hold_group, ruleset_version,
        decided_us, id)
 WHERE o.id = u.id"""
@@ -227,9 +227,9 @@ class PostgresLedger(SqlLedger):
                 tail: str = "") -> list:
         if not rows:
             return []
-        arrays = ", ".join(f"%s::{t}[]" for t in types.split())
+        arrays = ", ".join(f"%b::{t}[]" for t in types.split())
         cur = c.execute(f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {tail}",
-                        columns(rows, len(types.split())), binary=True)
+                        columns(rows, len(types.split())))
         return cur.fetchall() if tail and "RETURNING" in tail else []
 
     def _events(self, c: Any, rows: Sequence[tuple], decision: bool) -> None:
@@ -260,7 +260,7 @@ class PostgresLedger(SqlLedger):
             if fresh:  # the upsert's WHERE still guards against a concurrent newer version
                 params = columns([(*r.key, r.version_us, r.status, r.created_at, r.body)
                                   for r in fresh], 7)
-                got = c.execute(INGEST_SQL, [at_s, at_s, *params], binary=True).fetchall()
+                got = c.execute(INGEST_SQL, [at_s, at_s, *params]).fetchall()
                 self._insert(c, "events", "oid, stage, at, version_us", "bigint text float8 bigint",
                              [(g[0], "received", at_s, g[4]) for g in got])
             if cursor is not None:
@@ -278,7 +278,7 @@ class PostgresLedger(SqlLedger):
         if not ids:
             return {}
         by_id = {oid: key for key, oid in ids.items()}
-        rows = c.execute("SELECT id, version_us FROM orders WHERE id = ANY(%s::bigint[])",
+        rows = c.execute("SELECT id, version_us FROM orders WHERE id = ANY(%b::bigint[])",
                          (list(by_id),)).fetchall()
         return {by_id[oid]: version for oid, version in rows}
 
@@ -307,7 +307,7 @@ class PostgresLedger(SqlLedger):
             plan = commit_plan(drows, found, {g[0] for g in got}, at_s)
             self._events(c, plan.events, decision=True)
             if plan.updates:
-                c.execute(ORDER_UPDATE_SQL, columns(plan.updates, 10), binary=True)
+                c.execute(ORDER_UPDATE_SQL, columns(plan.updates, 10))
             self._outbox(c, outbox_params(orows, found, plan.dropped_keys, at_s))
             return len(plan.stored)
 
@@ -336,8 +336,8 @@ class PostgresLedger(SqlLedger):
         self._events(c, plan.events, decision=False)
         if plan.updates:
             c.execute("UPDATE orders o SET stage = u.stage, stage_at = u.stage_at, "
-                      "tracking_no = u.tracking_no FROM unnest(%s::text[], %s::float8[], "
-                      "%s::text[], %s::bigint[]) AS u(stage, stage_at, tracking_no, id) "
+                      "tracking_no = u.tracking_no FROM unnest(%b::text[], %b::float8[], "
+                      "%b::text[], %b::bigint[]) AS u(stage, stage_at, tracking_no, id) "
                       "WHERE o.id = u.id", columns(plan.updates, 4))
         self._insert(c, "quarantine", "channel, shop, raw, error, at",
                      "text text bytea text float8", plan.quarantine)
@@ -393,7 +393,7 @@ class PostgresLedger(SqlLedger):
 
         def work(c: Any) -> int:
             rows = c.execute("UPDATE outbox SET delivered_at = %s, last_error = NULL "
-                             "WHERE delivered_at IS NULL AND id = ANY(%s::bigint[]) "
+                             "WHERE delivered_at IS NULL AND id = ANY(%b::bigint[]) "
                              "RETURNING destination, oid", (now_s, ids)).fetchall()
             oids = [oid for dest, oid in rows if dest == DISPATCH_DESTINATION and oid]
             if oids:
@@ -404,7 +404,7 @@ class PostgresLedger(SqlLedger):
                 moved = [oid for oid, stage in found if moves(stage, "dispatched")]
                 if moved:
                     c.execute("UPDATE orders SET stage = 'dispatched', stage_at = %s "
-                              "WHERE id = ANY(%s::bigint[])", (now_s, moved))
+                              "WHERE id = ANY(%b::bigint[])", (now_s, moved))
             return len(rows)
 
         return self._run("delivered", work)
