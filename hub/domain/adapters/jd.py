@@ -42,9 +42,7 @@ from typing import Any
 
 from hub.domain.adapters.common import (
     AMOUNTS,
-    BUYERS,
     ITEMS,
-    RECEIVERS,
     SMALL_COUNTS,
     MarketplaceError,
     Page,
@@ -56,6 +54,8 @@ from hub.domain.adapters.common import (
     guarded,
     has_next,
     local_time,
+    new_buyer,
+    new_receiver,
     opt_fen,
     opt_local_time,
     opt_text,
@@ -142,7 +142,7 @@ def _receiver(value: Any):
     detail = full[len(prefix):] if full.startswith(prefix) \
         else _strip(full, province, city, district, street)
     key = (name, phone, province, city, district, street, detail)
-    return RECEIVERS.get(key) or RECEIVERS.make(key)
+    return new_receiver(key)
 
 
 def _parse(raw: Any, shop: str = "") -> Order:
@@ -191,7 +191,7 @@ def _parse(raw: Any, shop: str = "") -> Order:
         "created_at": local_time(get("orderStartTime"), "orderStartTime"),
         "paid_at": opt_local_time(get("paymentConfirmTime"), "paymentConfirmTime"),
         "modified_at": local_time(get("modified"), "modified"),
-        "buyer": BUYERS.get(key) or BUYERS.make(key),
+        "buyer": new_buyer(*key),
         "receiver": _receiver(get("consigneeInfo")), "items": items,
         "amounts": AMOUNTS.get(money) or AMOUNTS.make(money), "order_type": order_type,
         "source": "live_room" if live else "",

@@ -41,9 +41,7 @@ from typing import Any
 
 from hub.domain.adapters.common import (
     AMOUNTS,
-    BUYERS,
     ITEMS,
-    RECEIVERS,
     MarketplaceError,
     Page,
     ParseError,
@@ -54,6 +52,8 @@ from hub.domain.adapters.common import (
     guarded,
     has_next,
     local_time,
+    new_buyer,
+    new_receiver,
     opt_fen,
     opt_local_time,
     opt_text,
@@ -133,7 +133,7 @@ def _receiver(get: Any) -> Any:
     except TypeError:
         field = RECEIVER_KEYS[[v.__class__ is str for v in key].index(False)]
         raise ParseError(field, "expected a string") from None
-    return RECEIVERS.get(key) or RECEIVERS.make(key)
+    return new_receiver(key)
 
 
 def _parse(raw: Any, shop: str = "") -> Order:
@@ -185,7 +185,7 @@ def _parse(raw: Any, shop: str = "") -> Order:
         "created_at": local_time(get("created"), "created"),
         "paid_at": opt_local_time(get("pay_time"), "pay_time"),
         "modified_at": local_time(get("modified"), "modified"),
-        "buyer": BUYERS.get(key) or BUYERS.make(key), "receiver": _receiver(get),
+        "buyer": new_buyer(*key), "receiver": _receiver(get),
         "items": items, "amounts": AMOUNTS.get(money) or AMOUNTS.make(money),
         "order_type": order_type, "source": "live_room" if live else source.lower(),
         "source_detail": opt_text(get("live_room_id"), "live_room_id") if live else "",
