@@ -504,6 +504,24 @@ class PersistentContract:
         finally:
             again.close()
 
+    def test_a_forward_migration_applies_once_and_keeps_the_data(self, store, clock,
+                                                                 monkeypatch):
+        from hub.ledger import schema
+
+        first = self.open(store, clock)
+        orders = batch(950, 3)
+        first.ingest(orders)
+        first.close()
+        step = schema.Migration(2, "orders.note", "ALTER TABLE orders ADD COLUMN note TEXT")
+        monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
+        monkeypatch.setattr(schema, "LATEST", 2)
+        for _ in range(2):  # the second open finds nothing to do
+            again = self.open(store, clock)
+            assert again.schema_version() == 2
+            assert again.recent_orders(5) == sorted(orders, key=lambda o: o.key, reverse=True)
+            again.close()
+        self.raw_execute(store, "UPDATE orders SET note = 'migrated'")
+
     def test_a_newer_schema_is_refused_with_both_versions(self, store, clock):
         self.open(store, clock).close()
         self.raw_execute(store, "INSERT INTO ledger_migrations (version, name, applied_at) "
