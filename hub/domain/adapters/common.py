@@ -177,6 +177,10 @@ def _decimal_fen(value: Any, literal: str, path: str) -> int:
 
 
 def opt_fen(value: Any, path: str) -> int:
+    if value.__class__ is str:
+        fen = _FEN.get(value)
+        if fen is not None:
+            return fen
     return 0 if value is None or value == "" else to_fen(value, path)
 
 
@@ -244,8 +248,14 @@ def opt_local_time(value: Any, path: str) -> datetime | None:
     return None if value is None or value == "" else local_time(value, path)
 
 
+_UNIX: dict[int, datetime] = {}
+
+
 def unix_time(value: Any, path: str) -> datetime:
     """Unix seconds, as Douyin sends times."""
+    moment = _UNIX.get(value) if value.__class__ is int else None
+    if moment is not None:
+        return moment
     if value.__class__ is int and NO_DST_SINCE <= value < LATEST:
         day, second = divmod(value, 86400)
         base, clock = _UNIX_DAYS.get(day), _UNIX_CLOCKS.get(second)
@@ -255,7 +265,10 @@ def unix_time(value: Any, path: str) -> datetime:
             base = _UNIX_DAYS[day] = datetime.fromtimestamp(day * 86400, SHANGHAI)
         if clock is None:
             clock = _UNIX_CLOCKS[second] = _SECOND * second
-        return base + clock
+        if len(_UNIX) >= CACHE_LIMIT:
+            _UNIX.clear()
+        moment = _UNIX[value] = base + clock
+        return moment
     seconds = count(value, path, minimum=1)
     if seconds >= LATEST:
         raise ParseError(path, f"not unix seconds (after 2100): {seconds}")

@@ -145,6 +145,20 @@ def _receiver(value: Any):
     return new_receiver(key)
 
 
+_DELIVERY: dict[str, DeliveryService] = {}
+
+
+def _delivery(asked: str) -> DeliveryService:
+    """The service a ``deliveryType`` text asks for (memoised: the texts are few)."""
+    if "同城" in asked:
+        service = _SAME_CITY
+    else:
+        service = _EXPRESS if any(mark in asked for mark in EXPRESS_MARKS) else _STANDARD
+    if len(_DELIVERY) < 1000:
+        _DELIVERY[asked] = service
+    return service
+
+
 def _parse(raw: Any, shop: str = "") -> Order:
     order = raw if raw.__class__ is dict else as_object(raw, "")
     get = order.get
@@ -163,13 +177,10 @@ def _parse(raw: Any, shop: str = "") -> Order:
         order_type = _FINAL if presale.get("stage") == "final" else _DEPOSIT
     else:
         order_type = _LIVE if live else _NORMAL
-    delivery = get("deliveryType")
-    if delivery.__class__ is not str or not delivery:
-        delivery = _STANDARD
-    elif "同城" in delivery:
-        delivery = _SAME_CITY
-    else:
-        delivery = _EXPRESS if any(m in delivery for m in EXPRESS_MARKS) else _STANDARD
+    asked = get("deliveryType")
+    delivery = _DELIVERY.get(asked) if asked.__class__ is str else _STANDARD
+    if delivery is None:
+        delivery = _delivery(asked)
     pin = get("pin")
     if pin.__class__ is not str or not pin:
         pin = text(pin, "pin")

@@ -136,6 +136,17 @@ def _receiver(get: Any) -> Any:
     return new_receiver(key)
 
 
+_LIVE_FROM: dict[str, bool] = {"": False}
+
+
+def _live(trade_from: str) -> bool:
+    """Whether ``trade_from`` (a comma list) has the live marker (memoised)."""
+    live = "LIVE" in trade_from.upper().split(",")
+    if len(_LIVE_FROM) < 1000:
+        _LIVE_FROM[trade_from] = live
+    return live
+
+
 def _parse(raw: Any, shop: str = "") -> Order:
     trade = raw if raw.__class__ is dict else as_object(raw, "")
     get = trade.get
@@ -156,7 +167,9 @@ def _parse(raw: Any, shop: str = "") -> Order:
     source = get("trade_from") or ""
     if source.__class__ is not str:
         source = opt_text(source, "trade_from")
-    live = "LIVE" in source.upper().split(",") if source else False
+    live = _LIVE_FROM.get(source)
+    if live is None:
+        live = _live(source)
     if step:
         order_type = _FINAL if final else _DEPOSIT
     elif get("is_gift") is True:
