@@ -126,7 +126,8 @@ class DayModel:
             channel=channel, shop=shops[int(rng.integers(len(shops)))],
             order_id=f"{prefix}{s.date:%y%m%d}{self.seed % 1000:03d}{n:07d}",
             status="unpaid", created_at=created, modified_at=created,
-            buyer=Buyer(id=f"{channel}-u{self.seed}-{n}", tier=_pick(rng, s.tiers), tags=tags),
+            buyer=Buyer(id=f"{channel}-u{self.seed}-{n}", tier=_pick(rng, s.tiers),
+                        tags=tags),
             receiver=to, items=items,
             amounts=Amounts(total_fen=total, discount_fen=discount, freight_fen=freight,
                             paid_fen=paid),
@@ -173,9 +174,10 @@ class DayModel:
             at = 60.0 * sum(int(x) * m for x, m in zip(fault.at.split(":"), (60, 1),
                                                          strict=True))
             if self.start <= at < self.end:
-                self.events.append((at, next(self._tie), TraceEvent(at, EventKind.FAULT, None, (),
-                                    {"channel": fault.target, "kind": fault.kind,
-                                     "duration_s": fault.duration_s})))
+                detail = {"channel": fault.target, "kind": fault.kind,
+                          "duration_s": fault.duration_s}
+                self.events.append((at, next(self._tie),
+                                    TraceEvent(at, EventKind.FAULT, None, (), detail)))
         self.env.run()
         self.events.sort(key=lambda e: (e[0], e[1]))
         return [event for _, _, event in self.events]

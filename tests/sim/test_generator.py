@@ -55,7 +55,7 @@ def test_planted_anomalies_match_their_definitions_and_share(opening) -> None:
 def test_duplicates_are_the_later_of_two_identical_orders(opening) -> None:
     _, (_, events) = opening
     seen = {}
-    for e in (e for e in events if e.kind == EventKind.PAID):
+    for e in (x for x in events if x.kind == EventKind.PAID):
         o = e.order
         sig = (o.buyer.id, tuple((i.sku, i.quantity) for i in o.items), o.receiver.detail)
         if "duplicate_order" in e.truth:
