@@ -7,8 +7,8 @@ about 10 us per order. The readers have a fast path (one type test and a dict lo
 in a bounded cache) and a slow path that converts or raises ``ParseError``. Models are
 built after the adapter's own checks, which keep the model's invariants (at least one
 item, quantity >= 1, amounts >= 0, aware Shanghai times, enum members), without running
-pydantic's validation again. Frozen sub-models (items, buyers, receivers, amounts) are
-immutable, so equal ones are shared through bounded caches.
+pydantic's validation again. Frozen sub-models are immutable, so equal items and amounts
+are shared through bounded caches. A page is parsed with the cyclic GC paused.
 
 >>> to_fen("179.5", "price"), to_fen(12, "price")
 (17950, 1200)
@@ -125,8 +125,8 @@ def count(value: Any, path: str, minimum: int = 0) -> int:
     if value.__class__ is not int:
         if value is None:
             raise ParseError(path, "missing")
-        if (value.__class__ is str and value.isascii() and value.isdigit()) or (
-                value.__class__ is float and value.is_integer()):
+        if (value.__class__ is str and value.isascii() and value.isdigit()
+                and len(value) <= 18) or (value.__class__ is float and value.is_integer()):
             value = int(value)
         else:
             raise ParseError(path, f"expected an integer, got {value!r:.40}")
@@ -145,6 +145,8 @@ def to_fen(value: Any, path: str) -> int:
         if fen is not None:
             return fen
         digits = value[:-3] + value[-2:]  # "179.00" -> "17900"
+        if len(value) > 24:
+            raise ParseError(path, f"not an amount: {value!r:.40}")
         if value[-3:-2] == "." and digits.isdigit() and digits.isascii():
             fen = int(digits)
         else:
