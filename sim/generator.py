@@ -34,6 +34,10 @@ def _pick(rng: np.random.Generator, table: dict[str, float]) -> str:
     return names[rng.choice(len(names), p=weights / weights.sum())]
 
 
+def _cancelled(order: Order) -> Order:
+    return order.model_copy(update={"status": OrderStatus.CANCELLED})
+
+
 class DayModel:
     """One day of a scenario inside a SimPy environment (time = business seconds)."""
 
@@ -141,7 +145,7 @@ class DayModel:
         if anomaly is None and rng.random() < self.s.unpaid_share:
             self.emit(EventKind.CREATED, order)
             yield self.env.timeout(float(rng.uniform(600, 1800)))
-            self.emit(EventKind.CANCELLED, order.model_copy(update={"status": OrderStatus.CANCELLED}))
+            self.emit(EventKind.CANCELLED, _cancelled(order))
             return
         pay_delay = float(rng.exponential(20.0))
         paid_at = order.created_at + timedelta(seconds=pay_delay)
@@ -166,7 +170,7 @@ class DayModel:
             self.emit(EventKind.ADDRESS_CHANGED, order.model_copy(update={"receiver": moved}))
         elif u < self.s.address_change_share + self.s.cancel_share:
             yield self.env.timeout(float(rng.uniform(120, 1200)))
-            self.emit(EventKind.CANCELLED, order.model_copy(update={"status": OrderStatus.CANCELLED}))
+            self.emit(EventKind.CANCELLED, _cancelled(order))
 
     def run(self) -> list[TraceEvent]:
         self.env.process(self.arrivals())

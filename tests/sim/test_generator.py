@@ -72,7 +72,7 @@ def test_every_shipped_scenario_loads_and_bad_ones_name_the_field(tmp_path) -> N
     text = (load_scenario("baseline-8k").source.read_text(encoding="utf-8")
             .replace("orders_per_day = 8000", 'orders_per_day = "many"'))
     bad.write_text(text, encoding="utf-8")
-    with pytest.raises(ScenarioError, match="bad.toml: orders_per_day"):
+    with pytest.raises(ScenarioError, match=r"bad\.toml: orders_per_day"):
         load_scenario(bad)
     with pytest.raises(ScenarioError, match="no such scenario"):
         load_scenario("no-such-day")
