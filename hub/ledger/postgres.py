@@ -57,14 +57,13 @@ LOCK_SQL = (
 OID_CACHE = 1_000_000
 INGEST_SQL = f"""
 INSERT INTO orders AS o (channel, shop, order_id, version_us, status, created_at, received_at,
-                         stage, stage_at, body)
-SELECT k.channel, k.shop, k.order_id, k.version_us, k.status, k.created_at, %s, 'received', %s,
-       k.body
-FROM unnest(%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[], %b::float8[],
-            %b::bytea[]) AS k(channel, shop, order_id, version_us, status, created_at, body)
+                         stage, stage_at)
+SELECT k.channel, k.shop, k.order_id, k.version_us, k.status, k.created_at, %s, 'received', %s
+FROM unnest(%b::text[], %b::text[], %b::text[], %b::bigint[], %b::text[], %b::float8[])
+  AS k(channel, shop, order_id, version_us, status, created_at)
 ORDER BY k.channel COLLATE "C", k.shop COLLATE "C", k.order_id COLLATE "C"
 ON CONFLICT (order_id, channel, shop) DO UPDATE SET
-  version_us = excluded.version_us, status = excluded.status, body = excluded.body,
+  version_us = excluded.version_us, status = excluded.status,
   stage = CASE WHEN o.stage IN ({RESTAGED}) THEN 'received' ELSE o.stage END,
   stage_at = CASE WHEN o.stage IN ({RESTAGED}) THEN excluded.stage_at ELSE o.stage_at END
 WHERE o.version_us < excluded.version_us
@@ -258,11 +257,15 @@ class PostgresLedger(SqlLedger):
             stored = self._versions(c, [r.key for r in rows])
             fresh = [r for r in rows if r.version_us > stored.get(r.key, -1)]
             if fresh:  # the upsert's WHERE still guards against a concurrent newer version
-                params = columns([(*r.key, r.version_us, r.status, r.created_at, r.body)
-                                  for r in fresh], 7)
+                params = columns([(*r.key, r.version_us, r.status, r.created_at)
+                                  for r in fresh], 6)
                 got = c.execute(INGEST_SQL, [at_s, at_s, *params]).fetchall()
                 self._insert(c, "events", "oid, stage, at, version_us", "bigint text float8 bigint",
                              [(g[0], "received", at_s, g[4]) for g in got])
+                by_key = {r.key: r for r in fresh}
+                self._insert(c, "order_bodies", "id, body", "bigint bytea",
+                             [(g[0], by_key[(g[1], g[2], g[3])].body) for g in got],
+                             "ON CONFLICT (id) DO UPDATE SET body = excluded.body")
             if cursor is not None:
                 self._set_cursor(c, cursor.channel, cursor.shop, end)
             return {(g[1], g[2], g[3]): g[0] for g in got}

@@ -4,6 +4,10 @@ One DDL template per migration; ``{id}``, ``{real}``, ``{blob}`` and ``{int}``
 become each dialect's types, so SQLite and PostgreSQL cannot drift apart. Times
 are epoch seconds (double), order versions exact integer microseconds.
 
+An order's JSON lives in ``order_bodies`` (same id), apart from the row whose stage
+and decision columns change at every step: those updates then rewrite a short
+row, not the whole order.
+
 A decision's three stage events (validated, scored, then routed / held /
 auto_remedied, all at one instant) are one ``events`` row: ``stage`` is the last,
 ``steps`` names the ones passed through (``validated,scored``) and ``detail``
@@ -43,8 +47,8 @@ CREATE TABLE orders (
   stage TEXT NOT NULL,
   stage_at {real} NOT NULL,
   lane TEXT, score {real}, packing_group TEXT, hold_reason TEXT, hold_group TEXT,
-  ruleset_version {int}, decided_us {int}, tracking_no TEXT,
-  body {blob} NOT NULL);
+  ruleset_version {int}, decided_us {int}, tracking_no TEXT);
+CREATE TABLE order_bodies (id {int} PRIMARY KEY, body {blob} NOT NULL);
 CREATE UNIQUE INDEX orders_key ON orders (order_id, channel, shop);
 CREATE INDEX orders_stage ON orders (stage, lane);
 CREATE INDEX orders_hold ON orders (hold_reason) WHERE hold_reason IS NOT NULL;

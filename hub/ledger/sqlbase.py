@@ -123,7 +123,8 @@ class SqlLedger(Ledger):
     def get_order(self, key: OrderKey) -> OrderView | None:
         channel, shop, order_id = key
         with self._reading("get_order") as c:
-            rows = self._all(c, f"SELECT {SUMMARY_COLS}, o.body FROM orders o "
+            rows = self._all(c, f"SELECT {SUMMARY_COLS}, b.body FROM orders o "
+                                "JOIN order_bodies b ON b.id = o.id "
                                 "WHERE o.order_id = ? AND o.channel = ? AND o.shop = ?",
                              (order_id, channel, shop))
             if not rows:
@@ -195,7 +196,7 @@ class SqlLedger(Ledger):
 
     def recent_orders(self, n: int) -> list[Order]:
         with self._reading("recent_orders") as c:
-            rows = self._all(c, "SELECT body FROM orders ORDER BY id DESC LIMIT ?", (n,))
+            rows = self._all(c, "SELECT body FROM order_bodies ORDER BY id DESC LIMIT ?", (n,))
         return [Order.model_validate_json(r[0]) for r in rows]
 
     def events_since(self, *, since: datetime | None = None, until: datetime | None = None,
@@ -228,8 +229,9 @@ class SqlLedger(Ledger):
                          now: datetime | None = None) -> list[Order]:
         cutoff = epoch(now or self.clock.now(), "now") - older_than_s
         with self._reading("undecided_orders") as c:
-            rows = self._all(c, "SELECT body FROM orders WHERE stage = 'received' "
-                                "AND stage_at <= ? ORDER BY id LIMIT ?", (cutoff, limit))
+            rows = self._all(c, "SELECT b.body FROM orders o JOIN order_bodies b ON b.id = o.id "
+                                "WHERE o.stage = 'received' AND o.stage_at <= ? ORDER BY o.id "
+                                "LIMIT ?", (cutoff, limit))
         return [Order.model_validate_json(r[0]) for r in rows]
 
     def reconcile_candidates(self, sample: int = 2000) -> list[dict[str, Any]]:

@@ -244,27 +244,31 @@ class SQLiteLedger(SqlLedger):
         with self._tx("ingest") as c:
             found = self._found(c, [r.key for r in rows])
             next_id = c.execute("SELECT COALESCE(MAX(id), 0) FROM orders").fetchone()[0]
-            inserts, updates, events = [], [], []
+            inserts, updates, events, bodies = [], [], [], []
             changed: set[OrderKey] = set()
             for r in sorted(rows, key=lambda r: r.key):  # ids in key order, as on PostgreSQL
                 hit = found.get(r.key)
                 if hit is None:
                     next_id += 1
                     inserts.append((next_id, *r.key, r.version_us, r.status, r.created_at,
-                                    at_s, "received", at_s, r.body))
+                                    at_s, "received", at_s))
+                    bodies.append((next_id, r.body))
                     events.append((next_id, "received", at_s, r.version_us))
                 elif r.version_us > hit[1]:
                     stage, stage_at = ("received", at_s) if moves(hit[2], "received") \
                         else (hit[2], hit[3])
-                    updates.append((r.version_us, r.status, r.body, stage, stage_at, hit[0]))
+                    updates.append((r.version_us, r.status, stage, stage_at, hit[0]))
+                    bodies.append((hit[0], r.body))
                     events.append((hit[0], "received", at_s, r.version_us))
                 else:
                     continue
                 changed.add(r.key)
             insert(c, "INSERT INTO orders (id, channel, shop, order_id, version_us, status, "
-                      "created_at, received_at, stage, stage_at, body)", inserts)
-            c.executemany("UPDATE orders SET version_us = ?, status = ?, body = ?, stage = ?, "
+                      "created_at, received_at, stage, stage_at)", inserts)
+            c.executemany("UPDATE orders SET version_us = ?, status = ?, stage = ?, "
                           "stage_at = ? WHERE id = ?", updates)
+            insert(c, "INSERT INTO order_bodies (id, body)", bodies,
+                   " ON CONFLICT (id) DO UPDATE SET body = excluded.body")
             insert(c, "INSERT INTO events (oid, stage, at, version_us)", events)
             if cursor is not None:
                 self._set_cursor(c, cursor.channel, cursor.shop, end)
