@@ -35,8 +35,7 @@ from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.ledger import prepare, schema
 from hub.ledger.base import Cursor, LedgerError, OrderKey, OutboxMessage, StageEvent
-from hub.ledger.sqlbase import SqlLedger
-from hub.ledger.sqlite import claimed
+from hub.ledger.sqlbase import SqlLedger, claimed
 from hub.ledger.stages import DISPATCH_DESTINATION, PHASE, backoff_s, epoch, moves
 from hub.ledger.writes import commit_plan, outbox_params, stage_plan
 

@@ -22,6 +22,7 @@ from hub.ledger.base import (
     OrderKey,
     OrderSummary,
     OrderView,
+    OutboxMessage,
     QuarantineRecord,
     RulesetRecord,
 )
@@ -59,6 +60,13 @@ def events(row: Sequence[Any]) -> list[EventRecord]:
 
 def expand(rows: Sequence[Sequence[Any]]) -> list[EventRecord]:
     return [e for row in rows for e in events(row)]
+
+
+def claimed(rows: Sequence[Sequence[Any]]) -> list[OutboxMessage]:
+    """Outbox rows (id, destination, key, payload, attempts, next_attempt_at, last_error)."""
+    return [OutboxMessage(destination=r[1], key=r[2], payload=orjson.loads(r[3]), id=r[0],
+                          attempts=r[4], next_attempt_at=from_epoch(r[5]), last_error=r[6])
+            for r in sorted(rows, key=lambda r: r[0])]
 
 
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:

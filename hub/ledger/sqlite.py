@@ -43,8 +43,8 @@ from hub.ledger.base import (
     SchemaError,
     StageEvent,
 )
-from hub.ledger.sqlbase import SqlLedger, chunks
-from hub.ledger.stages import DISPATCH_DESTINATION, backoff_s, epoch, from_epoch, moves
+from hub.ledger.sqlbase import SqlLedger, chunks, claimed
+from hub.ledger.stages import DISPATCH_DESTINATION, backoff_s, epoch, moves
 from hub.ledger.writes import commit_plan, outbox_params, stage_plan
 
 SYNCHRONOUS = ("normal", "full")
@@ -418,11 +418,3 @@ class SQLiteLedger(SqlLedger):
     def close(self) -> None:
         with self._lock:
             self.conn.close()
-
-
-def claimed(rows: Sequence[Sequence[Any]]) -> list[OutboxMessage]:
-    import orjson
-
-    return [OutboxMessage(destination=r[1], key=r[2], payload=orjson.loads(r[3]), id=r[0],
-                          attempts=r[4], next_attempt_at=from_epoch(r[5]), last_error=r[6])
-            for r in sorted(rows, key=lambda r: r[0])]
