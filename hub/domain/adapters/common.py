@@ -135,6 +135,14 @@ def count(value: Any, path: str, minimum: int = 0) -> int:
     return value
 
 
+def remember(cache: dict, key: Any, value: Any) -> Any:
+    """Store ``value`` in a bounded cache (a full cache is simply emptied first)."""
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
 _FEN: dict[str, int] = {}
 
 
@@ -151,10 +159,7 @@ def to_fen(value: Any, path: str) -> int:
             fen = int(digits)
         else:
             fen = _decimal_fen(value, value, path)
-        if len(_FEN) >= CACHE_LIMIT:
-            _FEN.clear()
-        _FEN[value] = fen
-        return fen
+        return remember(_FEN, value, fen)
     if value.__class__ is int:
         if value < 0:
             raise ParseError(path, f"must not be negative, got {value}")
@@ -192,15 +197,15 @@ SMALL_COUNTS = {str(n): n for n in range(1, 1000)}  # item counts sent as digit 
 
 # Times: Shanghai has had no daylight saving since 1991, so a day's midnight plus the
 # time of day is the moment; both halves are cached (days are few, times of day 86,400).
+# Whole values are cached too: created / paid / modified often repeat across orders.
 _DAYS: dict[str, datetime] = {}
 _CLOCKS: dict[str, timedelta] = {}
+_MOMENTS: dict[str, datetime] = {}
 _UNIX_DAYS: dict[int, datetime] = {}
 _UNIX_CLOCKS: dict[int, timedelta] = {}
+_UNIX: dict[int, datetime] = {}
 _SECOND = timedelta(seconds=1)
 NO_DST_SINCE = 694_224_000  # 1992-01-01 as unix seconds
-
-
-_MOMENTS: dict[str, datetime] = {}  # whole strings: created / paid / modified often repeat
 
 
 def local_time(value: Any, path: str) -> datetime:
@@ -213,10 +218,7 @@ def local_time(value: Any, path: str) -> datetime:
             day, clock = _DAYS.get(value[:10]), _CLOCKS.get(value[11:])
             if day is None or clock is None:
                 day, clock = _halves(value, path)
-            if len(_MOMENTS) >= CACHE_LIMIT:
-                _MOMENTS.clear()
-            moment = _MOMENTS[value] = day + clock
-            return moment
+            return remember(_MOMENTS, value, day + clock)
     if value is None:
         raise ParseError(path, "missing")
     raise ParseError(path, f"expected 'YYYY-MM-DD HH:MM:SS', got {_shown(value)}")
@@ -236,21 +238,14 @@ def _halves(value: str, path: str) -> tuple[datetime, timedelta]:
             raise ValueError(value)
     except ValueError:
         raise ParseError(path, f"expected 'YYYY-MM-DD HH:MM:SS', got {_shown(value)}") from None
-    day = _DAYS.get(value[:10])
-    if day is None:
-        if len(_DAYS) >= CACHE_LIMIT:
-            _DAYS.clear()
-        day = _DAYS[value[:10]] = datetime(moment.year, moment.month, moment.day, 0, 0, 0, 0,
-                                           SHANGHAI)
+    day = _DAYS.get(value[:10]) or remember(_DAYS, value[:10], datetime(
+        moment.year, moment.month, moment.day, 0, 0, 0, 0, SHANGHAI))
     clock = _CLOCKS[value[11:]] = moment - day.replace(tzinfo=None)
     return day, clock
 
 
 def opt_local_time(value: Any, path: str) -> datetime | None:
     return None if value is None or value == "" else local_time(value, path)
-
-
-_UNIX: dict[int, datetime] = {}
 
 
 def unix_time(value: Any, path: str) -> datetime:
@@ -260,17 +255,12 @@ def unix_time(value: Any, path: str) -> datetime:
         return moment
     if value.__class__ is int and NO_DST_SINCE <= value < LATEST:
         day, second = divmod(value, 86400)
-        base, clock = _UNIX_DAYS.get(day), _UNIX_CLOCKS.get(second)
-        if base is None:
-            if len(_UNIX_DAYS) >= CACHE_LIMIT:
-                _UNIX_DAYS.clear()
-            base = _UNIX_DAYS[day] = datetime.fromtimestamp(day * 86400, SHANGHAI)
+        base = _UNIX_DAYS.get(day) or remember(
+            _UNIX_DAYS, day, datetime.fromtimestamp(day * 86400, SHANGHAI))
+        clock = _UNIX_CLOCKS.get(second)
         if clock is None:
             clock = _UNIX_CLOCKS[second] = _SECOND * second
-        if len(_UNIX) >= CACHE_LIMIT:
-            _UNIX.clear()
-        moment = _UNIX[value] = base + clock
-        return moment
+        return remember(_UNIX, value, base + clock)
     seconds = count(value, path, minimum=1)
     if seconds >= LATEST:
         raise ParseError(path, f"not unix seconds (after 2100): {seconds}")
@@ -306,18 +296,15 @@ def build(cls: type[BaseModel], values: dict[str, Any]) -> Any:
 
 
 class Interned(dict):
-    """Equal frozen sub-models shared: look one up with ``cache.get(key)`` and make a
-    missing one with ``cache.make(key)``; the key is the tuple of (checked) field values."""
+    """Equal frozen sub-models shared: ``cache.get(key) or cache.make(key)``, the key being
+    the tuple of (checked) field values. Quantity >= 1, amounts >= 0 are the caller's."""
 
     def __init__(self, fields: Callable[[tuple], Any]) -> None:
         super().__init__()
         self.fields = fields
 
     def make(self, key: tuple) -> Any:
-        if len(self) >= CACHE_LIMIT:
-            self.clear()
-        found = self[key] = self.fields(key)
-        return found
+        return remember(self, key, self.fields(key))
 
 
 def new_item(k: tuple) -> Item:
@@ -341,12 +328,6 @@ def new_amounts(k: tuple) -> Amounts:
 
 
 ITEMS, AMOUNTS = Interned(new_item), Interned(new_amounts)
-
-
-def item(sku: str, outer_sku: str, quantity: int, price_fen: int) -> Item:
-    """Checked values -> a (shared) ``Item``; quantity >= 1 and price >= 0 are the caller's."""
-    key = (sku, outer_sku, quantity, price_fen)
-    return ITEMS.get(key) or ITEMS.make(key)
 
 
 def order_of(values: dict[str, Any]) -> Order:
@@ -421,6 +402,6 @@ def has_next(total: int | None, page_no: int | None, page_size: int | None,
 def total_of(value: Any) -> int | None:
     if value.__class__ is int and value >= 0:
         return value
-    if value.__class__ is str and value.isascii() and value.isdigit():
+    if value.__class__ is str and value.isascii() and value.isdigit() and len(value) <= 18:
         return int(value)
     return None
