@@ -53,6 +53,7 @@ class Reconciler:
         self.interval_s, self.sample = interval_s, sample
         self.raised = 0
         self._seen: set[tuple] = set()
+        self._suspects: dict[tuple, str] = {}  # seen once; raised if still there next round
         self._stopping = False
 
     async def reconcile_once(self) -> list[dict]:
@@ -64,14 +65,21 @@ class Reconciler:
         keys = [v["key"] for v in views]
         wms_status = await self.wms.status_of(keys)
         found = []
+        suspects: dict[tuple, str] = {}
         for view in views:
             key = tuple(view["key"])
             reason = mismatch(view["marketplace_status"], wms_status.get(key), view["stage"])
-            if reason and (key, reason) not in self._seen:
+            if not reason:
+                continue
+            suspects[key] = reason
+            # the WMS and the status feed race each other: only a disagreement that
+            # outlives a whole round is a mismatch
+            if self._suspects.get(key) == reason and (key, reason) not in self._seen:
                 self._seen.add((key, reason))
                 found.append({"key": key, "reason": reason,
                               "marketplace": view["marketplace_status"],
                               "wms": wms_status.get(key), "ledger": view["stage"]})
+        self._suspects = suspects
         if found:
             await self.ledger.record_stage.remote([
                 StageEvent(key=f["key"], stage="reconcile_mismatch", at=self.clock.now(),
