@@ -57,7 +57,7 @@ def open_ledger(target: str | Path, *, clock: Clock | None = None, **options) ->
     - ``memory:`` -> :class:`~hub.ledger.memory.MemoryLedger`
     - a path, or ``sqlite:///relative/path`` / ``sqlite:////absolute/path``
       (``?synchronous=full``, ``?busy_timeout=10``) -> SQLite
-    - ``postgresql://user@host:port/db`` (``?schema=name``, default ``public``)
+    - ``postgresql://user@host:port/db`` (``?schema=name``, default ``orderhub``)
       -> PostgreSQL
     """
     if isinstance(target, Path):
@@ -89,6 +89,6 @@ def open_ledger(target: str | Path, *, clock: Clock | None = None, **options) ->
         rest = urlencode([(k, v) for k, v in query if k != "schema"])
         dsn = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, parts.fragment))
         return PostgresLedger(dsn, clock=clock, schema=schema or options.pop("schema", None)
-                              or "public", **options)
+                              or "orderhub", **options)
     raise LedgerError(f"ledger address {parts.scheme}://... is not supported; use a file path, "
                       "sqlite:///path, postgresql://... or memory:")

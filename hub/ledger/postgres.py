@@ -12,8 +12,9 @@ rows first locks them in one global order (channel, shop, order id in "C"
 collation), so two hubs never deadlock on each other's batches; a deadlock or
 serialisation failure all the same is retried.
 
-``schema`` (default ``public``) is created when missing and put first on the
-search path, so several ledgers (or test runs) can share one database.
+``schema`` (default ``orderhub``) is created when missing and is the whole search
+path, so the ledger never meets other applications' tables and several ledgers
+(or test runs) can share one database.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
 class PostgresLedger(SqlLedger):
     dialect = "postgres"
 
-    def __init__(self, dsn: str, *, clock: Clock | None = None, schema: str = "public",
+    def __init__(self, dsn: str, *, clock: Clock | None = None, schema: str = "orderhub",
                  connect_timeout_s: float = 10.0) -> None:
         try:
             info = conninfo_to_dict(dsn)
@@ -117,7 +118,7 @@ class PostgresLedger(SqlLedger):
                 conn.execute(pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(ident))
             conn.execute(pgsql.SQL("SET search_path TO {}").format(ident))
         except psycopg.Error as exc:
-            raise LedgerError(f"{self.where}: cannot connect: "
+            raise LedgerError(f"{self.where}: cannot connect and open the schema: "
                               f"{str(exc).strip().splitlines()[0]}") from None
         return conn
 

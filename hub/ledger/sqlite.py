@@ -116,6 +116,9 @@ class SQLiteLedger(SqlLedger):
     # -- opening ----------------------------------------------------------------------------
     def _open(self, synchronous: str, wal_autocheckpoint: int) -> None:
         c = self.conn
+        if c.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) < KEY_CHUNK * 3:
+            raise LedgerError(f"SQLite {sqlite3.sqlite_version} allows too few parameters per "
+                              "statement; the ledger needs SQLite 3.32 or newer")
         with self._errors("open"):
             c.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_s * 1000)}")
             tables, app, version = self._inspect()
