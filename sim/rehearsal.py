@@ -29,8 +29,8 @@ from sim.scenario import Scenario, ScenarioError, load_scenario, parse_window
 from sim.trace import write_trace
 
 log = logging.getLogger("orderhub.rehearsal")
-DECIDED = ("routed", "held")
-WARMUP_WALL_S = 6.0
+DECIDED = ("routed", "held", "auto_remedied")
+WARMUP_WALL_S = 15.0  # Ray actors start, workers load the division table and rules
 
 
 class RehearsalError(RuntimeError):
@@ -146,6 +146,10 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
     settings = HubSettings(**wiring, ledger=str(out / "ledger.sqlite3"), rules_file=rules_file,
                            reconcile_interval_s=600, api={"port": port})
     hub = Hub(settings, clock, start_at=window_origin).start()
+    late = time.time() - clock.wall_origin
+    if late > 0:
+        print(f"warning: the hub was ready {late:.1f}s (wall) after the day began; "
+              "the first orders' latency includes that", flush=True)
     print(f"dashboard during the run: {hub.api_url}/", flush=True)
     if scenario.rule_changes:
         _rules_timer(scenario, rules_file, clock)

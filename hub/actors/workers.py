@@ -34,8 +34,11 @@ class Validator:
     """Anomaly checks for a batch (address, payment, stock, duplicates, ...)."""
 
     def __init__(self) -> None:
+        from hub.domain.address import divisions
+
         self.rules = _CompiledRules()
         self.batches = 0
+        divisions()  # load the division table now, not inside the first batch
 
     def check(
         self,
