@@ -95,8 +95,10 @@ class DayModel:
         shops = self.channels[channel].shops
         kind = _pick(rng, s.order_types)
         delivery = _pick(rng, s.delivery)
+        if channel == "douyin" and delivery == "express":
+            delivery = "standard"  # Douyin shops offer no express service
         remote = anomaly == "remote_standard_express" or (
-            anomaly is None and rng.random() < s.remote_share)
+            anomaly is None and channel != "douyin" and rng.random() < s.remote_share)
         if remote:
             delivery = "standard" if anomaly == "remote_standard_express" else "express"
             to = population.receiver(rng, remote=True)

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 
-from hub.domain.adapters import MarketplaceError, parse_any
+from hub.domain.adapters import ADAPTERS, MarketplaceError, parse_any
 
 
 def intake_router(hub: Any) -> APIRouter:
@@ -21,13 +21,15 @@ def intake_router(hub: Any) -> APIRouter:
     @router.post("/push/{channel}")
     async def push(channel: str, request: Request, shop: str = "") -> dict[str, Any]:
         """Orders pushed by a marketplace's message service (one, a list, or a page)."""
+        if channel not in ADAPTERS:
+            raise HTTPException(404, f"unknown channel {channel!r}")
         try:
             payload = orjson.loads(await request.body())
             page = parse_any(channel, payload, shop)
         except orjson.JSONDecodeError as exc:
             raise HTTPException(400, f"body is not JSON: {exc}") from None
-        except ValueError as exc:
-            raise HTTPException(404, str(exc)) from None
+        except ValueError as exc:  # a page whose envelope itself is malformed
+            raise HTTPException(400, str(exc)) from None
         except MarketplaceError as exc:
             raise HTTPException(400, f"error envelope pushed: {exc}") from None
         now = hub.clock.now()
