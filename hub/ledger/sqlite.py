@@ -20,6 +20,7 @@ waits longer than ``busy_timeout_s`` gets LockedError. Readers never block.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -47,6 +48,7 @@ from hub.ledger.sqlbase import SqlLedger, chunks, claimed
 from hub.ledger.stages import DISPATCH_DESTINATION, backoff_s, epoch, moves
 from hub.ledger.writes import commit_plan, outbox_params, stage_plan
 
+log = logging.getLogger("orderhub.ledger")
 SYNCHRONOUS = ("normal", "full")
 KEY_CHUNK = 900  # 2,700 parameters per lookup
 OID_CACHE = 1_000_000  # order key -> row id, for reading orders by id
@@ -86,12 +88,38 @@ def update_orders(c: sqlite3.Connection, rows: Sequence[tuple]) -> None:
                   list(chain.from_iterable(part)))
 
 
+class Checkpointer(threading.Thread):
+    """Copies the WAL back into the database file every few tenths of a second, on its own
+    connection and core, so writers rarely pay for it (``wal_autocheckpoint`` stays as the
+    backstop). A PASSIVE checkpoint never blocks a writer or a reader."""
+
+    def __init__(self, path: str, every_s: float) -> None:
+        super().__init__(name=f"ledger-checkpoint:{Path(path).name}", daemon=True)
+        self.path, self.every_s = path, every_s
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=1.0, isolation_level=None)
+        try:
+            while not self._stopping.wait(self.every_s):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as exc:  # the writer's own checkpoints still run
+                    log.warning("background checkpoint of %s failed: %s", self.path, exc)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.join(timeout=5.0)
+
+
 class SQLiteLedger(SqlLedger):
     dialect = "sqlite"
 
     def __init__(self, path: str | Path, *, clock: Clock | None = None,
                  busy_timeout_s: float = 5.0, synchronous: str = "normal",
-                 wal_autocheckpoint: int = 4000) -> None:
+                 wal_autocheckpoint: int = 16000, checkpoint_every_s: float | None = 0.5) -> None:
         if synchronous not in SYNCHRONOUS:
             raise LedgerError(f"synchronous={synchronous!r}: use one of {SYNCHRONOUS}")
         self.path = str(path)
@@ -112,6 +140,10 @@ class SQLiteLedger(SqlLedger):
         except BaseException:
             self.conn.close()
             raise
+        self._checkpointer = None
+        if self.path != ":memory:" and checkpoint_every_s:
+            self._checkpointer = Checkpointer(self.path, checkpoint_every_s)
+            self._checkpointer.start()
 
     # -- opening ----------------------------------------------------------------------------
     def _open(self, synchronous: str, wal_autocheckpoint: int) -> None:
@@ -419,5 +451,7 @@ class SQLiteLedger(SqlLedger):
                       (prepare.error_text(error), now_s + backoff_s(row[0]), message_id))
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._lock:
             self.conn.close()

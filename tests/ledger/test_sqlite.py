@@ -35,7 +35,7 @@ def test_durability_settings_are_wal_and_synchronous_normal(tmp_path):
     ledger = SQLiteLedger(tmp_path / "l.sqlite3", busy_timeout_s=2.5)
     ledger.ingest(batch(1, 3))
     assert ledger.pragmas() == {"journal_mode": "wal", "synchronous": 1,  # 1 = NORMAL
-                                "busy_timeout": 2500, "wal_autocheckpoint": 4000}
+                                "busy_timeout": 2500, "wal_autocheckpoint": 16000}
     assert (tmp_path / "l.sqlite3-wal").exists()
     ledger.close()
     full = open_ledger(f"sqlite:///{tmp_path}/l.sqlite3?synchronous=full")
