@@ -148,7 +148,8 @@ class PostgresLedger(SqlLedger):
             for statement in step.statements("postgres"):
                 c.execute(statement)
             c.execute("INSERT INTO ledger_migrations (version, name, applied_at) "
-                      "VALUES (%s, %s, %s)", (step.version, step.name, time.time()))
+                      "VALUES (%s, %s, %s)",
+                      (step.version, step.name, self.clock.now().timestamp()))
 
     def settings(self) -> dict[str, str]:
         """The durability settings in force on this connection (asserted by the tests)."""

@@ -176,3 +176,30 @@ def test_racing_new_versions_and_decisions_leave_no_stale_routing(schema):
     assert len(setup.undecided_orders()) == _rows(
         schema, "SELECT COUNT(*) FROM orders WHERE stage = 'received'")[0][0]
     setup.close()
+
+
+def test_two_relays_claim_disjoint_rows(schema):
+    from hub.ledger.postgres import PostgresLedger
+
+    setup = PostgresLedger(DSN, schema=schema)
+    orders = batch(1, 300)
+    setup.ingest(orders)
+    made = decisions(orders)
+    setup.commit_decisions(made, outbox(orders, made))
+    now = setup.clock.now()
+    claimed: list[list[int]] = [[], []]
+
+    def relay(slot: int) -> None:
+        ledger = PostgresLedger(DSN, schema=schema)
+        while rows := ledger.claim(25, 60, now):
+            claimed[slot] += [r.id for r in rows]
+        ledger.close()
+
+    threads = [threading.Thread(target=relay, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not set(claimed[0]) & set(claimed[1])
+    assert len(claimed[0]) + len(claimed[1]) == 300 == setup.pending_count()
+    setup.close()
