@@ -184,6 +184,11 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
         "resources": {"cpu_s": round(_cpu_seconds(), 1),
                       "max_rss_mb": round(usage.ru_maxrss / 1024, 1)},
         "wall_s": round(time.perf_counter() - began, 1),
+        "pullers": {f"{v['channel']}": {"pulls": v["pulls"], "errors": v["errors"],
+                                         "mean_pull_wall_s": round(v["wall_s_total"] /
+                                                                   max(v["pulls"], 1), 3),
+                                         "max_pull_wall_s": round(v["wall_s_max"], 3)}
+                    for k, v in stats.items() if k.startswith("puller")},
     }
     series |= {"window_hours": (end_s - start_s) / 3600, "backlog": backlog,
                **_flow(created, outcomes, window_origin)}

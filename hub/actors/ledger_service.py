@@ -22,11 +22,13 @@ class LedgerService:
         self.url = url
         self.ledger = open_ledger(url, clock=clock)
 
-    def ingest(self, orders: Sequence[Order], cursor: Any = None) -> list[Order]:
+    def ingest(self, orders: Sequence[Order], cursor: Any = None,
+               at: datetime | None = None) -> list[Order]:
+        """``at``: when the hub got these orders from the marketplace (default: now)."""
         if not orders and cursor is not None:
             self.ledger.set_cursor(cursor.channel, cursor.shop, cursor.window_end)
             return []
-        return self.ledger.ingest(orders, cursor=cursor)
+        return self.ledger.ingest(orders, cursor=cursor, at=at)
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[Any]) -> int:
         return self.ledger.commit_decisions(decisions, outbox)

@@ -63,7 +63,7 @@ class ChannelPuller:
         self.client = client
         self._stopping = False
         self.totals = {"pulls": 0, "pages": 0, "fetched": 0, "new": 0, "quarantined": 0,
-                       "errors": 0}
+                       "errors": 0, "wall_s_total": 0.0, "wall_s_max": 0.0}
         self.last: PullReport | None = None
 
     async def _call(self, target: Any, method: str, *args: Any) -> Any:
@@ -98,7 +98,9 @@ class ChannelPuller:
         try:
             report.start, report.end = start, end = await self._window()
             held: list = []  # the last page is ingested with the cursor that closes the window
+            held_at = None
             async for page in self._client().fetch_window(start, end):
+                got_at = self.clock.now()  # received: when the marketplace handed them over
                 report.pages += 1
                 report.fetched += len(page.orders) + len(page.quarantined)
                 for bad in page.quarantined:
@@ -106,9 +108,9 @@ class ChannelPuller:
                     await self._call(self.ledger, "quarantine_add", channel, shop, bad.raw,
                                      str(bad.error), self.clock.now())
                 if held:
-                    report.new += await self._ingest(held, None)
-                held = list(page.orders)
-            report.new += await self._ingest(held, Cursor(channel, shop, end))
+                    report.new += await self._ingest(held, None, held_at)
+                held, held_at = list(page.orders), got_at
+            report.new += await self._ingest(held, Cursor(channel, shop, end), held_at)
         except Exception as exc:  # the window is retried next time; the cursor did not move
             report.error = f"{type(exc).__name__}: {exc}"
             self.totals["errors"] += 1
@@ -117,13 +119,15 @@ class ChannelPuller:
         for key in ("pages", "fetched", "new", "quarantined"):
             self.totals[key] += getattr(report, key)
         self.totals["pulls"] += 1
+        self.totals["wall_s_total"] += report.wall_s
+        self.totals["wall_s_max"] = max(self.totals["wall_s_max"], report.wall_s)
         self.last = report
         log.info("pull %s/%s pages=%d fetched=%d new=%d quarantined=%d %.3fs", channel, shop,
                  report.pages, report.fetched, report.new, report.quarantined, report.wall_s)
         return report
 
-    async def _ingest(self, orders: list, cursor: Any) -> int:
-        new = await self._call(self.ledger, "ingest", orders, cursor)
+    async def _ingest(self, orders: list, cursor: Any, at: datetime | None = None) -> int:
+        new = await self._call(self.ledger, "ingest", orders, cursor, at)
         if new:
             await self._call(self.router, "submit", new)
         return len(new)
