@@ -10,6 +10,7 @@ changed orders go to the router, which may make the puller wait (backpressure).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ class ChannelPuller:
         self.start_at = start_at
         self.client = client
         self._stopping = False
+        self._wake: asyncio.Event | None = None
         self.totals = {"pulls": 0, "pages": 0, "fetched": 0, "new": 0, "quarantined": 0,
                        "errors": 0, "wall_s_total": 0.0, "wall_s_max": 0.0}
         self.last: PullReport | None = None
@@ -99,8 +101,11 @@ class ChannelPuller:
             report.start, report.end = start, end = await self._window()
             held: list = []  # the last page is ingested with the cursor that closes the window
             held_at = None
+            asked_at = self.clock.now()
             async for page in self._client().fetch_window(start, end):
-                got_at = self.clock.now()  # received: when the marketplace handed them over
+                # received = when the hub asked for this page: from there on, the time is
+                # the hub's own work, not the marketplace's wait
+                got_at, asked_at = asked_at, self.clock.now()
                 report.pages += 1
                 report.fetched += len(page.orders) + len(page.quarantined)
                 for bad in page.quarantined:
@@ -133,17 +138,20 @@ class ChannelPuller:
         return len(new)
 
     async def run(self) -> None:
-        """Pull every ``interval_s`` (business time) until ``stop()``."""
+        """Pull every ``interval_s`` (business time), start to start, until ``stop()``."""
+        self._wake = asyncio.Event()
+        next_at = time.monotonic()
         while not self._stopping:
-            began = time.monotonic()
             await self.pull_once()
-            pause = self.clock.wall_seconds(self.config.interval_s) - (time.monotonic() - began)
-            while pause > 0 and not self._stopping:
-                await asyncio.sleep(min(pause, 0.2))
-                pause -= 0.2
+            next_at = max(next_at + self.clock.wall_seconds(self.config.interval_s),
+                          time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), next_at - time.monotonic())
 
     def stop(self) -> None:
         self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
 
     def stats(self) -> dict[str, Any]:
         return {"channel": self.config.channel.value, "shop": self.config.shop, **self.totals}
