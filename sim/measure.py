@@ -45,10 +45,14 @@ def stats(values: Sequence[float]) -> dict[str, float | None]:
             "max": round(float(arr.max()), 3), "n": int(arr.size)}
 
 
-def latency(created: datetime, outcome: Outcome, speedup: float) -> tuple[float, float, float]:
-    """(business latency, wait to be received, processing) in seconds."""
+def latency(created: datetime, outcome: Outcome, speedup: float,
+            pulled: bool = True) -> tuple[float, float, float]:
+    """(business latency, wait to be received, processing) in seconds. In push mode
+    there is no pull interval to scale back: the whole of it is measured wall time."""
     assert outcome.received_at is not None and outcome.decided_at is not None
     wait = max((outcome.received_at - created).total_seconds(), 0.0)
+    if not pulled:
+        wait /= speedup
     processing = max((outcome.decided_at - outcome.received_at).total_seconds(), 0.0) / speedup
     return wait + processing, wait, processing
 
@@ -60,6 +64,7 @@ def summarise(
     *,
     speedup: float,
     origin: datetime,
+    pulled: bool = True,
 ) -> tuple[dict, dict]:
     """The summary's order, latency and anomaly sections, and the series for the plots."""
     lat_all: list[float] = []
@@ -93,7 +98,7 @@ def summarise(
         shipped += out.shipped_at is not None
         if out.received_at is None:
             continue
-        total, wait, proc = latency(made, out, speedup)
+        total, wait, proc = latency(made, out, speedup, pulled)
         lat_all.append(total)
         waits.append(wait)
         procs.append(proc)

@@ -167,7 +167,7 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
         hub.stop()
         suite.stop()
     summary, series = summarise(created, truth, outcomes, speedup=speedup,
-                                origin=window_origin)
+                                origin=window_origin, pulled=not push)
     busiest = _busiest_minute([m["at"] for m in messages if isinstance(m.get("at"), str)])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     summary = {

@@ -41,3 +41,10 @@ def test_lost_duplicated_unexpected_and_anomaly_scores() -> None:
     assert anomalies["recall"] == 0.5  # duplicate_order missed (its order was lost)
     assert anomalies["by_reason"]["duplicate_order"]["missed"] == 1
     assert summary["manual_ratio"] == 1.0
+
+
+def test_push_mode_has_no_interval_to_scale_back() -> None:
+    created = {("douyin", "s", "1"): T0}
+    outcomes = {("douyin", "s", "1"): _out(30, 90)}  # 30 business s = 0.5 wall s at 60x
+    summary, _ = summarise(created, {}, outcomes, speedup=60, origin=T0, pulled=False)
+    assert summary["latency_s"]["all"]["mean"] == 1.5  # 0.5 s waiting + 1 s processing
