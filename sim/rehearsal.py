@@ -142,9 +142,11 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
     rules_file.write_text(default_ruleset().text, encoding="utf-8")
     wiring = suite.hub_settings()
     for channel in wiring.get("channels", []):
-        channel.update(interval_s=interval_s, overlap_s=60, safety_lag_s=0.5, page_size=100)
+        # the emulators publish an order the moment it is made: a short safety lag will do
+        channel.update(interval_s=interval_s, overlap_s=60, safety_lag_s=0.2, page_size=100)
     settings = HubSettings(**wiring, ledger=str(out / "ledger.sqlite3"), rules_file=rules_file,
-                           reconcile_interval_s=600, api={"port": port})
+                           reconcile_interval_s=600, api={"port": port},
+                           pools={"batch_ms": 20})
     hub = Hub(settings, clock, start_at=window_origin).start()
     late = time.time() - clock.wall_origin
     if late > 0:
