@@ -30,6 +30,7 @@ from sim.trace import write_trace
 
 log = logging.getLogger("orderhub.rehearsal")
 DECIDED = ("routed", "held", "auto_remedied")
+SETTLE_WALL_S = 15.0  # once all is decided, how long to let the warehouse catch up
 WARMUP_WALL_S = 15.0  # Ray actors start, workers load the division table and rules
 
 
@@ -134,6 +135,7 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
     suite_config = SuiteConfig.model_validate({
         "trace": out / "trace.jsonl", "speedup": speedup, "hub_url": hub_url if push else "",
         "erp": {"stock": scenario.inventory()},
+        "wms": {"default_workers": 40},  # a Double-11 warehouse crew: ~2,000 orders an hour
         "marketplaces": {"channels": sorted(scenario.channels), "push": push}})
     suite = EmulatorSuite(suite_config, clock=clock).start()
     rules_file = out / "rules.yaml"
@@ -265,7 +267,7 @@ def _follow(hub: Any, clock: ScaledClock, created: dict, last_event: Any, timeou
             everything_out = now >= last_event + timedelta(seconds=2)
             if everything_out and pending == 0 and decided >= len(created):
                 settle_since = settle_since or time.time()
-                if in_warehouse == 0 or time.time() - settle_since > 60:
+                if in_warehouse == 0 or time.time() - settle_since > SETTLE_WALL_S:
                     break
     finally:
         bar.close()
