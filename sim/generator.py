@@ -1,10 +1,14 @@
 """The surge generator: a SimPy model that turns a scenario and a seed into a trace of
 timed order events with ground truth.
 
-Arrivals are a non-homogeneous Poisson process following the day's hourly shape,
-drawn by thinning; each order then lives as a SimPy process (payment, presale final
-payment, address change, cancellation). The truth labels are what the generator
-planted, never what the hub's checks say. Same scenario + seed -> the same trace.
+Arrivals are a non-homogeneous Poisson process on the day's hourly shape, drawn by
+thinning. Each order then lives as a SimPy process: created, paid after a short wait (or
+never paid and closed), a presale deposit now and the final payment at its scheduled
+time, an address change or a cancellation after payment. The truth labels are what the
+generator planted (``scenarios/README.md`` lists how), never what the hub's checks say.
+Same scenario + seed -> byte-identical trace; all randomness comes from one NumPy
+generator seeded with the seed, and events at the same instant keep the order in
+which the model emitted them.
 
     python -m sim.generator double11-42k --seed 11 --out var/trace.jsonl
 """
@@ -12,9 +16,11 @@ planted, never what the hub's checks say. Same scenario + seed -> the same trace
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -22,208 +28,406 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from hub.domain.order import Amounts, Buyer, Item, Order, OrderStatus
-from sim import population
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_window
+from hub.domain.adapters.common import build
+from hub.domain.order import (
+    Amounts,
+    Channel,
+    DeliveryService,
+    Item,
+    Order,
+    OrderStatus,
+    OrderType,
+    Receiver,
+)
+from sim import population as pop
+from sim.population import altered
+from sim.scenario import (
+    FAULT_KINDS,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_window,
+    seconds_of_day,
+)
 from sim.trace import EventKind, TraceEvent, TraceHeader, write_trace
 
+UNIFORMS = 64  # random numbers drawn ahead for each order (more come if it needs them)
+DUP_MARGIN_S = 35 * 60  # clean orders keep this far from any look-alike (window: 30 min)
+ID_PREFIX = {"tmall": ("", "tb"), "jd": ("", "jd"), "douyin": ("69", "dy")}  # order, buyer
+# Enum members looked up once (attribute access on an Enum class is slow in 3.11).
+UNPAID, PAID, CANCELLED = OrderStatus.UNPAID, OrderStatus.PAID, OrderStatus.CANCELLED
+PAID_STATES = (PAID, OrderStatus.PARTIALLY_SHIPPED, OrderStatus.SHIPPED, OrderStatus.FINISHED)
+NORMAL, LIVE_FLASH, GIFT = OrderType.NORMAL, OrderType.LIVE_FLASH, OrderType.GIFT
+DEPOSIT, FINAL = OrderType.PRESALE_DEPOSIT, OrderType.PRESALE_FINAL
+PRESALE = (DEPOSIT, FINAL)
+STD, EXPRESS, SAME_CITY = DeliveryService.STANDARD, DeliveryService.EXPRESS, \
+    DeliveryService.SAME_CITY
+CREATED_, PAID_, FINAL_ = EventKind.CREATED, EventKind.PAID, EventKind.PRESALE_FINAL
+NOW = object()  # emit(..., paid_at=NOW): paid at the event's time
 
-def _pick(rng: np.random.Generator, table: dict[str, float]) -> str:
-    names = list(table)
-    weights = np.asarray([table[n] for n in names], dtype=float)
-    return names[rng.choice(len(names), p=weights / weights.sum())]
+
+def thinned_arrivals(rate: np.ndarray, start: float, end: float,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Arrival times in [start, end) of a Poisson process whose rate per second is
+    ``rate[hour]``: candidates at the peak rate, each kept with probability rate/peak."""
+    peak = float(rate.max())
+    if peak <= 0 or end <= start:
+        return np.empty(0)
+    expected = peak * (end - start)
+    times, last = [], start
+    while last < end:
+        gaps = rng.exponential(1.0 / peak, int(expected + 6 * expected**0.5) + 16)
+        batch = last + np.cumsum(gaps)
+        last = float(batch[-1])
+        times.append(batch[batch < end])
+    candidates = np.concatenate(times)
+    keep = rng.random(candidates.size) * peak < rate[(candidates // 3600).astype(int) % 24]
+    return candidates[keep]
 
 
-def _cancelled(order: Order) -> Order:
-    return order.model_copy(update={"status": OrderStatus.CANCELLED})
+def dup_key(buyer_id: str, items: tuple[Item, ...], r: Receiver) -> tuple:
+    """What makes two orders duplicates (spec section 1), but their creation times."""
+    lines = ((items[0].sku, items[0].quantity),) if len(items) == 1 else \
+        tuple(sorted((i.sku, i.quantity) for i in items))
+    return (buyer_id, lines, r.province, r.city, r.district, r.street, r.detail)
+
+
+def truth_of(planted: tuple[str, ...], status: OrderStatus) -> tuple[str, ...]:
+    """The planted codes that hold for the order in ``status`` (a payment can only
+    mismatch once the order is paid)."""
+    if "payment_mismatch" in planted and status not in PAID_STATES:
+        return tuple(p for p in planted if p != "payment_mismatch")
+    return planted
 
 
 class DayModel:
-    """One day of a scenario inside a SimPy environment (time = business seconds)."""
+    """One scenario day inside a SimPy environment; time is business seconds after the
+    scenario's midnight."""
 
     def __init__(self, scenario: Scenario, seed: int, window: tuple[str, str]) -> None:
-        self.s, self.seed = scenario, seed
-        self.rng = np.random.default_rng(seed)
+        s = self.s = scenario
+        self.seed, self.window = seed, window
+        self.start, self.end = seconds_of_day(window[0]), seconds_of_day(window[1])
+        if not self.start < self.end:
+            raise ScenarioError(f"window {window[0]}-{window[1]} does not run forward")
+        self.origin = s.origin
         self.env = simpy.Environment()
-        start, end = scenario.model_copy(update={"window": window}).window_seconds()
-        self.start, self.end = start, end
-        weights = np.asarray(scenario.hourly_weights, dtype=float)
-        self.rate = scenario.orders_per_day * weights / weights.sum() / 3600.0  # per second
-        self.events: list[tuple[float, int, TraceEvent]] = []
-        self._tie = itertools.count()  # ties in time keep creation order
+        self.events: list[TraceEvent] = []
+        rng = np.random.default_rng(seed)
+        dup = s.anomalies.get("duplicate_order", 0.0)
+        self.twin_p = dup / (1 - dup)  # a twin per arrival; twins are dup of all orders
+        self.plant = pop.Mix({k: v / (1 - dup) for k, v in s.anomalies.items()
+                              if k != "duplicate_order"}, total=1.0 - self.twin_p)
+        weights = np.asarray(s.hourly_weights, dtype=float)
+        rate = s.orders_per_day * (1 - dup) * weights / weights.sum() / 3600.0
+        self.arrivals = thinned_arrivals(rate, self.start, self.end, rng).tolist()
+        self.uniforms = rng.random((len(self.arrivals), UNIFORMS))
+        self.channels = pop.Mix({k: c.share for k, c in s.channels.items()})
+        self.types = {k: pop.Mix({OrderType(t): v for t, v in s.mix_of(k).items()})
+                      for k in s.channels}
+        self.sources = {k: pop.Mix(c.sources, total=1.0) for k, c in s.channels.items()}
+        self.delivery = pop.Mix({DeliveryService(k): v for k, v in s.delivery.items()})
+        self.crowds = {k: pop.Crowd(f"{ID_PREFIX[k][1]}{seed % 1000:03d}", s.buyers.tiers,
+                                    s.buyers.new_first_order, s.buyers.repeat)
+                       for k in s.channels}
+        self.places = pop.places(tuple(s.regions.warehouse), tuple(s.regions.remote_provinces))
+        self.shelf = pop.Shelf(s.skus)
+        self.final_at = None if s.presale.final_at is None else seconds_of_day(
+            s.presale.final_at)
+        self.remote = tuple(s.regions.remote_provinces)
         self._serial = itertools.count(1)
-        self.channels = {k: c for k, c in scenario.channels.items() if c.share > 0}
-        shares = np.asarray([c.share for c in self.channels.values()])
-        self.channel_p = shares / shares.sum()
-        sku_w = np.asarray([s.weight for s in scenario.skus])
-        self.sku_p = sku_w / sku_w.sum()
+        self._id_prefix = {k: f"{ID_PREFIX[k][0]}{s.date:%y%m%d}{seed % 1000:03d}"
+                           for k in s.channels}
+        self._channel = {k: Channel(k) for k in s.channels}
+        self._seen: dict[tuple, list[float]] = {}  # dup_key -> creation times (s)
 
-    # -- arrivals ---------------------------------------------------------------------------
-    def arrivals(self) -> Iterator[simpy.Event]:
-        peak = float(self.rate.max())
-        yield self.env.timeout(self.start)
-        while True:
-            yield self.env.timeout(float(self.rng.exponential(1.0 / peak)))
-            now = self.env.now
-            if now >= self.end:
-                return
-            if self.rng.random() * peak <= self.rate[int(now // 3600) % 24]:
-                self.env.process(self.order_life(now))
+    # -- the run ----------------------------------------------------------------------------
+    def run(self) -> list[TraceEvent]:
+        self.env.process(self._arrive())
+        for fault in self.s.faults:
+            detail = {"target": fault.target, "channel": fault.target,
+                      "kind": FAULT_KINDS[fault.kind], "duration_s": fault.duration_s}
+            if fault.rate is not None:
+                detail["rate"] = fault.rate
+            self.env.process(self._at(seconds_of_day(fault.at), EventKind.FAULT, detail))
+        for change in self.s.rule_changes:
+            self.env.process(self._at(seconds_of_day(change.at), EventKind.RULES,
+                                      {"file": change.file}))
+        collecting = gc.isenabled()
+        gc.disable()  # a day's orders are many small objects: no cycle hunting among them
+        try:
+            self.env.run(until=self.end + self.s.tail_s)
+        finally:
+            if collecting:
+                gc.enable()
+        self.events.sort(key=lambda e: e.at)  # stable: same instant keeps emission order
+        return self.events
 
-    def emit(self, kind: EventKind, order: Order | None, truth: tuple[str, ...] = (),
-             detail: dict | None = None) -> None:
+    def _at(self, at: float, kind: EventKind, detail: dict) -> Iterator[simpy.Event]:
+        if self.start <= at < self.end:
+            yield self.env.timeout(at)
+            self.events.append(TraceEvent(round(at, 3), kind, None, (), detail))
+
+    def _arrive(self) -> Iterator[simpy.Event]:
+        for n, at in enumerate(self.arrivals):
+            yield self.env.timeout(at - self.env.now)
+            dice = pop.Dice(self.uniforms[n].tolist(), (self.seed, n))
+            self.env.process(self.life(dice))
+
+    def emit(self, kind: EventKind, order: Order, truth: tuple[str, ...], **changes) -> Order:
+        """Record ``order`` (with ``changes``) as it stands now; ``paid_at=NOW`` stamps the
+        payment with the event's time."""
         at = round(self.env.now, 3)
-        if order is not None:
-            moment = self.s.origin + timedelta(seconds=at)
-            order = order.model_copy(update={"modified_at": moment})
-        self.events.append((at, next(self._tie), TraceEvent(at, kind, order, truth,
-                                                            detail or {})))
+        stamp = self.origin + timedelta(seconds=at)
+        values = {**order.__dict__, **changes, "modified_at": stamp}
+        if values["paid_at"] is NOW:
+            values["paid_at"] = stamp
+        order = build(Order, values)
+        self.events.append(TraceEvent(at, kind, order, truth_of(truth, order.status)))
+        return order
 
     # -- one order ----------------------------------------------------------------------------
-    def _draw_anomaly(self) -> str | None:
-        u, acc = self.rng.random(), 0.0
-        for code, share in self.s.anomalies.items():
-            acc += share
-            if u < acc:
-                return code
-        return None
+    def life(self, d: pop.Dice) -> Iterator[simpy.Event]:
+        env, follow = self.env, self.s.follow_ups
+        plant = "duplicate_order" if d.u() < self.twin_p else self.plant.choose(d)
+        planted = (plant,) if plant and plant != "duplicate_order" else ()
+        clean = not plant
+        paid, expected = self.build(d, plant)
+        if paid.order_type is FINAL:  # its deposit was paid in the presale weeks
+            order = self.emit(FINAL_, paid, planted, paid_at=NOW)
+            if clean:
+                yield from self.after_payment(d, order)
+            return
+        order = self.emit(CREATED_, paid, planted, status=UNPAID, paid_at=None,
+                          amounts=altered(paid.amounts, paid_fen=0))
+        if clean and order.order_type is not DEPOSIT and d.chance(follow.unpaid):
+            yield env.timeout(d.between(*follow.unpaid_close_s))
+            self.emit(EventKind.CANCELLED, order, planted, status=CANCELLED)
+            return
+        if plant == "duplicate_order":
+            env.process(self.twin(d, order, d.between(60, 1500)))
+        yield env.timeout(self.pay_delay(d, order))
+        order = self.emit(PAID_, paid, planted, paid_at=NOW)
+        if order.order_type is DEPOSIT:
+            if self.final_at is not None:
+                due = self.final_at + d.exp(self.s.presale.final_spread_s)
+                if due > env.now + 2:
+                    yield env.timeout(due - env.now)
+                    self.emit(FINAL_, order, planted, order_type=FINAL, paid_at=NOW,
+                              amounts=altered(order.amounts, paid_fen=expected))
+            return
+        if clean:
+            yield from self.after_payment(d, order)
 
-    def build(self, now: float, anomaly: str | None) -> Order:
-        rng, s = self.rng, self.s
-        n = next(self._serial)
-        channel = list(self.channels)[rng.choice(len(self.channels), p=self.channel_p)]
-        shops = self.channels[channel].shops
-        kind = _pick(rng, s.order_types)
-        delivery = _pick(rng, s.delivery)
-        if channel == "douyin" and delivery == "express":
-            delivery = "standard"  # Douyin shops offer no express service
-        remote = anomaly == "remote_standard_express" or (
-            anomaly is None and channel != "douyin" and rng.random() < s.remote_share)
-        if remote:
-            delivery = "standard" if anomaly == "remote_standard_express" else "express"
-            to = population.receiver(rng, remote=True)
-        elif delivery == "same_city":
-            to = population.receiver(rng, province=s.warehouse[0], city=s.warehouse[1])
-        else:
-            to = population.receiver(rng)
-        if anomaly == "incomplete_address":
-            to = population.incomplete(rng, to)
-        elif anomaly == "invalid_phone":
-            to = to.model_copy(update={"phone": population.bad_phone(rng)})
-        lines = {}
-        for _ in range(1 + int(rng.random() < 0.3)):
-            sku = s.skus[rng.choice(len(s.skus), p=self.sku_p)]
-            lines[sku.sku] = Item(sku=sku.sku, outer_sku=sku.sku.lower(),
-                                  quantity=1 + int(rng.integers(2)), price_fen=sku.price_fen)
-        items = tuple(lines.values())
+    def pay_delay(self, d: pop.Dice, order: Order) -> float:
+        """At least two seconds, so that two versions never share a whole second."""
+        mean = self.s.follow_ups.pay_delay_s
+        return 2.0 + d.exp(mean / 4 if order.order_type is LIVE_FLASH else mean)
+
+    def after_payment(self, d: pop.Dice, order: Order) -> Iterator[simpy.Event]:
+        follow, u = self.s.follow_ups, d.u()
+        if u >= follow.address_change + follow.cancel:
+            return
+        yield self.env.timeout(d.between(*follow.change_after_s))
+        if u < follow.cancel:
+            self.emit(EventKind.CANCELLED, order, (), status=CANCELLED)
+            return
+        region = "remote" if order.receiver.province.startswith(self.remote) else \
+            "local" if order.delivery is SAME_CITY else "inland"
+        created = (order.created_at - self.origin).total_seconds()
+        while True:  # a new address the buyer has not used with these items lately
+            to = pop.receiver(d, d.pick(self.places.of(region)))
+            key = dup_key(order.buyer.id, order.items, to)
+            if self.unique(key, created):
+                break
+        self.remember(key, created)
+        self.emit(EventKind.ADDRESS_CHANGED, order, (), receiver=to)
+
+    def twin(self, d: pop.Dice, original: Order, gap: float) -> Iterator[simpy.Event]:
+        """The planted duplicate: the same buyer orders the same to the same address."""
+        yield self.env.timeout(gap)
+        self.remember(dup_key(original.buyer.id, original.items, original.receiver),
+                      self.env.now)
+        truth = ("duplicate_order",)
+        order = self.emit(CREATED_, original, truth, created_at=self.origin + timedelta(
+            seconds=round(self.env.now, 3)), order_id=self.order_id(original.channel.value))
+        yield self.env.timeout(self.pay_delay(d, order))
+        amounts = altered(order.amounts, paid_fen=self.expected(order.amounts))
+        self.emit(PAID_, order, truth, status=PAID, paid_at=NOW, amounts=amounts)
+
+    # -- building ---------------------------------------------------------------------------
+    def order_id(self, channel: str) -> str:
+        return f"{self._id_prefix[channel]}{next(self._serial):08d}"
+
+    @staticmethod
+    def expected(a: Amounts) -> int:
+        return a.total_fen - a.discount_fen + a.freight_fen
+
+    def unique(self, key: tuple, created: float) -> bool:
+        return all(abs(t - created) > DUP_MARGIN_S for t in self._seen.get(key, ()))
+
+    def remember(self, key: tuple, created: float) -> None:
+        self._seen.setdefault(key, []).append(created)
+
+    def build(self, d: pop.Dice, plant: str) -> tuple[Order, int]:
+        """The order as it stands once paid (status paid), and the amount due."""
+        s, now = self.s, self.env.now
+        channel = self.channels.choose(d)
+        kind = self.types[channel].choose(d)
+        if (plant == "payment_mismatch" and kind is DEPOSIT) or (
+                plant == "duplicate_order" and kind in PRESALE):
+            kind = NORMAL
+        crowd = self.crowds[channel]
+        customer, _ = crowd.customer(d)
+        region, delivery = self.route(d, channel, kind, plant)
+        to = crowd.address(d, customer, region, self.places)
+        if plant == "incomplete_address":
+            to = pop.incomplete(d, to)
+        elif plant == "invalid_phone":
+            to = altered(to, phone=pop.bad_phone(d))
+        source, detail = self.source(d, channel, kind)
+        created_s = round(now, 3)
+        if kind is FINAL:
+            low, high = s.presale.deposit_days
+            created_s = -86400.0 * d.between(low, high + 1)
+        items = self.shelf.basket(d)
+        buyer = customer.buyer
+        while not self.unique(key := dup_key(buyer.id, items, to), created_s):
+            items = (self.shelf.more(items[0]), *items[1:])  # a look-alike: one more of it
+        self.remember(key, created_s)
+        amounts = self.amounts(d, items, delivery, kind is GIFT)
+        expected = self.expected(amounts)
+        if kind is DEPOSIT:
+            paid = min(max(int(round(expected * s.presale.deposit_ratio, -2)), 100),
+                       expected - 1)
+            amounts = altered(amounts, paid_fen=paid)
+        elif plant == "payment_mismatch":
+            amounts = altered(amounts, paid_fen=self.mismatch(d, amounts))
+        created = self.origin + timedelta(seconds=created_s)
+        order = build(Order, {
+            "channel": self._channel[channel], "shop": d.pick(s.channels[channel].shops),
+            "order_id": self.order_id(channel), "status": PAID, "created_at": created,
+            "paid_at": created, "modified_at": created, "buyer": buyer, "receiver": to,
+            "items": items, "amounts": amounts, "order_type": kind, "source": source,
+            "source_detail": detail, "delivery": delivery, "warehouse_hint": ""})
+        return order, expected
+
+    def route(self, d: pop.Dice, channel: str, kind: OrderType,
+              plant: str) -> tuple[str, DeliveryService]:
+        """(region class of the address, delivery service). Douyin shops offer no express,
+        so a clean remote order (which must go express) is never a Douyin one."""
+        if plant == "remote_standard_express":
+            return "remote", STD
+        if channel != "douyin" and d.chance(self.s.regions.remote_share):
+            return "remote", EXPRESS
+        delivery = self.delivery.choose(d)
+        if channel == "douyin" and (delivery is EXPRESS or (
+                delivery is SAME_CITY and kind in PRESALE)):
+            delivery = STD
+        return ("local" if delivery is SAME_CITY else "inland"), delivery
+
+    def source(self, d: pop.Dice, channel: str, kind: OrderType) -> tuple[str, str]:
+        if kind is LIVE_FLASH:
+            return "live_room", d.pick(self.s.channels[channel].live_rooms)
+        source = self.sources[channel].choose(d)
+        if source == "shortvideo":
+            return source, f"73{d.below(10**17):017d}"
+        return source, ""
+
+    @staticmethod
+    def amounts(d: pop.Dice, items: tuple[Item, ...], delivery: DeliveryService,
+                gift: bool) -> Amounts:
         total = sum(i.price_fen * i.quantity for i in items)
-        discount = int(total * rng.choice([0, 0, 0.05, 0.1])) if kind != "gift" else 0
-        freight = 0 if total >= 9900 else 800
-        paid = total - discount + freight
-        if anomaly == "payment_mismatch":
-            paid = 0 if rng.random() < 0.3 else max(paid - int(rng.integers(100, 5000)), 1)
-        tags = ("new_first_order",) if rng.random() < s.new_buyer_share else ()
-        source, detail = "", ""
-        if kind == "live_flash":
-            source, detail = "live_room", f"room-{rng.integers(1, 6)}"
-        created = s.origin + timedelta(seconds=now)
-        prefix = {"tmall": "", "jd": "", "douyin": "69"}.get(channel, "")
-        return Order(
-            channel=channel, shop=shops[int(rng.integers(len(shops)))],
-            order_id=f"{prefix}{s.date:%y%m%d}{self.seed % 1000:03d}{n:07d}",
-            status="unpaid", created_at=created, modified_at=created,
-            buyer=Buyer(id=f"{channel}-u{self.seed}-{n}", tier=_pick(rng, s.tiers),
-                        tags=tags),
-            receiver=to, items=items,
-            amounts=Amounts(total_fen=total, discount_fen=discount, freight_fen=freight,
-                            paid_fen=paid),
-            order_type=kind, source=source, source_detail=detail, delivery=delivery)
+        u = d.u()
+        discount = 0 if gift or u < 0.5 else total * 5 // 100 if u < 0.7 else \
+            total // 10 if u < 0.85 else (2000 if total >= 20000 else 0)
+        freight = 0 if total - discount >= 9900 else (600 if delivery is SAME_CITY else 800)
+        return build(Amounts, {"total_fen": total, "discount_fen": discount,
+                               "freight_fen": freight, "paid_fen": total - discount + freight})
 
-    def order_life(self, now: float) -> Iterator[simpy.Event]:
-        rng = self.rng
-        anomaly = self._draw_anomaly()
-        order = self.build(now, None if anomaly == "duplicate_order" else anomaly)
-        truth = (anomaly,) if anomaly and anomaly != "duplicate_order" else ()
-        if anomaly is None and rng.random() < self.s.unpaid_share:
-            self.emit(EventKind.CREATED, order)
-            yield self.env.timeout(float(rng.uniform(600, 1800)))
-            self.emit(EventKind.CANCELLED, _cancelled(order))
-            return
-        pay_delay = float(rng.exponential(20.0))
-        paid_at = order.created_at + timedelta(seconds=pay_delay)
-        yield self.env.timeout(pay_delay)
-        order = order.model_copy(update={"status": OrderStatus.PAID, "paid_at": paid_at})
-        self.emit(EventKind.PAID, order, truth)
-        if anomaly == "duplicate_order":  # the same buyer orders the same again, later
-            yield self.env.timeout(float(rng.uniform(60, 900)))
-            n = next(self._serial)
-            twin = order.model_copy(update={
-                "order_id": f"{order.order_id[:-7]}{n:07d}",
-                "created_at": self.s.origin + timedelta(seconds=self.env.now),
-                "paid_at": self.s.origin + timedelta(seconds=self.env.now)})
-            self.emit(EventKind.PAID, twin, ("duplicate_order",))
-            return
-        if truth:
-            return
-        u = rng.random()
-        if u < self.s.address_change_share:
-            yield self.env.timeout(float(rng.uniform(120, 1200)))
-            moved = population.receiver(rng)
-            self.emit(EventKind.ADDRESS_CHANGED, order.model_copy(update={"receiver": moved}))
-        elif u < self.s.address_change_share + self.s.cancel_share:
-            yield self.env.timeout(float(rng.uniform(120, 1200)))
-            self.emit(EventKind.CANCELLED, _cancelled(order))
-
-    def run(self) -> list[TraceEvent]:
-        self.env.process(self.arrivals())
-        for fault in self.s.faults:
-            at = 60.0 * sum(int(x) * m for x, m in zip(fault.at.split(":"), (60, 1),
-                                                         strict=True))
-            if self.start <= at < self.end:
-                detail = {"channel": fault.target, "kind": fault.kind,
-                          "duration_s": fault.duration_s}
-                self.events.append((at, next(self._tie),
-                                    TraceEvent(at, EventKind.FAULT, None, (), detail)))
-        self.env.run()
-        self.events.sort(key=lambda e: (e[0], e[1]))
-        return [event for _, _, event in self.events]
+    def mismatch(self, d: pop.Dice, a: Amounts) -> int:
+        """A paid amount that is wrong: nothing, short by 1-50 yuan, or the coupon missed."""
+        expected, u = self.expected(a), d.u()
+        if u < 0.25:
+            return 0
+        if u < 0.65:
+            return max(expected - 100 * (1 + d.below(50)), 1)
+        return expected + max(a.discount_fen, 500)
 
 
 def generate(scenario: Scenario, seed: int | None = None,
              window: tuple[str, str] | None = None) -> tuple[TraceHeader, list[TraceEvent]]:
-    """The trace of ``scenario`` (its own seed and window unless given)."""
+    """The trace of ``scenario`` (its own seed and window unless given): the header and
+    the events in time order.
+
+    >>> header, events = generate(load_scenario("baseline-8k"), window=("19:00", "19:05"))
+    >>> header.scenario, events[0].kind.value, events == generate(
+    ...     load_scenario("baseline-8k"), window=("19:00", "19:05"))[1]
+    ('baseline-8k', 'created', True)
+    """
     seed = scenario.seed if seed is None else seed
-    window = window or scenario.window
+    window = tuple(window or scenario.window)
     events = DayModel(scenario, seed, window).run()
-    header = TraceHeader(scenario.name, seed, scenario.origin, tuple(window),
-                         {"orders_per_day": scenario.orders_per_day,
-                          "events": len(events)})
+    counts = count(events)
+    header = TraceHeader(scenario.name, seed, scenario.origin, window, {
+        "description": scenario.description, "orders_per_day": scenario.orders_per_day,
+        "speedup": scenario.speedup, "pull_interval_s": scenario.pull_interval_s,
+        "push": scenario.push, "tail_s": scenario.tail_s, **counts})
     return header, events
+
+
+def count(events: list[TraceEvent]) -> dict:
+    """Orders, events by kind and planted anomalies (per order) of a trace."""
+    truth: dict[tuple, tuple[str, ...]] = {}
+    for e in events:
+        if e.order is not None:
+            key = e.order.order_id  # unique within a generated trace
+            if e.truth or key not in truth:
+                truth[key] = e.truth
+    planted = Counter(code for codes in truth.values() for code in codes)
+    kinds = Counter(e.kind for e in events)
+    return {"orders": len(truth), "events": {k.value: n for k, n in kinds.items()},
+            "anomalous_orders": sum(1 for codes in truth.values() if codes),
+            "planted": {code: planted[code] for code in sorted(planted)}}
+
+
+def write(scenario: Scenario, path: Path, seed: int | None = None,
+          window: tuple[str, str] | None = None) -> TraceHeader:
+    """Generate the trace and write it to ``path`` (JSON lines, ``sim.trace``)."""
+    header, events = generate(scenario, seed, window)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_trace(Path(path), header, events)
+    return header
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sim.generator",
-                                     description="write a scenario's trace")
-    parser.add_argument("scenario")
-    parser.add_argument("--seed", type=int)
+                                     description="write a scenario's trace and print counts")
+    parser.add_argument("scenario", help="a name in scenarios/ or a path to a .toml file")
+    parser.add_argument("--seed", type=int, help="default: the scenario's")
     parser.add_argument("--window", help="HH:MM-HH:MM (default: the scenario's)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    began = time.perf_counter()
     try:
         scenario = load_scenario(args.scenario)
         window = parse_window(args.window) if args.window else None
-        began = time.perf_counter()
         header, events = generate(scenario, args.seed, window)
     except (ScenarioError, ValueError) as exc:
         print(f"sim.generator: {exc}", file=sys.stderr)
         return 2
+    made = time.perf_counter()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_trace(args.out, header, events)
-    orders = {e.order.key for e in events if e.order is not None}
-    planted = sum(1 for e in events if e.truth)
+    m = header.meta
+    share = m["anomalous_orders"] / max(m["orders"], 1)
     print(f"{scenario.name} seed {header.seed} window {'-'.join(header.window)}: "
-          f"{len(orders)} orders, {len(events)} events, {planted} planted anomalies, "
-          f"{time.perf_counter() - began:.1f}s -> {args.out}")
+          f"{m['orders']} orders, {sum(m['events'].values())} events "
+          f"({', '.join(f'{k} {v}' for k, v in m['events'].items())})")
+    print(f"planted: {m['anomalous_orders']} orders ({share:.1%}): "
+          f"{', '.join(f'{k} {v}' for k, v in m['planted'].items()) or 'none'}")
+    print(f"generated in {made - began:.2f}s, written in {time.perf_counter() - made:.2f}s "
+          f"-> {args.out}")
     return 0
 
 

@@ -1,83 +1,266 @@
-"""Who buys and where they live: real Chinese divisions (jionlp's table), valid phones,
-and the planted flaws (incomplete addresses, invalid phones) the generator labels."""
+"""Who buys, where they live and what they buy: real Chinese divisions (jionlp's table,
+loaded once), valid phones, buyers who come back, baskets of the scenario's SKUs, and
+the flaws the generator plants (incomplete addresses, invalid phones).
+
+Random numbers come in bulk: each order gets a ``Dice``, a row of uniform numbers it
+uses in turn, so building an order costs no NumPy call.
+
+>>> import numpy as np
+>>> d = Dice(np.random.default_rng(1).random(8).tolist())
+>>> p = phone(d)
+>>> len(p), p[0], p[1] in "3456789"
+(11, '1', True)
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import math
+from bisect import bisect_right
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
+from itertools import chain
 
 import numpy as np
 
-from hub.domain.order import Receiver
+from hub.domain.adapters.common import build
+from hub.domain.order import Buyer, Item, Receiver
 
-REMOTE = ("新疆维吾尔自治区", "西藏自治区", "青海省", "内蒙古自治区", "甘肃省", "宁夏回族自治区")
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
-ROADS = ("人民路", "解放路", "中山路", "建设路", "文三路", "学院路", "长江路", "和平路")
+Place = tuple[str, str, str]  # province, city, district (full names from the table)
+SKIPPED_PROVINCES = ("香港特别行政区", "澳门特别行政区", "台湾省")  # not served from the mainland
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕鹏辉建文"
+ROADS = ("人民路", "解放路", "中山路", "建设路", "文三路", "学院路", "长江路", "和平路",
+         "新华路", "胜利路", "青年路", "朝阳路", "花园路", "光明路", "幸福路", "东风路")
+ESTATES = ("阳光", "金色家园", "翠苑", "东方明珠", "绿城", "万科城", "锦绣", "桂花园")
+NEW = ("new_first_order",)
+TOWNS = ("城关", "新城", "东湖", "西湖", "南苑", "北苑", "中心", "滨江", "高新", "长安")
+
+
+def altered(model, **changes):
+    """A frozen model with some fields changed, without validating again (the generator
+    only puts checked values in; the trace reader validates every order it reads)."""
+    return build(type(model), {**model.__dict__, **changes})
+
+
+class Dice:
+    """Uniform numbers in [0, 1) used in turn. A row that runs out goes on with numbers
+    from a generator seeded by ``key`` (so the same key always gives the same numbers)."""
+
+    __slots__ = ("u",)
+
+    def __init__(self, row: list[float], key: tuple[int, ...] = (0,)) -> None:
+        self.u = chain(row, _more(key, len(row))).__next__  # the next number
+
+    def below(self, n: int) -> int:
+        return min(int(self.u() * n), n - 1)
+
+    def pick(self, seq: Sequence):
+        return seq[min(int(self.u() * len(seq)), len(seq) - 1)]
+
+    def chance(self, p: float) -> bool:
+        return self.u() < p
+
+    def between(self, low: float, high: float) -> float:
+        return low + (high - low) * self.u()
+
+    def exp(self, mean: float) -> float:
+        return -mean * math.log1p(-self.u())
+
+
+def _more(key: tuple[int, ...], used: int) -> Iterator[float]:
+    rng = np.random.default_rng([*key, used])
+    while True:
+        yield from rng.random(32).tolist()
+
+
+class Mix:
+    """A categorical choice from a table of shares (``rest``: the name of what is left
+    when the shares add up to less than ``total``)."""
+
+    __slots__ = ("_cum", "_names")
+
+    def __init__(self, shares: Mapping, total: float | None = None, rest: str = "") -> None:
+        names, cum, acc = [], [], 0.0
+        for name, share in shares.items():
+            if share > 0:
+                acc += share
+                names.append(name)
+                cum.append(acc)
+        if total is not None and acc < total:
+            names.append(rest)
+            cum.append(total)
+        self._names, self._cum = tuple(names), tuple(c / cum[-1] for c in cum)
+
+    def choose(self, d: Dice):
+        return self._names[min(bisect_right(self._cum, d.u()), len(self._names) - 1)]
 
 
 @cache
-def places() -> dict[str, list[tuple[str, str]]]:
-    """province -> [(city, district)] from jionlp's division table (loaded once)."""
+def division_table() -> dict:
+    """jionlp's province -> city -> district table (its import prints a banner)."""
     with contextlib.redirect_stdout(io.StringIO()):
         import jionlp
 
-        table = jionlp.china_location_loader()
-    out: dict[str, list[tuple[str, str]]] = {}
-    for province, pnode in table.items():
-        pairs = []
+        return jionlp.china_location_loader()
+
+
+@dataclass(frozen=True)
+class Places:
+    """Real (province, city, district) triples by region class."""
+
+    inland: tuple[Place, ...]  # not in a remote province
+    remote: tuple[Place, ...]
+    local: tuple[Place, ...]  # in the warehouse city: same-city delivery possible
+
+    def of(self, region: str) -> tuple[Place, ...]:
+        return getattr(self, region)
+
+
+@cache
+def places(warehouse: tuple[str, str], remote_prefixes: tuple[str, ...]) -> Places:
+    inland: list[Place] = []
+    remote: list[Place] = []
+    for province, pnode in division_table().items():
+        if province in SKIPPED_PROVINCES:
+            continue
         for city, cnode in pnode.items():
-            if city.startswith("_") or not isinstance(cnode, dict):
-                continue
+            if city.startswith("_") or not isinstance(cnode, dict) or "直辖" in city:
+                continue  # county-level cities directly under a province are left out
             for district in cnode:
-                if not district.startswith("_") and city not in ("省直辖行政区划",
-                                                               "自治区直辖县级行政区划",
-                                                               "省直辖县级行政区划"):
-                    pairs.append((city, district))
-        if pairs:
-            out[province] = pairs
-    return out
+                if not district.startswith("_") and "直辖" not in district:
+                    into = remote if province.startswith(remote_prefixes) else inland
+                    into.append((province, city, district))
+    local = tuple(p for p in inland if p[:2] == tuple(warehouse))
+    if not local:
+        raise ValueError(f"warehouse {warehouse[0]} {warehouse[1]} is not a city of the "
+                         "division table outside the remote provinces")
+    return Places(tuple(inland), tuple(remote), local)
 
 
-def phone(rng: np.random.Generator) -> str:
-    return f"1{rng.choice(list('3456789'))}{rng.integers(0, 10**9):09d}"
+def phone(d: Dice) -> str:
+    """A valid mainland mobile number: 1[3-9] and nine digits."""
+    return str(13_000_000_000 + int(d.u() * 7_000_000_000))
 
 
-def bad_phone(rng: np.random.Generator) -> str:
-    kind = rng.integers(3)
+def bad_phone(d: Dice) -> str:
+    """A number no courier can call; never one that only looks odd (spaces, +86, masks)."""
+    good, kind = phone(d), d.below(4)
     if kind == 0:
-        return f"{rng.integers(10**6, 10**7)}"  # too short
+        return good[:10]  # a digit short
     if kind == 1:
-        return f"2{rng.integers(0, 10**10):010d}"  # does not start with 1
-    return f"1{rng.choice(list('012'))}{rng.integers(0, 10**9):09d}"  # no such prefix
+        return good + str(d.below(10))  # a digit too many (never a leading 86)
+    if kind == 2:
+        return f"1{'012'[d.below(3)]}{good[2:]}"  # no such mobile prefix
+    return f"0{571 + d.below(300)}-{d.below(10**7) + 10**7 * (2 + d.below(7))}"  # a landline
 
 
-def name(rng: np.random.Generator) -> str:
-    return SURNAMES[rng.integers(len(SURNAMES))] + "".join(
-        GIVEN[i] for i in rng.integers(len(GIVEN), size=1 + rng.integers(2)))
+@cache
+def _names() -> tuple[str, ...]:
+    """Every surname with a one- or two-character given name."""
+    given = [*GIVEN, *(a + b for a in GIVEN for b in GIVEN)]
+    return tuple(s + g for s in SURNAMES for g in given)
 
 
-def receiver(rng: np.random.Generator, *, province: str | None = None,
-             city: str | None = None, remote: bool = False) -> Receiver:
-    """A complete, valid address; ``remote`` picks a remote province."""
-    table = places()
-    if province is None:
-        pool = [p for p in table if (p in REMOTE) == remote]
-        province = pool[rng.integers(len(pool))]
-    pairs = [pc for pc in table[province] if city is None or pc[0] == city]
-    city_name, district = pairs[rng.integers(len(pairs))]
-    road = ROADS[rng.integers(len(ROADS))]
-    detail = f"{road}{rng.integers(1, 999)}号{rng.integers(1, 30)}幢{rng.integers(101, 2999)}室"
-    return Receiver(name=name(rng), phone=phone(rng), province=province, city=city_name,
-                    district=district, street=f"{road[:2]}街道", detail=detail)
+_STREETS = tuple(f"{t}街道" for t in TOWNS)
 
 
-def incomplete(rng: np.random.Generator, good: Receiver) -> Receiver:
-    """The same receiver with one of the flaws the hub must catch."""
-    kind = rng.integers(3)
+def receiver(d: Dice, place: Place) -> Receiver:
+    """A complete address at ``place``: street and a detail of five characters or more."""
+    u = d.u()
+    if u < 0.6:
+        detail = f"{d.pick(ROADS)}{1 + d.below(999)}号"
+        if u < 0.42:
+            detail = f"{detail}{1 + d.below(30)}幢{101 + d.below(2800)}室"
+    else:
+        detail = f"{d.pick(ESTATES)}小区{1 + d.below(40)}栋{101 + d.below(3200)}"
+    return build(Receiver, {"name": d.pick(_names()), "phone": phone(d), "province": place[0],
+                            "city": place[1], "district": place[2], "street": d.pick(_STREETS),
+                            "detail": detail})
+
+
+def incomplete(d: Dice, good: Receiver) -> Receiver:
+    """``good`` with one flaw: no district, a too-short detail, or only the city name."""
+    kind = d.below(3)
     if kind == 0:
-        return good.model_copy(update={"district": ""})
+        return altered(good, district="")
     if kind == 1:
-        return good.model_copy(update={"street": "", "detail": good.city})
-    return good.model_copy(update={"street": "", "detail": f"{rng.integers(1, 99)}号"})
+        return altered(good, street="", detail=f"{1 + d.below(99)}号")
+    return altered(good, detail=good.city if d.chance(0.5) else good.province + good.city)
+
+
+@dataclass(slots=True)
+class Customer:
+    buyer: Buyer
+    addresses: dict[str, list[Receiver]] = field(default_factory=dict)  # by region class
+
+
+class Crowd:
+    """The buyers of one channel: new ones (some on their first order), and returning
+    ones who keep their tier and, mostly, their addresses."""
+
+    def __init__(self, prefix: str, tiers: Mapping[str, float], new_first: float,
+                 repeat: float) -> None:
+        self.prefix, self.tiers = prefix, Mix(tiers)
+        self.new_first, self.repeat = new_first, repeat
+        self.returning: list[Customer] = []
+        self.count = 0
+
+    def customer(self, d: Dice) -> tuple[Customer, bool]:
+        """(the customer, whether they ordered before today)."""
+        u = d.u()
+        if u < self.repeat and self.returning:
+            return d.pick(self.returning), True
+        self.count += 1
+        first = self.repeat <= u < self.repeat + self.new_first
+        buyer = build(Buyer, {"id": f"{self.prefix}{self.count:07d}",
+                              "tier": self.tiers.choose(d), "tags": NEW if first else ()})
+        customer = Customer(buyer)
+        if not first:  # a first order's buyer does not come back the same day
+            self.returning.append(customer)
+        return customer, False
+
+    @staticmethod
+    def address(d: Dice, customer: Customer, region: str, where: Places) -> Receiver:
+        book = customer.addresses.setdefault(region, [])
+        if book and d.chance(0.8):
+            return d.pick(book)
+        fresh = receiver(d, d.pick(where.of(region)))
+        book.append(fresh)
+        return fresh
+
+
+class Shelf:
+    """The scenario's SKUs as baskets: 1-3 distinct SKUs by weight, 1-3 of each."""
+
+    def __init__(self, skus: Sequence) -> None:
+        self.skus = tuple(skus)
+        self.mix = Mix({n: s.weight for n, s in enumerate(self.skus)})
+        self.index = {s.sku: n for n, s in enumerate(self.skus)}
+        self._items: dict[tuple[int, int], Item] = {}
+
+    def item(self, index: int, quantity: int) -> Item:
+        key = (index, quantity)
+        found = self._items.get(key)
+        if found is None:
+            s = self.skus[index]
+            found = self._items[key] = Item(sku=s.sku, outer_sku=s.sku.lower(),
+                                            quantity=quantity, price_fen=s.price_fen)
+        return found
+
+    def more(self, item: Item) -> Item:
+        """One more of ``item``."""
+        return self.item(self.index[item.sku], item.quantity + 1)
+
+    def basket(self, d: Dice) -> tuple[Item, ...]:
+        u = d.u()
+        lines = min(1 + (u > 0.7) + (u > 0.92), len(self.skus))
+        chosen: list[int] = []
+        while len(chosen) < lines:
+            n = self.mix.choose(d)
+            if n not in chosen:
+                chosen.append(n)
+        return tuple(self.item(n, 1 + (q > 0.8) + (q > 0.95)) for n in chosen
+                     for q in (d.u(),))

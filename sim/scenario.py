@@ -1,23 +1,38 @@
-"""A scenario: one day of orders described in a TOML file under ``scenarios/``.
+"""A scenario: one day of orders described in a TOML file (format: ``scenarios/README.md``).
+
+Where scenarios are found: a path (anything ending in ``.toml`` or that exists) is read
+as is; a bare name is looked up in each folder of ``ORDERHUB_SCENARIOS`` (``:``-separated)
+and then in the checkout's ``scenarios/`` folder next to the ``sim`` package (``make
+setup`` installs the checkout in editable mode, so that folder is always there).
 
 >>> s = load_scenario("double11-42k")
->>> s.orders_per_day, s.window
-(42000, ('00:00', '02:00'))
+>>> s.orders_per_day, s.window, s.inventory()["SKU-GIFTBOX-D11"]
+(42000, ('00:00', '02:00'), 150)
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hub.domain.order import SHANGHAI
+from hub.domain.order import SHANGHAI, DeliveryService, OrderType
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 PLANTED = ("incomplete_address", "remote_standard_express", "payment_mismatch",
            "duplicate_order", "invalid_phone")
+REMOTE_DEFAULT = ("新疆", "西藏", "青海", "内蒙古", "甘肃", "宁夏")  # the default rule set's
+# What each marketplace's API can carry (see sim/shapes): non-live sources, order types.
+SOURCES = {"tmall": None, "jd": (), "douyin": ("shortvideo",)}  # None: any lower-case word
+NO_ORDER_TYPES = {"jd": ("gift",)}
+FAULT_KINDS = {"outage": "outage", "throttle": "throttle", "error5xx": "5xx", "5xx": "5xx",
+               "timeout": "timeout"}  # scenario word -> the emulators' fault kind
+ORDER_TYPES = tuple(t.value for t in OrderType)
+Share = float
 
 
 class ScenarioError(ValueError):
@@ -28,82 +43,222 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Channel(_Strict):
-    share: float = Field(ge=0)
+def _minutes(text: str) -> int:
+    hours, sep, minutes = text.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+            and int(minutes) < 60 and int(hours) * 60 + int(minutes) <= 24 * 60):
+        raise ValueError(f"{text!r} is not a time of day HH:MM (00:00 to 24:00)")
+    return int(hours) * 60 + int(minutes)
+
+
+def _clock(text: str) -> str:
+    _minutes(text)
+    return text
+
+
+def _mix(table: dict[str, Share], allowed: tuple[str, ...] | None = None) -> dict[str, Share]:
+    if allowed is not None and (unknown := [k for k in table if k not in allowed]):
+        raise ValueError(f"unknown {unknown}; use {list(allowed)}")
+    if any(v < 0 for v in table.values()) or sum(table.values()) <= 0:
+        raise ValueError("shares must be >= 0 and add up to more than zero")
+    return table
+
+
+class ChannelMix(_Strict):
+    share: Share = Field(ge=0)
     shops: list[str] = Field(min_length=1)
+    live_rooms: list[str] = []  # source_detail of live-stream flash sales
+    sources: dict[str, Share] = {}  # shares of named non-live sources; the rest has none
+    order_types: dict[str, Share] | None = None  # this channel's mix (default: the day's)
+
+    @field_validator("shops", "live_rooms")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        if any(not v.strip() for v in value) or len(set(value)) != len(value):
+            raise ValueError("names must be non-empty and distinct")
+        return value
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, value: dict[str, Share]) -> dict[str, Share]:
+        if any(v < 0 for v in value.values()) or sum(value.values()) > 1:
+            raise ValueError("source shares must be >= 0 and add up to at most 1")
+        return value
+
+
+class Presale(_Strict):
+    deposit_ratio: float = Field(default=0.2, gt=0, lt=1)  # deposit / amount due
+    final_at: str | None = "20:00"  # final payments of today's deposits open (None: not today)
+    final_spread_s: float = Field(default=1800.0, gt=0)  # mean wait after final_at
+    deposit_days: tuple[int, int] = (3, 20)  # presale_final orders: deposit paid days before
+
+    @field_validator("final_at")
+    @classmethod
+    def _final_at(cls, value: str | None) -> str | None:
+        return value if value is None else _clock(value)
+
+
+class Buyers(_Strict):
+    tiers: dict[str, Share] = {"normal": 1.0}
+    new_first_order: Share = Field(default=0.15, ge=0, le=1)  # first orders (tagged)
+    repeat: Share = Field(default=0.2, ge=0, le=1)  # orders from a buyer seen earlier today
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, value: dict[str, Share]) -> dict[str, Share]:
+        return _mix(value)
+
+    @model_validator(mode="after")
+    def _total(self) -> Buyers:
+        if self.new_first_order + self.repeat > 1:
+            raise ValueError("new_first_order + repeat is more than 1")
+        return self
+
+
+class Regions(_Strict):
+    warehouse: tuple[str, str] = ("浙江省", "杭州市")  # same-city deliveries go here
+    remote_share: Share = Field(default=0.03, ge=0, le=1)  # clean remote orders (express)
+    remote_provinces: tuple[str, ...] = REMOTE_DEFAULT  # prefixes, as in the rule set
+
+
+class FollowUps(_Strict):
+    pay_delay_s: float = Field(default=30.0, gt=0)  # mean wait from creation to payment
+    unpaid: Share = Field(default=0.02, ge=0, le=1)  # never paid, closed after unpaid_close_s
+    unpaid_close_s: tuple[float, float] = (600.0, 1800.0)
+    address_change: Share = Field(default=0.01, ge=0, le=1)  # after payment
+    cancel: Share = Field(default=0.01, ge=0, le=1)  # after payment (refund before shipping)
+    change_after_s: tuple[float, float] = (60.0, 1200.0)
 
 
 class Sku(_Strict):
-    sku: str
+    sku: str = Field(min_length=1)
     price_fen: int = Field(gt=0)
-    stock: int = Field(ge=0)
-    weight: float = Field(default=1.0, gt=0)
+    stock: int = Field(ge=0)  # the ERP's level at the start of the day
+    weight: float = Field(default=1.0, gt=0)  # how often it is bought
 
 
 class Fault(_Strict):
-    at: str  # HH:MM (business time of the day)
-    target: str  # tmall, jd, douyin
-    kind: str  # outage, throttle, 5xx, timeout
+    at: str  # HH:MM, business time of the day
+    target: Literal["tmall", "jd", "douyin", "wms"]
+    kind: str
     duration_s: float = Field(gt=0)
+    rate: float | None = Field(default=None, gt=0, le=1)  # share of calls hit (a storm < 1)
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        return _clock(value)
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {value!r}; use one of {list(FAULT_KINDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _wms(self) -> Fault:
+        if self.target == "wms" and self.kind == "throttle":
+            raise ValueError("the WMS has outages, error5xx and timeouts, not throttling")
+        return self
 
 
 class RuleChange(_Strict):
-    at: str
-    file: str  # relative to the scenario file
+    at: str  # HH:MM
+    file: str  # a rule file, relative to the scenario file
+
+    @field_validator("at")
+    @classmethod
+    def _at(cls, value: str) -> str:
+        return _clock(value)
 
 
 class Scenario(_Strict):
-    name: str
+    name: str = Field(min_length=1)
     description: str = ""
     seed: int = 1
     date: date
     orders_per_day: int = Field(gt=0)
     hourly_weights: list[float] = Field(min_length=24, max_length=24)
     window: tuple[str, str] = ("00:00", "24:00")
+    tail_s: float = Field(default=1800.0, ge=0)  # follow-ups kept this long after the window
     speedup: float = Field(default=60.0, gt=0)
     pull_interval_s: float = Field(default=30.0, gt=0)
     push: bool = False
-    channels: dict[str, Channel]
-    order_types: dict[str, float]  # normal, live_flash, presale_final, gift ...
-    tiers: dict[str, float]  # plus, svip, vip, normal
-    new_buyer_share: float = Field(default=0.15, ge=0, le=1)
-    delivery: dict[str, float]  # express, same_city, standard (share of clean orders)
-    warehouse: tuple[str, str] = ("浙江省", "杭州市")  # same-city orders go here
-    remote_share: float = Field(default=0.03, ge=0, le=1)  # clean remote orders (express)
-    anomalies: dict[str, float]  # planted share of all orders, by reason code
-    unpaid_share: float = Field(default=0.02, ge=0, le=1)
-    address_change_share: float = Field(default=0.01, ge=0, le=1)
-    cancel_share: float = Field(default=0.01, ge=0, le=1)
+    channels: dict[Literal["tmall", "jd", "douyin"], ChannelMix]
+    order_types: dict[str, Share]
+    presale: Presale = Presale()
+    buyers: Buyers = Buyers()
+    delivery: dict[str, Share]  # of clean orders outside remote provinces
+    regions: Regions = Regions()
+    follow_ups: FollowUps = FollowUps()
+    anomalies: dict[str, Share]  # planted share of all orders, by reason code
     skus: list[Sku] = Field(min_length=1)
     faults: list[Fault] = []
     rule_changes: list[RuleChange] = []
-    source: Path | None = None
+    source: Path | None = None  # the file it was read from
+
+    @field_validator("order_types")
+    @classmethod
+    def _types(cls, value: dict[str, Share]) -> dict[str, Share]:
+        return _mix(value, ORDER_TYPES)
+
+    @field_validator("delivery")
+    @classmethod
+    def _delivery(cls, value: dict[str, Share]) -> dict[str, Share]:
+        return _mix(value, tuple(d.value for d in DeliveryService))
+
+    @field_validator("hourly_weights")
+    @classmethod
+    def _weights(cls, value: list[float]) -> list[float]:
+        if any(w < 0 for w in value) or sum(value) <= 0:
+            raise ValueError("weights must be >= 0 and add up to more than zero")
+        return value
 
     @field_validator("anomalies")
     @classmethod
-    def _known_anomalies(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(PLANTED))
-        if unknown:
-            raise ValueError(f"unknown anomaly kinds {unknown}; plantable: {list(PLANTED)}")
-        if sum(value.values()) >= 0.5:
-            raise ValueError("anomaly shares add up to 50% or more")
+    def _anomalies(cls, value: dict[str, Share]) -> dict[str, Share]:
+        if unknown := [k for k in value if k not in PLANTED]:
+            raise ValueError(f"cannot plant {unknown}; plantable: {list(PLANTED)} "
+                             "(out_of_stock_paid emerges from the stock table)")
+        if any(v < 0 for v in value.values()) or sum(value.values()) >= 0.5:
+            raise ValueError("shares must be >= 0 and add up to less than 0.5")
         return value
 
     @field_validator("window")
     @classmethod
     def _window(cls, value: tuple[str, str]) -> tuple[str, str]:
-        start, end = (_minutes(v) for v in value)
-        if not 0 <= start < end <= 24 * 60:
-            raise ValueError(f"window {value[0]}-{value[1]} is not a span within one day")
+        if not _minutes(value[0]) < _minutes(value[1]):
+            raise ValueError(f"window {value[0]}-{value[1]} does not run forward in one day")
+        return value
+
+    @field_validator("skus")
+    @classmethod
+    def _skus(cls, value: list[Sku]) -> list[Sku]:
+        names = [s.sku for s in value]
+        if len(set(names)) != len(names):
+            raise ValueError("SKU codes must be distinct")
         return value
 
     @model_validator(mode="after")
-    def _shares(self) -> Scenario:
-        for name in ("channels", "order_types", "tiers", "delivery"):
-            table = getattr(self, name)
-            total = sum(c.share if isinstance(c, Channel) else c for c in table.values())
-            if total <= 0:
-                raise ValueError(f"{name}: shares add up to zero")
+    def _channels(self) -> Scenario:
+        if sum(c.share for c in self.channels.values()) <= 0:
+            raise ValueError("channels: shares add up to zero")
+        for name, c in self.channels.items():
+            where = f"channels.{name}"
+            mix = self.order_types if c.order_types is None else _mix(c.order_types,
+                                                                       ORDER_TYPES)
+            if banned := [t for t in NO_ORDER_TYPES.get(name, ()) if mix.get(t)]:
+                raise ValueError(f"{where}.order_types: {name} cannot carry {banned} orders")
+            if mix.get("live_flash") and not c.live_rooms:
+                raise ValueError(f"{where}.live_rooms: live_flash orders need a live room")
+            allowed = SOURCES[name]
+            for src in c.sources:
+                ok = (src.isascii() and src.isalpha() and src.islower() and src != "live"
+                      if allowed is None else src in allowed)
+                if not ok or src == "live_room":
+                    raise ValueError(f"{where}.sources: {name} cannot carry source {src!r} "
+                                     "(live_room is for live_flash orders only)")
         return self
 
     @property
@@ -112,21 +267,24 @@ class Scenario(_Strict):
         return datetime.combine(self.date, time(0), SHANGHAI)
 
     def window_seconds(self) -> tuple[float, float]:
-        return tuple(60.0 * _minutes(v) for v in self.window)  # type: ignore[return-value]
+        return 60.0 * _minutes(self.window[0]), 60.0 * _minutes(self.window[1])
 
     def inventory(self) -> dict[str, int]:
+        """The ERP's stock at the start of the day: sku -> units."""
         return {s.sku: s.stock for s in self.skus}
 
+    def mix_of(self, channel: str) -> dict[str, Share]:
+        """The order-type mix of one channel."""
+        return self.channels[channel].order_types or self.order_types  # type: ignore[index]
 
-def _minutes(text: str) -> int:
-    try:
-        hours, minutes = text.split(":")
-        value = int(hours) * 60 + int(minutes)
-    except ValueError:
-        raise ValueError(f"{text!r} is not HH:MM") from None
-    if not 0 <= int(minutes) < 60:
-        raise ValueError(f"{text!r} is not HH:MM")
-    return value
+    def rule_file(self, change: RuleChange) -> Path:
+        path = Path(change.file)
+        return path if path.is_absolute() or self.source is None else self.source.parent / path
+
+
+def seconds_of_day(text: str) -> float:
+    """``"00:30"`` -> 1800.0."""
+    return 60.0 * _minutes(text)
 
 
 def parse_window(text: str) -> tuple[str, str]:
@@ -137,26 +295,66 @@ def parse_window(text: str) -> tuple[str, str]:
     return start.strip(), end.strip()
 
 
+def scenario_dirs() -> list[Path]:
+    extra = [Path(p) for p in os.environ.get("ORDERHUB_SCENARIOS", "").split(os.pathsep) if p]
+    return [*extra, SCENARIOS]
+
+
 def scenario_path(name: str | Path) -> Path:
+    """The file of a scenario given by path or by name."""
     path = Path(name)
     if path.suffix == ".toml" or path.exists():
         return path
+    for folder in scenario_dirs():
+        if (folder / f"{name}.toml").is_file():
+            return folder / f"{name}.toml"
     return SCENARIOS / f"{name}.toml"
 
 
+def known_scenarios() -> list[str]:
+    return sorted({p.stem for d in scenario_dirs() for p in d.glob("*.toml")})
+
+
+def _check_rule_files(scenario: Scenario, path: Path) -> None:
+    """Each scheduled rule file loads, and keeps what the planted truth relies on."""
+    from hub.domain.rules import RuleError, load_ruleset
+
+    for n, change in enumerate(scenario.rule_changes):
+        where = f"{path}: rule_changes.{n}.file"
+        file = scenario.rule_file(change)
+        try:
+            rules = load_ruleset(file.read_text(encoding="utf-8"), str(file))
+        except OSError as exc:
+            raise ScenarioError(f"{where}: cannot read {file} ({exc.strerror})") from None
+        except RuleError as exc:
+            raise ScenarioError(f"{where}: {file} is not a valid rule set:\n{exc}") from None
+        if tuple(rules.remote_regions) != tuple(scenario.regions.remote_provinces) or \
+                rules.duplicate_window_minutes != 30:
+            raise ScenarioError(f"{where}: {file} changes remote_regions or "
+                                "duplicate_window_minutes, which the planted truth relies on")
+
+
+def _problem(path: Path, error: dict) -> str:
+    field = ".".join(str(p) for p in error["loc"])
+    reason = error["msg"].removeprefix("Value error, ")
+    return f"{path}: {field}: {reason}" if field else f"{path}: {reason}"
+
+
 def load_scenario(name: str | Path) -> Scenario:
-    """A scenario by name (``scenarios/NAME.toml``) or by path."""
+    """A scenario by name (``scenarios/NAME.toml``) or by path; ScenarioError if unusable."""
     path = scenario_path(name)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        known = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
-        raise ScenarioError(f"{path}: no such scenario (known: {', '.join(known)})") from None
+        raise ScenarioError(f"{path}: no such scenario "
+                            f"(known: {', '.join(known_scenarios())})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read it ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path}: {exc}") from None
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return Scenario.model_validate({**data, "source": path})
+        scenario = Scenario.model_validate({**data, "source": path})
     except ValidationError as exc:
-        raise ScenarioError("\n".join(
-            f"{path}: {'.'.join(str(p) for p in e['loc']) or '<file>'}: {e['msg']}"
-            for e in exc.errors())) from None
+        raise ScenarioError("\n".join(_problem(path, e) for e in exc.errors())) from None
+    _check_rule_files(scenario, path)
+    return scenario

@@ -1,78 +1,324 @@
-from collections import Counter
+"""The surge generator: same seed -> same bytes, the day's shape and mixes, and ground
+truth that matches the anomaly definitions (spec section 1) exactly, checked here by
+small checkers of our own, never by the hub's code."""
 
+import os
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+import numpy as np
 import pytest
 
-from hub.domain.address import check_address
-from hub.domain.anomalies import phone_ok
-from sim.generator import generate
-from sim.scenario import ScenarioError, load_scenario
-from sim.trace import EventKind, write_trace
+from hub.domain.order import OrderStatus, OrderType
+from sim.generator import generate, thinned_arrivals, write
+from sim.population import division_table
+from sim.scenario import load_scenario
+from sim.trace import EventKind, read_trace, write_trace
+
+REMOTE = ("新疆", "西藏", "青海", "内蒙古", "甘肃", "宁夏")
+PAID = {"paid", "partially_shipped", "shipped", "finished"}
+URGENT = {"live_flash", "presale_final"}
 
 
 @pytest.fixture(scope="module")
 def opening():
+    """Double-11's opening hour: about 6,000 orders."""
     scenario = load_scenario("double11-42k")
-    return scenario, generate(scenario, window=("00:00", "00:30"))
+    return scenario, *generate(scenario, window=("00:00", "01:00"))
 
 
-def test_same_scenario_and_seed_give_the_same_trace(tmp_path, opening) -> None:
-    scenario, (header, events) = opening
-    again = generate(scenario, window=("00:00", "00:30"))
-    write_trace(tmp_path / "a.jsonl", header, events)
-    write_trace(tmp_path / "b.jsonl", *again)
-    assert (tmp_path / "a.jsonl").read_bytes() == (tmp_path / "b.jsonl").read_bytes()
-    other = generate(scenario, seed=12, window=("00:00", "00:30"))
-    write_trace(tmp_path / "c.jsonl", *other)
-    assert (tmp_path / "c.jsonl").read_bytes() != (tmp_path / "a.jsonl").read_bytes()
+# -- independent checkers of the definitions ----------------------------------------------------
+
+def _spellings() -> tuple[dict, dict]:
+    table = division_table()
+    provinces, cities = {}, {}
+    for province, node in table.items():
+        alias = node.get("_alias") or []
+        provinces[province] = {province, *([alias] if isinstance(alias, str) else alias)}
+        cities[province] = {}
+        for city, cnode in node.items():
+            if not city.startswith("_"):
+                alias = cnode.get("_alias") or [] if isinstance(cnode, dict) else []
+                cities[province][city] = {city, *([alias] if isinstance(alias, str) else alias)}
+    return provinces, cities
 
 
-def test_arrivals_follow_the_day_shape(opening) -> None:
-    scenario, (_, events) = opening
-    first = {e.order.key for e in events if e.order is not None}
-    weights = scenario.hourly_weights
-    expected = scenario.orders_per_day * weights[0] / sum(weights) / 2  # half an hour
-    assert abs(len(first) - expected) < 5 * expected**0.5 + 0.02 * expected
-    assert all(0 <= e.at < 1800 + 3600 for e in events)
-    assert [e.at for e in events] == sorted(e.at for e in events)
+PROVINCES, CITIES = _spellings()
 
 
-def test_planted_anomalies_match_their_definitions_and_share(opening) -> None:
-    scenario, (_, events) = opening
-    paid = [e for e in events if e.kind == EventKind.PAID]
-    planted = Counter(code for e in paid for code in e.truth)
-    share = sum(planted.values()) / len(paid)
-    assert abs(share - sum(scenario.anomalies.values())) < 0.02
-    for e in paid:
-        o, truth = e.order, set(e.truth)
-        assert bool(check_address(o.receiver)) == ("incomplete_address" in truth)
-        assert (not phone_ok(o.receiver.phone)) == ("invalid_phone" in truth)
-        expected = o.amounts.total_fen - o.amounts.discount_fen + o.amounts.freight_fen
-        assert (o.amounts.paid_fen != expected) == ("payment_mismatch" in truth)
-    urgent = sum(1 for e in paid if e.order.order_type in ("live_flash", "presale_final"))
-    assert 0.15 < urgent / len(paid) < 0.25
+def incomplete(r) -> bool:
+    if not r.district.strip() or len(r.street.strip()) + len(r.detail.strip()) < 5:
+        return True
+    if r.province not in PROVINCES or r.city not in CITIES[r.province]:
+        return True
+    rest = r.detail.strip()
+    for name in sorted(PROVINCES[r.province] | CITIES[r.province][r.city], key=len, reverse=True):
+        rest = rest.replace(name, "")
+    return not rest.strip(" ,，")
 
 
-def test_duplicates_are_the_later_of_two_identical_orders(opening) -> None:
-    _, (_, events) = opening
-    seen = {}
-    for e in (x for x in events if x.kind == EventKind.PAID):
+def bad_phone(phone: str) -> bool:
+    if "*" in phone:
+        return False
+    digits = phone.replace(" ", "").replace("-", "")
+    digits = digits[3:] if digits.startswith("+86") else \
+        digits[2:] if digits.startswith("86") else digits
+    return not (len(digits) == 11 and digits.isdigit() and digits[0] == "1"
+                and digits[1] in "3456789")
+
+
+def mismatched(o) -> bool:
+    if o.status.value not in PAID:
+        return False
+    a = o.amounts
+    if o.order_type == OrderType.PRESALE_DEPOSIT:
+        return a.paid_fen == 0
+    return a.paid_fen == 0 or a.paid_fen != a.total_fen - a.discount_fen + a.freight_fen
+
+
+def look(o) -> tuple:
+    r = o.receiver
+    return (o.buyer.id, tuple(sorted((i.sku, i.quantity) for i in o.items)),
+            r.province, r.city, r.district, r.street, r.detail)
+
+
+def check_all(events) -> list[tuple[set, set]]:
+    """(found by the definitions, labelled) for every order event of a trace."""
+    versions = defaultdict(set)  # look-alike key -> {(created_at, order_id)} of every version
+    for e in events:
+        if e.order is not None:
+            versions[look(e.order)].add((e.order.created_at, e.order.order_id))
+    window = timedelta(minutes=30)
+    out = []
+    for e in events:
         o = e.order
-        sig = (o.buyer.id, tuple((i.sku, i.quantity) for i in o.items), o.receiver.detail)
-        if "duplicate_order" in e.truth:
-            assert sig in seen and seen[sig] != o.order_id
-        else:
-            assert sig not in seen
-            seen[sig] = o.order_id
+        if o is None:
+            continue
+        found = set()
+        if incomplete(o.receiver):
+            found.add("incomplete_address")
+        if o.receiver.province.startswith(REMOTE) and o.delivery.value == "standard":
+            found.add("remote_standard_express")
+        if mismatched(o):
+            found.add("payment_mismatch")
+        if any(other != o.order_id and o.created_at - window <= when <= o.created_at
+               for when, other in versions[look(o)]):
+            found.add("duplicate_order")
+        if bad_phone(o.receiver.phone):
+            found.add("invalid_phone")
+        out.append((found, set(e.truth)))
+    return out
 
 
-def test_every_shipped_scenario_loads_and_bad_ones_name_the_field(tmp_path) -> None:
-    for name in ("baseline-8k", "double11-42k", "surge-100k", "fault-drill"):
-        assert load_scenario(name).name == name
-    bad = tmp_path / "bad.toml"
-    text = (load_scenario("baseline-8k").source.read_text(encoding="utf-8")
-            .replace("orders_per_day = 8000", 'orders_per_day = "many"'))
-    bad.write_text(text, encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"bad\.toml: orders_per_day"):
-        load_scenario(bad)
-    with pytest.raises(ScenarioError, match="no such scenario"):
-        load_scenario("no-such-day")
+def test_checkers_catch_what_they_should() -> None:
+    from tests.factories import order
+
+    assert bad_phone("12345") and bad_phone("0571-87654321") and bad_phone("1381234567")
+    assert not bad_phone("+86 138-1234-5678") and not bad_phone("*******5678")
+    good = order(1).receiver
+    assert not incomplete(good) and not incomplete(good.model_copy(update={"detail": "中山路1号"}))
+    for change in ({"district": ""}, {"street": "", "detail": "9号"}, {"detail": "杭州市"},
+                   {"detail": "浙江杭州"}, {"city": "北京市"}, {"province": "火星"}):
+        assert incomplete(good.model_copy(update=change)), change
+    paid = order(2)
+    assert not mismatched(paid)
+    assert mismatched(paid.model_copy(update={"amounts": paid.amounts.model_copy(
+        update={"paid_fen": 1})}))
+    deposit = paid.model_copy(update={"order_type": OrderType.PRESALE_DEPOSIT,
+                                      "amounts": paid.amounts.model_copy(update={"paid_fen": 1})})
+    assert not mismatched(deposit)
+
+
+# -- the trace ---------------------------------------------------------------------------------
+
+def test_same_scenario_and_seed_give_the_same_bytes(tmp_path) -> None:
+    drill = load_scenario("fault-drill")  # faults and a rule change too
+    for name in ("a", "b"):
+        write(drill, tmp_path / f"{name}.jsonl", window=("00:00", "00:35"))
+    write(drill, tmp_path / "c.jsonl", seed=14, window=("00:00", "00:35"))
+    a = (tmp_path / "a.jsonl").read_bytes()
+    assert a == (tmp_path / "b.jsonl").read_bytes()
+    assert a != (tmp_path / "c.jsonl").read_bytes()
+    kinds = Counter(e.kind for e in read_trace(tmp_path / "a.jsonl")[1])
+    assert kinds[EventKind.FAULT] == 3 and kinds[EventKind.RULES] == 1
+
+
+def test_the_command_line_writes_the_same_trace_in_another_process(tmp_path) -> None:
+    window = ("19:00", "19:20")
+    write(load_scenario("baseline-8k"), tmp_path / "here.jsonl", seed=5, window=window)
+    env = {**os.environ, "PYTHONHASHSEED": "123"}
+    done = subprocess.run([sys.executable, "-m", "sim.generator", "baseline-8k", "--seed", "5",
+                           "--window", "19:00-19:20", "--out", str(tmp_path / "there.jsonl")],
+                          capture_output=True, text=True, env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "there.jsonl").read_bytes() == (tmp_path / "here.jsonl").read_bytes()
+    header = read_trace(tmp_path / "here.jsonl")[0]
+    assert f"{header.meta['orders']} orders" in done.stdout and "planted:" in done.stdout
+    bad = subprocess.run([sys.executable, "-m", "sim.generator", "no-such-day", "--out",
+                          str(tmp_path / "x.jsonl")], capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert bad.returncode == 2 and "no such scenario" in bad.stderr
+
+
+def test_orders_in_a_window_match_orders_per_day_times_its_share(opening) -> None:
+    base = load_scenario("baseline-8k")
+    for scenario, (header, events) in ((opening[0], opening[1:]),
+                                       (base, generate(base, window=("19:00", "20:00")))):
+        hour = int(header.window[0][:2])
+        expected = scenario.orders_per_day * scenario.hourly_weights[hour] / sum(
+            scenario.hourly_weights)
+        assert abs(header.meta["orders"] - expected) < 4 * expected**0.5 + 0.01 * expected
+        firsts = {}
+        for e in events:
+            if e.order is not None:
+                firsts.setdefault(e.order.order_id, e.at)
+        assert len(firsts) == header.meta["orders"]
+        start = 3600.0 * hour
+        # every order arrives in the window (a planted twin up to 25 minutes after its
+        # original); follow-ups stop tail_s after the window
+        assert all(start <= at < start + 3600 + 1500 for at in firsts.values())
+        assert all(start <= e.at < start + 3600 + scenario.tail_s for e in events)
+
+
+def test_thinning_follows_the_hourly_shape() -> None:
+    s = load_scenario("double11-42k")
+    w = np.asarray(s.hourly_weights)
+    rate = s.orders_per_day * w / w.sum() / 3600
+    times = thinned_arrivals(rate, 0.0, 86400.0, np.random.default_rng(3))
+    assert np.all(np.diff(times) > 0) and times.min() >= 0 and times.max() < 86400
+    counts = np.bincount((times // 3600).astype(int), minlength=24)
+    expected = rate * 3600
+    assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected) + 5)
+    assert counts.argmax() == 0 and counts[0] > 10 * counts[4]  # the midnight opening spike
+    assert counts[20:22].min() > 2 * counts[10]  # the evening live streams
+    part = thinned_arrivals(rate, 1800.0, 5400.0, np.random.default_rng(3))
+    assert part.min() >= 1800 and part.max() < 5400
+
+
+def test_every_label_is_the_definition_and_no_clean_order_looks_anomalous(opening) -> None:
+    _, header, events = opening
+    checked = check_all(events)
+    wrong = [(found, truth) for found, truth in checked if found != truth]
+    assert not wrong, wrong[:5]
+    assert len(checked) > 10_000
+    per_order: dict[str, set] = defaultdict(set)
+    for e in events:
+        if e.order is not None:
+            per_order[e.order.order_id] |= set(e.truth)
+    kinds = Counter(code for codes in per_order.values() for code in codes)
+    share = sum(1 for codes in per_order.values() if codes) / len(per_order)
+    assert abs(share - 0.073) < 0.012, share
+    scenario = opening[0]
+    for code, target in scenario.anomalies.items():
+        assert abs(kinds[code] / len(per_order) - target) < 0.006, (code, kinds[code])
+    assert header.meta["planted"] == dict(sorted(kinds.items()))
+
+
+def test_mixes_urgent_share_and_the_buyers(opening) -> None:
+    scenario, _, events = opening
+    first = {}
+    for e in events:
+        if e.order is not None:
+            first.setdefault(e.order.order_id, e.order)
+    orders = list(first.values())
+    n = len(orders)
+    urgent = sum(1 for o in orders if o.order_type.value in URGENT) / n
+    assert 0.17 < urgent < 0.23, urgent
+    channels = Counter(o.channel.value for o in orders)
+    for name, mix in scenario.channels.items():
+        assert abs(channels[name] / n - mix.share) < 0.03
+    assert all((o.order_type == OrderType.LIVE_FLASH) == (o.source == "live_room")
+               for o in orders)
+    assert all(o.source_detail in scenario.channels[o.channel.value].live_rooms
+               for o in orders if o.source == "live_room")
+    assert not any(o.delivery.value == "express" for o in orders if o.channel.value == "douyin")
+    same_city = [o for o in orders if o.delivery.value == "same_city"]
+    assert same_city and all((o.receiver.province, o.receiver.city) ==
+                             tuple(scenario.regions.warehouse) for o in same_city)
+    remote_clean = [o for o in orders if o.receiver.province.startswith(REMOTE)
+                    and o.delivery.value == "express"]
+    assert 0.01 < len(remote_clean) / n < 0.04
+    buyers = Counter(o.buyer.id for o in orders)
+    tiers = Counter(o.buyer.tier for o in orders)
+    assert set(tiers) == set(scenario.buyers.tiers)
+    assert abs(tiers["plus"] / n - scenario.buyers.tiers["plus"]) < 0.02
+    assert 0.1 < sum(1 for o in orders if o.buyer.tags) / n < 0.2
+    assert max(buyers.values()) > 1  # some buyers come back
+    by_buyer = {}
+    for o in orders:  # a buyer keeps the same tier and tags all day
+        assert by_buyer.setdefault(o.buyer.id, o.buyer) == o.buyer
+
+
+def test_follow_ups_payments_presales_changes_cancellations(opening) -> None:
+    scenario, _, events = opening
+    history = defaultdict(list)
+    for e in events:
+        if e.order is not None:
+            assert e.order.modified_at == scenario.origin + timedelta(seconds=e.at)
+            history[e.order.order_id].append(e)
+    assert [e.at for e in events] == sorted(e.at for e in events)
+    kinds = Counter(tuple(x.kind.value for x in h) for h in history.values())
+    assert kinds[("created", "paid")] > 0.8 * len(history)
+    for chain in (("created", "cancelled"), ("created", "paid", "cancelled"),
+                  ("created", "paid", "address_changed"), ("presale_final",)):
+        assert kinds[chain] > 0, chain
+    for h in history.values():
+        states = [x.order for x in h]
+        assert len({int(x.at) for x in h}) == len(h)  # versions never share a second
+        if h[0].kind == EventKind.CREATED:
+            assert states[0].status == OrderStatus.UNPAID and states[0].paid_at is None
+            assert states[0].created_at == states[0].modified_at
+        for x in h:
+            if x.kind in (EventKind.PAID, EventKind.PRESALE_FINAL):
+                assert x.order.paid_at == x.order.modified_at
+        if h[0].kind == EventKind.PRESALE_FINAL:  # deposit paid days before
+            assert (scenario.origin - states[0].created_at).days >= 3
+        if h[-1].kind == EventKind.ADDRESS_CHANGED:
+            assert states[-1].receiver != states[-2].receiver
+            assert states[-1].items == states[-2].items
+        if h[-1].kind == EventKind.CANCELLED:
+            assert h[-1].at - h[-2].at >= 60
+
+
+def test_presale_deposit_then_final_payment_later(opening) -> None:
+    scenario = load_scenario("baseline-8k")  # deposits by day, final payments from 21:00
+    _, events = generate(scenario, window=("19:00", "21:00"))
+    finals = {e.order.order_id: e for e in events if e.kind == EventKind.PRESALE_FINAL
+              and e.order.created_at >= scenario.origin}
+    deposits = {e.order.order_id: e for e in events if e.kind == EventKind.PAID
+                and e.order.order_type == OrderType.PRESALE_DEPOSIT}
+    assert finals and set(finals) <= set(deposits)
+    for oid, final in finals.items():
+        d = deposits[oid].order
+        a = final.order.amounts
+        assert final.at >= 21 * 3600 and final.order.order_type == OrderType.PRESALE_FINAL
+        assert 0 < d.amounts.paid_fen < a.paid_fen == a.total_fen - a.discount_fen + a.freight_fen
+
+
+def test_the_limited_sku_runs_out_in_the_surge_not_on_an_ordinary_day(opening) -> None:
+    def demand(events) -> Counter:
+        wanted, seen = Counter(), set()
+        for e in events:
+            o = e.order
+            if o is not None and o.status == OrderStatus.PAID and o.order_id not in seen:
+                seen.add(o.order_id)
+                for item in o.items:
+                    wanted[item.sku] += item.quantity
+        return wanted
+
+    scenario, _, events = opening
+    assert demand(events)["SKU-GIFTBOX-D11"] > scenario.inventory()["SKU-GIFTBOX-D11"]
+    base = load_scenario("baseline-8k")
+    wanted = demand(generate(base, window=("19:00", "20:00"))[1])
+    assert all(wanted[sku] < stock for sku, stock in base.inventory().items())
+
+
+def test_a_written_trace_reads_back_as_valid_orders(tmp_path, opening) -> None:
+    _, header, events = opening
+    path = tmp_path / "t.jsonl"
+    write_trace(path, header, events[:3000])
+    back_header, back = read_trace(path)
+    assert back_header.scenario == "double11-42k" and back_header.window == ("00:00", "01:00")
+    assert list(back) == events[:3000]  # read_trace validates every order

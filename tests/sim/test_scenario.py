@@ -1,0 +1,108 @@
+"""Scenario files: every shipped one loads; a bad one is refused naming the file and field."""
+
+import shutil
+
+import pytest
+
+from sim.scenario import SCENARIOS, ScenarioError, load_scenario, parse_window
+
+SHIPPED = ("baseline-8k", "double11-42k", "surge-100k", "fault-drill")
+
+
+def test_every_shipped_scenario_loads() -> None:
+    on_disk = sorted(p.stem for p in SCENARIOS.glob("*.toml"))
+    assert set(SHIPPED) <= set(on_disk)
+    for name in on_disk:
+        s = load_scenario(name)
+        assert s.name == name and s.source == SCENARIOS / f"{name}.toml"
+        assert abs(sum(s.anomalies.values()) - 0.073) < 1e-9
+        urgent = sum(share * s.mix_of(channel).get(kind, 0) / sum(s.mix_of(channel).values())
+                     for channel, c in s.channels.items() for share in [c.share]
+                     for kind in ("live_flash", "presale_final"))
+        assert 0.15 < urgent / sum(c.share for c in s.channels.values()) < 0.25, name
+        assert s.inventory() == {k.sku: k.stock for k in s.skus}
+    d11 = load_scenario("double11-42k")
+    assert d11.hourly_weights[0] == max(d11.hourly_weights)  # the midnight opening spike
+    assert max(d11.hourly_weights[20:23]) > 2 * d11.hourly_weights[4]  # live-stream evening
+    drill = load_scenario("fault-drill")
+    assert {f.target for f in drill.faults} == {"tmall", "jd", "douyin", "wms"}
+    assert {f.kind for f in drill.faults} == {"outage", "throttle", "error5xx"}
+    assert drill.rule_file(drill.rule_changes[0]).is_file()
+
+
+def test_found_by_path_and_in_extra_folders(tmp_path, monkeypatch) -> None:
+    copy = tmp_path / "my-day.toml"
+    text = (SCENARIOS / "baseline-8k.toml").read_text(encoding="utf-8")
+    copy.write_text(text.replace('name = "baseline-8k"', 'name = "my-day"'), encoding="utf-8")
+    assert load_scenario(copy).name == "my-day"
+    assert load_scenario(str(copy)).orders_per_day == 8000
+    with pytest.raises(ScenarioError, match="no such scenario"):
+        load_scenario("my-day")
+    monkeypatch.setenv("ORDERHUB_SCENARIOS", str(tmp_path))
+    assert load_scenario("my-day").source == copy
+
+
+def test_unknown_scenario_lists_the_known_ones() -> None:
+    with pytest.raises(ScenarioError, match=r"no-such-day\.toml: no such scenario "
+                                            r"\(known: .*double11-42k"):
+        load_scenario("no-such-day")
+
+
+BAD = [
+    ("orders_per_day = 42000", 'orders_per_day = "many"', "orders_per_day: Input should be"),
+    ("push = false", "push = false\ncolour = 'red'", "colour: Extra inputs"),
+    ("share = 0.30", "share = -0.30", "channels.jd.share: Input should be greater"),
+    ("invalid_phone = 0.011", "invalid_phone = 0.011\nout_of_stock_paid = 0.01",
+     "anomalies: cannot plant"),
+    ("3.5, 4.0, 4.0,\n", "3.5, 4.0,\n", "hourly_weights: List should have at least 24"),
+    ('window = ["00:00", "02:00"]', 'window = ["02:00", "01:00"]', "window: window 02:00-01:00"),
+    ('window = ["00:00", "02:00"]', 'window = ["00:00", "25:00"]', "window: '25:00' is not"),
+    ("presale_deposit = 0.02 }", "presale_deposit = 0.02, gift = 0.01 }",
+     "channels.jd.order_types: jd cannot carry"),
+    ("sources = { shortvideo = 0.3 }", "sources = { search = 0.3 }",
+     "channels.douyin.sources: douyin cannot carry"),
+    ('live_rooms = ["jdlive-5501"]', "live_rooms = []", "channels.jd.live_rooms: live_flash"),
+    ("same_city = 0.08", "same_city = 0.08\nairmail = 0.1", "delivery: unknown"),
+    ("repeat = 0.20", "repeat = 0.90", "buyers: new_first_order \\+ repeat is more than 1"),
+    ("price_fen = 12900", "price_fen = 0", "skus.2.price_fen: Input should be greater"),
+    ('sku = "SKU-CREAM-50G"', 'sku = "SKU-MASK-10PCS"', "skus: SKU codes must be distinct"),
+    ("[anomalies]", "[[faults]]\nat = '00:10'\ntarget = 'ups'\nkind = 'outage'\n"
+                    "duration_s = 60\n\n[anomalies]", "faults.0.target: Input should be"),
+    ("[anomalies]", "[[faults]]\nat = '00:10'\ntarget = 'jd'\nkind = 'meteor'\n"
+                    "duration_s = 60\n\n[anomalies]", "faults.0.kind: unknown fault kind"),
+    ("[anomalies]", "[[rule_changes]]\nat = '00:30'\nfile = 'rules/none.yaml'\n\n[anomalies]",
+     r"rule_changes\.0\.file: cannot read .*none\.yaml"),
+    ("seed = 11", "seed = = 11", "not valid TOML: .*line 6"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BAD, ids=[b[2][:30] for b in BAD])
+def test_a_bad_file_names_itself_and_the_field(tmp_path, old, new, message) -> None:
+    text = (SCENARIOS / "double11-42k.toml").read_text(encoding="utf-8")
+    assert old in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=rf"bad\.toml: (.|\n)*({message})"):
+        load_scenario(bad)
+
+
+def test_a_rule_change_must_keep_what_the_truth_relies_on(tmp_path) -> None:
+    shutil.copytree(SCENARIOS / "rules", tmp_path / "rules")
+    rules = tmp_path / "rules" / "surge-v2.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace(
+        "remote_regions: [新疆, 西藏, 青海, 内蒙古, 甘肃, 宁夏]", "remote_regions: [新疆]"),
+        encoding="utf-8")
+    drill = tmp_path / "drill.toml"
+    shutil.copy(SCENARIOS / "fault-drill.toml", drill)
+    with pytest.raises(ScenarioError, match=r"drill\.toml: rule_changes\.0\.file: .*remote"):
+        load_scenario(drill)
+    rules.write_text("version: [", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"rule_changes\.0\.file: .*not a valid rule set"):
+        load_scenario(drill)
+
+
+def test_parse_window() -> None:
+    assert parse_window("00:00-02:00") == ("00:00", "02:00")
+    assert parse_window(" 19:00 - 24:00 ") == ("19:00", "24:00")
+    with pytest.raises(ScenarioError, match="expected HH:MM-HH:MM"):
+        parse_window("00:00")
