@@ -139,6 +139,7 @@ class DayModel:
         self._id_prefix = {k: f"{ID_PREFIX[k][0]}{s.date:%y%m%d}{seed % 1000:03d}"
                            for k in s.channels}
         self._channel = {k: Channel(k) for k in s.channels}
+        self._shops = {k: tuple(c.shops) for k, c in s.channels.items()}
         self._seen: dict[tuple, list[float]] = {}  # dup_key -> creation times (s)
 
     # -- the run ----------------------------------------------------------------------------
@@ -183,7 +184,7 @@ class DayModel:
         if values["paid_at"] is NOW:
             values["paid_at"] = stamp
         order = build(Order, values)
-        self.events.append(TraceEvent(at, kind, order, truth_of(truth, order.status)))
+        self.events.append(TraceEvent(at, kind, order, truth and truth_of(truth, order.status)))
         return order
 
     # -- one order ----------------------------------------------------------------------------
@@ -305,7 +306,7 @@ class DayModel:
             amounts = altered(amounts, paid_fen=self.mismatch(d, amounts))
         created = self.origin + timedelta(seconds=created_s)
         order = build(Order, {
-            "channel": self._channel[channel], "shop": d.pick(s.channels[channel].shops),
+            "channel": self._channel[channel], "shop": d.pick(self._shops[channel]),
             "order_id": self.order_id(channel), "status": PAID, "created_at": created,
             "paid_at": created, "modified_at": created, "buyer": buyer, "receiver": to,
             "items": items, "amounts": amounts, "order_type": kind, "source": source,
