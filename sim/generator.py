@@ -30,14 +30,11 @@ import simpy
 
 from hub.domain.adapters.common import build
 from hub.domain.order import (
-    Amounts,
     Channel,
     DeliveryService,
-    Item,
     Order,
     OrderStatus,
     OrderType,
-    Receiver,
 )
 from sim import population as pop
 from sim.population import altered
@@ -83,13 +80,6 @@ def thinned_arrivals(rate: np.ndarray, start: float, end: float,
     candidates = np.concatenate(times)
     keep = rng.random(candidates.size) * peak < rate[(candidates // 3600).astype(int) % 24]
     return candidates[keep]
-
-
-def dup_key(buyer_id: str, items: tuple[Item, ...], r: Receiver) -> tuple:
-    """What makes two orders duplicates (spec section 1), but their creation times."""
-    lines = ((items[0].sku, items[0].quantity),) if len(items) == 1 else \
-        tuple(sorted((i.sku, i.quantity) for i in items))
-    return (buyer_id, lines, r.province, r.city, r.district, r.street, r.detail)
 
 
 def truth_of(planted: tuple[str, ...], status: OrderStatus) -> tuple[str, ...]:
@@ -238,7 +228,7 @@ class DayModel:
         created = (order.created_at - self.origin).total_seconds()
         while True:  # a new address the buyer has not used with these items lately
             to = pop.receiver(d, d.pick(self.places.of(region)))
-            key = dup_key(order.buyer.id, order.items, to)
+            key = pop.dup_key(order.buyer.id, order.items, to)
             if self.unique(key, created):
                 break
         self.remember(key, created)
@@ -247,22 +237,18 @@ class DayModel:
     def twin(self, d: pop.Dice, original: Order, gap: float) -> Iterator[simpy.Event]:
         """The planted duplicate: the same buyer orders the same to the same address."""
         yield self.env.timeout(gap)
-        self.remember(dup_key(original.buyer.id, original.items, original.receiver),
+        self.remember(pop.dup_key(original.buyer.id, original.items, original.receiver),
                       self.env.now)
         truth = ("duplicate_order",)
         order = self.emit(CREATED_, original, truth, created_at=self.origin + timedelta(
             seconds=round(self.env.now, 3)), order_id=self.order_id(original.channel.value))
         yield self.env.timeout(self.pay_delay(d, order))
-        amounts = altered(order.amounts, paid_fen=self.expected(order.amounts))
+        amounts = altered(order.amounts, paid_fen=pop.due(order.amounts))
         self.emit(PAID_, order, truth, status=PAID, paid_at=NOW, amounts=amounts)
 
     # -- building ---------------------------------------------------------------------------
     def order_id(self, channel: str) -> str:
         return f"{self._id_prefix[channel]}{next(self._serial):08d}"
-
-    @staticmethod
-    def expected(a: Amounts) -> int:
-        return a.total_fen - a.discount_fen + a.freight_fen
 
     def unique(self, key: tuple, created: float) -> bool:
         return all(abs(t - created) > DUP_MARGIN_S for t in self._seen.get(key, ()))
@@ -293,17 +279,17 @@ class DayModel:
             created_s = -86400.0 * d.between(low, high + 1)
         items = self.shelf.basket(d)
         buyer = customer.buyer
-        while not self.unique(key := dup_key(buyer.id, items, to), created_s):
+        while not self.unique(key := pop.dup_key(buyer.id, items, to), created_s):
             items = (self.shelf.more(items[0]), *items[1:])  # a look-alike: one more of it
         self.remember(key, created_s)
-        amounts = self.amounts(d, items, delivery, kind is GIFT)
-        expected = self.expected(amounts)
+        amounts = pop.amounts(d, items, delivery is SAME_CITY, kind is GIFT)
+        expected = pop.due(amounts)
         if kind is DEPOSIT:
             paid = min(max(int(round(expected * s.presale.deposit_ratio, -2)), 100),
                        expected - 1)
             amounts = altered(amounts, paid_fen=paid)
         elif plant == "payment_mismatch":
-            amounts = altered(amounts, paid_fen=self.mismatch(d, amounts))
+            amounts = altered(amounts, paid_fen=pop.wrong_payment(d, amounts))
         created = self.origin + timedelta(seconds=created_s)
         order = build(Order, {
             "channel": self._channel[channel], "shop": d.pick(self._shops[channel]),
@@ -334,26 +320,6 @@ class DayModel:
         if source == "shortvideo":
             return source, f"73{d.below(10**17):017d}"
         return source, ""
-
-    @staticmethod
-    def amounts(d: pop.Dice, items: tuple[Item, ...], delivery: DeliveryService,
-                gift: bool) -> Amounts:
-        total = sum(i.price_fen * i.quantity for i in items)
-        u = d.u()
-        discount = 0 if gift or u < 0.5 else total * 5 // 100 if u < 0.7 else \
-            total // 10 if u < 0.85 else (2000 if total >= 20000 else 0)
-        freight = 0 if total - discount >= 9900 else (600 if delivery is SAME_CITY else 800)
-        return build(Amounts, {"total_fen": total, "discount_fen": discount,
-                               "freight_fen": freight, "paid_fen": total - discount + freight})
-
-    def mismatch(self, d: pop.Dice, a: Amounts) -> int:
-        """A paid amount that is wrong: nothing, short by 1-50 yuan, or the coupon missed."""
-        expected, u = self.expected(a), d.u()
-        if u < 0.25:
-            return 0
-        if u < 0.65:
-            return max(expected - 100 * (1 + d.below(50)), 1)
-        return expected + max(a.discount_fen, 500)
 
 
 def generate(scenario: Scenario, seed: int | None = None,

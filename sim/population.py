@@ -1,6 +1,7 @@
 """Who buys, where they live and what they buy: real Chinese divisions (jionlp's table,
-loaded once), valid phones, buyers who come back, baskets of the scenario's SKUs, and
-the flaws the generator plants (incomplete addresses, invalid phones).
+loaded once), valid phones, buyers who come back, baskets of the scenario's SKUs and
+their amounts, and the flaws the generator plants (incomplete addresses, invalid phones,
+wrong payments).
 
 Random numbers come in bulk: each order gets a ``Dice``, a row of uniform numbers it
 uses in turn, so building an order costs no NumPy call.
@@ -26,7 +27,7 @@ from itertools import chain
 import numpy as np
 
 from hub.domain.adapters.common import build
-from hub.domain.order import Buyer, Item, Receiver
+from hub.domain.order import Amounts, Buyer, Item, Receiver
 
 Place = tuple[str, str, str]  # province, city, district (full names from the table)
 SKIPPED_PROVINCES = ("香港特别行政区", "澳门特别行政区", "台湾省")  # not served from the mainland
@@ -264,3 +265,37 @@ class Shelf:
                 chosen.append(n)
         return tuple(self.item(n, 1 + (q > 0.8) + (q > 0.95)) for n in chosen
                      for q in (d.u(),))
+
+
+def dup_key(buyer_id: str, items: tuple[Item, ...], r: Receiver) -> tuple:
+    """What two orders share when one duplicates the other (but their creation times)."""
+    lines = ((items[0].sku, items[0].quantity),) if len(items) == 1 else \
+        tuple(sorted((i.sku, i.quantity) for i in items))
+    return (buyer_id, lines, r.province, r.city, r.district, r.street, r.detail)
+
+
+def due(a: Amounts) -> int:
+    """What the buyer has to pay: total - discount + freight."""
+    return a.total_fen - a.discount_fen + a.freight_fen
+
+
+def amounts(d: Dice, items: tuple[Item, ...], same_city: bool, gift: bool) -> Amounts:
+    """A shop coupon (none, 5%, 10% or 20 yuan off 200) and freight under 99 yuan; paid in
+    full (``paid_fen`` is what is due)."""
+    total = sum(i.price_fen * i.quantity for i in items)
+    u = d.u()
+    discount = 0 if gift or u < 0.5 else total * 5 // 100 if u < 0.7 else \
+        total // 10 if u < 0.85 else (2000 if total >= 20000 else 0)
+    freight = 0 if total - discount >= 9900 else (600 if same_city else 800)
+    return build(Amounts, {"total_fen": total, "discount_fen": discount,
+                           "freight_fen": freight, "paid_fen": total - discount + freight})
+
+
+def wrong_payment(d: Dice, a: Amounts) -> int:
+    """A paid amount that is wrong: nothing, 1-50 yuan short, or the coupon missed."""
+    expected, u = due(a), d.u()
+    if u < 0.25:
+        return 0
+    if u < 0.65:
+        return max(expected - 100 * (1 + d.below(50)), 1)
+    return expected + max(a.discount_fen, 500)
