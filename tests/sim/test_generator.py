@@ -322,3 +322,17 @@ def test_a_written_trace_reads_back_as_valid_orders(tmp_path, opening) -> None:
     back_header, back = read_trace(path)
     assert back_header.scenario == "double11-42k" and back_header.window == ("00:00", "01:00")
     assert list(back) == events[:3000]  # read_trace validates every order
+
+
+def test_dice_go_on_deterministically_when_a_row_runs_out() -> None:
+    from sim.population import Dice, Mix
+
+    def draws(key):
+        d = Dice([0.25, 0.5], key)
+        return [d.u() for _ in range(40)]
+
+    first = draws((7, 1))
+    assert first[:2] == [0.25, 0.5] and all(0 <= u < 1 for u in first)
+    assert first == draws((7, 1)) and first[2:] != draws((7, 2))[2:]
+    mix, d = Mix({"a": 1, "b": 3}, total=8, rest="none"), Dice([0.1, 0.2, 0.3, 0.6, 0.99])
+    assert [mix.choose(d) for _ in range(5)] == ["a", "b", "b", "none", "none"]
