@@ -21,6 +21,7 @@ import orjson
 
 from hub.domain.decision import Decision
 from hub.domain.order import Buyer, Order
+from hub.domain.priority import Score
 
 
 class InputError(Exception):
@@ -90,11 +91,10 @@ def enrich(orders: list[Order], customers: Mapping[str, Buyer]) -> list[Order]:
     return out
 
 
-def explain(decision: Decision, ruleset: Any) -> str:
+def explain(decision: Decision, score: Score, ruleset: Any) -> str:
     """Why the order went where it went, in one line for a person."""
-    labels = decision.extra
-    parts = [f"{dim} {labels.get(dim, '?')} {value:g}x{ruleset.weights[dim]:g}"
-             for dim, value in decision.breakdown.items()]
+    parts = [f"{dim} {label} {value:g}x{ruleset.weights[dim]:g}"
+             for (dim, value), label in zip(score.breakdown.items(), score.labels, strict=True)]
     text = [f"score {decision.score:g} = " + " + ".join(parts) + f" -> lane {decision.lane}"]
     then = {rule.id: rule.then for rule in ruleset.rules}
     for rule_id in decision.rules_fired:
@@ -112,6 +112,7 @@ def explain(decision: Decision, ruleset: Any) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from hub.domain.adapters import MarketplaceError, parse_any
+    from hub.domain.priority import score_batch
     from hub.domain.routing import decide
     from hub.domain.rules import RuleError, default_ruleset, load_ruleset_file
 
@@ -135,9 +136,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"quarantined{order_id}: {bad.error}", file=sys.stderr)
     orders = enrich(page.orders, customers)
     out = sys.stdout.buffer
-    for decision in decide(orders, inventory, [], ruleset):
+    scores = score_batch(orders, inventory, ruleset)
+    for decision, score in zip(decide(orders, inventory, [], ruleset), scores, strict=True):
         row = decision.to_dict()
-        row["explanation"] = explain(decision, ruleset)
+        row["explanation"] = explain(decision, score, ruleset)
         out.write(orjson.dumps(row) + b"\n")
     out.flush()
     return 1 if page.quarantined else 0

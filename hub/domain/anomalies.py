@@ -34,6 +34,9 @@ def phone_ok(phone: str) -> bool:
     >>> [phone_ok(p) for p in ("138 1234-5678", "+8613812345678", "*******5678", "1234")]
     [True, True, True, False]
     """
+    if len(phone) == 11 and phone[0] == "1" and phone[1] in _MOBILE_2ND and phone.isdigit() \
+            and phone.isascii():
+        return True
     if "*" in phone:
         return True
     digits = phone.translate(_PHONE_JUNK)
@@ -72,31 +75,32 @@ def duplicates(batch: Sequence[Order], recent: Sequence[Order],
     """Per order of ``batch``: the id of an earlier order it duplicates, or ''.
 
     Earlier = created within the window before it (at the same instant: listed before it,
-    recent orders before the batch). Only the later order of a pair is flagged.
+    recent orders before the batch). Only the later order of a pair is flagged. Only
+    buyers with two or more orders (in the batch and the recent ones) are compared.
     """
     window = timedelta(minutes=window_minutes)
-    buyers = {o.buyer.id for o in batch}
-    seen: dict[tuple, list[tuple[Any, int, str]]] = {}
-    keys = []
-    for seq, o in enumerate(recent):
-        if o.buyer.id in buyers:
-            seen.setdefault(_dup_key(o), []).append((o.created_at, seq - len(recent), o.order_id))
+    mine: dict[str, list[int]] = {}
     for seq, o in enumerate(batch):
-        key = _dup_key(o)
-        keys.append(key)
-        seen.setdefault(key, []).append((o.created_at, seq, o.order_id))
-    out = []
-    for seq, (o, key) in enumerate(zip(batch, keys, strict=True)):
-        found = ""
-        others = seen[key]
-        if len(others) > 1:
-            at = o.created_at
-            for when, other_seq, other_id in others:
-                if other_id != o.order_id and at - window <= when <= at and (
-                        when < at or other_seq < seq):
-                    found = other_id
+        mine.setdefault(o.buyer.id, []).append(seq)
+    before: dict[str, list[Order]] = {}
+    for o in recent:
+        if o.buyer.id in mine:
+            before.setdefault(o.buyer.id, []).append(o)
+    out = [""] * len(batch)
+    for buyer, seqs in mine.items():
+        earlier = before.get(buyer, ())
+        if len(seqs) == 1 and not earlier:
+            continue
+        known = [(_dup_key(o), o.created_at, i - len(earlier), o.order_id)
+                 for i, o in enumerate(earlier)]
+        known += [(_dup_key(batch[seq]), batch[seq].created_at, seq, batch[seq].order_id)
+                  for seq in seqs]
+        for key, at, seq, order_id in known[len(earlier):]:
+            for other_key, when, other_seq, other_id in known:
+                if other_key == key and other_id != order_id and at - window <= when <= at \
+                        and (when < at or other_seq < seq):
+                    out[seq] = other_id
                     break
-        out.append(found)
     return out
 
 
@@ -131,12 +135,16 @@ def find_anomalies(batch: Sequence[Order], inventory: Mapping[str, int],
             found.append(make("remote_standard_express", f"standard delivery to {r.province}"))
         if short and order.status == OrderStatus.PAID:
             found.append(make("out_of_stock_paid", "short: " + ", ".join(short)))
-        why = payment_problem(order)
-        if why:
-            found.append(make("payment_mismatch", why))
+        a = order.amounts
+        if not a.paid_fen or a.paid_fen != a.total_fen - a.discount_fen + a.freight_fen:
+            why = payment_problem(order)
+            if why:
+                found.append(make("payment_mismatch", why))
         if dup:
             found.append(make("duplicate_order", f"same buyer, items and address as {dup}"))
-        if not phone_ok(r.phone):
+        phone = r.phone  # the common case inline; phone_ok() for the rest
+        if not (len(phone) == 11 and phone[0] == "1" and phone[1] in _MOBILE_2ND
+                and phone.isdigit() and phone.isascii()) and not phone_ok(phone):
             found.append(make("invalid_phone", "not an 11-digit mobile number"))
         out.append(found)
     return out

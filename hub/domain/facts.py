@@ -2,59 +2,101 @@
 
 Keys are the dotted names of ``hub.domain.rules.FACT_KINDS``; tags are tuples; enum
 values are plain strings; ``hour`` is the hour of ``created_at`` in Asia/Shanghai.
+``facts_builder(fields)`` makes a function that builds only the facts a rule set names
+(one generated dict literal: building all 26 for every order costs more than the rules).
 
 >>> from tests.factories import order
 >>> f = order_facts(order(1), 42.0, "P2", ("invalid_phone",))
 >>> f["channel"], f["receiver.city"], f["items.quantity"], f["lane"], f["hour"]
 ('tmall', '杭州市', 2, 'P2', 0)
+>>> facts_builder(["channel", "score"])(order(1), 42.0, "P2", ())
+{'channel': 'tmall', 'score': 42.0}
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from hub.domain.order import SHANGHAI, Order
+from hub.domain.order import SHANGHAI, Item, Order
+
+FactsBuilder = Callable[[Order, float, str, tuple[str, ...]], dict[str, Any]]
+
+# fact name -> expression over o (order), score, lane, anomalies
+EXPRESSIONS: dict[str, str] = {
+    "channel": "str(o.channel)", "shop": "o.shop", "order_id": "o.order_id",
+    "status": "str(o.status)", "order_type": "str(o.order_type)", "source": "o.source",
+    "source_detail": "o.source_detail", "delivery": "str(o.delivery)",
+    "warehouse_hint": "o.warehouse_hint", "buyer.id": "o.buyer.id",
+    "buyer.tier": "o.buyer.tier", "buyer.tags": "o.buyer.tags",
+    "receiver.province": "o.receiver.province", "receiver.city": "o.receiver.city",
+    "receiver.district": "o.receiver.district", "amounts.total_fen": "o.amounts.total_fen",
+    "amounts.paid_fen": "o.amounts.paid_fen", "amounts.discount_fen": "o.amounts.discount_fen",
+    "amounts.freight_fen": "o.amounts.freight_fen", "items.count": "len(o.items)",
+    "items.quantity": "(it[0].quantity if len(it := o.items) == 1 else quantity(it))",
+    "items.skus": "skus(o.items)", "score": "score", "lane": "lane", "anomalies": "anomalies",
+    "hour": "(c.hour if (c := o.created_at).tzinfo is SHANGHAI else hour(c))",
+}
+
+
+def quantity(items: tuple[Item, ...]) -> int:
+    return items[0].quantity if len(items) == 1 else sum(i.quantity for i in items)
+
+
+def skus(items: tuple[Item, ...]) -> tuple[str, ...]:
+    return (items[0].sku,) if len(items) == 1 else tuple(i.sku for i in items)
+
+
+def hour(created: datetime) -> int:
+    return created.hour if created.tzinfo is SHANGHAI else created.astimezone(SHANGHAI).hour
+
+
+_HOURS: dict[tuple[int, int, int, int], str] = {}
+_MINUTES = [[f"{m:02d}:{s:02d}+08:00" for s in range(60)] for m in range(60)]
+
+
+def version_of(moment: datetime) -> str:
+    """``moment.isoformat()``, in half the time for whole seconds in Shanghai (the hot case).
+
+    >>> version_of(datetime(2026, 11, 11, 9, 5, 7, tzinfo=SHANGHAI))
+    '2026-11-11T09:05:07+08:00'
+    """
+    if moment.microsecond or moment.tzinfo is not SHANGHAI or moment.year < 1992:
+        return moment.isoformat()  # Shanghai has kept +08:00 all year since 1992
+    key = (moment.year, moment.month, moment.day, moment.hour)
+    prefix = _HOURS.get(key)
+    if prefix is None:
+        if len(_HOURS) > 10_000:
+            _HOURS.clear()
+        prefix = _HOURS[key] = moment.isoformat()[:14]
+    return prefix + _MINUTES[moment.minute][moment.second]
+
+
+@lru_cache(maxsize=64)
+def _compile(fields: tuple[str, ...]) -> FactsBuilder:
+    body = ", ".join(f"{name!r}: {EXPRESSIONS[name]}" for name in fields)
+    source = f"def build(o, score, lane, anomalies):\n    return {{{body}}}\n"
+    namespace: dict[str, Any] = {"quantity": quantity, "skus": skus, "hour": hour,
+                                 "SHANGHAI": SHANGHAI}
+    exec(compile(source, "<facts>", "exec"), namespace)  # names checked against EXPRESSIONS
+    return namespace["build"]
+
+
+def facts_builder(fields: Iterable[str]) -> FactsBuilder:
+    """A function ``(order, score, lane, anomalies) -> facts`` for just ``fields``."""
+    wanted = tuple(sorted(set(fields)))
+    unknown = [name for name in wanted if name not in EXPRESSIONS]
+    if unknown:
+        raise ValueError(f"unknown facts: {', '.join(unknown)}")
+    return _compile(wanted)
 
 
 def order_facts(order: Order, score: float, lane: str,
                 anomalies: tuple[str, ...] = ()) -> dict[str, Any]:
-    """The facts of ``order`` with its computed score, lane and anomaly codes."""
-    buyer, receiver, amounts, items = order.buyer, order.receiver, order.amounts, order.items
-    created = order.created_at
-    if created.tzinfo is not SHANGHAI:
-        created = created.astimezone(SHANGHAI)
-    if len(items) == 1:
-        item = items[0]
-        skus: tuple[str, ...] = (item.sku,)
-        quantity = item.quantity
-    else:
-        skus = tuple(i.sku for i in items)
-        quantity = sum(i.quantity for i in items)
-    return {
-        "channel": str(order.channel),
-        "shop": order.shop,
-        "order_id": order.order_id,
-        "status": str(order.status),
-        "order_type": str(order.order_type),
-        "source": order.source,
-        "source_detail": order.source_detail,
-        "delivery": str(order.delivery),
-        "warehouse_hint": order.warehouse_hint,
-        "buyer.id": buyer.id,
-        "buyer.tier": buyer.tier,
-        "buyer.tags": buyer.tags,
-        "receiver.province": receiver.province,
-        "receiver.city": receiver.city,
-        "receiver.district": receiver.district,
-        "amounts.total_fen": amounts.total_fen,
-        "amounts.paid_fen": amounts.paid_fen,
-        "amounts.discount_fen": amounts.discount_fen,
-        "amounts.freight_fen": amounts.freight_fen,
-        "items.count": len(items),
-        "items.quantity": quantity,
-        "items.skus": skus,
-        "score": score,
-        "lane": lane,
-        "anomalies": anomalies,
-        "hour": created.hour,
-    }
+    """Every fact of ``order`` with its computed score, lane and anomaly codes."""
+    return _ALL(order, score, lane, anomalies)
+
+
+_ALL = _compile(tuple(EXPRESSIONS))

@@ -37,11 +37,11 @@ class Tables(NamedTuple):
     weights: tuple[float, ...]
     raw: tuple[dict[str, float], ...]  # per dimension: label -> 0..100
     points: tuple[dict[str, float], ...]  # per dimension: label -> weight x score
-    defaults: tuple[float, float]  # weighted default of order_type and customer_tier
     lanes: tuple[tuple[float, str], ...]  # (minimum score, lane), highest first
     remote: frozenset[str]
     remote_prefixes: tuple[str, ...]
     low_stock: int
+    scores: dict[tuple[str, str, str, str], Score]  # memo: labels -> Score
 
 
 _TABLES: dict[int, tuple[Any, Tables]] = {}
@@ -61,8 +61,8 @@ def tables(ruleset: Any) -> Tables:
         points[2].setdefault(name, weights[2] * region.get(name, region["default"]))
     lanes = tuple(sorted(((float(v), k) for k, v in ruleset.lanes.items()), reverse=True))
     remote = tuple(ruleset.remote_regions)
-    made = Tables(weights, raw, points, (points[0]["default"], points[1]["default"]),
-                  lanes, remote_provinces(remote), remote, int(ruleset.low_stock))
+    made = Tables(weights, raw, points, lanes, remote_provinces(remote), remote,
+                  int(ruleset.low_stock), {})
     _TABLES[id(ruleset)] = (weakref.ref(ruleset), made)
     return made
 
@@ -95,32 +95,35 @@ def stock_states(batch: Sequence[Order], inventory: Mapping[str, int],
     return out
 
 
-def score_order(order: Order, stock: str, t: Tables) -> Score:
-    """The score of one order whose inventory state is ``stock``."""
-    p_type, p_tier, p_region, p_stock = t.points
-    kind = str(order.order_type)
-    tier = order.buyer.tier
-    delivery = str(order.delivery)
-    if delivery != "same_city" and delivery != "express":
-        province = order.receiver.province
-        delivery = "remote" if province in t.remote or province.startswith(
-            t.remote_prefixes) else "default"
-    kind_pts = p_type.get(kind)
-    if kind_pts is None:
-        kind_pts, kind = t.defaults[0], "default"
-    tier_pts = p_tier.get(tier)
-    if tier_pts is None:
-        tier_pts, tier = t.defaults[1], "default"
-    total = round(kind_pts + tier_pts + p_region[delivery] + p_stock[stock], 6)
-    lane = "P3"
-    for minimum, name in t.lanes:
-        if total >= minimum:
-            lane = name
-            break
+def _score(labels: tuple[str, str, str, str], t: Tables) -> Score:
+    kind, tier, region, stock = labels
+    if kind not in t.points[0]:
+        kind = "default"
+    if tier not in t.points[1]:
+        tier = "default"
+    total = round(t.points[0][kind] + t.points[1][tier] + t.points[2][region]
+                  + t.points[3][stock], 6)
+    lane = next((name for minimum, name in t.lanes if total >= minimum), "P3")
     raw = t.raw
-    return Score(total, {"order_type": raw[0][kind], "customer_tier": raw[1][tier],
-                         "region": raw[2].get(delivery, raw[2]["default"]),
-                         "inventory": raw[3][stock]}, lane, (kind, tier, delivery, stock))
+    score = Score(total, {"order_type": raw[0][kind], "customer_tier": raw[1][tier],
+                          "region": raw[2].get(region, raw[2]["default"]),
+                          "inventory": raw[3][stock]}, lane, (kind, tier, region, stock))
+    if len(t.scores) > 50_000:  # odd tiers from a marketplace must not grow it for ever
+        t.scores.clear()
+    t.scores[labels] = score
+    return score
+
+
+def score_order(order: Order, stock: str, t: Tables) -> Score:
+    """The score of one order whose inventory state is ``stock``. Scores are shared
+    between orders with the same labels: read their ``breakdown``, never change it."""
+    region = str(order.delivery)
+    if region != "same_city" and region != "express":
+        province = order.receiver.province
+        region = "remote" if province in t.remote or province.startswith(
+            t.remote_prefixes) else "default"
+    labels = (str(order.order_type), order.buyer.tier, region, stock)
+    return t.scores.get(labels) or _score(labels, t)
 
 
 def score_batch(batch: Sequence[Order], inventory: Mapping[str, int],

@@ -74,7 +74,7 @@ def test_customers_and_inventory_files_change_the_decisions(tmp_path, capsys):
     assert rows[0]["packing_group"] == "live-new-buyer"
     assert rows[0]["rules_fired"] == ["douyin-live-new-buyer"]
     assert "rule douyin-live-new-buyer" in rows[0]["explanation"]
-    assert rows[0]["extra"]["inventory"] == "low"  # 3 left < low_stock 20
+    assert "inventory low 100x0.1" in rows[0]["explanation"]  # 3 left < low_stock 20
     assert (rows[1]["lane"], rows[1]["packing_group"]) == ("P0", "same-city")
     assert plain[1]["packing_group"] != "same-city"
 

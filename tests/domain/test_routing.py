@@ -203,3 +203,25 @@ def test_decide_never_raises_and_answers_every_order_in_order(batch, recent, inv
         assert d.packing_group
         assert d.hold_reason is None or d.hold_reason in {a.code for a in d.anomalies} | {
             "rule_hold"}
+
+
+def test_the_fast_decision_maker_builds_what_the_constructor_builds():
+    from hub.domain.routing import make_decision
+
+    d = one(order(1, receiver=receiver(phone="1")))
+    fields = d.to_dict()
+    fields["anomalies"] = d.anomalies
+    assert make_decision(*fields.values()) == Decision(**fields) == d
+
+
+def test_rules_see_the_same_facts_as_the_full_facts_dict():
+    from hub.domain.facts import order_facts
+    from hub.domain.routing import facts_for
+
+    rules = load_ruleset(RULE_FILE.format(policy="first"))
+    o = order(1, buyer=Buyer(id="b", tier="vip", tags=("new_first_order",)))
+    few = facts_for(rules)(o, 50.0, "P2", ("invalid_phone",))
+    assert set(few) == {"amounts.paid_fen", "items.quantity"}
+    assert few.items() <= order_facts(o, 50.0, "P2", ("invalid_phone",)).items()
+    assert set(facts_for(RULES)(o, 1.0, "P3", ())) == {
+        "channel", "source", "buyer.tags", "delivery", "buyer.tier"}
