@@ -36,15 +36,15 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    suite = None
+    suite = clock = start_at = None
     if args.demo:
         from sim.demo import demo_settings, start_demo_emulators
 
-        suite = start_demo_emulators()
+        suite, clock, start_at = start_demo_emulators()
         settings = demo_settings(settings, suite)
     from hub.runtime import Hub
 
-    hub = Hub(settings).start()
+    hub = Hub(settings, clock, start_at=start_at).start()
     print(f"orderhub: running; dashboard at {hub.api_url}/  (Ctrl-C to stop)", flush=True)
     try:
         while not stop.wait(1.0):

@@ -33,3 +33,13 @@ def test_recent_orders_forget_what_left_the_window() -> None:
     recent.add([order(1), order(2, created_at=T0 + timedelta(minutes=20))])
     kept = recent.snapshot(T0 + timedelta(minutes=40))
     assert [o.order_id for o in kept] == ["T100002"]
+
+
+def test_the_sample_hub_config_loads() -> None:
+    from pathlib import Path
+
+    from hub.config import load_settings
+
+    settings = load_settings(Path(__file__).parents[2] / "examples" / "hub.toml")
+    assert [c.channel.value for c in settings.channels] == ["tmall", "jd", "douyin"]
+    assert settings.back_office.wms_url.startswith("http://127.0.0.1:")
