@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from hub.clock import Clock
@@ -45,7 +46,8 @@ def mismatch(marketplace: str, wms: str | None, ledger: str) -> str | None:
 
 class Reconciler:
     def __init__(self, ledger: Any, wms: Any, clock: Clock | None = None, *,
-                 interval_s: float = 300.0, sample: int = 2000, wms_url: str = "") -> None:
+                 interval_s: float = 300.0, sample: int = 2000, wms_url: str = "",
+                 settle_wall_s: float = 10.0) -> None:
         from hub.actors import clients
 
         self.ledger, self.clock = ledger, clock or Clock()
@@ -53,7 +55,10 @@ class Reconciler:
         self.interval_s, self.sample = interval_s, sample
         self.raised = 0
         self._seen: set[tuple] = set()
-        self._suspects: dict[tuple, str] = {}  # seen once; raised if still there next round
+        # seen once: raised if still there next round and ``settle_wall_s`` later. Status
+        # reaches the ledger at the hub's real speed, also when the clock is scaled.
+        self._suspects: dict[tuple, tuple[str, float]] = {}
+        self.settle_wall_s = settle_wall_s
         self._stopping = False
 
     async def reconcile_once(self) -> list[dict]:
@@ -65,16 +70,19 @@ class Reconciler:
         keys = [v["key"] for v in views]
         wms_status = await self.wms.status_of(keys)
         found = []
-        suspects: dict[tuple, str] = {}
+        suspects: dict[tuple, tuple[str, float]] = {}
+        now = time.monotonic()
         for view in views:
             key = tuple(view["key"])
             reason = mismatch(view["marketplace_status"], wms_status.get(key), view["stage"])
             if not reason:
                 continue
-            suspects[key] = reason
+            before, since = self._suspects.get(key, (None, now))
+            suspects[key] = (reason, since if before == reason else now)
             # the WMS and the status feed race each other: only a disagreement that
-            # outlives a whole round is a mismatch
-            if self._suspects.get(key) == reason and (key, reason) not in self._seen:
+            # outlives a whole round (and settles) is a mismatch
+            if (before == reason and now - since >= self.settle_wall_s
+                    and (key, reason) not in self._seen):
                 self._seen.add((key, reason))
                 found.append({"key": key, "reason": reason,
                               "marketplace": view["marketplace_status"],

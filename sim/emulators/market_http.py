@@ -101,6 +101,7 @@ async def gate(state: MarketplaceState, route: str, *, throttled: Callable[[], d
     timeout, 5xx, throttling; also the rate limit). None: serve it normally."""
     state.count("requests")
     state.count(f"route:{route}")
+    state.release()  # faults scheduled in the trace switch on before this request is judged
     now = state.clock.now()
     if state.faults.take(FaultKind.OUTAGE, now) is not None:
         state.count("refused", error=FaultKind.OUTAGE.value)
