@@ -23,6 +23,7 @@ from hub.config import ChannelConfig
 log = logging.getLogger("orderhub.puller")
 
 MAX_SPAN = timedelta(hours=23)  # every marketplace caps a window at one day
+QUARANTINE_HEAD = 64 * 1024
 
 
 @dataclass
@@ -110,8 +111,7 @@ class ChannelPuller:
                 report.fetched += len(page.orders) + len(page.quarantined)
                 for bad in page.quarantined:
                     report.quarantined += 1
-                    await self._call(self.ledger, "quarantine_add", channel, shop, bad.raw,
-                                     str(bad.error), self.clock.now())
+                    await self._quarantine(bad.raw, str(bad.error))
                 if held:
                     report.new += await self._ingest(held, None, held_at)
                 held, held_at = list(page.orders), got_at
@@ -131,8 +131,37 @@ class ChannelPuller:
                  report.pages, report.fetched, report.new, report.quarantined, report.wall_s)
         return report
 
+    async def _quarantine(self, raw: Any, error: str) -> None:
+        from hub.ledger import PayloadTooLarge
+
+        channel, shop = self.config.channel.value, self.config.shop
+        try:
+            await self._call(self.ledger, "quarantine_add", channel, shop, raw, error,
+                             self.clock.now())
+        except PayloadTooLarge as exc:  # keep the head of it: enough to find the order
+            head = raw if isinstance(raw, bytes | str) else repr(raw)
+            await self._call(self.ledger, "quarantine_add", channel, shop,
+                             head[:QUARANTINE_HEAD], f"{error}; {exc}; first "
+                             f"{QUARANTINE_HEAD} characters kept", self.clock.now())
+
     async def _ingest(self, orders: list, cursor: Any, at: datetime | None = None) -> int:
-        new = await self._call(self.ledger, "ingest", orders, cursor, at)
+        from hub.ledger import PayloadTooLarge
+
+        try:
+            new = await self._call(self.ledger, "ingest", orders, cursor, at)
+        except PayloadTooLarge:  # one giant order must not stall the channel: set it aside
+            from hub.ledger.prepare import MAX_PAYLOAD_BYTES, order_json
+
+            fit = []
+            for order in orders:
+                body = order_json(order)
+                if len(body) > MAX_PAYLOAD_BYTES:
+                    self.totals["quarantined"] += 1
+                    await self._quarantine(body, f"order {order.order_id} is {len(body)} "
+                                                 "bytes as JSON, over the ledger's limit")
+                else:
+                    fit.append(order)
+            new = await self._call(self.ledger, "ingest", fit, cursor, at)
         if new:
             await self._call(self.router, "submit", new)
         return len(new)

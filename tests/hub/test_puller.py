@@ -49,3 +49,30 @@ def test_puller_pulls_a_window_decides_it_and_moves_the_cursor(ray_session, tmp_
         time.sleep(0.05)
     counts = ray.get(ledger.call.remote("counts"))
     assert sum(counts["stages"].values()) == len(orders)
+
+
+def test_an_order_too_large_for_the_ledger_is_quarantined_and_the_window_goes_on(
+        ray_session, tmp_path) -> None:
+    ray = ray_session
+    orders = orders_for("tmall", range(1, 41))
+    receiver = orders[7].receiver.model_copy(update={"detail": "长" * 400_000})  # > 1 MiB
+    giant = orders[7].model_copy(update={"receiver": receiver})
+    orders[7] = giant
+    state = make_state("tmall", orders)
+    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
+    rules = default_ruleset()
+    router = ray.remote(Router).options(max_concurrency=16).remote(
+        ledger, BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
+        (rules.version, rules.text), PoolConfig(batch_max=500, batch_ms=10))
+    with serving(state) as server:
+        config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
+                               page_size=50, overlap_s=60)
+        puller = ray.remote(ChannelPuller).remote(
+            config, ledger, router, ManualClock(T0 + timedelta(minutes=10)), start_at=T0)
+        report = ray.get(puller.pull_once.remote())
+    assert report.error == ""
+    assert report.new == len(orders) - 1
+    assert ray.get(ledger.get_cursor.remote("tmall", "flagship")) == report.end
+    [kept] = ray.get(ledger.call.remote("quarantine_list"))
+    assert giant.order_id in kept.error and "over the ledger's limit" in kept.error
+    assert len(kept.raw) <= 64 * 1024
