@@ -8,12 +8,14 @@ Environment variables win over the file; nested fields use ``__``, e.g.
 from __future__ import annotations
 
 import tomllib
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub.clock import Clock, ScaledClock
 from hub.domain.order import Channel
 
 DEFAULT_LEDGER = "var/orderhub.sqlite3"
@@ -72,6 +74,29 @@ class ApiConfig(_Section):
     read_requires_token: bool = False
 
 
+class ClockConfig(_Section):
+    """Business time: the wall clock unless ``origin`` is set. With it, business time was
+    ``origin`` at ``wall_origin`` (epoch seconds; default: when the hub starts) and runs
+    ``speedup`` times the wall, as the clock ``orderhub emulate`` prints."""
+
+    origin: datetime | None = None
+    speedup: float = Field(default=1.0, gt=0)
+    wall_origin: float | None = None
+
+    @model_validator(mode="after")
+    def _checked(self) -> ClockConfig:
+        if self.origin is None and (self.speedup != 1.0 or self.wall_origin is not None):
+            raise ValueError("speedup and wall_origin need an origin")
+        if self.origin is not None and self.origin.utcoffset() is None:
+            raise ValueError("origin needs a UTC offset, e.g. 2026-11-11T00:00:00+08:00")
+        return self
+
+    def build(self) -> Clock:
+        if self.origin is None:
+            return Clock()
+        return ScaledClock(self.origin, self.speedup, self.wall_origin)
+
+
 class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ORDERHUB_", env_nested_delimiter="__", extra="forbid"
@@ -87,6 +112,8 @@ class HubSettings(BaseSettings):
     back_office: BackOfficeConfig = BackOfficeConfig()
     dingtalk: DingTalkConfig = DingTalkConfig()
     api: ApiConfig = ApiConfig()
+    clock: ClockConfig = ClockConfig()
+    start_at: datetime | None = None  # a channel with no cursor yet pulls from here
     log_level: str = "INFO"
 
     @classmethod

@@ -1,13 +1,21 @@
-"""``orderhub run``: start the hub and keep it running until SIGINT/SIGTERM."""
+"""``orderhub run``: start the hub and keep it running until SIGINT/SIGTERM, then drain.
+
+Logs go to stderr, the actors' too (Ray forwards them, prefixed with the actor and its
+pid, and not folded together): one line per batch and per pull, never one per order.
+Send SIGTERM to this process, not to its process group: Ray's own processes share the
+group and would die before the drain.
+"""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -16,42 +24,79 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ray-address", help="join this Ray cluster instead of starting a local one")
     p.add_argument("--ledger", help="SQLite path or postgresql:// address (overrides config)")
     p.add_argument("--port", type=int, help="API and dashboard port (overrides config)")
+    p.add_argument("--drain-s", type=float, default=30.0,
+                   help="on SIGINT/SIGTERM, wait this long for in-flight batches (default 30)")
     p.add_argument("--demo", action="store_true",
                    help="also start the emulators and point the hub at them")
     p.set_defaults(func=run)
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+LOG_LEVEL_ENV = "ORDERHUB_LOG_LEVEL"
+QUIET = ("httpx", "httpcore")  # one line per HTTP request is not a hub log
+
+
+def configure_logging(level: str | None = None) -> None:
+    """The hub's log format and level, here and (as Ray's worker setup hook, reading the
+    level from the environment) in every actor."""
+    level = (level or os.environ.get(LOG_LEVEL_ENV) or "INFO").upper()
+    logging.basicConfig(level=level, format=LOG_FORMAT)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def init_ray(address: str | None, log_level: str) -> None:
+    """Ray for the hub (local unless ``address``), its actors logging to this process."""
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # read when ray is first imported
+    import ray
+
+    env = {"env_vars": {LOG_LEVEL_ENV: log_level.upper()},
+           "worker_process_setup_hook": f"{__name__}.configure_logging"}
+    if address:
+        ray.init(address=address, log_to_driver=True, runtime_env=env)
+    else:
+        ray.init(include_dashboard=False, log_to_driver=True, runtime_env=env)
+
+
+def _on_signals(stop: threading.Event) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+
+
 def run(args: argparse.Namespace) -> int:
     from hub.config import ConfigError, load_settings
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         settings = load_settings(args.config, ray_address=args.ray_address, ledger=args.ledger)
     except ConfigError as exc:
         print(f"orderhub run: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_level)
     if args.port is not None:
         settings = settings.model_copy(update={"api": settings.api.model_copy(
             update={"port": args.port})})
     stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    suite = clock = start_at = None
+    _on_signals(stop)
+    suite: Any = None
+    clock, start_at = settings.clock.build(), settings.start_at
     if args.demo:
         from sim.demo import demo_settings, start_demo_emulators
 
         suite, clock, start_at = start_demo_emulators()
         settings = demo_settings(settings, suite)
+    init_ray(settings.ray_address, settings.log_level)
+    _on_signals(stop)  # ray.init put in its own SIGTERM handler, which exits without a drain
     from hub.runtime import Hub
 
     hub = Hub(settings, clock, start_at=start_at).start()
-    print(f"orderhub: running; dashboard at {hub.api_url}/  (Ctrl-C to stop)", flush=True)
     try:
+        print(f"orderhub: running; dashboard at {hub.api_url}/  (Ctrl-C to stop)", flush=True)
         while not stop.wait(1.0):
             pass
     finally:
         print("orderhub: stopping, draining in-flight batches ...", flush=True)
-        hub.stop()
+        hub.stop(drain_s=args.drain_s)
         if suite is not None:
             suite.stop()
+    print("orderhub: stopped", flush=True)
     return 0

@@ -1,0 +1,395 @@
+"""The hub as a real process (``orderhub run``) against the emulators in this process.
+
+SIGKILL mid-stream, then a restart on the same ledger: it resumes from the cursors and
+the outbox, nothing lost, nothing doubled (compared as sets, as Jepsen's checkers do).
+SIGTERM while batches are in flight: it drains them and exits 0.
+
+The hub and the emulators share one business clock (the config's ``[clock]``). The
+orders are handed to the marketplace emulators only once the hub is up, so the stream
+is mid-way whatever Ray's start-up costs on a busy machine. Each hub process starts
+its own local Ray under a temporary directory of its own, so every process of that Ray
+can be found (and must be gone) after a SIGKILL, apart from any Ray this session runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import pytest
+from pydantic import SecretStr
+
+from hub.clock import ScaledClock
+from hub.domain.order import Buyer, Order, Receiver
+from hub.ledger import open_ledger
+from sim.emulators.suite import EmulatorSuite, SuiteConfig
+from sim.emulators.warehouse import ServiceTimes, WmsConfig
+from sim.shapes import SHAPES
+from tests.factories import T0, order
+
+pytestmark = pytest.mark.ray
+REPO = Path(__file__).parents[2]
+PREFIX = {"tmall": "RT-", "jd": "RJ-", "douyin": "RD-"}  # no log line may name an order
+SPEEDUP = 5.0
+OVERLAP_S = 10
+DECISIONS = ("routed", "held", "auto_remedied")
+NO_DISTRICT = Receiver(name="王五", phone="13900001111", province="浙江省", city="杭州市",
+                       district="", street="", detail="杭州市")
+
+Key = tuple[str, str, str]
+
+
+# -- the world: the emulators, a stream of orders, the hub's config -----------------------
+def _suite() -> EmulatorSuite:
+    quick = ServiceTimes(pick_s=5, pack_s=5, ship_s=10)
+    wms = WmsConfig(default_workers=50, service={lane: quick for lane in ("P0", "P1", "P2", "P3")})
+    clock = ScaledClock(T0, SPEEDUP)
+    return EmulatorSuite(SuiteConfig(origin=T0, speedup=SPEEDUP, wms=wms), clock=clock).start()
+
+
+def _orders(channel: str, n: int, start: datetime, spacing_s: float, prefix: str) -> list[Order]:
+    """``n`` paid orders modified ``spacing_s`` apart from ``start``; every 25th lacks a
+    district (held as incomplete_address)."""
+    out = []
+    for i in range(n):
+        modified = start + timedelta(seconds=round(i * spacing_s))
+        changes = {"receiver": NO_DISTRICT} if i % 25 == 7 else {}
+        o = order(i, channel=channel, shop=f"{channel}-shop", order_id=f"{prefix}{i:05d}",
+                  created_at=modified - timedelta(seconds=20),
+                  buyer=Buyer(id=f"{channel}-{prefix}buyer-{i}"), **changes)
+        out.append(o.model_copy(update={"modified_at": modified}))
+    return out
+
+
+def _stream(suite: EmulatorSuite, channels: list[str], n_per_channel: int,
+            spacing_s: float) -> list[Order]:
+    """Orders the marketplace emulators release one by one from two business seconds on
+    (each when the clock reaches its modified time); the CRM knows their buyers."""
+    start = (suite.clock.now() + timedelta(seconds=2)).replace(microsecond=0)
+    fed = []
+    for channel in channels:
+        orders = _orders(channel, n_per_channel, start, spacing_s, PREFIX[channel])
+        suite.emulators["crm"].state.seed_orders(orders)
+        suite.states[channel].add_orders(orders)
+        fed += orders
+    return fed
+
+
+def _keys(orders: list[Order]) -> set[Key]:
+    return {o.key for o in orders}
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return json.dumps(str(value), ensure_ascii=False)  # a JSON string is a TOML basic string
+
+
+def _toml(settings: dict[str, Any]) -> str:
+    """Enough TOML for a hub config: scalars, tables, arrays of tables."""
+    lines = [f"{k} = {_toml_value(v)}" for k, v in settings.items()
+             if not isinstance(v, dict | list)]
+    for name, table in settings.items():
+        rows = [table] if isinstance(table, dict) else table if isinstance(table, list) else []
+        for row in rows:
+            lines.append(f"\n[{name}]" if isinstance(table, dict) else f"\n[[{name}]]")
+            lines += [f"{k} = {_toml_value(v)}" for k, v in row.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _config(tmp_path: Path, suite: EmulatorSuite, channels: list[str]) -> Path:
+    """The hub's config file: the emulators' addresses and clock, pulls every wall second."""
+    clock, wiring = suite.clock, suite.hub_settings()
+    wiring["channels"] = [c for c in wiring["channels"] if c["channel"] in channels]
+    for channel in wiring["channels"]:
+        channel |= {"interval_s": SPEEDUP, "overlap_s": OVERLAP_S, "safety_lag_s": 1,
+                    "page_size": 50}
+    settings = {
+        "ledger": str(tmp_path / "hub.sqlite3"), "reconcile_interval_s": 3600,
+        "start_at": T0.isoformat(), **wiring,
+        "back_office": {**wiring["back_office"], "wms_poll_s": SPEEDUP},
+        "clock": {"origin": clock.origin.isoformat(), "speedup": clock.speedup,
+                  "wall_origin": clock.wall_origin},
+        "api": {"host": "127.0.0.1", "port": 0},
+    }
+    path = tmp_path / "hub.toml"
+    path.write_text(_toml(settings), encoding="utf-8")
+    return path
+
+
+# -- the hub process ------------------------------------------------------------------------
+class HubProcess:
+    """``orderhub run`` in a session of its own, its Ray under its own ``RAY_TMPDIR``."""
+
+    def __init__(self, config: Path, log: Path) -> None:
+        self.ray_dir = tempfile.mkdtemp(prefix="orh-")  # short: Ray's socket paths must fit
+        env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+        env |= {"RAY_TMPDIR": self.ray_dir, "PYTHONUNBUFFERED": "1"}
+        self.log = log
+        self._out = log.open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub.cli", "run", "--config", str(config)],
+            cwd=REPO, env=env, stdout=self._out, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_running(self, timeout_s: float = 90) -> str:
+        """Wait for the 'running' line; returns the API's address."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            found = re.search(r"orderhub: running; dashboard at (http://\S+?)/ ", self.output())
+            if found:
+                return found.group(1)
+            if self.proc.poll() is not None:
+                raise AssertionError(f"hub exited with {self.proc.returncode}:\n"
+                                     f"{self.output()[-3000:]}")
+            time.sleep(0.2)
+        raise AssertionError(f"hub not running after {timeout_s:.0f}s:\n{self.output()[-3000:]}")
+
+    def ray_processes(self) -> list[psutil.Process]:
+        found = []
+        for p in psutil.process_iter(["cmdline"]):
+            if any(self.ray_dir in part for part in p.info["cmdline"] or ()):
+                found.append(p)
+        return found
+
+    def kill(self) -> list[str]:
+        """SIGKILL the process group, then wait for (or kill) what is left of its Ray.
+        Returns the names of the processes that outlived the group kill by 10 s."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while (left := self.ray_processes()) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        survivors = []
+        for p in left:
+            try:
+                survivors.append(p.name())
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(left, timeout=10)
+        self._out.close()
+        return survivors
+
+    def terminate(self, timeout_s: float = 60) -> int | None:
+        """SIGTERM to the hub's own process (not its group), as a supervisor sends it;
+        its exit code, or None if it did not exit in time (then it is killed)."""
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            self.kill()
+
+    def close(self) -> None:
+        if self.proc.poll() is None or self.ray_processes():
+            self.kill()
+
+
+@pytest.fixture
+def hubs():
+    started: list[HubProcess] = []
+
+    def start(config: Path, log: Path) -> HubProcess:
+        started.append(HubProcess(config, log))
+        return started[-1]
+
+    yield start
+    for hub in started:
+        hub.close()
+
+
+def _wait(predicate, timeout_s: float, what: str, hub: HubProcess) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        if hub.proc.poll() is not None:
+            raise AssertionError(f"hub exited ({hub.proc.returncode}) while waiting for "
+                                 f"{what}:\n{hub.output()[-3000:]}")
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}:\n"
+                         f"{hub.output()[-3000:]}")
+
+
+# -- what the ledger and the logs say ---------------------------------------------------------
+def _reader(tmp_path: Path):
+    """The ledger, opened beside the hub for reading (no checkpointer of its own)."""
+    return open_ledger(tmp_path / "hub.sqlite3", checkpoint_every_s=None)
+
+
+def _wait_pulling(ledger, channels: list[str], hub: HubProcess) -> None:
+    """Until every puller has pulled once (its cursor is saved): Ray may start the actors
+    well after the hub says it runs."""
+    _wait(lambda: all(ledger.get_cursor(c, "") for c in channels), 90, "the first pulls", hub)
+
+
+def _decided(ledger) -> int:
+    stages = ledger.counts()["stages"]
+    return sum(stages.values()) - stages.get("received", 0)
+
+
+def _stored(ledger) -> set[Key]:
+    return {s.key for s in ledger.find_orders(limit=100_000)}
+
+
+def _received_and_decisions(ledger) -> tuple[Counter, Counter]:
+    """How often each (order, version) was received, and decided."""
+    events = ledger.events_since()
+    received = Counter((e.key, e.version) for e in events if e.stage == "received")
+    decided = Counter((e.key, e.version) for e in events if e.stage in DECISIONS)
+    return received, decided
+
+
+def _assert_logs_per_batch(output: str) -> None:
+    """Structured logs: one line per batch (key=value, with its size), none per order."""
+    batches = [int(n) for n in re.findall(r"orderhub\.router batch n=(\d+) stored=\d+ ", output)]
+    assert batches, output[-3000:]
+    assert sum(batches) > len(batches), batches  # a line stands for many orders
+    per_order = [line for line in output.splitlines()
+                 if any(prefix in line for prefix in PREFIX.values())]
+    assert not per_order, per_order[:5]
+
+
+class ServeSpy:
+    """Records the window of every page a marketplace emulator serves."""
+
+    def __init__(self, suite: EmulatorSuite) -> None:
+        self.calls: list[tuple[str, datetime, datetime]] = []
+        for channel, state in suite.states.items():
+            state.serve = self._wrap(channel, state.serve)
+
+    def _wrap(self, channel: str, serve):
+        def spy(start: datetime, end: datetime, **kwargs: Any):
+            self.calls.append((channel, start, end))
+            return serve(start, end, **kwargs)
+        return spy
+
+
+# -- 1. SIGKILL mid-stream, restart ---------------------------------------------------------
+def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hubs) -> None:
+    suite = _suite()
+    try:
+        spy = ServeSpy(suite)
+        config = _config(tmp_path, suite, list(PREFIX))
+        first = hubs(config, tmp_path / "run1.log")
+        first.wait_running()
+        ledger = _reader(tmp_path)
+        _wait_pulling(ledger, list(PREFIX), first)
+        fed_orders = _stream(suite, list(PREFIX), n_per_channel=100, spacing_s=1.0)  # 20 wall s
+        fed = _keys(fed_orders)
+        held = {o.key for o in fed_orders if not o.receiver.district}
+        routed = fed - held
+        _wait(lambda: _decided(ledger) >= len(fed) // 3, 60, "a third decided", first)
+        survivors = first.kill()
+        assert not first.ray_processes(), "the first hub's Ray outlived it"
+
+        # -- what the killed hub left behind --------------------------------------------
+        at_kill, decided_at_kill = _stored(ledger), _decided(ledger)
+        assert 0 < decided_at_kill < len(fed), "killed mid-stream"
+        cursors = {c: ledger.get_cursor(c, "") for c in PREFIX}  # the token sees every shop
+        first_order = min(o.modified_at for o in fed_orders)
+        assert all(c is not None and c > first_order for c in cursors.values()), cursors
+        calls_before = len(spy.calls)
+
+        second = hubs(config, tmp_path / "run2.log")
+        second.wait_running()
+        wms = suite.emulators["wms"].state
+        _wait(lambda: _decided(ledger) == len(fed) and wms.counts["accepted"] == len(routed)
+              and ledger.pending_count() == 0, 90, "every order decided and delivered", second)
+        assert second.terminate() == 0, second.output()[-3000:]
+
+        # -- in == out: nothing lost, nothing doubled, nothing unknown ----------------------
+        received, decisions = _received_and_decisions(ledger)
+        assert {key for key, _ in decisions} == fed
+        assert _stored(ledger) == fed
+        assert max(decisions.values()) == 1, decisions.most_common(3)
+        assert max(received.values()) == 1, received.most_common(3)  # re-pulls were ignored
+        assert {s.key for s in ledger.find_orders(stage="held", limit=1000)} == held
+        # -- the WMS got every routed order once (its idempotency keys dedupe resends) -----
+        assert wms.counts["accepted"] == len(routed), wms.counts
+        assert len(wms.lookup(sorted(routed))) == len(routed)
+        assert not wms.lookup(sorted(held))
+        # -- cursors: the restart pulled on from where the first run stopped ---------------
+        after = spy.calls[calls_before:]
+        for channel, cursor in cursors.items():
+            starts = [start for ch, start, _ in after if ch == channel]
+            assert starts, channel
+            # the first window opens one overlap before the cursor (whole seconds)
+            assert min(starts) >= cursor - timedelta(seconds=OVERLAP_S + 1), (channel, cursor)
+        refetched = set()
+        for channel, start, end in after:
+            refetched |= {v.order.key for v in suite.states[channel].window(start, end)}
+        assert refetched & at_kill, "the restart's first windows overlapped the first run's"
+        _assert_logs_per_batch(second.output())
+        print(f"\nSIGKILL with {decided_at_kill}/{len(fed)} decided, {len(at_kill)} stored; "
+              f"{len(refetched & at_kill)} pulled again after the restart; group-kill "
+              f"survivors {survivors}; WMS duplicates deduped {wms.counts['duplicates']}")
+    finally:
+        suite.stop()
+
+
+# -- 2. SIGTERM drains --------------------------------------------------------------------
+def test_sigterm_drains_in_flight_batches_and_exits_zero(tmp_path, hubs) -> None:
+    suite = _suite()
+    try:
+        hub = hubs(_config(tmp_path, suite, ["tmall"]), tmp_path / "run.log")
+        api = hub.wait_running()
+        ledger = _reader(tmp_path)
+        _wait_pulling(ledger, ["tmall"], hub)
+        streamed = _keys(_stream(suite, ["tmall"], n_per_channel=100, spacing_s=1.0))
+        _wait(lambda: _decided(ledger) >= 20, 60, "the stream flowing", hub)
+        # a burst pushed while the CRM answers slowly: its batches are in flight for
+        # seconds; the hub answers 200 only once the ledger holds the orders
+        slow = {"kind": "timeout", "count": 3, "sleep_s": 1.5}
+        httpx.post(suite["crm"] + "/_control/faults", json=slow).raise_for_status()
+        start = (suite.clock.now() - timedelta(seconds=30)).replace(microsecond=0)
+        pushed: set[Key] = set()
+        for channel in ("tmall", "jd"):
+            burst = _orders(channel, 150, start, 0.1, f"P{PREFIX[channel]}")
+            suite.emulators["crm"].state.seed_orders(burst)
+            answer = httpx.post(f"{api}/push/{channel}?shop={channel}-shop", timeout=30,
+                                json=[SHAPES[channel].to_raw(o) for o in burst])
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["new"] == len(burst), answer.json()
+            pushed |= _keys(burst)
+        code = hub.terminate(timeout_s=60)
+        output = hub.output()
+        assert code == 0, output[-3000:]
+        assert "did not drain" not in output
+        assert "orderhub: stopped" in output
+
+        # every order the ledger holds as received got its decision before the exit
+        stored = _stored(ledger)
+        assert pushed <= stored
+        assert stored <= pushed | streamed
+        assert ledger.counts()["stages"].get("received", 0) == 0, ledger.counts()
+        received, decisions = _received_and_decisions(ledger)
+        assert {key for key, _ in received} == stored
+        assert {key for key, _ in decisions} == stored
+        assert max(decisions.values()) == 1, decisions.most_common(3)
+        _assert_logs_per_batch(output)
+    finally:
+        suite.stop()
