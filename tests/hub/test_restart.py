@@ -152,7 +152,7 @@ class HubProcess:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def wait_running(self, timeout_s: float = 90) -> str:
+    def wait_running(self, timeout_s: float = 150) -> str:
         """Wait for the 'running' line; returns the API's address."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -243,7 +243,7 @@ def _reader(tmp_path: Path):
 def _wait_pulling(ledger, channels: list[str], hub: HubProcess) -> None:
     """Until every puller has pulled once (its cursor is saved): Ray may start the actors
     well after the hub says it runs."""
-    _wait(lambda: all(ledger.get_cursor(c, "") for c in channels), 90, "the first pulls", hub)
+    _wait(lambda: all(ledger.get_cursor(c, "") for c in channels), 120, "the first pulls", hub)
 
 
 def _decided(ledger) -> int:
@@ -308,6 +308,7 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hub
 
         # -- what the killed hub left behind --------------------------------------------
         at_kill, decided_at_kill = _stored(ledger), _decided(ledger)
+        owed_at_kill = ledger.pending_count()  # outbox rows the first run did not deliver
         assert 0 < decided_at_kill < len(fed), "killed mid-stream"
         cursors = {c: ledger.get_cursor(c, "") for c in PREFIX}  # the token sees every shop
         first_order = min(o.modified_at for o in fed_orders)
@@ -318,7 +319,8 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hub
         second.wait_running()
         wms = suite.emulators["wms"].state
         _wait(lambda: _decided(ledger) == len(fed) and wms.counts["accepted"] == len(routed)
-              and ledger.pending_count() == 0, 90, "every order decided and delivered", second)
+              and ledger.pending_count() == 0, 120, "every order decided and delivered",
+              second)
         assert second.terminate() == 0, second.output()[-3000:]
 
         # -- in == out: nothing lost, nothing doubled, nothing unknown ----------------------
@@ -344,9 +346,10 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hub
             refetched |= {v.order.key for v in suite.states[channel].window(start, end)}
         assert refetched & at_kill, "the restart's first windows overlapped the first run's"
         _assert_logs_per_batch(second.output())
-        print(f"\nSIGKILL with {decided_at_kill}/{len(fed)} decided, {len(at_kill)} stored; "
-              f"{len(refetched & at_kill)} pulled again after the restart; group-kill "
-              f"survivors {survivors}; WMS duplicates deduped {wms.counts['duplicates']}")
+        print(f"\nSIGKILL with {decided_at_kill}/{len(fed)} decided, {len(at_kill)} stored, "
+              f"{owed_at_kill} outbox rows owed; {len(refetched & at_kill)} pulled again after "
+              f"the restart; survivors of the group kill {survivors}; WMS duplicates deduped "
+              f"{wms.counts['duplicates']}")
     finally:
         suite.stop()
 
@@ -375,7 +378,9 @@ def test_sigterm_drains_in_flight_batches_and_exits_zero(tmp_path, hubs) -> None
             assert answer.status_code == 200, answer.text
             assert answer.json()["new"] == len(burst), answer.json()
             pushed |= _keys(burst)
+        signalled, began = suite.clock.now(), time.monotonic()
         code = hub.terminate(timeout_s=60)
+        took = time.monotonic() - began
         output = hub.output()
         assert code == 0, output[-3000:]
         assert "did not drain" not in output
@@ -391,5 +396,9 @@ def test_sigterm_drains_in_flight_batches_and_exits_zero(tmp_path, hubs) -> None
         assert {key for key, _ in decisions} == stored
         assert max(decisions.values()) == 1, decisions.most_common(3)
         _assert_logs_per_batch(output)
+        late = [s for s in ledger.find_orders(limit=100_000) if s.key in pushed
+                and s.stage_at > signalled]
+        print(f"\nSIGTERM: exit {code} after {took:.1f}s; {len(late)}/{len(pushed)} pushed "
+              "orders decided after the signal")
     finally:
         suite.stop()
