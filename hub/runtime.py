@@ -9,7 +9,9 @@ serves the push endpoint and the dashboard, and stops cleanly.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +41,68 @@ def init_ray(address: str | None) -> None:
         ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
 
 
+class LoopSupervisor:
+    """Keeps the actors' long-running loops going. Ray restarts a dead actor
+    (``max_restarts``) by running its constructor again, but not the loop call it
+    was in: a loop whose call ended (failed with the actor, or returned) is called
+    again, every ``every_s`` until ``stop()``."""
+
+    def __init__(self, every_s: float = 0.5) -> None:
+        self.every_s = every_s
+        self._loops: dict[str, tuple[Callable[[], Any], Any]] = {}
+        self.restarts: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, name: str, call: Callable[[], Any]) -> None:
+        """``call`` starts the loop and returns its ObjectRef (``lambda: a.run.remote()``)."""
+        self._loops[name] = (call, call())
+        self.restarts[name] = 0
+
+    def check(self) -> list[str]:
+        """One round: call again every loop that ended; returns their names."""
+        again = []
+        for name, (call, ref) in list(self._loops.items()):
+            if self._stop.is_set():
+                break
+            if not ray.wait([ref], timeout=0)[0]:
+                continue
+            try:
+                ray.get(ref)
+                why = "returned"
+            except Exception as exc:
+                why = type(exc).__name__
+            log.warning("%s loop ended (%s); calling it again", name, why)
+            try:
+                self._loops[name] = (call, call())
+            except Exception:
+                log.exception("could not call the %s loop again; next round", name)
+                continue
+            self.restarts[name] += 1
+            again.append(name)
+        return again
+
+    def start(self) -> LoopSupervisor:
+        self._thread = threading.Thread(target=self._watch, name="hub-loops", daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every_s):
+            try:
+                self.check()
+            except Exception:
+                log.exception("loop supervisor round failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def refs(self) -> list[Any]:
+        return [ref for _, ref in self._loops.values()]
+
+
 class Hub:
     def __init__(self, settings: HubSettings, clock: Clock | None = None, *,
                  start_at: datetime | None = None, namespace: str = "orderhub") -> None:
@@ -50,7 +114,9 @@ class Hub:
         self.relay: Any = None
         self.reconciler: Any = None
         self.pullers: list[Any] = []
-        self._loops: list[Any] = []
+        self.validators: BatchPool | None = None
+        self.scorers: BatchPool | None = None
+        self.loops = LoopSupervisor()
         self.api_server: Any = None
 
     # -- start ----------------------------------------------------------------------------
@@ -64,34 +130,37 @@ class Hub:
             self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
             poll_s=s.rules_poll_s)
         version, text = ray.get(self.rulestore.start.remote())
-        validators = BatchPool(ray.remote(Validator), s.pools.validators)
-        scorers = BatchPool(ray.remote(Scorer), s.pools.scorers)
+        self.validators = BatchPool(ray.remote(Validator), s.pools.validators)
+        self.scorers = BatchPool(ray.remote(Scorer), s.pools.scorers)
         bo = s.back_office
-        self.router = ray.remote(Router).options(**ASYNC).remote(
-            self.ledger, validators, scorers, (version, text), s.pools, self.clock,
+        self.router = router = ray.remote(Router).options(**ASYNC).remote(
+            self.ledger, self.validators, self.scorers, (version, text), s.pools, self.clock,
             crm_url=bo.crm_url, erp_url=bo.erp_url, crm_ttl_s=bo.crm_cache_ttl_s,
             inventory_refresh_s=bo.inventory_refresh_s)
-        ray.get(self.router.start.remote())
-        ray.get(self.rulestore.attach.remote(self.router))
-        self._loops.append(self.rulestore.watch.remote())
-        for channel in s.channels:
+        ray.get(router.start.remote())
+        ray.get(self.rulestore.attach.remote(router))
+        ray.get(router.redrive.remote(0.0))  # what the last run left undecided
+        loops = self.loops
+        loops.add("router", lambda: router.run.remote())
+        loops.add("rules", lambda: self.rulestore.watch.remote(router))
+        for i, channel in enumerate(s.channels):
             puller = ray.remote(ChannelPuller).options(**ASYNC).remote(
-                channel, self.ledger, self.router, self.clock, start_at=self.start_at)
+                channel, self.ledger, router, self.clock, start_at=self.start_at)
             self.pullers.append(puller)
-            self._loops.append(puller.run.remote())
+            loops.add(f"puller{i}", puller.run.remote)
         self.relay = ray.remote(OutboxRelay).options(**ASYNC).remote(
             self.ledger, self.clock, wms_url=bo.wms_url, erp_url=bo.erp_url,
             dingtalk=s.dingtalk.model_dump(mode="json") | {
                 "access_token": s.dingtalk.access_token.get_secret_value(),
                 "secret": s.dingtalk.secret.get_secret_value()},
             wms_poll_s=bo.wms_poll_s)
-        self._loops.append(self.relay.run.remote())
+        loops.add("relay", self.relay.run.remote)
         if bo.wms_url:
             self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
                 self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,
                 wms_url=bo.wms_url)
-            self._loops.append(self.reconciler.run.remote())
-        ray.get(self.router.redrive.remote(0.0))
+            loops.add("reconciler", self.reconciler.run.remote)
+        loops.start()
         if serve_api:
             self._serve_api()
         log.info("hub started in %.1fs: %d pullers, rules v%d, ledger %s",
@@ -119,7 +188,9 @@ class Hub:
     def stats(self) -> dict[str, Any]:
         refs = {"router": self.router.stats.remote(), "relay": self.relay.stats.remote()}
         refs |= {f"puller{i}": p.stats.remote() for i, p in enumerate(self.pullers)}
-        return {name: ray.get(ref) for name, ref in refs.items()}
+        out = {name: ray.get(ref) for name, ref in refs.items()}
+        out["loop_restarts"] = dict(self.loops.restarts)
+        return out
 
     def flat_stats(self) -> dict[str, Any]:
         """Counters for ``/metrics``: router, relay and puller totals in one dict."""
@@ -133,6 +204,7 @@ class Hub:
     # -- stop -----------------------------------------------------------------------------
     def stop(self, drain_s: float = 30.0) -> None:
         """Stop pulling, finish in-flight batches, then stop delivering."""
+        self.loops.stop()
         for puller in self.pullers:
             ray.get(puller.stop.remote())
         if self.router is not None:
@@ -145,7 +217,9 @@ class Hub:
                 ray.get(actor.stop.remote())
         if self.api_server is not None:
             self.api_server.stop()
-        ray.wait(self._loops, num_returns=len(self._loops), timeout=10)
+        refs = self.loops.refs()
+        if refs:
+            ray.wait(refs, num_returns=len(refs), timeout=10)
         if self.ledger is not None:
             ray.get(self.ledger.close.remote())
         for actor in [*self.pullers, self.router, self.relay, self.rulestore, self.reconciler,

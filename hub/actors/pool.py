@@ -30,7 +30,7 @@ RETRYABLE = (RayActorError, ActorUnavailableError)
 
 
 class BatchPool:
-    def __init__(self, actor_cls: Any, size: int, *args: Any, max_attempts: int = 5, **kwargs):
+    def __init__(self, actor_cls: Any, size: int, *args: Any, max_attempts: int = 8, **kwargs):
         if size < 1:
             raise ValueError("a pool needs at least one replica")
         self.max_attempts = max_attempts
@@ -41,19 +41,23 @@ class BatchPool:
         self._busy = [0] * size
         self.resubmitted = 0
 
-    def _pick(self) -> int:
-        return min(range(len(self.replicas)), key=self._busy.__getitem__)
+    def _pick(self, avoid: int | None = None) -> int:
+        """The least busy replica, other than ``avoid`` (one that just failed) if possible."""
+        others = [i for i in range(len(self.replicas)) if i != avoid] or [0]
+        return min(others, key=self._busy.__getitem__)
 
     async def submit(self, method: str, *args: Any) -> Any:
-        """Run ``method(*args)`` on the least busy replica; re-send if the replica dies."""
+        """Run ``method(*args)`` on the least busy replica; re-send if the replica dies,
+        to another replica when there is one (Ray restarts the dead one meanwhile)."""
         last: Exception | None = None
+        failed: int | None = None
         for attempt in range(self.max_attempts):
-            index = self._pick()
+            index = self._pick(failed)
             self._busy[index] += 1
             try:
                 return await getattr(self.replicas[index], method).remote(*args)
             except RETRYABLE as exc:
-                last = exc
+                last, failed = exc, index
                 self.resubmitted += 1
                 await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
             finally:

@@ -3,8 +3,13 @@ set, and commits decisions, stage events and outbox rows in one ledger transacti
 
 Batches hold up to ``batch_max`` orders or wait ``batch_ms``, whichever comes first.
 The queue in front is bounded: ``submit`` waits when it is full, so a fast puller
-slows down instead of memory growing. Orders the ledger holds as ``received`` with
-no decision (a crash between ingest and decision) are re-driven from the ledger.
+slows down instead of memory growing.
+
+Every ``redrive_every_s`` (wall) the router asks the ledger for orders still
+``received`` after ``redrive_after_s`` and decides them again: a batch lost with a
+dead replica, a failed commit, a crashed puller or this actor's own restart (its
+queue is memory only). Orders queued or in flight here are skipped, and the
+ledger stores one decision per order version however often one is decided.
 """
 
 from __future__ import annotations
@@ -42,6 +47,8 @@ class Router:
         crm_ttl_s: float = 600.0,
         inventory_refresh_s: float = 60.0,
         queue_max: int = 20_000,
+        redrive_every_s: float = 2.0,
+        redrive_after_s: float = 2.0,
     ) -> None:
         from hub.domain.rules import load_ruleset
 
@@ -62,6 +69,10 @@ class Router:
         self._inflight = asyncio.Semaphore(pools.max_inflight_batches)
         self._tasks: set[asyncio.Task] = set()
         self._loop_task: asyncio.Task | None = None
+        self._redrive_task: asyncio.Task | None = None
+        self.redrive_every_s, self.redrive_after_s = redrive_every_s, redrive_after_s
+        self._redriving = asyncio.Lock()
+        self._done_during_redrive: set[tuple] | None = None
         self._stopping = False
         self.counts = {"submitted": 0, "decided": 0, "committed": 0, "batches": 0, "held": 0,
                        "redriven": 0, "errors": 0}
@@ -73,7 +84,10 @@ class Router:
         self._ensure_loop()
         async with self._space:
             await self._space.wait_for(lambda: len(self._queue) < self.queue_max)
-            fresh = [o for o in orders if (o.key, o.modified_at) not in self._pending_keys]
+            done = self._done_during_redrive or ()
+            fresh = [o for o in orders
+                     if (o.key, o.modified_at) not in self._pending_keys
+                     and (o.key, o.modified_at) not in done]
             self._pending_keys.update((o.key, o.modified_at) for o in fresh)
             self._queue.extend(fresh)
             self.counts["submitted"] += len(fresh)
@@ -100,10 +114,27 @@ class Router:
 
             self.crm = self.crm or clients.crm(self._urls[0])
             self.erp = self.erp or clients.erp(self._urls[1])
-            self._loop_task = asyncio.get_running_loop().create_task(self._run())
+            loop = asyncio.get_running_loop()
+            self._loop_task = loop.create_task(self._run())
+            if self.redrive_every_s > 0:
+                self._redrive_task = loop.create_task(self._redrive_loop())
 
     async def start(self) -> None:
+        await self._sync_rules()
         self._ensure_loop()
+
+    async def run(self) -> None:
+        """Start (again, after a restart) and return when the router has drained."""
+        await self.start()
+        assert self._loop_task is not None
+        await self._loop_task
+
+    async def _sync_rules(self) -> None:
+        """A restarted router comes back with the rules it was built with: take the
+        version in force from the ledger if it is newer."""
+        latest = await self.ledger.get_ruleset.remote(None)
+        if latest is not None and latest.version > self.rules_ref[0]:
+            self.set_rules(latest.version, latest.text)
 
     async def _run(self) -> None:
         while not self._stopping or self._queue:
@@ -159,6 +190,8 @@ class Router:
             decisions = route(batch, anomalies, scores, ruleset)
             rows = outbox_for(batch, decisions)
             stored = await self.ledger.commit_decisions.remote(decisions, rows)
+            if self._done_during_redrive is not None:
+                self._done_during_redrive.update((o.key, o.modified_at) for o in batch)
             self.counts["decided"] += len(decisions)
             self.counts["committed"] += stored
             self.counts["held"] += sum(d.held for d in decisions)
@@ -177,11 +210,31 @@ class Router:
             self._inflight.release()
 
     async def redrive(self, older_than_s: float = 5.0, limit: int = 5000) -> int:
-        """Submit orders the ledger holds as received but undecided (after a crash)."""
-        orders = await self.ledger.call.remote("undecided_orders", older_than_s, limit)
-        fresh = await self.submit(orders) if orders else 0
+        """Submit orders the ledger holds as received but undecided for ``older_than_s``
+        of business time; returns how many were not already queued or in flight."""
+        async with self._redriving:
+            # a batch committed while the ledger is read may be in the answer, stale
+            self._done_during_redrive = set()
+            try:
+                orders = await self.ledger.call.remote("undecided_orders", older_than_s, limit)
+                fresh = await self.submit(orders) if orders else 0
+            finally:
+                self._done_during_redrive = None
         self.counts["redriven"] += fresh
+        if fresh:
+            log.warning("re-drove %d undecided orders from the ledger", fresh)
         return fresh
+
+    async def _redrive_loop(self) -> None:
+        after = self.redrive_after_s * self.clock.speedup
+        while not self._stopping:
+            await asyncio.sleep(self.redrive_every_s)
+            if self._stopping:
+                break
+            try:
+                await self.redrive(after)
+            except Exception as exc:  # the ledger may be restarting; try next round
+                log.warning("re-drive failed: %s", exc)
 
     async def drain(self, timeout_s: float = 30.0) -> bool:
         """Finish queued and in-flight batches (clean shutdown)."""

@@ -94,7 +94,14 @@ class RuleStore:
             self.refusals.append(str(exc))
             log.error("rule file refused, version %d stays in force:\n%s", self.version, exc)
 
-    async def watch(self) -> None:
+    async def watch(self, router: Any = None) -> None:
+        """Poll the rule file until ``stop()``. After a restart (this actor's state is
+        gone) the hub calls it again with the router: the version in force is read
+        back from the ledger first."""
+        if router is not None:
+            self.router = router
+        if not self.text:
+            await self.start()
         while not self._stopping:
             if self.path is not None:
                 await self._reload_file()
