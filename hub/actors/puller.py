@@ -101,21 +101,19 @@ class ChannelPuller:
         try:
             report.start, report.end = start, end = await self._window()
             held: list = []  # the last page is ingested with the cursor that closes the window
-            held_at = None
+            # received = when the hub asked for the window: from there on (paging included)
+            # the time is the hub's own work, not the marketplace's wait
             asked_at = self.clock.now()
             async for page in self._client().fetch_window(start, end):
-                # received = when the hub asked for this page: from there on, the time is
-                # the hub's own work, not the marketplace's wait
-                got_at, asked_at = asked_at, self.clock.now()
                 report.pages += 1
                 report.fetched += len(page.orders) + len(page.quarantined)
                 for bad in page.quarantined:
                     report.quarantined += 1
                     await self._quarantine(bad.raw, str(bad.error))
                 if held:
-                    report.new += await self._ingest(held, None, held_at)
-                held, held_at = list(page.orders), got_at
-            report.new += await self._ingest(held, Cursor(channel, shop, end), held_at)
+                    report.new += await self._ingest(held, None, asked_at)
+                held = list(page.orders)
+            report.new += await self._ingest(held, Cursor(channel, shop, end), asked_at)
         except Exception as exc:  # the window is retried next time; the cursor did not move
             report.error = f"{type(exc).__name__}: {exc}"
             self.totals["errors"] += 1

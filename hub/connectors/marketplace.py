@@ -106,18 +106,57 @@ class MarketplaceClient:
 
     # -- the public calls ----------------------------------------------------------------
     async def fetch_window(self, start: datetime, end: datetime) -> AsyncIterator[Page]:
-        """Every page of orders modified in ``[start, end)`` (whole seconds)."""
+        """Every page of orders modified in ``[start, end)`` (whole seconds).
+
+        Orders leave a window while it is paged (a new version moves them past its end),
+        and with page numbers that shifts the rest forward: paging first-to-last would
+        skip one record per departure. So when the first page tells the total, the
+        pages after it are read last to first (a departure then only repeats a record,
+        which the ledger ignores) and the first page is read again at the end for the
+        records that moved onto it."""
         start, end = _floor(start), _floor(end)
         while start < end:
             stop = min(end, start + self.max_span)
-            page_no = self.first_page
-            for _ in range(MAX_PAGES):
-                page = await self.fetch_page(start, stop, page_no)
-                yield page
-                if not page.has_next or not (page.orders or page.quarantined):
-                    break
-                page_no += 1
+            first = await self.fetch_page(start, stop, self.first_page)
+            if not first.has_next or not (first.orders or first.quarantined):
+                yield first
+            elif first.total is None:
+                async for page in self._forward(start, stop, first):
+                    yield page
+            else:
+                yield first
+                async for page in self._backward(start, stop, first):
+                    yield page
             start = stop
+
+    def _last_page(self, total: int) -> int:
+        return self.first_page + max(0, (total - 1) // self.page_size)
+
+    async def _backward(self, start: datetime, stop: datetime,
+                        first: Page) -> AsyncIterator[Page]:
+        total = first.total or 0
+        last = self._last_page(total)
+        for page_no in range(min(last, self.first_page + MAX_PAGES - 1), self.first_page, -1):
+            yield await self.fetch_page(start, stop, page_no)
+        again = await self.fetch_page(start, stop, self.first_page)
+        grown = self._last_page(again.total or total)
+        for page_no in range(last + 1, min(grown, self.first_page + MAX_PAGES - 1) + 1):
+            yield await self.fetch_page(start, stop, page_no)  # late arrivals at the end
+        self.stats["backward_windows"] += 1
+        had = {(o.order_id, o.modified_at) for o in first.orders}
+        raws = [q.raw for q in first.quarantined]
+        yield Page([o for o in again.orders if (o.order_id, o.modified_at) not in had],
+                   [q for q in again.quarantined if q.raw not in raws], False, again.total)
+
+    async def _forward(self, start: datetime, stop: datetime,
+                       first: Page) -> AsyncIterator[Page]:
+        page, page_no = first, self.first_page
+        for _ in range(MAX_PAGES):
+            yield page
+            if not page.has_next or not (page.orders or page.quarantined):
+                return
+            page_no += 1
+            page = await self.fetch_page(start, stop, page_no)
 
     async def fetch_page(self, start: datetime, end: datetime, page_no: int) -> Page:
         """One page, retried through throttling and server errors."""

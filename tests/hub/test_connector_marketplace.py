@@ -96,14 +96,37 @@ def test_tmall_signs_every_request_and_follows_every_page() -> None:
     handler = tmall_pages([[1, 2], [3, 4], [5]])
     c, sleep = make(TmallClient, handler, page_size=2)
     pages = run(c, T0 + timedelta(microseconds=900_000), T0 + timedelta(minutes=30, seconds=1.5))
-    assert [o.order_id for p in pages for o in p.orders] == [f"T{100000 + n}" for n in range(1, 6)]
+    assert sorted(o.order_id for p in pages for o in p.orders) == \
+        [f"T{100000 + n}" for n in range(1, 6)]
     seen = handler.seen
-    assert [p["page_no"] for p in seen] == ["1", "2", "3"]
+    assert [p["page_no"] for p in seen] == ["1", "3", "2", "1"]  # 1, last to 2, 1 again
     assert seen[0]["session"] == TOKEN and seen[0]["app_key"] == "key-1"
     assert seen[0]["method"] == "taobao.trades.sold.increment.get"
     assert (seen[0]["start_modified"], seen[0]["end_modified"]) == \
         ("2026-11-11 00:00:00", "2026-11-11 00:30:01")  # whole seconds, Shanghai
-    assert sleep.delays == [] and c.stats["requests"] == 3
+    assert sleep.delays == [] and c.stats["requests"] == 4
+
+
+def test_an_order_leaving_the_window_while_it_is_paged_hides_no_other() -> None:
+    """Order 1 gets a new version (past the window's end) right after page 1 was read:
+    the orders behind it move up one place. Read first to last, order 3 would be
+    skipped; read last to first, none is."""
+    window = [1, 2, 3, 4, 5]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page_no = int(form(request)["page_no"])
+        chunk = window[(page_no - 1) * 2:page_no * 2]
+        answer = httpx.Response(200, json=tmall_shape.page(
+            [tmall_shape.to_raw(order(n)) for n in chunk], page_no=page_no, page_size=2,
+            total=len(window), has_next=page_no * 2 < len(window)))
+        if 1 in window:
+            window.remove(1)
+        return answer
+
+    c, _ = make(TmallClient, handler, page_size=2)
+    pages = run(c, T0, T0 + timedelta(minutes=30))
+    assert {o.order_id for p in pages for o in p.orders} >= {f"T{100000 + n}" for n in (2, 3, 4, 5)}
+    assert c.stats["backward_windows"] == 1
 
 
 def test_a_long_window_is_split_at_the_marketplace_span() -> None:
@@ -221,12 +244,12 @@ def test_jd_request_carries_signed_business_json() -> None:
 
     c, _ = make(JdClient, handler, page_size=2)
     pages = run(c)
-    assert [o.order_id for p in pages for o in p.orders] == ["J1", "J2", "J3"]
+    assert sorted(o.order_id for p in pages for o in p.orders) == ["J1", "J2", "J3"]
     business = orjson.loads(seen[0]["360buy_param_json"])
     assert business["start_date"] == "2026-11-11 00:00:00"
     assert business["page"] == "1" and business["page_size"] == "2"
     assert "WAIT_SELLER_STOCK_OUT" in business["order_state"].split(",")
-    assert seen[0]["access_token"] == TOKEN and len(seen) == 2
+    assert seen[0]["access_token"] == TOKEN and len(seen) == 3  # 1, 2, 1 again
 
 
 def test_douyin_signs_pages_from_zero_and_decrypts_in_batches_of_50() -> None:
