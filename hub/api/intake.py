@@ -7,6 +7,7 @@ before the ledger has it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from hub.domain.adapters import ADAPTERS, MarketplaceError, douyin, parse_any
 
 log = logging.getLogger("orderhub.intake")
+DECRYPT_TRIES = 3
 
 
 def intake_router(hub: Any) -> APIRouter:
@@ -23,8 +25,9 @@ def intake_router(hub: Any) -> APIRouter:
     clients: dict[str, Any] = {}
 
     async def _decrypted(payload: Any) -> dict[str, str]:
-        """Douyin's batch-decrypt of a pushed payload's receivers (empty if it fails:
-        the orders then keep their masked receivers, as a pull would)."""
+        """Douyin's batch-decrypt of a pushed payload's receivers. When the marketplace
+        cannot answer, the push is refused (503) rather than stored with masked
+        receivers, which no address or phone check could read: the sender pushes again."""
         pairs = douyin.ciphers(payload)
         config = next((c for c in hub.settings.channels if c.channel == "douyin"), None)
         if not pairs or config is None:
@@ -33,11 +36,15 @@ def intake_router(hub: Any) -> APIRouter:
             from hub.connectors.marketplace import client_for
 
             clients["douyin"] = client_for(config)
-        try:
-            return await clients["douyin"].decrypt(pairs)
-        except Exception as exc:
-            log.warning("douyin batch decrypt failed: %s", exc)
-            return {}
+        for attempt in range(DECRYPT_TRIES):
+            try:
+                return await clients["douyin"].decrypt(pairs)
+            except Exception as exc:
+                log.warning("douyin batch decrypt failed (try %d of %d): %s", attempt + 1,
+                            DECRYPT_TRIES, exc)
+                await asyncio.sleep(0.05 * 2 ** attempt)
+        raise HTTPException(503, "douyin batch decrypt failed; nothing was stored, push again",
+                            headers={"Retry-After": "1"})
 
     @router.post("/push/{channel}")
     async def push(channel: str, request: Request, shop: str = "") -> dict[str, Any]:

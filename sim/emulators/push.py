@@ -32,7 +32,6 @@ import orjson
 
 from hub.domain.order import Order
 from sim.emulators.marketplace import MarketplaceState
-from sim.shapes import SHAPES
 
 log = logging.getLogger("orderhub.sim.push")
 
@@ -40,9 +39,9 @@ log = logging.getLogger("orderhub.sim.push")
 class PushSender:
     """Posts released events of ``state`` to ``url`` (e.g. ``<hub>/push/tmall?shop=x``).
 
-    ``encode`` defaults to the marketplace's raw shape (``sim.shapes``); a Douyin record
-    carries its receiver encrypted and masked, as on the pull API, so a receiver that
-    wants the clear values must call batchDecrypt (or pull the order)."""
+    ``encode`` defaults to the state's encoder, the one its pull API serves with; a
+    Douyin record carries its receiver encrypted and masked, as on the pull API, so a
+    receiver that wants the clear values must call batchDecrypt (or pull the order)."""
 
     def __init__(self, state: MarketplaceState, url: str, *,
                  encode: Callable[[Order], dict] | None = None, batch_size: int = 100,
@@ -52,7 +51,7 @@ class PushSender:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.state, self.url = state, url
-        self.encode = encode or SHAPES[state.channel].to_raw
+        self.encode = encode  # None: the state's own encoder, as its pull API serves
         self.batch_size, self.poll_s = batch_size, poll_s
         self.retry_base_s, self.retry_max_s = retry_base_s, retry_max_s
         self._client = httpx.Client(timeout=timeout_s, headers={
@@ -84,7 +83,8 @@ class PushSender:
         batch, after = self.state.released_since(self._cursor, self.batch_size)
         if not batch:
             return 0
-        body = orjson.dumps([self.encode(event.order) for event in batch])
+        encode = self.encode or self.state.encode
+        body = orjson.dumps([encode(event.order) for event in batch])
         attempt = 0
         while not self._stop.is_set() or attempt == 0:
             attempt += 1
