@@ -1,0 +1,340 @@
+"""The whole hub on a local Ray against the emulators on loopback, at rising arrival rates.
+
+    python -m benchmarks.hub            # 60 s a step, push mode then pull mode
+    python -m benchmarks.hub --quick    # 10 s a step
+
+For each mode (push: the marketplaces POST to the hub's /push/{channel}; pull: the
+pullers ask every ``--pull-interval`` seconds) the hub is started on a fresh SQLite
+ledger and fed a step ladder of arrival rates. A step's orders are generated before
+the step starts (in the emulator process) and become visible at their scheduled
+instants. A step is *sustained* when it meets RULE; climbing stops at the first step
+that does not. Figures go to ``benchmarks/results/hub.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from benchmarks.hub_feed import EmulatorProcess
+from benchmarks.hub_probe import (
+    CpuSampler,
+    actor_time,
+    latency_stats,
+    ledger_counts,
+    load_average,
+    slope_per_s,
+    step_latencies,
+)
+
+WARM_UP = (50, 4.0)  # orders/s, seconds
+RATES = (250, 500, 1000, 2000, 4000, 8000, 10000, 12000)
+TARGET = 10_000
+DECIDED_SHARE = 0.97
+SLOPE_SHARE = 0.02
+SKIP = 0.2  # share of a step left out of the steady-state fits (the change of rate)
+RULE = (f"sustained = over the step's steady part (its first {SKIP:.0%} left out), sampled "
+        f"every second: decided rate (least-squares slope of orders durably decided) >= "
+        f"{DECIDED_SHARE} x offered rate, AND the backlog (orders released by the "
+        "marketplaces minus orders durably decided) did not grow: its least-squares slope "
+        f"<= {SLOPE_SHARE} x offered rate per second")
+SYNC_ACTORS = ("LedgerService", "Validator", "Scorer")
+OUT = Path(__file__).parent / "results" / "hub.json"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Ladder:
+    """One mode's run: emulators, hub, and the steps."""
+
+    def __init__(self, mode: str, rates: list[int], step_s: float, workdir: Path, *,
+                 pull_interval_s: float = 1.0, overlap_s: float = 1.0, drain_s: float = 60.0,
+                 pools: dict[str, Any] | None = None, progress: bool = True,
+                 catchup_s: float = 30.0, warm_up: bool = True) -> None:
+        self.mode, self.rates, self.step_s = mode, rates, step_s
+        self.workdir, self.pull_interval_s, self.overlap_s = workdir, pull_interval_s, overlap_s
+        self.drain_s, self.pools, self.progress = drain_s, pools or {}, progress
+        self.catchup_s, self.warm_up = catchup_s, warm_up
+        self.starts: list[tuple[float, float, int]] = []  # per step: (wall start, rate, n)
+        self.released_before = 0
+        self.rows: list[dict[str, Any]] = []
+
+    def say(self, text: str) -> None:
+        if self.progress:
+            print(text, flush=True)
+
+    def created(self, step: int, index: int) -> float:
+        start, rate, _ = self.starts[step]
+        return start + index / rate
+
+    def released(self, now: float) -> int:
+        """Orders released by the marketplaces so far (by the schedule)."""
+        total = self.released_before
+        if self.starts:
+            start, rate, n = self.starts[-1]
+            total += max(0, min(n, int((now - start) * rate) + 1))
+        return total
+
+    def run(self) -> dict[str, Any]:
+        from hub.clock import ScaledClock
+        from hub.config import HubSettings
+        from hub.domain.order import SHANGHAI
+        from hub.ledger import open_ledger
+        from hub.runtime import Hub, init_ray
+
+        init_ray(None)
+        push = self.mode == "push"
+        clock = ScaledClock(datetime.now(SHANGHAI), 1.0, wall_origin=time.time())
+        port = _free_port()
+        hub_url = f"http://127.0.0.1:{port}"
+        emulators = EmulatorProcess({"hub_url": hub_url if push else "",
+                                     "marketplaces": {"push": push},
+                                     "wms": {"default_workers": 200}}, clock).start()
+        hub = reader = None
+        try:
+            wiring = emulators.wiring
+            for channel in wiring["channels"]:
+                interval = self.catchup_s if push else self.pull_interval_s
+                channel.update(interval_s=interval, overlap_s=self.overlap_s, safety_lag_s=0.2,
+                               page_size=100)
+            ledger_path = self.workdir / f"hub-{self.mode}.sqlite3"
+            settings = HubSettings(**wiring, ledger=str(ledger_path), reconcile_interval_s=3600,
+                                   api={"port": port}, pools=self.pools)
+            hub = Hub(settings, clock, start_at=clock.now()).start()
+            reader = open_ledger(settings.ledger)
+            cpu = CpuSampler(emulators.pid)
+            if self.warm_up:
+                self._warm_up(hub, emulators, clock)
+            else:
+                self.starts.append((time.time(), 1.0, 0))
+            for step, rate in enumerate(self.rates, start=1):
+                row = self._step(step, rate, hub, reader, emulators, cpu, clock)
+                self.rows.append(row)
+                self.say(_line(self.mode, row))
+                if not row["sustained"]:
+                    break
+            drained = self._drain(hub)
+        finally:
+            if hub is not None:
+                hub.stop(drain_s=10.0)
+            emulators.stop()
+        lat = step_latencies(reader, self.created)
+        reader.close()
+        for row in self.rows:
+            got = lat.get(row["step"], {"received": 0, "decided": 0, **latency_stats([])})
+            row.update(fed=row.pop("scheduled"), received_total=got["received"],
+                       decided_total=got["decided"], latency_s={k: got[k] for k in
+                                                                ("p50_s", "p99_s", "max_s")})
+        held = [r for r in self.rows if r["sustained"]]
+        best = held[-1] if held else None
+        return {"mode": self.mode,
+                "pull_interval_s": self.catchup_s if push else self.pull_interval_s,
+                "overlap_s": self.overlap_s, "drained": drained,
+                "max_sustained_orders_per_s": best["rate"] if best else 0,
+                "p99_latency_s_at_max": best["latency_s"]["p99_s"] if best else None,
+                "steps": self.rows}
+
+    def _step(self, step: int, rate: int, hub: Any, reader: Any, emulators: EmulatorProcess,
+              cpu: CpuSampler, clock: Any) -> dict[str, Any]:
+        import ray
+
+        n = int(rate * self.step_s)
+        start = time.time() + 1.0 + n * 40e-6  # time to generate the step's orders
+        scheduled = emulators.load(self.mode, step, rate, clock.business_at(start), self.step_s)
+        late_s = max(time.time() - start, 0.0)
+        self.released_before += self.starts[-1][2] if self.starts else 0
+        self.starts.append((start, rate, scheduled))
+        time.sleep(max(start - time.time(), 0.0))
+        before = ledger_counts(reader)
+        router0 = ray.get(hub.router.stats.remote())
+        backlog0 = self.released(time.time()) - before["decided"]
+        cpu.delta()
+        backlog: list[tuple[float, float]] = []
+        committed: list[tuple[float, float]] = []
+        end = start + self.step_s
+        while (now := time.time()) < end:
+            time.sleep(min(1.0, max(end - now, 0.0)))
+            router = ray.get(hub.router.stats.remote())
+            now = time.time()
+            backlog.append((now - start, self.released(now) - router["committed"]))
+            committed.append((now - start, router["committed"]))
+        wall = time.time() - start
+        after = ledger_counts(reader)
+        router1 = ray.get(hub.router.stats.remote())
+        usage = cpu.delta()
+        profile = actor_time(start, start + wall)
+        decided = after["decided"] - before["decided"]
+        batches = router1["batches"] - router0["batches"]
+        backlog1 = self.released(time.time()) - after["decided"]
+        steady = int(len(backlog) * SKIP)
+        slope = slope_per_s(backlog[steady:])
+        decided_fit = slope_per_s(committed[steady:])
+        row = {
+            "step": step, "rate": rate, "scheduled": scheduled, "late_start_s": round(late_s, 2),
+            "offered_per_s": round(scheduled / self.step_s, 1),
+            "ingested_per_s": round((after["total"] - before["total"]) / wall, 1),
+            "decided_per_s": round(decided_fit, 1),
+            "ledger_decided_per_s": round(decided / wall, 1),
+            "backlog_start": {"total": backlog0, "router": router0["backlog"],
+                              "ledger_undecided": before["undecided"]},
+            "backlog_end": {"total": backlog1, "router": router1["backlog"],
+                            "ledger_undecided": after["undecided"]},
+            "backlog_slope_per_s": round(slope, 1),
+            "router": {"batches": batches,
+                       "mean_batch": round(decided / batches, 1) if batches else None,
+                       "peak_backlog": router1["peak_backlog"],
+                       "errors": router1["errors"] - router0["errors"]},
+            "cpu_pct": usage, "actor_time": profile,
+        }
+        row["sustained"] = bool(decided_fit >= DECIDED_SHARE * scheduled / self.step_s
+                                and slope <= SLOPE_SHARE * rate)
+        return row
+
+    def _warm_up(self, hub: Any, emulators: EmulatorProcess, clock: Any) -> None:
+        """Step 0, not reported: actors load their tables and rules, connections open."""
+        start = time.time() + 1.0
+        n = emulators.load(self.mode, 0, WARM_UP[0], clock.business_at(start), WARM_UP[1])
+        self.starts.append((start, WARM_UP[0], n))
+        self.say(f"{self.mode}: warming up with {n} orders")
+        if not self._drain(hub):
+            self.say(f"{self.mode}: warm-up not decided within {self.drain_s:.0f}s")
+
+    def _drain(self, hub: Any) -> bool:
+        """Wait (at most ``drain_s``) until everything released is decided."""
+        import ray
+
+        deadline = time.time() + self.drain_s
+        total = self.released_before + (self.starts[-1][2] if self.starts else 0)
+        while time.time() < deadline:
+            if ray.get(hub.router.stats.remote())["committed"] >= total:
+                return True
+            time.sleep(0.5)
+        return False
+
+
+def _line(mode: str, row: dict[str, Any]) -> str:
+    cpu = row["cpu_pct"]
+    top = ", ".join(f"{k} {v:.0f}%" for k, v in list(cpu.items())[:3])
+    return (f"{mode:<5} {row['rate']:>6} {row['offered_per_s']:>9.0f} {row['decided_per_s']:>9.0f}"
+            f" {row['backlog_start']['total']:>8} {row['backlog_end']['total']:>8}"
+            f" {row['backlog_slope_per_s']:>8.0f} {row['router']['mean_batch'] or 0:>6.0f}"
+            f"  {'yes' if row['sustained'] else 'NO ':<3}  {top}")
+
+
+HEADER = (f"{'mode':<5} {'rate':>6} {'offered/s':>9} {'decided/s':>9} {'backlog0':>8} "
+          f"{'backlog1':>8} {'slope/s':>8} {'batch':>6}  held  cpu (% of a core)")
+
+
+def bottleneck(mode: dict[str, Any]) -> str:
+    """A sentence naming what ran out at the first failed (else the highest) step."""
+    steps = mode["steps"]
+    if not steps:
+        return "no step ran"
+    failed = [s for s in steps if not s["sustained"]]
+    row = failed[0] if failed else steps[-1]
+    cpu = row["cpu_pct"]
+    total = sum(cpu.values())
+    busy = {name: v["busy"] for name, v in row["actor_time"].items()
+            if isinstance(v, dict) and "busy" in v and name.split(".")[0] in SYNC_ACTORS}
+    per_actor: dict[str, float] = {}
+    for name, share in busy.items():
+        per_actor[name.split(".")[0]] = per_actor.get(name.split(".")[0], 0.0) + share
+    top_proc, top_cpu = next(iter(cpu.items()), ("-", 0.0))
+    parts = [f"{mode['mode']} at {row['rate']}/s ({'failed' if failed else 'held'}): "
+             f"decided {row['decided_per_s']:.0f}/s; processes used {total:.0f}% CPU of "
+             f"{100 * _cores()}%, most in {top_proc} ({top_cpu:.0f}%)"]
+    if per_actor:
+        name, share = max(per_actor.items(), key=lambda kv: kv[1])
+        methods = ", ".join(f"{k.split('.')[1]} {v:.0%}" for k, v in busy.items()
+                            if k.startswith(name + "."))
+        parts.append(f"busiest synchronous actor {name} {share:.0%} of the step ({methods})")
+    return "; ".join(parts)
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 1
+
+
+def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None = OUT,
+        workdir: Path | None = None, pull_interval_s: float = 1.0, overlap_s: float = 1.0,
+        drain_s: float = 60.0, pools: dict[str, Any] | None = None, catchup_s: float = 30.0,
+        warm_up: bool = True, progress: bool = True) -> dict[str, Any]:
+    """The benchmark's core: each mode's ladder, the figures, written to ``out``."""
+    began, load0 = time.time(), load_average()
+    with tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp:
+        work = Path(workdir or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        if progress:
+            print(RULE, flush=True)
+            print(HEADER, flush=True)
+        results = {m: Ladder(m, rates, step_s, work, pull_interval_s=pull_interval_s,
+                             overlap_s=overlap_s, drain_s=drain_s, pools=pools,
+                             catchup_s=catchup_s, warm_up=warm_up, progress=progress).run()
+                   for m in modes}
+    best = max(results.values(), key=lambda r: r["max_sustained_orders_per_s"])
+    figures = {
+        "benchmark": "hub", "rates": rates, "step_s": step_s, "rule": RULE,
+        "max_sustained_orders_per_s": best["max_sustained_orders_per_s"],
+        "max_sustained_mode": best["mode"],
+        "p99_latency_s_at_max": best["p99_latency_s_at_max"],
+        "target_orders_per_s": TARGET,
+        "target_met": best["max_sustained_orders_per_s"] >= TARGET,
+        "modes": results,
+        "profile": {"bottleneck": {m: bottleneck(r) for m, r in results.items()}},
+        "machine": {"cpus": _cores(), "load_average_start": load0,
+                    "load_average_end": load_average()},
+        "wall_s": round(time.time() - began, 1),
+    }
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="10 s steps instead of 60 s")
+    p.add_argument("--step-s", type=float, help="seconds a step is held")
+    p.add_argument("--rates", type=lambda s: [int(x) for x in s.split(",")], default=RATES,
+                   help="comma-separated orders/s (default %(default)s)")
+    p.add_argument("--modes", default="push,pull", help="push, pull or both (default)")
+    p.add_argument("--pull-interval", type=float, default=1.0)
+    p.add_argument("--overlap", type=float, default=1.0, help="pull window overlap (s)")
+    p.add_argument("--push-catchup", type=float, default=30.0,
+                   help="pull interval in push mode, where pulling only catches up (s)")
+    p.add_argument("--drain-s", type=float, help="wait for the backlog after the ladder")
+    p.add_argument("--validators", type=int, default=1)
+    p.add_argument("--scorers", type=int, default=1)
+    p.add_argument("--out", type=Path, default=OUT)
+    a = p.parse_args(argv)
+    step_s = a.step_s or (10.0 if a.quick else 60.0)
+    figures = run(list(a.rates), step_s=step_s, modes=a.modes.split(","), out=a.out,
+                  pull_interval_s=a.pull_interval, overlap_s=a.overlap,
+                  drain_s=a.drain_s or (20.0 if a.quick else 60.0),
+                  pools={"validators": a.validators, "scorers": a.scorers},
+                  catchup_s=a.push_catchup)
+    print(f"\nmax sustained: {figures['max_sustained_orders_per_s']} orders/s "
+          f"({figures['max_sustained_mode']}), p99 creation-to-decision "
+          f"{figures['p99_latency_s_at_max']} s; target {TARGET}: "
+          f"{'met' if figures['target_met'] else 'NOT met'}")
+    for text in figures["profile"]["bottleneck"].values():
+        print("bottleneck:", text)
+    print(f"load average {figures['machine']['load_average_end']}; figures: {a.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""What the hub benchmark measures besides counts: CPU per process (psutil), where the
+actors spend their time (Ray's task timeline), and creation-to-decision latency read
+back from the ledger's events."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import psutil
+
+from benchmarks.hub_feed import parse_id
+
+DECIDED = ("routed", "held", "auto_remedied")
+UNDECIDED = ("received", "validated", "scored")
+
+
+# -- CPU ------------------------------------------------------------------------------------
+def _group(proc: psutil.Process, emulators: int | None) -> str:
+    if proc.pid == os.getpid():
+        return "driver (hub API)"
+    if proc.pid == emulators:
+        return "emulators"
+    try:
+        title = proc.cmdline()
+    except psutil.Error:
+        return "gone"
+    head = title[0] if title else ""
+    if head.startswith("ray::"):
+        name = head[5:].split(".")[0].strip() or "worker"
+        return "ray worker (idle)" if name == "IDLE" else name
+    return "ray system"
+
+
+class CpuSampler:
+    """CPU seconds of this process and everything it started (Ray's processes, the
+    emulator child), grouped by actor class; ``delta()`` since the last call."""
+
+    def __init__(self, emulators_pid: int | None = None) -> None:
+        self.emulators_pid = emulators_pid
+        self._last: dict[int, tuple[str, float]] = {}
+        self._at = time.monotonic()
+        self.delta()
+
+    def _now(self) -> dict[int, tuple[str, float]]:
+        me = psutil.Process()
+        out: dict[int, tuple[str, float]] = {}
+        for proc in [me, *me.children(recursive=True)]:
+            try:
+                t = proc.cpu_times()
+                out[proc.pid] = (_group(proc, self.emulators_pid), t.user + t.system)
+            except psutil.Error:
+                continue
+        return out
+
+    def delta(self) -> dict[str, float]:
+        """Per group: CPU used since the last call, as a percentage of one core."""
+        now, at = self._now(), time.monotonic()
+        wall = max(at - self._at, 1e-6)
+        used: dict[str, float] = defaultdict(float)
+        for pid, (group, cpu) in now.items():
+            before = self._last.get(pid, (group, 0.0))[1]
+            used[group] += max(cpu - before, 0.0)
+        self._last, self._at = now, at
+        return {g: round(100 * s / wall, 1) for g, s in sorted(used.items(), key=lambda x: -x[1])}
+
+
+# -- where the actors' time goes -----------------------------------------------------------
+def actor_time(since: float, until: float) -> dict[str, dict[str, float]]:
+    """Per ``Actor.method`` run in ``[since, until)`` (wall seconds): calls, mean ms and the
+    share of the window spent in it (``busy``; for a synchronous actor, its utilisation;
+    an async method's time includes its awaits). From Ray's task timeline."""
+    import ray
+
+    try:
+        events = ray.timeline()
+    except Exception as exc:  # the timeline is a diagnostic; the benchmark goes on
+        return {"error": {"message": str(exc)}}  # type: ignore[dict-item]
+    window_us = (since * 1e6, until * 1e6)
+    calls: dict[str, list[float]] = defaultdict(list)
+    for e in events:
+        if e.get("ph") != "X" or not str(e.get("cat", "")).startswith("task::"):
+            continue
+        start, dur = float(e["ts"]), float(e.get("dur", 0.0))
+        lo, hi = max(start, window_us[0]), min(start + dur, window_us[1])
+        if hi > lo:
+            calls[e["cat"][6:]].append(hi - lo)
+    span = max(until - since, 1e-6)
+    out = {name: {"calls": len(d), "mean_ms": round(sum(d) / len(d) / 1e3, 2),
+                  "busy": round(sum(d) / 1e6 / span, 3)} for name, d in calls.items()}
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]["busy"]))
+
+
+# -- counts and latency from the ledger ----------------------------------------------------
+def ledger_counts(ledger: Any) -> dict[str, int]:
+    """Orders in the ledger: total, undecided (received, not yet decided), decided."""
+    stages = ledger.counts()["stages"]
+    total = sum(stages.values())
+    undecided = sum(stages.get(s, 0) for s in UNDECIDED)
+    return {"total": total, "undecided": undecided, "decided": total - undecided}
+
+
+def step_latencies(ledger: Any, created: Any, page: int = 50_000) -> dict[int, dict[str, Any]]:
+    """Per step: orders received, orders decided, and creation-to-decision latency (s) of
+    each order's first decision. ``created(step, index)`` is when the order was made."""
+    received: set[tuple[int, int]] = set()
+    first: dict[tuple[int, int], float] = {}
+    after = 0
+    while True:
+        events = ledger.events_since(after_id=after, limit=page)
+        for e in events:
+            where = parse_id(e.key[2])
+            if where is None:
+                continue
+            if e.stage == "received":
+                received.add(where)
+            elif e.stage in DECIDED and where not in first:
+                first[where] = e.at.timestamp() - created(*where)
+        if len(events) < page:
+            break
+        after = events[-1].id
+    lats: dict[int, list[float]] = defaultdict(list)
+    for (step, _), lat in first.items():
+        lats[step].append(lat)
+    got: dict[int, int] = defaultdict(int)
+    for step, _ in received:
+        got[step] += 1
+    return {step: {"received": got.get(step, 0), "decided": len(lats.get(step, ())),
+                   **latency_stats(lats.get(step, ()))} for step in sorted({*got, *lats})}
+
+
+def latency_stats(values: Iterable[float]) -> dict[str, float | None]:
+    arr = np.fromiter(values, dtype=float)
+    if arr.size == 0:
+        return {"p50_s": None, "p99_s": None, "max_s": None}
+    p50, p99 = np.percentile(arr, [50, 99])
+    return {"p50_s": round(float(p50), 3), "p99_s": round(float(p99), 3),
+            "max_s": round(float(arr.max()), 3)}
+
+
+def slope_per_s(samples: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (seconds, value) samples; 0 for fewer than three."""
+    if len(samples) < 3:
+        return 0.0
+    t, v = np.array(samples, dtype=float).T
+    return float(np.polyfit(t - t[0], v, 1)[0])
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def at_epoch(moment: datetime) -> float:
+    return moment.timestamp()
