@@ -7,10 +7,11 @@ disk; it survives a crash of the hub, of the server process and of the machine
 
 Batches travel as arrays (``unnest``), one statement per table. Concurrent
 writers are safe: orders are upserted with ``ON CONFLICT ... WHERE newer``,
-decisions are unique per (order, version), and every write that changes order
-rows first locks them in one global order (channel, shop, order id in "C"
-collation), so two hubs never deadlock on each other's batches; a deadlock or
-serialisation failure all the same is retried.
+and every write that changes order rows first locks them in one global order
+(channel, shop, order id in "C" collation), so two hubs never deadlock on each
+other's batches, and the second to decide an order version waits for the first,
+then sees its ``decided_us`` and stores nothing; a deadlock or serialisation
+failure all the same is retried.
 
 ``schema`` (default ``orderhub``) is created when missing and is the whole search
 path, so the ledger never meets other applications' tables and several ledgers
@@ -52,7 +53,7 @@ FIND_SQL = (
     "AND o.shop = k.shop")
 LOCK_SQL = (
     "SELECT o.channel, o.shop, o.order_id, o.id, o.version_us, o.stage, o.stage_at, "
-    "o.tracking_no FROM orders o WHERE o.id = ANY(%b::bigint[]) "
+    "o.tracking_no, o.decided_us FROM orders o WHERE o.id = ANY(%b::bigint[]) "
     f"ORDER BY {KEY_ORDER} FOR NO KEY UPDATE OF o")
 OID_CACHE = 1_000_000
 INGEST_SQL = f"""
@@ -214,8 +215,8 @@ class PostgresLedger(SqlLedger):
         self._oids[key] = oid
 
     def _found(self, c: Any, keys: Sequence[OrderKey]) -> dict:
-        """key -> [id, version_us, stage, stage_at, tracking_no], the rows locked in key
-        order (every writer locks in this order, so writers never deadlock)."""
+        """key -> [id, version_us, stage, stage_at, tracking_no, decided_us], the rows
+        locked in key order (every writer locks in this order, so writers never deadlock)."""
         ids = self._ids(c, keys)
         if not ids:
             return {}
@@ -234,8 +235,8 @@ class PostgresLedger(SqlLedger):
 
     def _events(self, c: Any, rows: Sequence[tuple], decision: bool) -> None:
         if decision:
-            self._insert(c, "events", "oid, stage, at, version_us, ruleset_version, steps, detail",
-                         "bigint text float8 bigint bigint text bytea", rows)
+            self._insert(c, "events", "oid, stage, at, version_us, ruleset_version, steps, detail, "
+                         "body", "bigint text float8 bigint bigint text bytea bytea", rows)
         else:
             self._insert(c, "events", "oid, stage, at, tracking_no, detail",
                          "bigint text float8 text bytea", rows)
@@ -298,22 +299,12 @@ class PostgresLedger(SqlLedger):
 
         def work(c: Any) -> int:
             found = self._found(c, keys)
-            seen: set[int] = set()
-            candidates = []
-            for d in drows:
-                hit = found.get(d.key)
-                if hit and hit[1] == d.version_us and hit[0] not in seen:
-                    seen.add(hit[0])
-                    candidates.append((hit[0], d.version_us, at_s, d.body))
-            got = self._insert(c, "decisions", "oid, version_us, decided_at, body",
-                               "bigint bigint float8 bytea", candidates,
-                               "ON CONFLICT (oid, version_us) DO NOTHING RETURNING oid")
-            plan = commit_plan(drows, found, {g[0] for g in got}, at_s)
+            plan = commit_plan(drows, found, at_s)
             self._events(c, plan.events, decision=True)
             if plan.updates:
                 c.execute(ORDER_UPDATE_SQL, columns(plan.updates, 10))
             self._outbox(c, outbox_params(orows, found, plan.dropped_keys, at_s))
-            return len(plan.stored)
+            return plan.stored
 
         return self._run("commit_decisions", work)
 

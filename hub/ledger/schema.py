@@ -15,6 +15,12 @@ auto_remedied, all at one instant) are one ``events`` row: ``stage`` is the last
 holds each one's detail by stage. Reads expand it into three events; an event's
 id is ``row id * 4 + its position in the row``.
 
+Since version 2 a decision's body is in that row too (``body``; NULL on other
+rows): the ``decisions`` table of version 1 is gone. An order's ``decided_us`` is
+the version its stored decision is about, so "one decision per order version" is
+checked on the order row that every writer locks anyway (SQLite's write lock,
+PostgreSQL's row locks), not by a second unique index.
+
 A database that has tables but no ``ledger_meta`` is foreign and is refused
 untouched; one whose schema is newer than :data:`LATEST` is refused with both
 numbers.
@@ -102,6 +108,16 @@ INSERT INTO ledger_meta (key, value) VALUES ('application', 'orderhub-ledger');
 """
 
 
+# version 2: decision bodies move into their stage-event rows
+V2 = """
+ALTER TABLE events ADD COLUMN body {blob};
+UPDATE events SET body = (
+  SELECT d.body FROM decisions d WHERE d.oid = events.oid AND d.version_us = events.version_us)
+WHERE steps IS NOT NULL;
+DROP TABLE decisions;
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -115,6 +131,7 @@ class Migration:
 
 MIGRATIONS = (
     Migration(1, "orders, events, decisions, outbox, cursors, quarantine, rule sets", V1),
+    Migration(2, "decision bodies in their event rows; decisions table folded in", V2),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -138,8 +138,8 @@ class SqlLedger(Ledger):
             if not rows:
                 return None
             oid = rows[0][0]
-            decided = self._all(c, "SELECT body FROM decisions WHERE oid = ? "
-                                   "ORDER BY version_us DESC LIMIT 1", (oid,))
+            decided = self._all(c, "SELECT body FROM events WHERE oid = ? AND body IS NOT NULL "
+                                   "ORDER BY id DESC LIMIT 1", (oid,))
             timeline = self._all(c, f"SELECT {EVENT_COLS} FROM events e JOIN orders o "
                                     "ON o.id = e.oid WHERE e.oid = ? ORDER BY e.at, e.id", (oid,))
         return OrderView(

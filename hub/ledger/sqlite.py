@@ -236,7 +236,8 @@ class SQLiteLedger(SqlLedger):
                 c.execute("COMMIT")
 
     def _found(self, c: sqlite3.Connection, keys: Sequence[OrderKey]) -> dict[OrderKey, list]:
-        """key -> [id, version_us, stage, stage_at, tracking_no] of the stored orders.
+        """key -> [id, version_us, stage, stage_at, tracking_no, decided_us] of the stored
+        orders.
 
         Known keys are read by row id (an order's id never changes), the others by
         channel order id through the key index."""
@@ -244,15 +245,15 @@ class SQLiteLedger(SqlLedger):
         known = {self._oids[k]: k for k in keys if k in self._oids}
         for part in chunks(list(known), KEY_CHUNK * 3):
             marks = ",".join("?" * len(part))
-            for row in c.execute("SELECT id, version_us, stage, stage_at, tracking_no "
-                                 f"FROM orders WHERE id IN ({marks})", part):
+            for row in c.execute("SELECT id, version_us, stage, stage_at, tracking_no, "
+                                 f"decided_us FROM orders WHERE id IN ({marks})", part):
                 found[known[row[0]]] = list(row)
         wanted = {k for k in keys if k not in found}
         for part in chunks(sorted({k[2] for k in wanted}), KEY_CHUNK * 3):
             marks = ",".join("?" * len(part))
             for row in c.execute("SELECT channel, shop, order_id, id, version_us, stage, "
-                                 f"stage_at, tracking_no FROM orders WHERE order_id IN ({marks})",
-                                 part):
+                                 "stage_at, tracking_no, decided_us FROM orders "
+                                 f"WHERE order_id IN ({marks})", part):
                 key = (row[0], row[1], row[2])
                 if key in wanted:
                     found[key] = list(row[3:])
@@ -322,20 +323,12 @@ class SQLiteLedger(SqlLedger):
                                   [o.order_ref for o in orows if o.order_ref]))
         with self._tx("commit_decisions") as c:
             found = self._found(c, keys)
-            before = c.execute("SELECT COALESCE(MAX(id), 0) FROM decisions").fetchone()[0]
-            candidates = [d for d in drows
-                          if (hit := found.get(d.key)) and hit[1] == d.version_us]
-            insert(c, "INSERT INTO decisions (oid, version_us, decided_at, body)",
-                   [(found[d.key][0], d.version_us, at_s, d.body) for d in candidates],
-                   " ON CONFLICT (oid, version_us) DO NOTHING")
-            stored_ids = {r[0] for r in c.execute(
-                "SELECT oid FROM decisions WHERE id > ?", (before,))}
-            plan = commit_plan(drows, found, stored_ids, at_s)
+            plan = commit_plan(drows, found, at_s)
             insert(c, "INSERT INTO events (oid, stage, at, version_us, ruleset_version, steps, "
-                      "detail)", plan.events)
+                      "detail, body)", plan.events)
             update_orders(c, plan.updates)
             self._outbox(c, outbox_params(orows, found, plan.dropped_keys, at_s))
-        return len(plan.stored)
+        return plan.stored
 
     def _outbox(self, c: sqlite3.Connection, params: list[tuple]) -> None:
         insert(c, "INSERT INTO outbox (key, destination, oid, payload, created_at, "

@@ -2,7 +2,8 @@
 
 The SQL stores call these under their write lock (SQLite) or row locks
 (PostgreSQL) and then apply the returned tuples with one statement per table.
-``found`` maps an order key to ``[id, version_us, stage, stage_at, tracking_no]``.
+``found`` maps an order key to ``[id, version_us, stage, stage_at, tracking_no,
+decided_us]``.
 """
 
 from __future__ import annotations
@@ -20,34 +21,37 @@ DECISION_STEPS = "validated,scored"  # passed through, at the same instant, befo
 
 @dataclass
 class CommitPlan:
-    stored: list[DecisionRow] = field(default_factory=list)
-    events: list[tuple] = field(default_factory=list)  # oid stage at version_us rs steps detail
+    stored: int = 0
+    events: list[tuple] = field(default_factory=list)  # oid stage at version rs steps detail body
     updates: list[tuple] = field(default_factory=list)  # stage .. decided_us, oid
     dropped_keys: set[OrderKey] = field(default_factory=set)
 
 
-def commit_plan(rows: Sequence[DecisionRow], found: Found, stored_ids: set[int],
-                at: float) -> CommitPlan:
-    """The decisions that were stored (their order id in ``stored_ids`` and version the
-    stored one), their stage events (one row each, see hub.ledger.schema), and the order
-    rows' new columns."""
+def commit_plan(rows: Sequence[DecisionRow], found: Found, at: float) -> CommitPlan:
+    """The decisions to store: those about the stored version of their order that is not
+    decided yet (``decided_us``), the first of several for one order. Returns their stage
+    events (one row each, holding the decision's body, see hub.ledger.schema), the order
+    rows' new columns, and the keys of the decisions not stored."""
     plan = CommitPlan()
-    seen: set[int] = set()
+    events, updates = plan.events, plan.updates
+    stored: set[OrderKey] = set()
     for d in rows:
         hit = found.get(d.key)
-        if hit is None or hit[0] not in stored_ids or hit[1] != d.version_us or hit[0] in seen:
+        version = d.version_us
+        if hit is None or hit[1] != version or hit[5] == version:
             continue
+        hit[5] = version  # a second decision for this version in the batch is not stored
         oid = hit[0]
-        seen.add(oid)
-        plan.stored.append(d)
-        plan.events.append((oid, d.stage, at, d.version_us, d.ruleset_version, DECISION_STEPS,
-                            d.detail))
+        stored.add(d.key)
+        events.append((oid, d.stage, at, version, d.ruleset_version, DECISION_STEPS, d.detail,
+                       d.body))
         if moves(hit[2], d.stage):
             hit[2], hit[3] = d.stage, at
-        plan.updates.append((hit[2], hit[3], d.lane, d.score, d.packing_group, d.hold_reason,
-                             d.hold_group, d.ruleset_version, d.version_us, oid))
-    stored_keys = {d.key for d in plan.stored}
-    plan.dropped_keys = {d.key for d in rows} - stored_keys
+        updates.append((hit[2], hit[3], d.lane, d.score, d.packing_group, d.hold_reason,
+                        d.hold_group, d.ruleset_version, version, oid))
+    plan.stored = len(events)
+    if len(stored) < len(rows):
+        plan.dropped_keys = {d.key for d in rows} - stored
     return plan
 
 

@@ -512,12 +512,13 @@ class PersistentContract:
         orders = batch(950, 3)
         first.ingest(orders)
         first.close()
-        step = schema.Migration(2, "orders.note", "ALTER TABLE orders ADD COLUMN note TEXT")
+        step = schema.Migration(schema.LATEST + 1, "orders.note",
+                                "ALTER TABLE orders ADD COLUMN note TEXT")
         monkeypatch.setattr(schema, "MIGRATIONS", (*schema.MIGRATIONS, step))
-        monkeypatch.setattr(schema, "LATEST", 2)
+        monkeypatch.setattr(schema, "LATEST", step.version)
         for _ in range(2):  # the second open finds nothing to do
             again = self.open(store, clock)
-            assert again.schema_version() == 2
+            assert again.schema_version() == step.version
             assert again.recent_orders(5) == sorted(orders, key=lambda o: o.key, reverse=True)
             again.close()
         self.raw_execute(store, "UPDATE orders SET note = 'migrated'")

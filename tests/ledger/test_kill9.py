@@ -68,7 +68,8 @@ def check(path: Path, ingested: set, committed: set) -> int:
             "SELECT o.order_id FROM events e JOIN orders o ON o.id = e.oid "
             "WHERE e.stage = 'received'"))
         decided = Counter(batch_of(r[0]) for r in conn.execute(
-            "SELECT o.order_id FROM decisions d JOIN orders o ON o.id = d.oid"))
+            "SELECT o.order_id FROM events e JOIN orders o ON o.id = e.oid "
+            "WHERE e.body IS NOT NULL"))
         staged = Counter(batch_of(e.key[2]) for e in ledger.events_since()
                          if e.stage in ("validated", "scored", "routed", "held"))
         rows = Counter(batch_of(r[0]) for r in conn.execute(
