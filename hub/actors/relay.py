@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from datetime import UTC, datetime
 from typing import Any
 
 from hub.actors.alerts import MinuteLimit, compose
@@ -20,6 +21,9 @@ from hub.actors.outbox_rows import DINGTALK, ERP, WMS
 from hub.clock import Clock
 
 log = logging.getLogger("orderhub.relay")
+
+# The WMS status feed's position is kept in the ledger's cursor table, as seconds.
+WMS_FEED = ("wms", "status-feed")
 
 
 class OutboxRelay:
@@ -49,7 +53,7 @@ class OutboxRelay:
         per_minute = (dingtalk or {}).get("per_minute", per_minute)
         self.limit = MinuteLimit(per_minute)
         self.lease_s, self.batch, self.poll_s, self.wms_poll_s = lease_s, batch, poll_s, wms_poll_s
-        self.wms_seq = 0
+        self.wms_seq: int | None = None  # read from the ledger at the first poll
         self._stopping = False
         self.counts = {"delivered": 0, "failed": 0, "alerts_sent": 0, "alert_orders": 0,
                        "status_events": 0, "rate_limited": 0}
@@ -119,14 +123,19 @@ class OutboxRelay:
             return 0
         from hub.ledger import StageEvent
 
+        if self.wms_seq is None:  # after a restart, go on where the last run stopped
+            saved = await self.ledger.get_cursor.remote(*WMS_FEED)
+            self.wms_seq = round(saved.timestamp()) if saved is not None else 0
         seq, events = await self.wms.status_since(self.wms_seq)
         if events:
             await self.ledger.record_stage.remote([
                 StageEvent(key=(e["channel"], e["shop"], e["order_id"]), stage=e["stage"],
                            at=self.clock.now(), detail={"wms_at": e.get("at", "")},
-                           tracking_no=e.get("tracking_no"))
-                for e in events])
+                           tracking_no=e.get("tracking_no")) for e in events])
             self.counts["status_events"] += len(events)
+        if seq != self.wms_seq:
+            await self.ledger.call.remote("set_cursor", *WMS_FEED,
+                                          datetime.fromtimestamp(seq, UTC))
         self.wms_seq = seq
         return len(events)
 
