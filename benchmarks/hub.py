@@ -33,9 +33,10 @@ from benchmarks.hub_probe import (
     slope_per_s,
     step_latencies,
 )
+from benchmarks.hub_whatif import WHAT_IFS, applied
 
 WARM_UP = (50, 4.0)  # orders/s, seconds
-RATES = (250, 500, 1000, 2000, 4000, 8000, 10000, 12000)
+RATES = (50, 100, 250, 500, 1000, 2000, 4000, 8000, 10000, 12000)
 TARGET = 10_000
 DECIDED_SHARE = 0.97
 SLOPE_SHARE = 0.02
@@ -61,11 +62,12 @@ class Ladder:
     def __init__(self, mode: str, rates: list[int], step_s: float, workdir: Path, *,
                  pull_interval_s: float = 1.0, overlap_s: float = 1.0, drain_s: float = 60.0,
                  pools: dict[str, Any] | None = None, progress: bool = True,
-                 catchup_s: float = 30.0, warm_up: bool = True) -> None:
+                 catchup_s: float = 30.0, warm_up: bool = True,
+                 what_if: str | None = None) -> None:
         self.mode, self.rates, self.step_s = mode, rates, step_s
         self.workdir, self.pull_interval_s, self.overlap_s = workdir, pull_interval_s, overlap_s
         self.drain_s, self.pools, self.progress = drain_s, pools or {}, progress
-        self.catchup_s, self.warm_up = catchup_s, warm_up
+        self.catchup_s, self.warm_up, self.what_if = catchup_s, warm_up, what_if
         self.starts: list[tuple[float, float, int]] = []  # per step: (wall start, rate, n)
         self.released_before = 0
         self.rows: list[dict[str, Any]] = []
@@ -108,10 +110,11 @@ class Ladder:
                 interval = self.catchup_s if push else self.pull_interval_s
                 channel.update(interval_s=interval, overlap_s=self.overlap_s, safety_lag_s=0.2,
                                page_size=100)
-            ledger_path = self.workdir / f"hub-{self.mode}.sqlite3"
+            ledger_path = self.workdir / f"hub-{self.mode}-{self.what_if or 'as-is'}.sqlite3"
             settings = HubSettings(**wiring, ledger=str(ledger_path), reconcile_interval_s=3600,
                                    api={"port": port}, pools=self.pools)
-            hub = Hub(settings, clock, start_at=clock.now()).start()
+            with applied(self.what_if):
+                hub = Hub(settings, clock, start_at=clock.now()).start()
             reader = open_ledger(settings.ledger)
             cpu = CpuSampler(emulators.pid)
             if self.warm_up:
@@ -136,6 +139,11 @@ class Ladder:
             row.update(fed=row.pop("scheduled"), received_total=got["received"],
                        decided_total=got["decided"], latency_s={k: got[k] for k in
                                                                 ("p50_s", "p99_s", "max_s")})
+        for row in self.rows:
+            lat = row["latency_s"]
+            self.say(f"{self.mode:<5} {row['rate']:>6}: fed {row['fed']}, decided "
+                     f"{row['decided_total']}, creation-to-decision p50 {lat['p50_s']} s, "
+                     f"p99 {lat['p99_s']} s, hub CPU {row['hub_cpu_ms_per_order']} ms/order")
         held = [r for r in self.rows if r["sustained"]]
         best = held[-1] if held else None
         return {"mode": self.mode,
@@ -150,7 +158,7 @@ class Ladder:
         import ray
 
         n = int(rate * self.step_s)
-        start = time.time() + 1.0 + n * 40e-6  # time to generate the step's orders
+        start = time.time() + 2.0 + n * 120e-6  # time to generate the step's orders
         scheduled = emulators.load(self.mode, step, rate, clock.business_at(start), self.step_s)
         late_s = max(time.time() - start, 0.0)
         self.released_before += self.starts[-1][2] if self.starts else 0
@@ -195,8 +203,9 @@ class Ladder:
                        "mean_batch": round(decided / batches, 1) if batches else None,
                        "peak_backlog": router1["peak_backlog"],
                        "errors": router1["errors"] - router0["errors"]},
-            "cpu_pct": usage, "actor_time": profile,
+            "cpu_pct": usage, "actor_time": profile, "load_average": load_average(),
         }
+        per_order(row, wall, decided)
         row["sustained"] = bool(decided_fit >= DECIDED_SHARE * scheduled / self.step_s
                                 and slope <= SLOPE_SHARE * rate)
         return row
@@ -236,30 +245,49 @@ HEADER = (f"{'mode':<5} {'rate':>6} {'offered/s':>9} {'decided/s':>9} {'backlog0
           f"{'backlog1':>8} {'slope/s':>8} {'batch':>6}  held  cpu (% of a core)")
 
 
+def per_order(row: dict[str, Any], wall: float, decided: int) -> None:
+    """CPU ms per decided order by process, and each actor method's ms per order."""
+    n = max(decided, 1)
+    row["cpu_ms_per_order"] = {g: round(pct / 100 * wall * 1000 / n, 3)
+                               for g, pct in row["cpu_pct"].items() if pct}
+    hub_ms = sum(v for g, v in row["cpu_ms_per_order"].items() if g != "emulators")
+    row["hub_cpu_ms_per_order"] = round(hub_ms, 3)
+    row["cpu_bound_ceiling_per_s"] = round(_cores() * 1000 / hub_ms) if hub_ms else None
+    for timing in row["actor_time"].values():
+        if isinstance(timing, dict) and "busy" in timing:
+            timing["ms_per_order"] = round(timing["busy"] * wall * 1000 / n, 3)
+
+
 def bottleneck(mode: dict[str, Any]) -> str:
-    """A sentence naming what ran out at the first failed (else the highest) step."""
+    """What ran out at the first failed step (else the highest): the busiest synchronous
+    actor, the process spending most CPU per order, and the CPU-bound ceiling."""
     steps = mode["steps"]
     if not steps:
         return "no step ran"
     failed = [s for s in steps if not s["sustained"]]
     row = failed[0] if failed else steps[-1]
-    cpu = row["cpu_pct"]
-    total = sum(cpu.values())
-    busy = {name: v["busy"] for name, v in row["actor_time"].items()
-            if isinstance(v, dict) and "busy" in v and name.split(".")[0] in SYNC_ACTORS}
-    per_actor: dict[str, float] = {}
-    for name, share in busy.items():
-        per_actor[name.split(".")[0]] = per_actor.get(name.split(".")[0], 0.0) + share
-    top_proc, top_cpu = next(iter(cpu.items()), ("-", 0.0))
-    parts = [f"{mode['mode']} at {row['rate']}/s ({'failed' if failed else 'held'}): "
-             f"decided {row['decided_per_s']:.0f}/s; processes used {total:.0f}% CPU of "
-             f"{100 * _cores()}%, most in {top_proc} ({top_cpu:.0f}%)"]
-    if per_actor:
-        name, share = max(per_actor.items(), key=lambda kv: kv[1])
-        methods = ", ".join(f"{k.split('.')[1]} {v:.0%}" for k, v in busy.items()
-                            if k.startswith(name + "."))
-        parts.append(f"busiest synchronous actor {name} {share:.0%} of the step ({methods})")
-    return "; ".join(parts)
+    timings = {k: v for k, v in row["actor_time"].items() if isinstance(v, dict) and "busy" in v}
+    actors: dict[str, float] = {}
+    for name, t in timings.items():
+        if name.split(".")[0] in SYNC_ACTORS:
+            actors[name.split(".")[0]] = actors.get(name.split(".")[0], 0.0) + t["busy"]
+    cpu = {g: v for g, v in row.get("cpu_ms_per_order", {}).items() if g != "emulators"}
+    text = (f"{mode['mode']} at {row['rate']}/s ({'failed' if failed else 'held'}, decided "
+            f"{row['decided_per_s']:.0f}/s, load average {row.get('load_average')})")
+    if actors:
+        name, busy = max(actors.items(), key=lambda kv: kv[1])
+        top = max((t for k, t in timings.items() if k.startswith(name + ".")),
+                  key=lambda t: t["busy"])
+        method = next(k for k, t in timings.items() if t is top)
+        text += (f": busiest synchronous actor {name}, busy {busy:.0%} of the step; "
+                 f"{method} {top['mean_ms']:.0f} ms a call, {top['ms_per_order']:.2f} ms "
+                 "per order")
+    if cpu:
+        group, ms = max(cpu.items(), key=lambda kv: kv[1])
+        text += (f"; hub CPU {row['hub_cpu_ms_per_order']:.2f} ms per decided order, most in "
+                 f"{group} ({ms:.2f} ms), so {_cores()} cores hold at most "
+                 f"~{row['cpu_bound_ceiling_per_s']} orders/s")
+    return text
 
 
 def _cores() -> int:
@@ -271,8 +299,10 @@ def _cores() -> int:
 def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None = OUT,
         workdir: Path | None = None, pull_interval_s: float = 1.0, overlap_s: float = 1.0,
         drain_s: float = 60.0, pools: dict[str, Any] | None = None, catchup_s: float = 30.0,
-        warm_up: bool = True, progress: bool = True) -> dict[str, Any]:
-    """The benchmark's core: each mode's ladder, the figures, written to ``out``."""
+        warm_up: bool = True, what_if: str | None = None,
+        progress: bool = True) -> dict[str, Any]:
+    """The benchmark's core: each mode's ladder, the figures, written to ``out``. With
+    ``what_if``, push mode runs once more with that change (``benchmarks.hub_whatif``)."""
     began, load0 = time.time(), load_average()
     with tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp:
         work = Path(workdir or tmp)
@@ -280,10 +310,16 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
         if progress:
             print(RULE, flush=True)
             print(HEADER, flush=True)
-        results = {m: Ladder(m, rates, step_s, work, pull_interval_s=pull_interval_s,
-                             overlap_s=overlap_s, drain_s=drain_s, pools=pools,
-                             catchup_s=catchup_s, warm_up=warm_up, progress=progress).run()
-                   for m in modes}
+        def ladder(mode: str, change: str | None = None) -> dict[str, Any]:
+            return Ladder(mode, rates, step_s, work, pull_interval_s=pull_interval_s,
+                          overlap_s=overlap_s, drain_s=drain_s, pools=pools,
+                          catchup_s=catchup_s, warm_up=warm_up, what_if=change,
+                          progress=progress).run()
+
+        results = {m: ladder(m) for m in modes}
+        if what_if and progress:
+            print(f"what-if {what_if}:", flush=True)
+        changed = ladder("push", what_if) if what_if else None
     best = max(results.values(), key=lambda r: r["max_sustained_orders_per_s"])
     figures = {
         "benchmark": "hub", "rates": rates, "step_s": step_s, "rule": RULE,
@@ -294,6 +330,10 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
         "target_met": best["max_sustained_orders_per_s"] >= TARGET,
         "modes": results,
         "profile": {"bottleneck": {m: bottleneck(r) for m, r in results.items()}},
+        "what_if": None if changed is None else {
+            "change": what_if, "max_sustained_orders_per_s": changed["max_sustained_orders_per_s"],
+            "p99_latency_s_at_max": changed["p99_latency_s_at_max"],
+            "bottleneck": bottleneck(changed), "push": changed},
         "machine": {"cpus": _cores(), "load_average_start": load0,
                     "load_average_end": load_average()},
         "wall_s": round(time.time() - began, 1),
@@ -318,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--drain-s", type=float, help="wait for the backlog after the ladder")
     p.add_argument("--validators", type=int, default=1)
     p.add_argument("--scorers", type=int, default=1)
+    p.add_argument("--what-if", choices=WHAT_IFS,
+                   help="also run push mode with this change to the hub (hub_whatif.py)")
     p.add_argument("--out", type=Path, default=OUT)
     a = p.parse_args(argv)
     step_s = a.step_s or (10.0 if a.quick else 60.0)
@@ -325,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                   pull_interval_s=a.pull_interval, overlap_s=a.overlap,
                   drain_s=a.drain_s or (20.0 if a.quick else 60.0),
                   pools={"validators": a.validators, "scorers": a.scorers},
-                  catchup_s=a.push_catchup)
+                  catchup_s=a.push_catchup, what_if=a.what_if)
     print(f"\nmax sustained: {figures['max_sustained_orders_per_s']} orders/s "
           f"({figures['max_sustained_mode']}), p99 creation-to-decision "
           f"{figures['p99_latency_s_at_max']} s; target {TARGET}: "

@@ -6,7 +6,9 @@ order ``i`` of a step at ``rate`` orders/s is created and made visible at
 ``start + i / rate``: the driver recomputes each order's creation time from its id and
 never has to ship the schedule around. Orders are clean (no planted anomaly, no
 duplicate: each has its own street number), spread round-robin over Tmall, JD and
-Douyin, with buyers from a fixed pool the CRM knows and SKUs the ERP stocks in plenty.
+Douyin. Nine orders in ten come from a new buyer (a CRM look-up each, as on Double 11);
+one in ten from a returning buyer of a pool the CRM knows. SKUs: a few dozen, stocked in
+plenty by the ERP.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 CHANNELS = ("tmall", "jd", "douyin")
-BUYERS = 5000
+BUYERS = 50_000  # returning buyers
+RETURNING = 10  # one order in RETURNING is from a returning buyer
 SKUS = 40
 SLOT_S = 0.01  # orders are handed to the marketplace state in 10 ms slots
 ID = re.compile(r"B[a-z](\d{2})x(\d{7})$")
@@ -34,6 +37,14 @@ def parse_id(oid: str) -> tuple[int, int] | None:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
+def returning(n: int) -> Any:
+    """Returning buyer ``n`` (of the pool); every fifth is a VIP."""
+    from hub.domain.order import Buyer
+
+    return Buyer.model_construct(id=f"bench-buyer-{n % BUYERS}",
+                                 tier="vip" if n % 5 == 0 else "normal", tags=())
+
+
 def make_orders(mode: str, step: int, rate: float, start: datetime, seconds: float,
                 first: int = 0) -> list[tuple[datetime, Any]]:
     """(visible at, order) for every order of one step, in schedule order."""
@@ -45,9 +56,8 @@ def make_orders(mode: str, step: int, rate: float, start: datetime, seconds: flo
                         district="西湖区", street="西溪街道", detail="文三路100号")
     items = [(Item(sku=f"SKU-{k}", outer_sku=f"OUT-{k}", quantity=1 + k % 2, price_fen=9950),)
              for k in range(SKUS)]
-    buyers = [Buyer(id=f"bench-buyer-{b}", tier="normal") for b in range(BUYERS)]
     template = Order(channel="tmall", shop="tmall-shop", order_id="x", status="paid",
-                     created_at=start, paid_at=start, modified_at=start, buyer=buyers[0],
+                     created_at=start, paid_at=start, modified_at=start, buyer=returning(0),
                      receiver=receiver, items=items[0],
                      amounts=Amounts(total_fen=9950, paid_fen=9950)).__dict__
     from hub.domain.order import Channel
@@ -62,7 +72,9 @@ def make_orders(mode: str, step: int, rate: float, start: datetime, seconds: flo
         out.append((at, build(Order, {
             **template, "channel": channel, "shop": f"{channel.value}-shop",
             "order_id": order_id(mode, step, i), "created_at": at, "paid_at": at,
-            "modified_at": at.replace(microsecond=0), "buyer": buyers[i % BUYERS],
+            "modified_at": at.replace(microsecond=0),
+            "buyer": returning(i // RETURNING) if i % RETURNING == 0 else
+            Buyer.model_construct(id=f"bench-{mode[-1]}{step}-{i}", tier="normal", tags=()),
             "receiver": receiver.model_copy(update={"detail": f"文三路{i + 1}号{step}幢"}),
             "items": lines, "amounts": Amounts.model_construct(
                 total_fen=total, discount_fen=0, freight_fen=0, paid_fen=total)})))
@@ -79,8 +91,10 @@ def _serve(conn: Any, suite_config: dict, clock: dict) -> None:
     logging.basicConfig(level=logging.WARNING)
     scaled = ScaledClock.from_dict(clock)
     suite = EmulatorSuite(SuiteConfig.model_validate(suite_config), clock=scaled).start()
-    pool = make_orders("xx", 0, 1.0, scaled.origin, max(BUYERS, SKUS))
-    suite.emulators["crm"].state.seed_orders(o for _, o in pool)
+    from types import SimpleNamespace
+
+    suite.emulators["crm"].state.seed_orders(SimpleNamespace(buyer=returning(b))
+                                             for b in range(BUYERS))
     suite.emulators["erp"].state.seed_skus({f"SKU-{k}" for k in range(SKUS)}, 10**9)
     conn.send(("ready", suite.hub_settings()))
     try:
