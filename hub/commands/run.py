@@ -2,8 +2,6 @@
 
 Logs go to stderr, the actors' too (Ray forwards them, prefixed with the actor and its
 pid, and not folded together): one line per batch and per pull, never one per order.
-Send SIGTERM to this process, not to its process group: Ray's own processes share the
-group and would die before the drain.
 """
 
 from __future__ import annotations
@@ -85,7 +83,9 @@ def run(args: argparse.Namespace) -> int:
         suite, clock, start_at = start_demo_emulators()
         settings = demo_settings(settings, suite)
     init_ray(settings.ray_address, settings.log_level)
-    _on_signals(stop)  # ray.init put in its own SIGTERM handler, which exits without a drain
+    # ray.init put in its own SIGTERM handler: sys.exit mid-flight, then Ray's core aborts
+    # the process (exit 134) after the drain; ours lets the drain finish and exits 0
+    _on_signals(stop)
     from hub.runtime import Hub
 
     hub = Hub(settings, clock, start_at=start_at).start()
