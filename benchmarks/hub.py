@@ -26,6 +26,7 @@ from typing import Any
 from benchmarks.hub_feed import EmulatorProcess
 from benchmarks.hub_probe import (
     CpuSampler,
+    StackSampler,
     actor_time,
     latency_stats,
     ledger_counts,
@@ -33,6 +34,7 @@ from benchmarks.hub_probe import (
     slope_per_s,
     step_latencies,
 )
+from benchmarks.hub_report import HEADER, bottleneck, cores, line, per_order
 from benchmarks.hub_whatif import WHAT_IFS, applied
 
 WARM_UP = (50, 4.0)  # orders/s, seconds
@@ -46,7 +48,7 @@ RULE = (f"sustained = over the step's steady part (its first {SKIP:.0%} left out
         f"{DECIDED_SHARE} x offered rate, AND the backlog (orders released by the "
         "marketplaces minus orders durably decided) did not grow: its least-squares slope "
         f"<= {SLOPE_SHARE} x offered rate per second")
-SYNC_ACTORS = ("LedgerService", "Validator", "Scorer")
+SPIED = ("Router", "Validator", "LedgerService", "driver (hub API)")
 OUT = Path(__file__).parent / "results" / "hub.json"
 
 
@@ -63,11 +65,12 @@ class Ladder:
                  pull_interval_s: float = 1.0, overlap_s: float = 1.0, drain_s: float = 60.0,
                  pools: dict[str, Any] | None = None, progress: bool = True,
                  catchup_s: float = 30.0, warm_up: bool = True,
-                 what_if: str | None = None) -> None:
+                 what_if: str | None = None, py_spy: str | None = None) -> None:
         self.mode, self.rates, self.step_s = mode, rates, step_s
         self.workdir, self.pull_interval_s, self.overlap_s = workdir, pull_interval_s, overlap_s
         self.drain_s, self.pools, self.progress = drain_s, pools or {}, progress
         self.catchup_s, self.warm_up, self.what_if = catchup_s, warm_up, what_if
+        self.spy = StackSampler(py_spy) if py_spy else None
         self.starts: list[tuple[float, float, int]] = []  # per step: (wall start, rate, n)
         self.released_before = 0
         self.rows: list[dict[str, Any]] = []
@@ -124,7 +127,7 @@ class Ladder:
             for step, rate in enumerate(self.rates, start=1):
                 row = self._step(step, rate, hub, reader, emulators, cpu, clock)
                 self.rows.append(row)
-                self.say(_line(self.mode, row))
+                self.say(line(self.mode, row))
                 if not row["sustained"]:
                     break
             drained = self._drain(hub)
@@ -171,7 +174,11 @@ class Ladder:
         backlog: list[tuple[float, float]] = []
         committed: list[tuple[float, float]] = []
         end = start + self.step_s
+        spied = self.spy is None
         while (now := time.time()) < end:
+            if not spied and now - start >= SKIP * self.step_s:
+                spied = True
+                self.spy.start(cpu.pids(*SPIED), min(20.0, 0.6 * self.step_s))
             time.sleep(min(1.0, max(end - now, 0.0)))
             router = ray.get(hub.router.stats.remote())
             now = time.time()
@@ -206,6 +213,8 @@ class Ladder:
             "cpu_pct": usage, "actor_time": profile, "load_average": load_average(),
         }
         per_order(row, wall, decided)
+        if self.spy is not None:
+            row["stacks"] = self.spy.summary()
         row["sustained"] = bool(decided_fit >= DECIDED_SHARE * scheduled / self.step_s
                                 and slope <= SLOPE_SHARE * rate)
         return row
@@ -232,74 +241,10 @@ class Ladder:
         return False
 
 
-def _line(mode: str, row: dict[str, Any]) -> str:
-    cpu = row["cpu_pct"]
-    top = ", ".join(f"{k} {v:.0f}%" for k, v in list(cpu.items())[:3])
-    return (f"{mode:<5} {row['rate']:>6} {row['offered_per_s']:>9.0f} {row['decided_per_s']:>9.0f}"
-            f" {row['backlog_start']['total']:>8} {row['backlog_end']['total']:>8}"
-            f" {row['backlog_slope_per_s']:>8.0f} {row['router']['mean_batch'] or 0:>6.0f}"
-            f"  {'yes' if row['sustained'] else 'NO ':<3}  {top}")
-
-
-HEADER = (f"{'mode':<5} {'rate':>6} {'offered/s':>9} {'decided/s':>9} {'backlog0':>8} "
-          f"{'backlog1':>8} {'slope/s':>8} {'batch':>6}  held  cpu (% of a core)")
-
-
-def per_order(row: dict[str, Any], wall: float, decided: int) -> None:
-    """CPU ms per decided order by process, and each actor method's ms per order."""
-    n = max(decided, 1)
-    row["cpu_ms_per_order"] = {g: round(pct / 100 * wall * 1000 / n, 3)
-                               for g, pct in row["cpu_pct"].items() if pct}
-    hub_ms = sum(v for g, v in row["cpu_ms_per_order"].items() if g != "emulators")
-    row["hub_cpu_ms_per_order"] = round(hub_ms, 3)
-    row["cpu_bound_ceiling_per_s"] = round(_cores() * 1000 / hub_ms) if hub_ms else None
-    for timing in row["actor_time"].values():
-        if isinstance(timing, dict) and "busy" in timing:
-            timing["ms_per_order"] = round(timing["busy"] * wall * 1000 / n, 3)
-
-
-def bottleneck(mode: dict[str, Any]) -> str:
-    """What ran out at the first failed step (else the highest): the busiest synchronous
-    actor, the process spending most CPU per order, and the CPU-bound ceiling."""
-    steps = mode["steps"]
-    if not steps:
-        return "no step ran"
-    failed = [s for s in steps if not s["sustained"]]
-    row = failed[0] if failed else steps[-1]
-    timings = {k: v for k, v in row["actor_time"].items() if isinstance(v, dict) and "busy" in v}
-    actors: dict[str, float] = {}
-    for name, t in timings.items():
-        if name.split(".")[0] in SYNC_ACTORS:
-            actors[name.split(".")[0]] = actors.get(name.split(".")[0], 0.0) + t["busy"]
-    cpu = {g: v for g, v in row.get("cpu_ms_per_order", {}).items() if g != "emulators"}
-    text = (f"{mode['mode']} at {row['rate']}/s ({'failed' if failed else 'held'}, decided "
-            f"{row['decided_per_s']:.0f}/s, load average {row.get('load_average')})")
-    if actors:
-        name, busy = max(actors.items(), key=lambda kv: kv[1])
-        top = max((t for k, t in timings.items() if k.startswith(name + ".")),
-                  key=lambda t: t["busy"])
-        method = next(k for k, t in timings.items() if t is top)
-        text += (f": busiest synchronous actor {name}, busy {busy:.0%} of the step; "
-                 f"{method} {top['mean_ms']:.0f} ms a call, {top['ms_per_order']:.2f} ms "
-                 "per order")
-    if cpu:
-        group, ms = max(cpu.items(), key=lambda kv: kv[1])
-        text += (f"; hub CPU {row['hub_cpu_ms_per_order']:.2f} ms per decided order, most in "
-                 f"{group} ({ms:.2f} ms), so {_cores()} cores hold at most "
-                 f"~{row['cpu_bound_ceiling_per_s']} orders/s")
-    return text
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
-
-
 def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None = OUT,
         workdir: Path | None = None, pull_interval_s: float = 1.0, overlap_s: float = 1.0,
         drain_s: float = 60.0, pools: dict[str, Any] | None = None, catchup_s: float = 30.0,
-        warm_up: bool = True, what_if: str | None = None,
+        warm_up: bool = True, what_if: str | None = None, py_spy: str | None = None,
         progress: bool = True) -> dict[str, Any]:
     """The benchmark's core: each mode's ladder, the figures, written to ``out``. With
     ``what_if``, push mode runs once more with that change (``benchmarks.hub_whatif``)."""
@@ -314,7 +259,7 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
             return Ladder(mode, rates, step_s, work, pull_interval_s=pull_interval_s,
                           overlap_s=overlap_s, drain_s=drain_s, pools=pools,
                           catchup_s=catchup_s, warm_up=warm_up, what_if=change,
-                          progress=progress).run()
+                          py_spy=py_spy, progress=progress).run()
 
         results = {m: ladder(m) for m in modes}
         if what_if and progress:
@@ -334,7 +279,7 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
             "change": what_if, "max_sustained_orders_per_s": changed["max_sustained_orders_per_s"],
             "p99_latency_s_at_max": changed["p99_latency_s_at_max"],
             "bottleneck": bottleneck(changed), "push": changed},
-        "machine": {"cpus": _cores(), "load_average_start": load0,
+        "machine": {"cpus": cores(), "load_average_start": load0,
                     "load_average_end": load_average()},
         "wall_s": round(time.time() - began, 1),
     }
@@ -342,6 +287,23 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     return figures
+
+
+def _start_ray(tries: int = 3) -> None:
+    """Ray gives its raylet 30 s to register; on a loaded machine that can run out."""
+    import ray
+
+    from hub.runtime import init_ray
+
+    for attempt in range(1, tries + 1):
+        try:
+            init_ray(None)
+            return
+        except Exception as exc:
+            if attempt == tries:
+                raise
+            print(f"Ray did not start ({exc}); trying again", flush=True)
+            ray.shutdown()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -360,14 +322,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--scorers", type=int, default=1)
     p.add_argument("--what-if", choices=WHAT_IFS,
                    help="also run push mode with this change to the hub (hub_whatif.py)")
+    p.add_argument("--py-spy", default="py-spy", metavar="EXE",
+                   help="sample the router's, validator's, ledger's and API's stacks with this "
+                        "py-spy during each step (skipped when not found)")
     p.add_argument("--out", type=Path, default=OUT)
     a = p.parse_args(argv)
     step_s = a.step_s or (10.0 if a.quick else 60.0)
+    _start_ray()
     figures = run(list(a.rates), step_s=step_s, modes=a.modes.split(","), out=a.out,
                   pull_interval_s=a.pull_interval, overlap_s=a.overlap,
                   drain_s=a.drain_s or (20.0 if a.quick else 60.0),
                   pools={"validators": a.validators, "scorers": a.scorers},
-                  catchup_s=a.push_catchup, what_if=a.what_if)
+                  catchup_s=a.push_catchup, what_if=a.what_if, py_spy=a.py_spy)
+    if a.out is not None:  # the command that made these figures
+        figures["command"] = "python -m benchmarks.hub " + " ".join(argv or sys.argv[1:])
+        a.out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
     print(f"\nmax sustained: {figures['max_sustained_orders_per_s']} orders/s "
           f"({figures['max_sustained_mode']}), p99 creation-to-decision "
           f"{figures['p99_latency_s_at_max']} s; target {TARGET}: "

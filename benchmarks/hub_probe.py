@@ -29,8 +29,10 @@ def _group(proc: psutil.Process, emulators: int | None) -> str:
     try:
         title = proc.cmdline()
     except psutil.Error:
-        return "gone"
+        return "exited"
     head = title[0] if title else ""
+    if "py-spy" in head:
+        return "py-spy"
     if head.startswith("ray::"):
         name = head[5:].split(".")[0].strip() or "worker"
         return "ray worker (idle)" if name == "IDLE" else name
@@ -57,6 +59,15 @@ class CpuSampler:
             except psutil.Error:
                 continue
         return out
+
+    def pids(self, *groups: str) -> dict[str, int]:
+        """One process id per wanted group (as last seen)."""
+        found: dict[str, int] = {}
+        for pid, (group, _) in self._last.items():
+            for wanted in groups:
+                if group.endswith(wanted):
+                    found.setdefault(group, pid)
+        return found
 
     def delta(self) -> dict[str, float]:
         """Per group: CPU used since the last call, as a percentage of one core."""
@@ -157,3 +168,77 @@ def load_average() -> list[float]:
 
 def at_epoch(moment: datetime) -> float:
     return moment.timestamp()
+
+
+# -- sampled stacks (optional: only when py-spy is installed) -------------------------------
+SERIALIZING = ("ray/_private/serialization.py", "cloudpickle", "__setstate__")
+
+
+class StackSampler:
+    """``py-spy record`` on a few hub processes for part of a step; ``summary()`` gives,
+    per process, the share of samples spent (de)serialising Ray arguments and the
+    functions seen most often at the top of the stack and in the hub's own code."""
+
+    def __init__(self, exe: str | None) -> None:
+        import shutil
+
+        self.exe = exe if exe and os.path.exists(exe) else shutil.which(exe or "py-spy")
+        self._runs: dict[str, tuple[Any, str]] = {}
+
+    def start(self, pids: dict[str, int], seconds: float) -> None:
+        import subprocess
+
+        if not self.exe:
+            return
+        for name, pid in pids.items():
+            out = f"{tempfile_dir()}/spy-{pid}-{time.time_ns()}.txt"
+            proc = subprocess.Popen(
+                [self.exe, "record", "-p", str(pid), "-d", str(max(int(seconds), 1)),
+                 "-r", "50", "--nonblocking", "-f", "raw", "-o", out],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self._runs[name] = (proc, out)
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, (proc, path) in self._runs.items():
+            try:
+                proc.wait(timeout=60)
+                out[name] = _stacks(path)
+            except Exception as exc:  # a diagnostic only
+                proc.kill()
+                out[name] = {"error": str(exc)}
+            finally:
+                if os.path.exists(path):
+                    os.remove(path)
+        self._runs = {}
+        return out
+
+
+def tempfile_dir() -> str:
+    import tempfile
+
+    return tempfile.gettempdir()
+
+
+def _stacks(path: str, top: int = 6) -> dict[str, Any]:
+    total = serial = 0
+    self_time: dict[str, int] = defaultdict(int)
+    hub_code: dict[str, int] = defaultdict(int)
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            stack, _, count = line.rstrip().rpartition(" ")
+            n, frames = int(count), stack.split(";")
+            total += n
+            serial += n * any(m in stack for m in SERIALIZING)
+            self_time[frames[-1]] += n
+            for frame in dict.fromkeys(fr for fr in frames if "(hub/" in fr):
+                hub_code[frame] += n
+
+    def share(counts: dict[str, int]) -> dict[str, float]:
+        best = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+        return {k: round(v / total, 3) for k, v in best}
+
+    if not total:
+        return {"samples": 0}
+    return {"samples": total, "serializing": round(serial / total, 3),
+            "top_of_stack": share(self_time), "hub_functions": share(hub_code)}
