@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import ray
+from ray.exceptions import GetTimeoutError, RayActorError
 
 from hub.actors.ledger_service import LedgerService
 from hub.actors.pool import BatchPool
@@ -39,6 +40,22 @@ def init_ray(address: str | None) -> None:
         ray.init(address=address, log_to_driver=True)
     else:
         ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+
+
+def settle(call: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
+    """``ray.get(call())``, called again while the actor restarts (a call in flight when
+    it died fails, one made while it restarts may too); None, logged, after
+    ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return ray.get(call(), timeout=max(0.1, deadline - time.monotonic()))
+        except (RayActorError, GetTimeoutError) as exc:
+            if time.monotonic() >= deadline:
+                log.warning("%s: gave up after %.0fs (%s)", what, timeout_s,
+                            type(exc).__name__)
+                return None
+            time.sleep(0.2)
 
 
 class LoopSupervisor:
@@ -181,14 +198,20 @@ class Hub:
 
     def put_rules_in_force(self, version: int, text: str) -> None:
         """Called by the rule console after it published a version to the ledger."""
-        ray.get(self.router.set_rules.remote(version, text))
-        ray.get(self.rulestore.adopt.remote(version, text))
+        settle(lambda: self.router.set_rules.remote(version, text), "router.set_rules")
+        settle(lambda: self.rulestore.adopt.remote(version, text), "rulestore.adopt")
 
     # -- observe --------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
+        """Counters per actor; an actor that is restarting shows ``{"unavailable": 1}``."""
         refs = {"router": self.router.stats.remote(), "relay": self.relay.stats.remote()}
         refs |= {f"puller{i}": p.stats.remote() for i, p in enumerate(self.pullers)}
-        out = {name: ray.get(ref) for name, ref in refs.items()}
+        out: dict[str, Any] = {}
+        for name, ref in refs.items():
+            try:
+                out[name] = ray.get(ref, timeout=30)
+            except (RayActorError, GetTimeoutError):
+                out[name] = {"unavailable": 1}
         out["loop_restarts"] = dict(self.loops.restarts)
         return out
 
@@ -205,23 +228,24 @@ class Hub:
     def stop(self, drain_s: float = 30.0) -> None:
         """Stop pulling, finish in-flight batches, then stop delivering."""
         self.loops.stop()
-        for puller in self.pullers:
-            ray.get(puller.stop.remote())
+        for i, puller in enumerate(self.pullers):
+            settle(puller.stop.remote, f"puller{i}.stop")
         if self.router is not None:
-            drained = ray.get(self.router.drain.remote(drain_s))
+            drained = settle(lambda: self.router.drain.remote(drain_s), "router.drain",
+                             drain_s + 30)
             if not drained:
                 log.warning("router did not drain in %.0fs; undecided orders are re-driven "
                             "from the ledger at the next start", drain_s)
         for actor in (self.relay, self.rulestore, self.reconciler):
             if actor is not None:
-                ray.get(actor.stop.remote())
+                settle(actor.stop.remote, "stop")
         if self.api_server is not None:
             self.api_server.stop()
         refs = self.loops.refs()
         if refs:
             ray.wait(refs, num_returns=len(refs), timeout=10)
         if self.ledger is not None:
-            ray.get(self.ledger.close.remote())
+            settle(self.ledger.close.remote, "ledger.close")
         for actor in [*self.pullers, self.router, self.relay, self.rulestore, self.reconciler,
                       self.ledger]:
             if actor is not None:
