@@ -156,7 +156,7 @@ class HubProcess:
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
-    def wait_running(self, timeout_s: float = 150) -> str:
+    def wait_running(self, timeout_s: float = 240) -> str:
         """Wait for the 'running' line; returns the API's address."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
@@ -309,6 +309,8 @@ class ServeSpy:
 
 
 # -- 1. SIGKILL mid-stream, restart ---------------------------------------------------------
+# Two hub starts: about 45 s on a quiet machine, but a start alone took 90 s at a load of 40.
+@pytest.mark.timeout(600)
 def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hubs) -> None:
     suite = _suite()
     try:
@@ -329,7 +331,8 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hub
         _wait(lambda: _owed_to_wms(tmp_path) >= 10, 60, "outbox rows owed to the WMS", first)
         survivors = first.kill()
         httpx.delete(wms_faults).raise_for_status()
-        assert not first.ray_processes(), "the first hub's Ray outlived it"
+        # the group kill took its whole Ray down: no old ledger writer beside the new one
+        assert survivors == [], survivors
 
         # -- what the killed hub left behind --------------------------------------------
         at_kill, decided_at_kill = _stored(ledger), _decided(ledger)
@@ -374,7 +377,7 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hub
         _assert_logs_per_batch(second.output())
         print(f"\nSIGKILL with {decided_at_kill}/{len(fed)} decided, {len(at_kill)} stored, "
               f"{owed_at_kill} outbox rows owed; {len(refetched & at_kill)} pulled again after "
-              f"the restart; survivors of the group kill {survivors}; WMS duplicates deduped "
+              f"the restart; WMS duplicates deduped "
               f"{wms.counts['duplicates']}")
         # the relay went on from its saved place in the WMS status feed: nothing stored twice
         twice = _status_events_twice(ledger)
@@ -384,6 +387,7 @@ def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hub
 
 
 # -- 2. SIGTERM drains --------------------------------------------------------------------
+@pytest.mark.timeout(400)
 def test_sigterm_drains_in_flight_batches_and_exits_zero(tmp_path, hubs) -> None:
     suite = _suite()
     try:
