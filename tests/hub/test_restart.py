@@ -309,7 +309,7 @@ class ServeSpy:
 
 
 # -- 1. SIGKILL mid-stream, restart ---------------------------------------------------------
-# Two hub starts: about 45 s on a quiet machine, but a start alone took 90 s at a load of 40.
+# Two hub starts; one took 11 s at a load of 3 and 90 s at a load of 40 (shared machine).
 @pytest.mark.timeout(600)
 def test_sigkill_mid_stream_then_restart_loses_and_doubles_nothing(tmp_path, hubs) -> None:
     suite = _suite()
