@@ -109,15 +109,17 @@ class Router:
 
     # -- the batch loop -------------------------------------------------------------------
     def _ensure_loop(self) -> None:
-        if self._loop_task is None:
-            from hub.actors import clients
+        """Start the batch and re-drive loops, or start again one that failed."""
+        from hub.actors import clients
 
-            self.crm = self.crm or clients.crm(self._urls[0])
-            self.erp = self.erp or clients.erp(self._urls[1])
-            loop = asyncio.get_running_loop()
+        self.crm = self.crm or clients.crm(self._urls[0])
+        self.erp = self.erp or clients.erp(self._urls[1])
+        loop = asyncio.get_running_loop()
+        if self._loop_task is None or (self._loop_task.done() and not self._stopping):
             self._loop_task = loop.create_task(self._run())
-            if self.redrive_every_s > 0:
-                self._redrive_task = loop.create_task(self._redrive_loop())
+        stale = self._redrive_task is None or self._redrive_task.done()
+        if self.redrive_every_s > 0 and stale and not self._stopping:
+            self._redrive_task = loop.create_task(self._redrive_loop())
 
     async def start(self) -> None:
         await self._sync_rules()

@@ -36,6 +36,7 @@ class RuleStore:
         self.version, self.text = 0, ""
         self._mtime: float | None = None
         self._stopping = False
+        self._watching: asyncio.Task | None = None
         self.refusals: list[str] = []
 
     def check(self, text: str, source: str = "<rules>") -> Any:
@@ -97,9 +98,14 @@ class RuleStore:
     async def watch(self, router: Any = None) -> None:
         """Poll the rule file until ``stop()``. After a restart (this actor's state is
         gone) the hub calls it again with the router: the version in force is read
-        back from the ledger first."""
+        back from the ledger first. A second call while one runs waits for it."""
         if router is not None:
             self.router = router
+        if self._watching is None or self._watching.done():
+            self._watching = asyncio.get_running_loop().create_task(self._watch())
+        await asyncio.shield(self._watching)
+
+    async def _watch(self) -> None:
         if not self.text:
             await self.start()
         while not self._stopping:

@@ -13,6 +13,9 @@ def make_worker(ray):
                 os._exit(1)  # the replica dies mid-batch, like a crashed process
             return [x * 10 for x in batch]
 
+        def run_where(self, batch, die_once_flag=None):
+            return os.getpid(), self.run(batch, die_once_flag)
+
         def pid(self):
             return os.getpid()
 
@@ -40,3 +43,19 @@ def test_batch_of_a_dead_replica_is_resubmitted(ray_session, tmp_path):
     assert asyncio.run(go()) == [70, 80]
     assert pool.resubmitted >= 1
     assert pool.broadcast("pid") != before  # Ray restarted the replica
+
+
+@pytest.mark.ray
+def test_batch_of_a_dead_replica_goes_to_a_live_one(ray_session, tmp_path):
+    from hub.actors.pool import BatchPool
+
+    pool = BatchPool(make_worker(ray_session), 2)
+    before = pool.broadcast("pid")
+
+    async def go():
+        return await pool.submit("run_where", [4], str(tmp_path / "died"))
+
+    pid, result = asyncio.run(go())
+    assert result == [40]
+    assert pool.resubmitted == 1
+    assert pid in before  # the survivor answered, not the replica Ray is restarting

@@ -50,3 +50,28 @@ def test_router_decides_every_order_once_and_holds_anomalies(ray_session, tmp_pa
     assert held.decision.hold_reason == "incomplete_address"
     pending = ray.get(ledger.call.remote("pending_count"))
     assert pending == len(orders)  # 250 WMS dispatches + 1 alert for the held one
+
+
+def test_router_redrives_what_the_ledger_holds_undecided(ray_session, tmp_path) -> None:
+    """Orders stored but never handed to the router (a puller or router that died in
+    between) are found in the ledger and decided once, while fresh ones go on."""
+    ray = ray_session
+    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
+    rules = default_ruleset()
+    router = ray.remote(Router).options(max_concurrency=16).remote(
+        ledger, BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
+        (rules.version, rules.text), PoolConfig(batch_max=50, batch_ms=10),
+        redrive_every_s=0.2, redrive_after_s=0.0)
+    lost = ray.get(ledger.ingest.remote([order(i) for i in range(120)], None))
+    ray.get(router.start.remote())
+    fresh = ray.get(ledger.ingest.remote([order(i) for i in range(500, 560)], None))
+    ray.get(router.submit.remote(fresh))
+    everything = len(lost) + len(fresh)
+    assert _wait(lambda: ray.get(ledger.call.remote("counts"))["stages"].get("routed", 0)
+                 == everything)
+    stats = ray.get(router.stats.remote())
+    assert stats["redriven"] >= len(lost)
+    assert stats["committed"] == everything  # decided more than once is stored once
+    events = ray.get(ledger.call.remote("events_since"))
+    assert sum(e.stage == "routed" for e in events) == everything
+    assert ray.get(ledger.call.remote("undecided_orders", 0.0)) == []
