@@ -34,7 +34,7 @@ from benchmarks.hub_probe import (
     slope_per_s,
     step_latencies,
 )
-from benchmarks.hub_report import HEADER, bottleneck, cores, line, per_order
+from benchmarks.hub_report import HEADER, bottleneck, compare, cores, line, per_order
 from benchmarks.hub_whatif import WHAT_IFS, applied
 
 WARM_UP = (50, 4.0)  # orders/s, seconds
@@ -278,7 +278,8 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
         "what_if": None if changed is None else {
             "change": what_if, "max_sustained_orders_per_s": changed["max_sustained_orders_per_s"],
             "p99_latency_s_at_max": changed["p99_latency_s_at_max"],
-            "bottleneck": bottleneck(changed), "push": changed},
+            "bottleneck": bottleneck(changed), "push": changed,
+            "compared": compare(results.get("push"), changed)},
         "machine": {"cpus": cores(), "load_average_start": load0,
                     "load_average_end": load_average()},
         "wall_s": round(time.time() - began, 1),

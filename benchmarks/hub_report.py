@@ -75,3 +75,32 @@ def bottleneck(mode: dict[str, Any]) -> str:
 
 def cores() -> int:
     return os.cpu_count() or 1
+
+
+def compare(as_is: dict[str, Any] | None, changed: dict[str, Any]) -> dict[str, Any]:
+    """Push mode as it is against the what-if, rung by rung: decided rate, p99 and the
+    ms per order of the actor methods that moved most."""
+    if not as_is:
+        return {}
+    mine = {r["rate"]: r for r in as_is["steps"]}
+    rows = []
+    for other in changed["steps"]:
+        row = mine.get(other["rate"])
+        if row is None:
+            continue
+        methods = {}
+        for name, t in row["actor_time"].items():
+            theirs = other["actor_time"].get(name.replace("Router.", "RecentByBuyerRouter."))
+            if isinstance(t, dict) and "ms_per_order" in t and theirs:
+                methods[name] = {"as_is": t["ms_per_order"], "changed": theirs["ms_per_order"]}
+        rows.append({"rate": other["rate"],
+                     "decided_per_s": {"as_is": row["decided_per_s"],
+                                       "changed": other["decided_per_s"]},
+                     "p99_s": {"as_is": row["latency_s"]["p99_s"],
+                               "changed": other["latency_s"]["p99_s"]},
+                     "hub_cpu_ms_per_order": {"as_is": row["hub_cpu_ms_per_order"],
+                                              "changed": other["hub_cpu_ms_per_order"]},
+                     "ms_per_order": methods})
+    return {"max_sustained_orders_per_s": {"as_is": as_is["max_sustained_orders_per_s"],
+                                           "changed": changed["max_sustained_orders_per_s"]},
+            "rungs": rows}
