@@ -14,16 +14,20 @@ mismatch, duplicate order, invalid phone.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from hub.domain.address import address_problems, remote_provinces
+from hub.domain.address import _PLACES, address_problems, remote_provinces
 from hub.domain.decision import Anomaly
 from hub.domain.order import DeliveryService, Order, OrderStatus, OrderType
 from hub.domain.priority import stock_states
 
 _PAID = frozenset({"paid", "partially_shipped", "shipped", "finished"})
+# Enum members as module constants: reading ``OrderStatus.PAID`` costs a microsecond here.
+_PAID_NOW, _STANDARD, _DEPOSIT = (OrderStatus.PAID, DeliveryService.STANDARD,
+                                  OrderType.PRESALE_DEPOSIT)
 _PHONE_JUNK = str.maketrans("", "", " -")
 _MOBILE_2ND = frozenset("3456789")
 
@@ -58,7 +62,7 @@ def payment_problem(order: Order) -> str:
         return "paid status with zero payment"
     expected = a.total_fen - a.discount_fen + a.freight_fen
     if a.paid_fen != expected and not (
-            order.order_type == OrderType.PRESALE_DEPOSIT and a.paid_fen < expected):
+            order.order_type == _DEPOSIT and a.paid_fen < expected):
         return f"paid {a.paid_fen} fen, expected {expected} (total - discount + freight)"
     return ""
 
@@ -79,13 +83,22 @@ def duplicates(batch: Sequence[Order], recent: Sequence[Order],
     buyers with two or more orders (in the batch and the recent ones) are compared.
     """
     window = timedelta(minutes=window_minutes)
+    ids = [o.buyer.id for o in batch]
+    earlier_ids = [o.buyer.id for o in recent]
+    distinct = set(ids)
+    suspects = distinct.intersection(earlier_ids)
+    if len(distinct) != len(ids):  # some buyer twice in the batch
+        suspects.update(i for i, n in Counter(ids).items() if n > 1)
+    if not suspects:
+        return [""] * len(batch)
     mine: dict[str, list[int]] = {}
-    for seq, o in enumerate(batch):
-        mine.setdefault(o.buyer.id, []).append(seq)
+    for seq, buyer in enumerate(ids):
+        if buyer in suspects:
+            mine.setdefault(buyer, []).append(seq)
     before: dict[str, list[Order]] = {}
-    for o in recent:
-        if o.buyer.id in mine:
-            before.setdefault(o.buyer.id, []).append(o)
+    for o, buyer in zip(recent, earlier_ids, strict=True):
+        if buyer in suspects:
+            before.setdefault(buyer, []).append(o)
     out = [""] * len(batch)
     for buyer, seqs in mine.items():
         earlier = before.get(buyer, ())
@@ -123,17 +136,24 @@ def find_anomalies(batch: Sequence[Order], inventory: Mapping[str, int],
     if stocks is None:
         stocks = stock_states(batch, inventory, ruleset.low_stock)
     dups = duplicates(batch, recent_orders, ruleset.duplicate_window_minutes)
+    places = _PLACES
     out: list[list[Anomaly]] = []
     for order, (_, short), dup in zip(batch, stocks, dups, strict=True):
         found: list[Anomaly] = []
         r = order.receiver
-        problems = address_problems(r.province, r.city, r.district, r.street, r.detail)
-        if problems:
-            found.append(make("incomplete_address", "; ".join(problems)))
-        if order.delivery == DeliveryService.STANDARD and (
-                r.province in remote or r.province.startswith(prefixes)):
-            found.append(make("remote_standard_express", f"standard delivery to {r.province}"))
-        if short and order.status == OrderStatus.PAID:
+        province, city, district, detail = r.province, r.city, r.district, r.detail
+        place = places.get((province, city))
+        # the common case inline (a known place, a district, a detail that is no place
+        # name, long enough); address_problems() says what is wrong with the rest
+        if place is None or place[1] is None or not district or district.isspace() \
+                or len(detail) < 5 or detail.startswith(place[2]) \
+                or detail[0].isspace() or detail[-1].isspace():
+            problems = address_problems(province, city, district, r.street, detail)
+            if problems:
+                found.append(make("incomplete_address", "; ".join(problems)))
+        if order.delivery == _STANDARD and (province in remote or province.startswith(prefixes)):
+            found.append(make("remote_standard_express", f"standard delivery to {province}"))
+        if short and order.status == _PAID_NOW:
             found.append(make("out_of_stock_paid", "short: " + ", ".join(short)))
         a = order.amounts
         if not a.paid_fen or a.paid_fen != a.total_fen - a.discount_fen + a.freight_fen:

@@ -21,6 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from hub.domain.order import SHANGHAI, Item, Order
+from hub.domain.rules.evaluator import Inline
 
 FactsBuilder = Callable[[Order, float, str, tuple[str, ...]], dict[str, Any]]
 
@@ -91,6 +92,22 @@ def facts_builder(fields: Iterable[str]) -> FactsBuilder:
     if unknown:
         raise ValueError(f"unknown facts: {', '.join(unknown)}")
     return _compile(wanted)
+
+
+def _codes(found: Any) -> tuple[str, ...]:
+    return tuple(a.code for a in found) if found else ()
+
+
+# The same facts straight from (order, Score, anomalies) rows, for rules compiled with
+# ``Evaluator.over``: enum members stand for their values (they compare and hash as them).
+ROWS = Inline(
+    columns=("batch", "scores", "anomalies"), names=("o", "s", "found"),
+    expressions=EXPRESSIONS | {
+        "channel": "o.channel", "status": "o.status", "order_type": "o.order_type",
+        "delivery": "o.delivery", "score": "s.score", "lane": "s.lane",
+        "anomalies": "codes(found)"},
+    namespace={"quantity": quantity, "skus": skus, "hour": hour, "SHANGHAI": SHANGHAI,
+               "codes": _codes})
 
 
 def order_facts(order: Order, score: float, lane: str,

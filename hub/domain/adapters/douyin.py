@@ -68,6 +68,7 @@ from hub.domain.adapters.common import (
     total_of,
     unix_time,
 )
+from hub.domain.adapters.typed import Typed, parse_typed
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
 ID_KEYS = ("order_id",)
@@ -285,6 +286,9 @@ def parse_page(payload: Any, shop: str = "", decrypted: Mapping[str, str] | None
     """A whole response -> ``Page``; the error envelope raises ``MarketplaceError``, a
     malformed envelope ``ParseError``. ``has_next`` from ``total``, ``page`` (from 0) and
     ``size`` in the response (or the ``page_no`` / ``page_size`` asked for)."""
+    if payload.__class__ is Typed:
+        return parse_typed(payload, parse_page, shop, decrypted=decrypted, page_no=page_no,
+                           page_size=page_size)
     envelope = as_object(payload, "")
     raise_for_error(envelope)
     data = as_object(envelope.get("data"), "data")
@@ -297,12 +301,22 @@ def parse_page(payload: Any, shop: str = "", decrypted: Mapping[str, str] | None
     return page
 
 
+def decode(blob: bytes) -> Any:
+    """A response page's JSON bytes for ``parse_page`` (and ``parse_any``): decoded into
+    typed structs, the fast way, when it has the usual shape; else the plain JSON value."""
+    from hub.domain.adapters.typed_douyin import decode as typed  # it builds on this module
+
+    return typed(blob)
+
+
 def is_page(payload: Any) -> bool:
     return isinstance(payload, dict) and "code" in payload and "order_id" not in payload
 
 
 def parse_any(payload: Any, shop: str = "", decrypted: Mapping[str, str] | None = None) -> Page:
     """One shop order, a list of them, or a whole response -> ``Page``."""
+    if payload.__class__ is Typed:
+        payload = payload.value()
     if is_page(payload):
         return parse_page(payload, shop, decrypted=decrypted)
     return split(payload if isinstance(payload, list) else [payload], _parse, ID_KEYS, shop,

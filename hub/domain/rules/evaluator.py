@@ -11,7 +11,7 @@ walks a whole batch of order facts, so no rule tree is interpreted per order.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,11 +46,14 @@ def merge_actions(hits: Sequence[Hit]) -> dict[str, Any]:
 
 
 class _Codegen:
-    def __init__(self) -> None:
+    def __init__(self, inline: Mapping[str, str] | None = None) -> None:
         self.fields: dict[str, str] = {}
         self.consts: dict[str, Any] = {}
+        self.inline = inline
 
     def var(self, field: str) -> str:
+        if self.inline is not None:
+            return f"({self.inline[field]})"
         return self.fields.setdefault(field, f"x{len(self.fields)}")
 
     def const(self, value: Any) -> str:
@@ -86,12 +89,18 @@ class _Codegen:
         return f"({x} {symbol} {c})"
 
 
-def _generate(rules: Sequence[Rule], hit_policy: str) -> tuple[str, dict[str, Any]]:
-    gen = _Codegen()
+def _generate(rules: Sequence[Rule], hit_policy: str, rows: Inline | None = None,
+              ) -> tuple[str, dict[str, Any]]:
+    gen = _Codegen(rows.expressions if rows else None)
     tests = [gen.expr(rule.when) for rule in rules]
-    lines = ["def evaluate_batch(facts):", "    out = []", "    app = out.append",
-             "    for f in facts:", "        g = f.get"]
-    lines += [f"        {var} = g({field!r})" for field, var in gen.fields.items()]
+    if rows is None:
+        lines = ["def evaluate_batch(facts):", "    out = []", "    app = out.append",
+                 "    for f in facts:", "        g = f.get"]
+        lines += [f"        {var} = g({field!r})" for field, var in gen.fields.items()]
+    else:
+        lines = [f"def evaluate_batch({', '.join(rows.columns)}):", "    out = []",
+                 "    app = out.append",
+                 f"    for {', '.join(rows.names)} in zip({', '.join(rows.columns)}):"]
     if not rules:
         lines.append("        app([])")
     elif hit_policy == "first":
@@ -104,9 +113,23 @@ def _generate(rules: Sequence[Rule], hit_policy: str) -> tuple[str, dict[str, An
             lines += [f"        if {test}:", f"            hits.append(H{i})"]
         lines.append("        app(hits)")
     lines.append("    return out")
-    namespace: dict[str, Any] = dict(gen.consts)
+    namespace: dict[str, Any] = dict(rows.namespace) if rows else {}
+    namespace.update(gen.consts)
     namespace.update({f"H{i}": Hit(rule.id, dict(rule.then)) for i, rule in enumerate(rules)})
     return "\n".join(lines) + "\n", namespace
+
+
+@dataclass(frozen=True, eq=False)
+class Inline:
+    """How to evaluate the rules straight over rows of columns instead of fact dicts:
+    ``columns`` are the generated function's arguments, zipped into ``names`` per row;
+    ``expressions`` give each fact as a Python expression over those names, evaluated
+    only when a rule's test reaches it; ``namespace`` holds what they call."""
+
+    columns: tuple[str, ...]
+    names: tuple[str, ...]
+    expressions: Mapping[str, str]
+    namespace: Mapping[str, Any]
 
 
 class Evaluator:
@@ -122,6 +145,18 @@ class Evaluator:
         self.source, namespace = _generate(self.rules, hit_policy)
         exec(compile(self.source, "<rules>", "exec"), namespace)  # generated from checked rules
         self._batch = namespace["evaluate_batch"]
+        self._over: dict[Inline, Callable[..., list[list[Hit]]]] = {}
+
+    def over(self, rows: Inline) -> Callable[..., list[list[Hit]]]:
+        """The rules compiled over ``rows`` (memoised per ``Inline``): the function takes
+        the columns and gives the hits per row, as ``evaluate`` does for fact dicts. Only
+        the facts a test reaches are computed."""
+        compiled = self._over.get(rows)
+        if compiled is None:
+            source, namespace = _generate(self.rules, self.hit_policy, rows)
+            exec(compile(source, "<rules-over-rows>", "exec"), namespace)  # checked rules
+            compiled = self._over[rows] = namespace["evaluate_batch"]
+        return compiled
 
     def evaluate(self, facts: Sequence[Mapping[str, Any]]) -> list[list[Hit]]:
         """Hits per order, in the order of ``facts``."""
