@@ -118,7 +118,7 @@ class Ladder:
                                    api={"port": port}, pools=self.pools)
             with applied(self.what_if):
                 hub = Hub(settings, clock, start_at=clock.now()).start()
-            reader = open_ledger(settings.ledger)
+            reader = open_ledger(settings.ledger, checkpoint_every_s=None)  # a reader only
             cpu = CpuSampler(emulators.pid)
             if self.warm_up:
                 self._warm_up(hub, emulators, clock)
