@@ -30,6 +30,16 @@ from hub.domain.order import Order
 log = logging.getLogger("orderhub.router")
 
 
+def _reconstructed() -> bool:
+    """Whether this actor is a restart (Ray ran the constructor again)."""
+    try:
+        import ray
+
+        return bool(ray.get_runtime_context().was_current_actor_reconstructed)
+    except Exception:
+        return False
+
+
 class Router:
     def __init__(
         self,
@@ -73,6 +83,7 @@ class Router:
         self.redrive_every_s, self.redrive_after_s = redrive_every_s, redrive_after_s
         self._redriving = asyncio.Lock()
         self._done_during_redrive: set[tuple] | None = None
+        self._retaken = False
         self._stopping = False
         self.counts = {"submitted": 0, "decided": 0, "committed": 0, "batches": 0, "held": 0,
                        "redriven": 0, "errors": 0}
@@ -126,8 +137,13 @@ class Router:
         self._ensure_loop()
 
     async def run(self) -> None:
-        """Start (again, after a restart) and return when the router has drained."""
+        """Start (again, after a restart) and return when the router has drained. A
+        restarted router lost its queue: what the ledger holds undecided is taken back
+        at once, not at the next re-drive round."""
         await self.start()
+        if _reconstructed() and not self._retaken:
+            self._retaken = True
+            await self.redrive(0.0)
         assert self._loop_task is not None
         await self._loop_task
 
