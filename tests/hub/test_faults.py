@@ -62,8 +62,12 @@ class Stand:
             channel |= {"interval_s": 20, "overlap_s": 30, "page_size": 50}
         self.settings = HubSettings(
             **wiring, ledger=str(tmp_path / "hub.sqlite3"), reconcile_interval_s=3600,
-            pools={"validators": 2, "scorers": 2, "batch_ms": 20, "batch_max": 200})
-        self.hub = Hub(self.settings, self.clock, start_at=T0).start(serve_api=False)
+            pools={"validators": 2, "scorers": 2, "batch_ms": 20, "batch_max": 50})
+        try:
+            self.hub = Hub(self.settings, self.clock, start_at=T0).start(serve_api=False)
+        except BaseException:
+            self.suite.stop()
+            raise
         self.ledger = open_ledger(self.settings.ledger)
         self.fed: set[tuple] = set()  # (key, version) of every order fed so far
 
@@ -214,6 +218,7 @@ def test_killed_actor_loses_and_doubles_nothing(stand, target, how) -> None:
           lambda: f"{wms.counts}, {len(routed)} routed")
     assert len(wms.lookup(routed)) == len(routed)
     assert wms.counts["accepted"] == len(routed), wms.counts
-    if target == "puller":
-        restarts = hub.stats()["loop_restarts"]
-        assert restarts["puller0"] >= 1 and restarts["puller1"] >= 1, restarts
+    if target == "puller":  # both loops were called again on their restarted actors
+        restarts = hub.loops.restarts
+        _wait(lambda: restarts["puller0"] >= 1 and restarts["puller1"] >= 1, 30,
+              "the pullers' loops called again", lambda: str(restarts))
