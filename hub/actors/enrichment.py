@@ -79,18 +79,44 @@ class InventoryView:
 
 
 class RecentOrders:
-    """Orders created within the last ``window`` (business time), for duplicate checks."""
+    """Orders created within the last ``window`` (business time), for duplicate checks,
+    indexed by buyer: a batch's check needs only its own buyers' earlier orders, and
+    shipping the whole window to a validator with every batch is what limited the hub.
+
+    >>> from tests.factories import order, T0
+    >>> recent = RecentOrders(timedelta(minutes=30))
+    >>> recent.add([order(1), order(2)])
+    >>> [o.order_id for o in recent.snapshot(T0, buyers={"buyer-2"})]
+    ['T100002']
+    """
 
     def __init__(self, window: timedelta, limit: int = 200_000) -> None:
-        self.window = window
-        self._orders: deque[Order] = deque(maxlen=limit)
+        self.window, self.limit = window, limit
+        self._arrivals: deque[tuple[datetime, str]] = deque()
+        self._by_buyer: dict[str, deque[Order]] = {}
 
     def add(self, orders: Iterable[Order]) -> None:
-        self._orders.extend(orders)
+        for order in orders:
+            self._by_buyer.setdefault(order.buyer.id, deque()).append(order)
+            self._arrivals.append((order.created_at, order.buyer.id))
+        while len(self._arrivals) > self.limit:
+            self._forget_oldest()
 
-    def snapshot(self, now: datetime) -> list[Order]:
+    def _forget_oldest(self) -> None:
+        _, buyer = self._arrivals.popleft()
+        queue = self._by_buyer.get(buyer)
+        if queue:
+            queue.popleft()
+            if not queue:
+                del self._by_buyer[buyer]
+
+    def snapshot(self, now: datetime, buyers: Iterable[str] | None = None) -> list[Order]:
+        """The recent orders of ``buyers`` (all buyers when None)."""
         horizon = now - self.window
-        while self._orders and self._orders[0].created_at < horizon:
-            self._orders.popleft()
-        return list(self._orders)
+        while self._arrivals and self._arrivals[0][0] < horizon:
+            self._forget_oldest()
+        wanted = self._by_buyer if buyers is None else buyers
+        return [o for b in wanted for o in self._by_buyer.get(b, ())]
 
+    def __len__(self) -> int:
+        return len(self._arrivals)

@@ -198,7 +198,7 @@ class Router:
             batch = await self._enrich(batch)
             ref, ruleset = self.rules_ref, self.ruleset
             inventory = self.inventory.current()
-            recent = self.recent.snapshot(self.clock.now())
+            recent = self.recent.snapshot(self.clock.now(), {o.buyer.id for o in batch})
             self.recent.add(batch)
             self.inventory.draw(batch)
             anomalies, scores = await asyncio.gather(

@@ -35,6 +35,16 @@ def test_recent_orders_forget_what_left_the_window() -> None:
     assert [o.order_id for o in kept] == ["T100002"]
 
 
+def test_recent_orders_are_handed_out_for_the_batch_buyers_only() -> None:
+    recent = RecentOrders(timedelta(minutes=30), limit=3)
+    recent.add([order(n) for n in (1, 2, 3)] + [order(4, buyer=order(2).buyer)])
+    assert len(recent) == 3  # over the limit: the oldest is forgotten
+    assert [o.order_id for o in recent.snapshot(T0, {"buyer-2", "nobody"})] == \
+        ["T100002", "T100004"]
+    assert [o.order_id for o in recent.snapshot(T0, {"buyer-1"})] == []
+    assert len(recent.snapshot(T0)) == 3
+
+
 def test_the_sample_hub_config_loads() -> None:
     from pathlib import Path
 
