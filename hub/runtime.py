@@ -116,8 +116,8 @@ class LoopSupervisor:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
-    def refs(self) -> list[Any]:
-        return [ref for _, ref in self._loops.values()]
+    def refs(self, prefix: str = "") -> list[Any]:
+        return [ref for name, (_, ref) in self._loops.items() if name.startswith(prefix)]
 
 
 class Hub:
@@ -226,10 +226,17 @@ class Hub:
 
     # -- stop -----------------------------------------------------------------------------
     def stop(self, drain_s: float = 30.0) -> None:
-        """Stop pulling, finish in-flight batches, then stop delivering."""
+        """Stop taking orders (pushes, then pulls, letting a pull under way finish),
+        finish in-flight batches, then stop delivering."""
         self.loops.stop()
+        if self.api_server is not None:
+            self.api_server.stop()
+            self.api_server = None
         for i, puller in enumerate(self.pullers):
             settle(puller.stop.remote, f"puller{i}.stop")
+        pulling = self.loops.refs("puller")
+        if pulling:
+            ray.wait(pulling, num_returns=len(pulling), timeout=drain_s)
         if self.router is not None:
             drained = settle(lambda: self.router.drain.remote(drain_s), "router.drain",
                              drain_s + 30)
@@ -239,8 +246,6 @@ class Hub:
         for actor in (self.relay, self.rulestore, self.reconciler):
             if actor is not None:
                 settle(actor.stop.remote, "stop")
-        if self.api_server is not None:
-            self.api_server.stop()
         refs = self.loops.refs()
         if refs:
             ray.wait(refs, num_returns=len(refs), timeout=10)
