@@ -109,4 +109,4 @@ def build_app(hub: Any) -> FastAPI:
     reader = open_ledger(hub.settings.ledger, clock=hub.clock)
     admin = LedgerRuleAdmin(reader, on_publish=hub.put_rules_in_force, clock=hub.clock)
     return create_app(reader, rules=admin, api=hub.settings.api, clock=hub.clock,
-                      extra_routers=[intake_router(hub)], stats=hub.flat_stats)
+                      extra_routers=[intake_router(hub)], stats=hub.stats)
