@@ -15,6 +15,7 @@ values are plain strings; ``hour`` is the hour of ``created_at`` in Asia/Shangha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
@@ -102,10 +103,12 @@ def _codes(found: Any) -> tuple[str, ...]:
 # ``Evaluator.over``: enum members stand for their values (they compare and hash as them).
 ROWS = Inline(
     columns=("batch", "scores", "anomalies"), names=("o", "s", "found"),
-    expressions=EXPRESSIONS | {
-        "channel": "o.channel", "status": "o.status", "order_type": "o.order_type",
-        "delivery": "o.delivery", "score": "s.score", "lane": "s.lane",
-        "anomalies": "codes(found)"},
+    prelude=("od = o.__dict__",),  # pydantic attributes are slow to read; the dict is not
+    expressions={name: re.sub(r"\bo\.(\w+)", r"od['\1']", expression)
+                 for name, expression in EXPRESSIONS.items()} | {
+        "channel": "od['channel']", "status": "od['status']",
+        "order_type": "od['order_type']", "delivery": "od['delivery']", "score": "s.score",
+        "lane": "s.lane", "anomalies": "codes(found)"},
     namespace={"quantity": quantity, "skus": skus, "hour": hour, "SHANGHAI": SHANGHAI,
                "codes": _codes})
 

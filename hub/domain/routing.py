@@ -135,18 +135,19 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
             effects = NO_HITS
         lane = effects[0] or s.lane
         group = effects[1] or LANE_GROUP[lane]
+        fields = order.__dict__  # pydantic attributes are slow to read; the dict is not
         if found:
             hold, remedies, delivery, alerts, extra = _outcome(order, s, found, effects,
                                                                rule_set)
             found = tuple(found)
         else:
             hold, remedies, alerts, found = effects[2], (), effects[4], ()
-            delivery = effects[3] or str(order.delivery)
+            delivery = effects[3] or str(fields["delivery"])
             extra = {"stage": "held" if hold else "routed"}
         append(make_decision(
-            str(order.channel), order.shop, order.order_id, version_of(order.modified_at),
-            lane, s.score, s.breakdown, group, found, hold, remedies, delivery, alerts,
-            effects[5], version, extra))
+            str(fields["channel"]), fields["shop"], fields["order_id"],
+            version_of(fields["modified_at"]), lane, s.score, s.breakdown, group, found, hold,
+            remedies, delivery, alerts, effects[5], version, extra))
     return out
 
 

@@ -101,6 +101,7 @@ def _generate(rules: Sequence[Rule], hit_policy: str, rows: Inline | None = None
         lines = [f"def evaluate_batch({', '.join(rows.columns)}):", "    out = []",
                  "    app = out.append",
                  f"    for {', '.join(rows.names)} in zip({', '.join(rows.columns)}):"]
+        lines += [f"        {statement}" for statement in rows.prelude]
     if not rules:
         lines.append("        app([])")
     elif hit_policy == "first":
@@ -130,6 +131,7 @@ class Inline:
     names: tuple[str, ...]
     expressions: Mapping[str, str]
     namespace: Mapping[str, Any]
+    prelude: tuple[str, ...] = ()  # statements run for each row before the tests
 
 
 class Evaluator:
