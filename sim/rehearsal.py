@@ -52,15 +52,17 @@ def _outcomes(ledger: Any, keys: list[tuple]) -> dict[tuple, Outcome]:
             continue
         o = Outcome()
         per_version: Counter = Counter()
+        received: dict = {}
         for event in view.timeline:
-            if event.stage == "received" and o.received_at is None:
-                o.received_at = event.at
+            if event.stage == "received":
+                received.setdefault(event.version, event.at)
             elif event.stage in DECIDED:
                 per_version[event.version] += 1
                 if o.decided_at is None:
-                    o.decided_at = event.at
+                    o.decided_at, o.appeared_at = event.at, event.version
             elif event.stage == "shipped" and o.shipped_at is None:
                 o.shipped_at = event.at
+        o.received_at = received.get(o.appeared_at) or min(received.values(), default=None)
         o.decisions_per_version = per_version
         decision = view.decision
         if decision is not None:

@@ -24,6 +24,16 @@ def test_latency_counts_the_wait_in_business_time_and_processing_unscaled() -> N
                                       "duplicated": 0, "unexpected": 0, "shipped": 0}
 
 
+def test_an_order_paid_before_the_hub_saw_it_counts_from_its_payment() -> None:
+    key = ("tmall", "s", "1")
+    paid = _out(50, 110)  # created at T0, paid at 40 s, pulled at 50 s, decided 1 wall s later
+    paid.appeared_at = T0 + timedelta(seconds=40)
+    summary, _ = summarise({key: T0}, {}, {key: paid}, speedup=60, origin=T0)
+    assert summary["latency_s"]["all"]["mean"] == 11.0  # 10 s waiting + 1 s processing
+    assert summary["latency_parts_s"]["wait_to_be_received"]["mean"] == 10.0
+    assert summary["latency_from_first_event_s"]["mean"] == 51.0  # with the buyer's 40 s
+
+
 def test_lost_duplicated_unexpected_and_anomaly_scores() -> None:
     k = [("jd", "s", str(i)) for i in range(4)]
     created = {key: T0 for key in k[:3]}
