@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.domain.adapters import jd
 from hub.domain.adapters.common import (
+    _MOMENTS,
     AMOUNTS,
     ITEMS,
     SMALL_COUNTS,
@@ -86,6 +87,7 @@ class Envelope(Struct):
     error_response: _A = UNSET
 
 
+_MOMENT = _MOMENTS.get  # a time string seen before (any other value: None or TypeError)
 _STR, _DICT = str, dict
 _STATUS = jd.STATUS
 _DELIVERY = jd._DELIVERY
@@ -168,9 +170,11 @@ def _order(o: JdOrder, shop: str) -> Order:
     return build(_ORDER, {
         "channel": _JD, "shop": shop or text(o.venderId or ""),
         "order_id": order_id, "status": status,
-        "created_at": local_time(o.orderStartTime, "orderStartTime"),
-        "paid_at": opt_local_time(o.paymentConfirmTime, "paymentConfirmTime"),
-        "modified_at": local_time(o.modified, "modified"),
+        "created_at": _MOMENT(o.orderStartTime) or local_time(o.orderStartTime,
+                                                              "orderStartTime"),
+        "paid_at": _MOMENT(o.paymentConfirmTime) or opt_local_time(o.paymentConfirmTime,
+                                                                   "paymentConfirmTime"),
+        "modified_at": _MOMENT(o.modified) or local_time(o.modified, "modified"),
         "buyer": new_buyer(pin, "plus" if plus == "1" or plus == 1 else "normal", ()),
         "receiver": _receiver(consignee), "items": items,
         "amounts": AMOUNTS.get(money) or AMOUNTS.make(money), "order_type": order_type,

@@ -12,6 +12,7 @@ from typing import Any
 
 from hub.domain.adapters import tmall
 from hub.domain.adapters.common import (
+    _MOMENTS,
     AMOUNTS,
     ITEMS,
     Page,
@@ -92,6 +93,7 @@ class Envelope(Struct):
     error_response: _A = UNSET
 
 
+_MOMENT = _MOMENTS.get  # a time string seen before (any other value: None or TypeError)
 _STR, _INT = str, int
 _EXPRESS_SHIPPING = tmall.EXPRESS_SHIPPING
 _FINAL_PAID = tmall.FINAL_PAID
@@ -179,9 +181,9 @@ def _order(t: Trade, shop: str) -> Order:
     return build(_ORDER, {
         "channel": _TMALL, "shop": shop or text(t.seller_nick or ""),
         "order_id": tid, "status": status,
-        "created_at": local_time(t.created, "created"),
-        "paid_at": opt_local_time(t.pay_time, "pay_time"),
-        "modified_at": local_time(t.modified, "modified"),
+        "created_at": _MOMENT(t.created) or local_time(t.created, "created"),
+        "paid_at": _MOMENT(t.pay_time) or opt_local_time(t.pay_time, "pay_time"),
+        "modified_at": _MOMENT(t.modified) or local_time(t.modified, "modified"),
         "buyer": new_buyer(buyer_id, "normal", ()), "receiver": new_receiver(receiver),
         "items": items, "amounts": AMOUNTS.get(money) or AMOUNTS.make(money),
         "order_type": order_type, "source": "live_room" if live else source.lower(),
