@@ -5,15 +5,14 @@ server default), so a batch is acknowledged only after its WAL is flushed to
 disk; it survives a crash of the hub, of the server process and of the machine
 (with the server's own ``fsync = on``).
 
-Batches travel as arrays (``unnest``), one statement per table, in pipeline mode:
-the server runs a statement while this process serialises the next one's rows
-(order bodies during the upsert, decisions while their orders are locked). Concurrent
-writers are safe: orders are upserted with ``ON CONFLICT ... WHERE newer``,
-and every write that changes order rows first locks them in one global order
-(channel, shop, order id in "C" collation), so two hubs never deadlock on each
-other's batches, and the second to decide an order version waits for the first,
-then sees its ``decided_us`` and stores nothing; a deadlock or serialisation
-failure all the same is retried.
+Batches travel as arrays (``unnest``), one statement per table. (Pipeline mode
+was tried and not kept: on the shared two-core machine it gained nothing and cost
+the client more CPU per order.) Concurrent writers are safe: orders are upserted
+with ``ON CONFLICT ... WHERE newer``, and every write that changes order rows
+first locks them in one global order (channel, shop, order id in "C" collation),
+so two hubs never deadlock on each other's batches, and the second to decide an
+order version waits for the first, then sees its ``decided_us`` and stores
+nothing; a deadlock or serialisation failure all the same is retried.
 
 ``schema`` (default ``orderhub``) is created when missing and is the whole search
 path, so the ledger never meets other applications' tables and several ledgers
@@ -258,27 +257,23 @@ class PostgresLedger(SqlLedger):
 
         def work(c: Any) -> dict[OrderKey, int]:
             got = []
-            with c.pipeline():  # the server works on each statement while this one goes on
-                stored = self._versions(c, [r.key for r in rows])
-                fresh = [r for r in rows if r.version_us > stored.get(r.key, -1)]
-                if fresh:  # the upsert's WHERE guards against a stored or concurrent newer one
-                    params = columns([(*r.key, r.version_us, r.status, r.created_at)
-                                      for r in fresh], 6)
-                    upsert = c.execute(INGEST_SQL, [at_s, at_s, *params])
-                    bodies = [r.body for r in fresh]  # while the server upserts
-                    got = upsert.fetchall()
-                    self._insert(c, "events", "oid, stage, at, version_us",
-                                 "bigint text float8 bigint",
-                                 [(g[0], "received", at_s, g[4]) for g in got])
-                    by_key = {r.key: body for r, body in zip(fresh, bodies, strict=True)}
-                    self._insert(c, "order_bodies", "id, body", "bigint bytea",
-                                 [(g[0], by_key[(g[1], g[2], g[3])]) for g in got],
-                                 "ON CONFLICT (id) DO UPDATE SET body = excluded.body")
-                if cursor is not None:
-                    self._set_cursor(c, cursor.channel, cursor.shop, end)
-                changed = {(g[1], g[2], g[3]): g[0] for g in got}
-                if len(changed) < len(fresh):  # versions already stored: learn their ids
-                    self._ids(c, [r.key for r in fresh if r.key not in changed])
+            stored = self._versions(c, [r.key for r in rows])
+            fresh = [r for r in rows if r.version_us > stored.get(r.key, -1)]
+            if fresh:  # the upsert's WHERE guards against a stored or concurrent newer version
+                params = columns([(*r.key, r.version_us, r.status, r.created_at)
+                                  for r in fresh], 6)
+                got = c.execute(INGEST_SQL, [at_s, at_s, *params]).fetchall()
+                self._insert(c, "events", "oid, stage, at, version_us", "bigint text float8 bigint",
+                             [(g[0], "received", at_s, g[4]) for g in got])
+                by_key = {r.key: r for r in fresh}
+                self._insert(c, "order_bodies", "id, body", "bigint bytea",
+                             [(g[0], by_key[(g[1], g[2], g[3])].body) for g in got],
+                             "ON CONFLICT (id) DO UPDATE SET body = excluded.body")
+            if cursor is not None:
+                self._set_cursor(c, cursor.channel, cursor.shop, end)
+            changed = {(g[1], g[2], g[3]): g[0] for g in got}
+            if len(changed) < len(fresh):  # versions already stored: learn their ids
+                self._ids(c, [r.key for r in fresh if r.key not in changed])
             return changed
 
         changed = self._run("ingest", work)
@@ -300,28 +295,21 @@ class PostgresLedger(SqlLedger):
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
                          *, at: datetime | None = None) -> int:
-        keys = prepare.decision_keys(decisions)
+        drows = prepare.decision_rows(decisions)
         orows = prepare.outbox_rows(outbox)
         at_s = epoch(at or self.clock.now(), "commit_decisions at")
-        if not keys and not orows:
+        if not drows and not orows:
             return 0
-        keys = list(dict.fromkeys(keys + [o.order_ref for o in orows if o.order_ref]))
-        drows: list[prepare.DecisionRow] = []
+        keys = list(dict.fromkeys([d.key for d in drows] +
+                                  [o.order_ref for o in orows if o.order_ref]))
 
         def work(c: Any) -> int:
-            nonlocal drows
-            with c.pipeline():  # the server works on each statement while this one goes on
-                ids = self._ids(c, keys)
-                locked = c.execute(LOCK_SQL, (list(ids.values()),)) if ids else None
-                # a bad or oversized decision fails the call here: the transaction rolls back
-                drows = drows or prepare.decision_rows(decisions)
-                found = {(r[0], r[1], r[2]): list(r[3:])
-                         for r in (locked.fetchall() if locked else ())}
-                plan = commit_plan(drows, found, at_s)
-                self._events(c, plan.events, decision=True)
-                if plan.updates:
-                    c.execute(ORDER_UPDATE_SQL, columns(plan.updates, 10))
-                self._outbox(c, outbox_params(orows, found, plan.dropped_keys, at_s))
+            found = self._found(c, keys)
+            plan = commit_plan(drows, found, at_s)
+            self._events(c, plan.events, decision=True)
+            if plan.updates:
+                c.execute(ORDER_UPDATE_SQL, columns(plan.updates, 10))
+            self._outbox(c, outbox_params(orows, found, plan.dropped_keys, at_s))
             return plan.stored
 
         return self._run("commit_decisions", work)

@@ -144,16 +144,6 @@ def _version_us(decision: Decision, index: int) -> int:
     return micros(moment)
 
 
-def decision_keys(decisions: Sequence[Decision]) -> list[OrderKey]:
-    """The decisions' order keys, each item checked to be a Decision."""
-    keys = []
-    for index, d in enumerate(decisions):
-        if not isinstance(d, Decision):
-            raise LedgerError(f"decision {index}: expected a Decision, got {type(d).__name__}")
-        keys.append((d.channel, d.shop, d.order_id))
-    return keys
-
-
 def decision_rows(decisions: Sequence[Decision]) -> list[DecisionRow]:
     rows = []
     for index, d in enumerate(decisions):
