@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.hub_feed import EmulatorProcess
+from benchmarks.hub_feed import EmulatorProcess, make_orders
 from benchmarks.hub_probe import (
     CpuSampler,
     StackSampler,
@@ -33,9 +33,11 @@ from benchmarks.hub_probe import (
     load_average,
     slope_per_s,
     step_latencies,
+    window_cost,
 )
 from benchmarks.hub_report import HEADER, bottleneck, compare, cores, line, per_order
 from benchmarks.hub_whatif import WHAT_IFS, applied
+from hub.domain.order import SHANGHAI
 
 WARM_UP = (50, 4.0)  # orders/s, seconds
 RATES = (50, 100, 250, 500, 1000, 2000, 4000, 8000, 10000, 12000)
@@ -94,7 +96,6 @@ class Ladder:
     def run(self) -> dict[str, Any]:
         from hub.clock import ScaledClock
         from hub.config import HubSettings
-        from hub.domain.order import SHANGHAI
         from hub.ledger import open_ledger
         from hub.runtime import Hub, init_ray
 
@@ -274,7 +275,9 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
         "target_orders_per_s": TARGET,
         "target_met": best["max_sustained_orders_per_s"] >= TARGET,
         "modes": results,
-        "profile": {"bottleneck": {m: bottleneck(r) for m, r in results.items()}},
+        "profile": {"bottleneck": {m: bottleneck(r) for m, r in results.items()},
+                    "recent_window_cost": window_cost([o for _, o in make_orders(
+                        "push", 0, 1000.0, datetime.now(SHANGHAI), 5.0)])},
         "what_if": None if changed is None else {
             "change": what_if, "max_sustained_orders_per_s": changed["max_sustained_orders_per_s"],
             "p99_latency_s_at_max": changed["p99_latency_s_at_max"],
@@ -344,6 +347,10 @@ def main(argv: list[str] | None = None) -> int:
           f"{'met' if figures['target_met'] else 'NOT met'}")
     for text in figures["profile"]["bottleneck"].values():
         print("bottleneck:", text)
+    cost = figures["profile"]["recent_window_cost"]
+    print(f"recent-orders window sent with each validator batch: {cost['pickle_us']} us + "
+          f"{cost['unpickle_us']} us per order (pickle + unpickle); seconds per batch once "
+          f"the window is full, by arrival rate: {cost['seconds_per_batch_when_full']}")
     print(f"load average {figures['machine']['load_average_end']}; figures: {a.out}")
     return 0
 

@@ -242,3 +242,24 @@ def _stacks(path: str, top: int = 6) -> dict[str, Any]:
         return {"samples": 0}
     return {"samples": total, "serializing": round(serial / total, 3),
             "top_of_stack": share(self_time), "hub_functions": share(hub_code)}
+
+
+def window_cost(orders: list[Any], window_s: float = 1800.0, cap: int = 200_000,
+                rates: tuple[int, ...] = (100, 1000, 10_000)) -> dict[str, Any]:
+    """What shipping the recent-orders window with a batch costs: Ray's pickling of
+    ``orders`` and back, per order, and the projection for a window full at ``rates``
+    (``window_s`` of orders, at most ``cap``, as the router's recent index keeps)."""
+    import ray.cloudpickle as pickle
+
+    began = time.perf_counter()
+    blob = pickle.dumps(orders)
+    dumped = time.perf_counter()
+    pickle.loads(blob)
+    loaded = time.perf_counter()
+    per = {"pickle_us": 1e6 * (dumped - began) / len(orders),
+           "unpickle_us": 1e6 * (loaded - dumped) / len(orders)}
+    each = (per["pickle_us"] + per["unpickle_us"]) / 1e6
+    return {"orders": len(orders), "bytes_per_order": round(len(blob) / len(orders)),
+            **{k: round(v, 1) for k, v in per.items()}, "load_average": load_average(),
+            "seconds_per_batch_when_full": {
+                str(rate): round(min(rate * window_s, cap) * each, 2) for rate in rates}}
