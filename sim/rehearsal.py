@@ -44,8 +44,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _outcomes(ledger: Any, keys: list[tuple]) -> dict[tuple, Outcome]:
+def _outcomes(ledger: Any, keys: list[tuple],
+              scheduled: dict[tuple, Any] | None = None) -> dict[tuple, Outcome]:
+    """Each order as the ledger saw it. ``scheduled`` maps (key, version as the
+    marketplace stamps it, in whole seconds) to the event's exact time in the trace."""
     out: dict[tuple, Outcome] = {}
+    scheduled = scheduled or {}
     for key in keys:
         view = ledger.get_order(key)
         if view is None:
@@ -63,6 +67,8 @@ def _outcomes(ledger: Any, keys: list[tuple]) -> dict[tuple, Outcome]:
             elif event.stage == "shipped" and o.shipped_at is None:
                 o.shipped_at = event.at
         o.received_at = received.get(o.appeared_at) or min(received.values(), default=None)
+        if o.appeared_at is not None:
+            o.appeared_at = scheduled.get((key, o.appeared_at), o.appeared_at)
         o.decisions_per_version = per_version
         decision = view.decision
         if decision is not None:
@@ -116,10 +122,13 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
     write_trace(out / "trace.jsonl", header, events)
     created: dict[tuple, Any] = {}
     truth: dict[tuple, tuple] = {}
+    scheduled: dict[tuple, Any] = {}  # (key, version in whole seconds) -> exact time
     for event in events:
         if event.order is not None:
             key = event.order.key
             created.setdefault(key, event.order.modified_at)
+            scheduled.setdefault((key, event.order.modified_at.replace(microsecond=0)),
+                                 event.order.modified_at)
             if event.truth:
                 truth[key] = event.truth
     print(f"rehearsal {scenario.name}: seed {header.seed}, window {'-'.join(scenario.window)}, "
@@ -166,7 +175,7 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
         from hub.ledger import open_ledger
 
         ledger = open_ledger(settings.ledger)
-        outcomes = _outcomes(ledger, list(created))
+        outcomes = _outcomes(ledger, list(created), scheduled)
         ledger.close()
         messages = httpx.get(suite["dingtalk"] + "/_messages", timeout=10).json()["messages"]
     finally:

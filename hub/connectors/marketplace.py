@@ -58,6 +58,11 @@ def _secret(value: str | SecretStr) -> SecretStr:
     return value if isinstance(value, SecretStr) else SecretStr(value)
 
 
+def _ceil(moment: datetime) -> datetime:
+    floor = _floor(moment)
+    return floor if floor == moment else floor + timedelta(seconds=1)
+
+
 def _floor(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI).replace(microsecond=0)
 
@@ -106,7 +111,8 @@ class MarketplaceClient:
 
     # -- the public calls ----------------------------------------------------------------
     async def fetch_window(self, start: datetime, end: datetime) -> AsyncIterator[Page]:
-        """Every page of orders modified in ``[start, end)`` (whole seconds).
+        """Every page of orders modified in ``[start, end)`` (whole seconds, ``end``
+        rounded up).
 
         Orders leave a window while it is paged (a new version moves them past its end),
         and with page numbers that shifts the rest forward: paging first-to-last would
@@ -114,7 +120,9 @@ class MarketplaceClient:
         pages after it are read last to first (a departure then only repeats a record,
         which the ledger ignores) and the first page is read again at the end for the
         records that moved onto it."""
-        start, end = _floor(start), _floor(end)
+        # whole seconds, the end rounded up: the current second's orders come now, and
+        # any that land in it later are in the next window's overlap
+        start, end = _floor(start), _ceil(end)
         while start < end:
             stop = min(end, start + self.max_span)
             first = await self.fetch_page(start, stop, self.first_page)

@@ -103,7 +103,7 @@ def test_tmall_signs_every_request_and_follows_every_page() -> None:
     assert seen[0]["session"] == TOKEN and seen[0]["app_key"] == "key-1"
     assert seen[0]["method"] == "taobao.trades.sold.increment.get"
     assert (seen[0]["start_modified"], seen[0]["end_modified"]) == \
-        ("2026-11-11 00:00:00", "2026-11-11 00:30:01")  # whole seconds, Shanghai
+        ("2026-11-11 00:00:00", "2026-11-11 00:30:02")  # whole seconds, end up, Shanghai
     assert sleep.delays == [] and c.stats["requests"] == 4
 
 
