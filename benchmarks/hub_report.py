@@ -90,7 +90,10 @@ def compare(as_is: dict[str, Any] | None, changed: dict[str, Any]) -> dict[str, 
             continue
         methods = {}
         for name, t in row["actor_time"].items():
-            theirs = other["actor_time"].get(name.replace("Router.", "RecentByBuyerRouter."))
+            # the what-if's router is a Router subclass: match its methods by name
+            theirs = next((v for k, v in other["actor_time"].items()
+                           if k.endswith("Router." + name.removeprefix("Router."))), None) \
+                if name.startswith("Router.") else other["actor_time"].get(name)
             if isinstance(t, dict) and "ms_per_order" in t and theirs:
                 methods[name] = {"as_is": t["ms_per_order"], "changed": theirs["ms_per_order"]}
         rows.append({"rate": other["rate"],

@@ -215,15 +215,6 @@ class Hub:
         out["loop_restarts"] = dict(self.loops.restarts)
         return out
 
-    def flat_stats(self) -> dict[str, Any]:
-        """Counters for ``/metrics``: router, relay and puller totals in one dict."""
-        out: dict[str, Any] = {}
-        for part, values in self.stats().items():
-            for name, value in values.items():
-                if isinstance(value, int | float):
-                    out[f"{part}_{name}"] = value
-        return out
-
     # -- stop -----------------------------------------------------------------------------
     def stop(self, drain_s: float = 30.0) -> None:
         """Stop taking orders (pushes, then pulls, letting a pull under way finish),

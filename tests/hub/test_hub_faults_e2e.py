@@ -14,7 +14,7 @@ import pytest
 
 from hub.clock import ScaledClock
 from hub.config import HubSettings
-from hub.domain.order import Buyer, OrderStatus, Receiver
+from hub.domain.order import Buyer, OrderStatus
 from hub.domain.rules import default_ruleset
 from hub.ledger import open_ledger
 from hub.runtime import Hub
@@ -22,15 +22,13 @@ from sim.emulators.suite import EmulatorSuite, SuiteConfig
 from sim.emulators.warehouse import ServiceTimes, WmsConfig
 from sim.trace import EventKind, TraceEvent, TraceHeader, write_trace
 from tests.factories import T0, order
+from tests.hub.test_hub_e2e import NO_DISTRICT, PREFIX
 
 pytestmark = pytest.mark.ray
-PREFIX = {"tmall": "T", "jd": "J", "douyin": "D"}
 SPEEDUP = 30.0
 N = 80  # orders per channel
 SPACING_S = 6.0  # business seconds between one channel's orders
 SURGE = Path(__file__).parents[2] / "scenarios" / "rules" / "surge-v2.yaml"
-NO_DISTRICT = Receiver(name="王五", phone="13900001111", province="浙江省", city="杭州市",
-                       district="", street="", detail="杭州市")
 FAULTS = [  # (at, detail)
     (40.0, {"kind": "5xx", "channel": "tmall", "count": 4, "status": 502}),
     (90.0, {"kind": "throttle", "channel": "jd", "count": 2}),

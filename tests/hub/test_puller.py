@@ -18,17 +18,22 @@ from tests.sim.marketplace_helpers import T0, make_state, orders_for, serving
 pytestmark = pytest.mark.ray
 
 
+def _ledger_and_router(ray, tmp_path):
+    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
+    rules = default_ruleset()
+    router = ray.remote(Router).options(max_concurrency=16).remote(
+        ledger, BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
+        (rules.version, rules.text), PoolConfig(batch_max=500, batch_ms=10))
+    return ledger, router
+
+
 @pytest.mark.parametrize("channel", ["tmall", "douyin"])
 def test_puller_pulls_a_window_decides_it_and_moves_the_cursor(ray_session, tmp_path,
                                                                 channel) -> None:
     ray = ray_session
     orders = orders_for(channel, range(1, 231))
     state = make_state(channel, orders)
-    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
-    rules = default_ruleset()
-    router = ray.remote(Router).options(max_concurrency=16).remote(
-        ledger, BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
-        (rules.version, rules.text), PoolConfig(batch_max=500, batch_ms=10))
+    ledger, router = _ledger_and_router(ray, tmp_path)
     with serving(state) as server:
         config = ChannelConfig(channel=channel, shop="flagship", base_url=server.url,
                                page_size=50, overlap_s=60)
@@ -59,11 +64,7 @@ def test_an_order_too_large_for_the_ledger_is_quarantined_and_the_window_goes_on
     giant = orders[7].model_copy(update={"receiver": receiver})
     orders[7] = giant
     state = make_state("tmall", orders)
-    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
-    rules = default_ruleset()
-    router = ray.remote(Router).options(max_concurrency=16).remote(
-        ledger, BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
-        (rules.version, rules.text), PoolConfig(batch_max=500, batch_ms=10))
+    ledger, router = _ledger_and_router(ray, tmp_path)
     with serving(state) as server:
         config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
                                page_size=50, overlap_s=60)
