@@ -57,23 +57,32 @@ def hour(created: datetime) -> int:
 
 _HOURS: dict[tuple[int, int, int, int], str] = {}
 _MINUTES = [[f"{m:02d}:{s:02d}+08:00" for s in range(60)] for m in range(60)]
+_VERSIONS: dict[datetime, str] = {}  # Shanghai whole-second moments -> their ISO text
 
 
 def version_of(moment: datetime) -> str:
-    """``moment.isoformat()``, in half the time for whole seconds in Shanghai (the hot case).
+    """``moment.isoformat()``, in a tenth of the time for whole seconds in Shanghai (the hot
+    case: adapters share the datetime of a time string seen before, and a datetime keeps
+    its hash). Equal moments in Shanghai have the same text, so they share an entry.
 
     >>> version_of(datetime(2026, 11, 11, 9, 5, 7, tzinfo=SHANGHAI))
     '2026-11-11T09:05:07+08:00'
     """
-    if moment.microsecond or moment.tzinfo is not SHANGHAI or moment.year < 1992:
+    if moment.tzinfo is not SHANGHAI or moment.microsecond or moment.year < 1992:
         return moment.isoformat()  # Shanghai has kept +08:00 all year since 1992
+    text = _VERSIONS.get(moment)
+    if text is not None:
+        return text
     key = (moment.year, moment.month, moment.day, moment.hour)
     prefix = _HOURS.get(key)
     if prefix is None:
         if len(_HOURS) > 10_000:
             _HOURS.clear()
         prefix = _HOURS[key] = moment.isoformat()[:14]
-    return prefix + _MINUTES[moment.minute][moment.second]
+    if len(_VERSIONS) > 65_536:
+        _VERSIONS.clear()
+    text = _VERSIONS[moment] = prefix + _MINUTES[moment.minute][moment.second]
+    return text
 
 
 @lru_cache(maxsize=64)

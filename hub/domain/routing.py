@@ -17,8 +17,7 @@ has no automatic remedy holds the order rather than let it through unchecked.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hub.domain.anomalies import find_anomalies
@@ -32,20 +31,6 @@ SEVERITY_RANK = {"critical": 0, "warn": 1, "info": 2}
 REMOTE = "remote_standard_express"
 
 
-def _decision_maker() -> Callable[..., Decision]:
-    """``Decision(*fields)`` without the frozen dataclass's per-field ``object.__setattr__``
-    (half the cost; the same object: compared equal to the constructor's in the tests)."""
-    names = [f.name for f in dataclasses.fields(Decision)]
-    args = ", ".join(names)
-    body = "\n".join(f"    s_{n}(d, {n})" for n in names)
-    source = f"def make({args}):\n    d = new(Decision)\n{body}\n    return d\n"
-    namespace: dict[str, Any] = {"new": object.__new__, "Decision": Decision}
-    namespace.update({f"s_{n}": getattr(Decision, n).__set__ for n in names})
-    exec(compile(source, "<decision>", "exec"), namespace)  # names from the dataclass
-    return namespace["make"]
-
-
-make_decision = _decision_maker()
 
 
 def _fields(cond: Any) -> Iterator[str]:
@@ -144,7 +129,7 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
             hold, remedies, alerts, found = effects[2], (), effects[4], ()
             delivery = effects[3] or str(fields["delivery"])
             extra = {"stage": "held" if hold else "routed"}
-        append(make_decision(
+        append(Decision(
             str(fields["channel"]), fields["shop"], fields["order_id"],
             version_of(fields["modified_at"]), lane, s.score, s.breakdown, group, found, hold,
             remedies, delivery, alerts, effects[5], version, extra))

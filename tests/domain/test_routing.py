@@ -205,13 +205,23 @@ def test_decide_never_raises_and_answers_every_order_in_order(batch, recent, inv
             "rule_hold"}
 
 
-def test_the_fast_decision_maker_builds_what_the_constructor_builds():
-    from hub.domain.routing import make_decision
+def test_a_decision_round_trips_through_its_dict_and_pickle():
+    import pickle
 
     d = one(order(1, receiver=receiver(phone="1")))
     fields = d.to_dict()
+    assert fields["anomalies"] == ({"code": "invalid_phone", "severity": d.anomalies[0].severity,
+                                    "group": d.anomalies[0].group,
+                                    "detail": d.anomalies[0].detail},)
+    assert list(fields) == ["channel", "shop", "order_id", "version", "lane", "score",
+                            "breakdown", "packing_group", "anomalies", "hold_reason",
+                            "remedies", "delivery", "alert_groups", "rules_fired",
+                            "ruleset_version", "extra"]
+    assert fields["breakdown"] == d.breakdown and fields["breakdown"] is not d.breakdown
+    assert Decision.from_dict(fields) == d == pickle.loads(pickle.dumps(d))
     fields["anomalies"] = d.anomalies
-    assert make_decision(*fields.values()) == Decision(**fields) == d
+    assert Decision(**fields) == d and Decision(*fields.values()) == d
+    assert Decision("c", "s", "1", "v", "P3", 0.0, {}, "g").extra == {}
 
 
 def test_rules_see_the_same_facts_as_the_full_facts_dict():
