@@ -35,6 +35,9 @@ class ChannelConfig(_Section):
     interval_s: float = Field(default=30.0, gt=0)
     overlap_s: float = Field(default=60.0, ge=0)
     safety_lag_s: float = Field(default=2.0, ge=0)
+    # ask the marketplace this far past now: an order changed while its window is paged
+    # then stays in the window (the cursor still stops at now less the safety lag)
+    lookahead_s: float = Field(default=10.0, ge=0)
     page_size: int = Field(default=100, ge=1, le=100)
     timeout_s: float = Field(default=10.0, gt=0)
     max_retries: int = Field(default=6, ge=0)

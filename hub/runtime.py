@@ -177,6 +177,11 @@ class Hub:
                 self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,
                 wms_url=bo.wms_url)
             loops.add("reconciler", self.reconciler.run.remote)
+        # every actor up, and the rules in force compiled, before the first pull
+        self.validators.broadcast("warm", (version, text))
+        self.scorers.broadcast("warm", (version, text))
+        ray.get([a.__ray_ready__.remote() for a in (*self.pullers, self.relay,
+                                                   *([self.reconciler] if bo.wms_url else []))])
         loops.start()
         if serve_api:
             self._serve_api()

@@ -1,14 +1,12 @@
 """What a rehearsal measured, from the ledger's events and the trace's ground truth.
 
-Latency runs from the moment the order version the hub first decided appeared at
-the marketplace (its scheduled time in the trace), never from when the hub asked
-for it, so a slow hub cannot hide its own queueing. That version is the order as
-created, or as paid when the buyer paid before the hub first saw it (a marketplace
-lists only an order's latest version); ``latency_from_first_event_s`` also counts
-the buyer's time to pay. Business latency = the wait to be received
-(business time; the pull interval was scaled down by the speed-up) plus the
-processing time as measured on the wall, unscaled (the hub works at real speed
-under a compressed, so heavier, load).
+Latency runs from the moment the order was created at the marketplace (its scheduled
+time in the trace), never from when the hub asked for it, so a slow hub cannot hide
+its own queueing, to the hub's first routing decision on it. Business latency = the
+wait to be received (creation to the first version the hub took in; business time,
+as the pull interval was scaled down by the speed-up) plus the processing time
+(from there to the first decision, whichever version it was on) as measured on the
+wall, unscaled: the hub works at real speed under a compressed, so heavier, load.
 """
 
 from __future__ import annotations
@@ -16,7 +14,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 
@@ -28,9 +26,8 @@ PLANTED = ("incomplete_address", "remote_standard_express", "payment_mismatch",
 class Outcome:
     """One order as the ledger saw it."""
 
-    received_at: datetime | None = None  # of the version first decided
-    appeared_at: datetime | None = None  # that version's time at the marketplace
-    decided_at: datetime | None = None
+    received_at: datetime | None = None  # the first version the hub took in
+    decided_at: datetime | None = None  # the first decision, on whichever version
     shipped_at: datetime | None = None
     lane: str = ""
     held: bool = False
@@ -72,7 +69,6 @@ def summarise(
 ) -> tuple[dict, dict]:
     """The summary's order, latency and anomaly sections, and the series for the plots."""
     lat_all: list[float] = []
-    from_first: list[float] = []
     waits: list[float] = []
     procs: list[float] = []
     by_lane: dict[str, list[float]] = defaultdict(list)
@@ -103,10 +99,8 @@ def summarise(
         shipped += out.shipped_at is not None
         if out.received_at is None:
             continue
-        total, wait, proc = latency(out.appeared_at or made, out, speedup, pulled)
+        total, wait, proc = latency(made, out, speedup, pulled)
         lat_all.append(total)
-        from_first.append(total + max((out.appeared_at or made) - made,
-                                      timedelta(0)).total_seconds())
         waits.append(wait)
         procs.append(proc)
         by_lane[out.lane].append(total)
@@ -124,7 +118,6 @@ def summarise(
         "latency_s": {"all": stats(lat_all), **{lane: stats(v) for lane, v in
                                                   sorted(by_lane.items())}},
         "latency_parts_s": {"wait_to_be_received": stats(waits), "processing": stats(procs)},
-        "latency_from_first_event_s": stats(from_first),
         "anomalies": {
             "injected": injected, "detected": detected,
             "precision": round(n_tp / (n_tp + n_fp), 4) if n_tp + n_fp else None,

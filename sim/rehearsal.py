@@ -44,31 +44,23 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _outcomes(ledger: Any, keys: list[tuple],
-              scheduled: dict[tuple, Any] | None = None) -> dict[tuple, Outcome]:
-    """Each order as the ledger saw it. ``scheduled`` maps (key, version as the
-    marketplace stamps it, in whole seconds) to the event's exact time in the trace."""
+def _outcomes(ledger: Any, keys: list[tuple]) -> dict[tuple, Outcome]:
+    """Each order as the ledger saw it."""
     out: dict[tuple, Outcome] = {}
-    scheduled = scheduled or {}
     for key in keys:
         view = ledger.get_order(key)
         if view is None:
             continue
         o = Outcome()
         per_version: Counter = Counter()
-        received: dict = {}
         for event in view.timeline:
             if event.stage == "received":
-                received.setdefault(event.version, event.at)
+                o.received_at = min(o.received_at or event.at, event.at)
             elif event.stage in DECIDED:
                 per_version[event.version] += 1
-                if o.decided_at is None:
-                    o.decided_at, o.appeared_at = event.at, event.version
+                o.decided_at = min(o.decided_at or event.at, event.at)
             elif event.stage == "shipped" and o.shipped_at is None:
                 o.shipped_at = event.at
-        o.received_at = received.get(o.appeared_at) or min(received.values(), default=None)
-        if o.appeared_at is not None:
-            o.appeared_at = scheduled.get((key, o.appeared_at), o.appeared_at)
         o.decisions_per_version = per_version
         decision = view.decision
         if decision is not None:
@@ -122,13 +114,10 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
     write_trace(out / "trace.jsonl", header, events)
     created: dict[tuple, Any] = {}
     truth: dict[tuple, tuple] = {}
-    scheduled: dict[tuple, Any] = {}  # (key, version in whole seconds) -> exact time
     for event in events:
         if event.order is not None:
             key = event.order.key
             created.setdefault(key, event.order.modified_at)
-            scheduled.setdefault((key, event.order.modified_at.replace(microsecond=0)),
-                                 event.order.modified_at)
             if event.truth:
                 truth[key] = event.truth
     print(f"rehearsal {scenario.name}: seed {header.seed}, window {'-'.join(scenario.window)}, "
@@ -175,7 +164,7 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
         from hub.ledger import open_ledger
 
         ledger = open_ledger(settings.ledger)
-        outcomes = _outcomes(ledger, list(created), scheduled)
+        outcomes = _outcomes(ledger, list(created))
         ledger.close()
         messages = httpx.get(suite["dingtalk"] + "/_messages", timeout=10).json()["messages"]
     finally:

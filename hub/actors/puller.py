@@ -2,8 +2,11 @@
 
 Every ``interval_s`` of business time it pulls the window from the saved cursor
 (less an overlap, so records that land late inside an old window are seen) to
-now less a safety lag, follows every page, quarantines bad records, and moves
-the cursor in the same ledger transaction as the window's last page. New or
+now plus a look-ahead, follows every page, quarantines bad records, and moves
+the cursor to now less a safety lag in the same ledger transaction as the
+window's last page. A marketplace lists only an order's latest version, so an
+order that changes while its window is paged leaves a window that ends now; the
+look-ahead keeps it in this pull instead of the next one. New or
 changed orders go to the router, which may make the puller wait (backpressure).
 """
 
@@ -39,6 +42,11 @@ class PullReport:
     error: str = ""
     wall_s: float = 0.0
     totals: dict[str, int] = field(default_factory=dict)
+
+
+def _received(asked_at: datetime, orders: list) -> datetime:
+    """A page was served no earlier than its newest version was made."""
+    return max([asked_at, *(o.modified_at for o in orders)])
 
 
 class ChannelPuller:
@@ -83,14 +91,18 @@ class ChannelPuller:
             self.client = client_for(self.config)
         return self.client
 
-    async def _window(self) -> tuple[datetime, datetime]:
-        end = self.clock.now() - timedelta(seconds=self.config.safety_lag_s)
+    async def _window(self) -> tuple[datetime, datetime, datetime]:
+        """(start, end, asked_end): the cursor moves to ``end`` (now less the safety
+        lag); the marketplace is asked up to ``asked_end`` (now plus the look-ahead)."""
         cursor = await self._call(self.ledger, "get_cursor", self.config.channel.value,
                                   self.config.shop)
+        now = self.clock.now()  # after the cursor read: that call may take a while
+        end = now - timedelta(seconds=self.config.safety_lag_s)
         if cursor is None:
             cursor = self.start_at or end - timedelta(seconds=self.config.interval_s)
         start = cursor - timedelta(seconds=self.config.overlap_s)
-        return start, min(end, start + MAX_SPAN)
+        cap = start + MAX_SPAN
+        return start, min(end, cap), min(now + timedelta(seconds=self.config.lookahead_s), cap)
 
     async def pull_once(self) -> PullReport:
         from hub.ledger import Cursor
@@ -99,21 +111,23 @@ class ChannelPuller:
         report = PullReport(channel, shop)
         began = time.perf_counter()
         try:
-            report.start, report.end = start, end = await self._window()
+            start, end, asked_end = await self._window()
+            report.start, report.end = start, end
             held: list = []  # the last page is ingested with the cursor that closes the window
-            # received = when the hub asked for the window: from there on (paging included)
-            # the time is the hub's own work, not the marketplace's wait
+            # received = when the hub asked for the window (from there on, paging included,
+            # the time is the hub's own work), or the newest version on the page if later
             asked_at = self.clock.now()
-            async for page in self._client().fetch_window(start, end):
+            async for page in self._client().fetch_window(start, asked_end):
                 report.pages += 1
                 report.fetched += len(page.orders) + len(page.quarantined)
                 for bad in page.quarantined:
                     report.quarantined += 1
                     await self._quarantine(bad.raw, str(bad.error))
                 if held:
-                    report.new += await self._ingest(held, None, asked_at)
+                    report.new += await self._ingest(held, None, _received(asked_at, held))
                 held = list(page.orders)
-            report.new += await self._ingest(held, Cursor(channel, shop, end), asked_at)
+            report.new += await self._ingest(held, Cursor(channel, shop, end),
+                                             _received(asked_at, held))
         except Exception as exc:  # the window is retried next time; the cursor did not move
             report.error = f"{type(exc).__name__}: {exc}"
             self.totals["errors"] += 1

@@ -40,6 +40,13 @@ class Validator:
         self.batches = 0
         divisions()  # load the division table now, not inside the first batch
 
+    def warm(self, rules: RulesRef) -> int:
+        """Compile ``rules`` and load the checks now, not inside the first batch."""
+        from hub.domain.anomalies import find_anomalies
+
+        find_anomalies([], {}, [], self.rules.get(rules))
+        return rules[0]
+
     def check(
         self,
         batch: Sequence[Order],
@@ -59,6 +66,13 @@ class Scorer:
     def __init__(self) -> None:
         self.rules = _CompiledRules()
         self.batches = 0
+
+    def warm(self, rules: RulesRef) -> int:
+        """Compile ``rules`` and load the scoring now, not inside the first batch."""
+        from hub.domain.priority import score_batch
+
+        score_batch([], {}, self.rules.get(rules))
+        return rules[0]
 
     def score(self, batch: Sequence[Order], inventory: Mapping[str, int], rules: RulesRef) -> list:
         from hub.domain.priority import score_batch

@@ -77,3 +77,52 @@ def test_an_order_too_large_for_the_ledger_is_quarantined_and_the_window_goes_on
     [kept] = ray.get(ledger.call.remote("quarantine_list"))
     assert giant.order_id in kept.error and "over the ledger's limit" in kept.error
     assert len(kept.raw) <= 64 * 1024
+
+
+class _Submitted:
+    """Stands in for the router: keeps what the puller submits."""
+
+    def __init__(self) -> None:
+        self.orders: list = []
+
+    def submit(self, orders: list) -> int:
+        self.orders.extend(orders)
+        return len(orders)
+
+    def ids(self) -> list[str]:
+        return [o.order_id for o in self.orders]
+
+
+@pytest.mark.parametrize("lookahead_s", [0.0, 10.0])
+def test_a_pull_asks_past_now_but_the_cursor_stops_at_now_less_the_lag(
+        ray_session, tmp_path, lookahead_s) -> None:
+    """Versions made after the hub asked (here: ones the marketplace already shows and
+    the puller's clock has not reached) come in this pull when they fall within the
+    look-ahead; the cursor still stops at now less the safety lag, so the next window
+    reads them again and nothing is skipped."""
+    ray = ray_session
+    orders = orders_for("jd", range(1, 41))  # modified at T0 + 26 s .. T0 + 65 s
+    state = make_state("jd", orders)
+    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
+    router = ray.remote(_Submitted).remote()
+    now = T0 + timedelta(seconds=45)
+    with serving(state) as server:
+        config = ChannelConfig(channel="jd", shop="flagship", base_url=server.url,
+                               safety_lag_s=2, lookahead_s=lookahead_s, overlap_s=60)
+        puller = ray.remote(ChannelPuller).remote(config, ledger, router, ManualClock(now),
+                                                  start_at=T0)
+        report = ray.get(puller.pull_once.remote())
+    assert report.error == ""
+    assert report.end == now - timedelta(seconds=2)
+    assert ray.get(ledger.get_cursor.remote("jd", "flagship")) == report.end
+    asked_up_to = now + timedelta(seconds=lookahead_s)
+    expected = [o.order_id for o in orders if o.modified_at < _ceil(asked_up_to)]
+    assert sorted(ray.get(router.ids.remote())) == expected
+    timeline = ray.get(ledger.call.remote("get_order", ("jd", "flagship", expected[-1])))
+    [received] = [e for e in timeline.timeline if e.stage == "received"]
+    assert received.at >= orders[len(expected) - 1].modified_at  # never before its version
+
+
+def _ceil(moment):
+    whole = moment.replace(microsecond=0)
+    return whole if whole == moment else whole + timedelta(seconds=1)
