@@ -31,13 +31,13 @@ _A = Any  # a field of any JSON value, None when missing
 
 class Line(Struct):
     sku_id: _A = None
+    out_sku_id: _A = None
     item_num: _A = None
     origin_amount: _A = None
     sum_amount: _A = None
-    out_sku_id: _A = None
     trade_type: _A = None
-    room_id_str: _A = None
     room_id: _A = None
+    room_id_str: _A = None
     theme_type: _A = None
     video_id: _A = None
     given_product_type: _A = None
@@ -65,26 +65,26 @@ class Tag(Struct):
 
 
 class ShopOrder(Struct):
+    shop_id: _A = None
     order_id: _A = None
     order_status: _A = None
-    sku_order_list: list[Line] | None = None
     trade_type: _A = None
-    order_phase_list: _A = None
+    create_time: _A = None
+    update_time: _A = None
+    pay_time: _A = None
+    pay_amount: _A = None
+    post_amount: _A = None
+    promotion_amount: _A = None
+    doudian_open_id: _A = None
+    encrypt_post_receiver: _A = None
+    encrypt_post_tel: _A = None
+    mask_post_receiver: _A = None
+    mask_post_tel: _A = None
     post_addr: Address | None = None
     mask_post_addr: Masked | None = None
     user_tag_ui: list[Tag] | None = None
-    doudian_open_id: _A = None
-    encrypt_post_receiver: _A = None
-    mask_post_receiver: _A = None
-    encrypt_post_tel: _A = None
-    mask_post_tel: _A = None
-    promotion_amount: _A = None
-    post_amount: _A = None
-    pay_amount: _A = None
-    shop_id: _A = None
-    create_time: _A = None
-    pay_time: _A = None
-    update_time: _A = None
+    order_phase_list: _A = None
+    sku_order_list: list[Line] | None = None
     latest_receipt_time: _A = None
 
 

@@ -35,8 +35,8 @@ _A = Any  # a field of any JSON value, None when missing
 class Line(Struct):
     skuId: _A = None
     outerSkuId: _A = None
-    itemTotal: _A = None
     jdPrice: _A = None
+    itemTotal: _A = None
 
 
 class Consignee(Struct):
@@ -52,23 +52,23 @@ class Consignee(Struct):
 
 class JdOrder(Struct):
     orderId: _A = None
+    venderId: _A = None
     orderState: _A = None
-    itemInfoList: list[Line] | None = None
-    orderSource: _A = None
-    preSale: _A = None
-    deliveryType: _A = None
+    orderStartTime: _A = None
+    modified: _A = None
     pin: _A = None
-    isPlusMember: _A = None
     orderTotalPrice: _A = None
-    orderPayment: _A = None
     sellerDiscount: _A = None
     freightPrice: _A = None
-    venderId: _A = None
-    storeId: _A = None
-    orderStartTime: _A = None
-    paymentConfirmTime: _A = None
-    modified: _A = None
+    orderPayment: _A = None
+    deliveryType: _A = None
+    orderSource: _A = None
     consigneeInfo: Consignee | None = None
+    itemInfoList: list[Line] | None = None
+    paymentConfirmTime: _A = None
+    preSale: _A = None
+    isPlusMember: _A = None
+    storeId: _A = None
     liveRoomId: _A = None
 
 

@@ -32,12 +32,12 @@ _A = Any  # a field of any JSON value, None when missing
 
 
 class Line(Struct):
-    sku_id: _A = None
     num_iid: _A = None
+    sku_id: _A = None
     outer_sku_id: _A = None
-    outer_iid: _A = None
     num: _A = None
     price: _A = None
+    outer_iid: _A = None
 
 
 class Lines(Struct):
@@ -45,37 +45,37 @@ class Lines(Struct):
 
 
 class Trade(Struct):
-    tid_str: _A = None
     tid: _A = None
+    tid_str: _A = None
     status: _A = None
-    orders: Lines | None = None
-    type: _A = None
-    step_trade_status: _A = None
-    step_paid_fee: _A = None
-    payment: _A = None
-    trade_from: _A = None
-    is_gift: _A = None
-    tcps_code: _A = None
-    shipping_type: _A = None
+    seller_nick: _A = None
+    created: _A = None
+    modified: _A = None
     buyer_open_uid: _A = None
     buyer_nick: _A = None
-    total_fee: _A = None
-    discount_fee: _A = None
-    post_fee: _A = None
-    seller_nick: _A = None
-    rt_omni_store_id: _A = None
-    created: _A = None
-    pay_time: _A = None
-    modified: _A = None
-    live_room_id: _A = None
     receiver_name: _A = None
     receiver_mobile: _A = None
-    receiver_phone: _A = None
     receiver_state: _A = None
     receiver_city: _A = None
     receiver_district: _A = None
     receiver_town: _A = None
     receiver_address: _A = None
+    total_fee: _A = None
+    discount_fee: _A = None
+    post_fee: _A = None
+    payment: _A = None
+    type: _A = None
+    shipping_type: _A = None
+    orders: Lines | None = None
+    pay_time: _A = None
+    trade_from: _A = None
+    live_room_id: _A = None
+    step_trade_status: _A = None
+    step_paid_fee: _A = None
+    is_gift: _A = None
+    tcps_code: _A = None
+    rt_omni_store_id: _A = None
+    receiver_phone: _A = None
 
 
 class Trades(Struct):
