@@ -5,8 +5,8 @@ Batches hold up to ``batch_max`` orders or wait ``batch_ms``, whichever comes fi
 The queue in front is bounded: ``submit`` waits when it is full, so a fast puller
 slows down instead of memory growing.
 
-Every ``redrive_every_s`` (wall) the router asks the ledger for orders still
-``received`` after ``redrive_after_s`` and decides them again: a batch lost with a
+Every ``redrive_every_s`` (wall) the router asks the ledger for order versions
+still undecided after ``redrive_after_s`` and decides them again: a batch lost with a
 dead replica, a failed commit, a crashed puller or this actor's own restart (its
 queue is memory only). Orders queued or in flight here are skipped, and the
 ledger stores one decision per order version however often one is decided.
@@ -228,7 +228,7 @@ class Router:
             self._inflight.release()
 
     async def redrive(self, older_than_s: float = 5.0, limit: int = 5000) -> int:
-        """Submit orders the ledger holds as received but undecided for ``older_than_s``
+        """Submit order versions the ledger holds undecided for ``older_than_s``
         of business time; returns how many were not already queued or in flight."""
         async with self._redriving:
             # a batch committed while the ledger is read may be in the answer, stale

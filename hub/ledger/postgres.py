@@ -326,7 +326,8 @@ class PostgresLedger(SqlLedger):
 
         def work(c: Any) -> int:
             found = self._found(c, keys)
-            plan = stage_plan(srows, found)
+            plan = stage_plan(srows, found, self._warehouse_events(
+                c, [h[0] for h in found.values()]))
             self._apply_stages(c, plan)
             self._outbox(c, outbox_params(orows, found, set(), at_s))
             return len(plan.events)

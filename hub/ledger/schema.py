@@ -118,6 +118,13 @@ DROP TABLE decisions;
 """
 
 
+# version 3: the orders whose stored version is newer than their decision, for re-drive (a
+# new version of an order the WMS has keeps its stage, so ``stage = 'received'`` misses it)
+V3 = """
+CREATE INDEX orders_redecide ON orders (id) WHERE decided_us < version_us;
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -132,6 +139,7 @@ class Migration:
 MIGRATIONS = (
     Migration(1, "orders, events, decisions, outbox, cursors, quarantine, rule sets", V1),
     Migration(2, "decision bodies in their event rows; decisions table folded in", V2),
+    Migration(3, "index of orders whose newest version is not decided yet", V3),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -27,7 +27,7 @@ from hub.ledger.base import (
     RulesetRecord,
 )
 from hub.ledger.prepare import decision_from_body
-from hub.ledger.stages import durations, epoch, from_epoch, from_micros
+from hub.ledger.stages import WAREHOUSE, durations, epoch, from_epoch, from_micros
 
 SUMMARY_COLS = ("o.id, o.channel, o.shop, o.order_id, o.status, o.version_us, o.created_at, "
                 "o.received_at, o.stage, o.stage_at, o.lane, o.score, o.packing_group, "
@@ -72,6 +72,21 @@ def claimed(rows: Sequence[Sequence[Any]]) -> list[OutboxMessage]:
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+# Undecided: still ``received`` (new orders, and new versions of orders not yet with the WMS),
+# or a newer version than the decision on an order the WMS has (its stage stays), once the
+# ``received`` event of that version is old enough. The second part reads the small
+# ``orders_redecide`` index.
+UNDECIDED_SQL = (
+    "SELECT o.id, b.body FROM orders o JOIN order_bodies b ON b.id = o.id "
+    "WHERE o.stage = 'received' AND o.stage_at <= ? "
+    "UNION ALL SELECT o.id, b.body FROM orders o JOIN order_bodies b ON b.id = o.id "
+    "WHERE o.decided_us < o.version_us AND o.stage <> 'received' AND EXISTS ("
+    "SELECT 1 FROM events e WHERE e.oid = o.id AND e.stage = 'received' "
+    "AND e.version_us = o.version_us AND e.at <= ?) "
+    "ORDER BY 1 LIMIT ?")
+WAREHOUSE_IN = ", ".join(f"'{s}'" for s in WAREHOUSE)
 
 
 class SqlLedger(Ledger):
@@ -237,10 +252,20 @@ class SqlLedger(Ledger):
                          now: datetime | None = None) -> list[Order]:
         cutoff = epoch(now or self.clock.now(), "now") - older_than_s
         with self._reading("undecided_orders") as c:
-            rows = self._all(c, "SELECT b.body FROM orders o JOIN order_bodies b ON b.id = o.id "
-                                "WHERE o.stage = 'received' AND o.stage_at <= ? ORDER BY o.id "
-                                "LIMIT ?", (cutoff, limit))
-        return [Order.model_validate_json(r[0]) for r in rows]
+            rows = self._all(c, UNDECIDED_SQL, (cutoff, cutoff, limit))
+        return [Order.model_validate_json(r[1]) for r in rows]
+
+    def _warehouse_events(self, c: Any, oids: Sequence[int]) -> set[tuple[int, str, str]]:
+        """(order id, stage, tracking number or "") of the warehouse stages already stored
+        for ``oids``: the same status from the WMS callback and from the status feed is
+        recorded once."""
+        held: set[tuple[int, str, str]] = set()
+        for part in chunks(sorted(set(oids))):
+            marks = ",".join("?" * len(part))
+            held.update((r[0], r[1], r[2] or "") for r in self._all(
+                c, f"SELECT oid, stage, tracking_no FROM events WHERE oid IN ({marks}) "
+                   f"AND stage IN ({WAREHOUSE_IN})", part))
+        return held
 
     def reconcile_candidates(self, sample: int = 2000) -> list[dict[str, Any]]:
         with self._reading("reconcile_candidates") as c:

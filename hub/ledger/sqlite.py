@@ -344,7 +344,8 @@ class SQLiteLedger(SqlLedger):
                                   [o.order_ref for o in orows if o.order_ref]))
         with self._tx("record_stage") as c:
             found = self._found(c, keys)
-            plan = stage_plan(srows, found)
+            plan = stage_plan(srows, found, self._warehouse_events(
+                c, [h[0] for h in found.values()]))
             self._apply_stages(c, plan)
             at_s = srows[-1].at if srows else epoch(self.clock.now())
             self._outbox(c, outbox_params(orows, found, set(), at_s))

@@ -31,6 +31,7 @@ PHASE = {
     "dispatched": 3, "picked": 4, "packed": 5, "shipped": 6, "cancelled": 7,
 }
 ALWAYS = ("cancelled", "reconcile_mismatch")
+WAREHOUSE = ("picked", "packed", "shipped")  # reported by the WMS; each stored once
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 300.0
 DISPATCH_DESTINATION = "wms"  # delivering a row here records the order's `dispatched` stage

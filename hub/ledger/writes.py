@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from hub.ledger.base import OrderKey
 from hub.ledger.prepare import DecisionRow, OutboxRow, StageRow, dumps
-from hub.ledger.stages import moves
+from hub.ledger.stages import WAREHOUSE, moves
 
 Found = dict[OrderKey, list]
 DECISION_STEPS = "validated,scored"  # passed through, at the same instant, before the last stage
@@ -75,11 +75,16 @@ class StagePlan:
     quarantine: list[tuple] = field(default_factory=list)  # channel, shop, raw, error, at
 
 
-def stage_plan(rows: Sequence[StageRow], found: Found) -> StagePlan:
+def stage_plan(rows: Sequence[StageRow], found: Found,
+               held: set[tuple[int, str, str]] | None = None) -> StagePlan:
     """Events in the order given; each may move its order's current stage (see
-    :func:`hub.ledger.stages.moves`). Events for unknown orders are quarantined."""
+    :func:`hub.ledger.stages.moves`). Events for unknown orders are quarantined. A
+    warehouse stage already stored for its order with the same tracking number (in
+    ``held``, or earlier in ``rows``) is left out, as the WMS callback and its status feed
+    report the same statuses, unless it answers a reconcile mismatch."""
     plan = StagePlan()
     touched: dict[int, list] = {}
+    held = set() if held is None else held
     for r in rows:
         hit = found.get(r.key)
         if hit is None:
@@ -91,6 +96,11 @@ def stage_plan(rows: Sequence[StageRow], found: Found) -> StagePlan:
                                     f"not hold: {':'.join(r.key)}", r.at))
             continue
         oid = hit[0]
+        if r.stage in WAREHOUSE:
+            mark = (oid, r.stage, r.event.tracking_no or "")
+            if mark in held and hit[2] != "reconcile_mismatch":  # a repeat then confirms
+                continue
+            held.add(mark)
         plan.events.append((oid, r.stage, r.at, r.event.tracking_no, r.detail))
         if moves(hit[2], r.stage):
             hit[2], hit[3] = r.stage, r.at

@@ -10,9 +10,8 @@ decided at its last version, no (order, version) is decided twice, nothing was
 decided that was never fed or other than planted (held or routed), and the WMS
 holds exactly the routed orders.
 
-Only held orders get a second version: a new version of an order the WMS already
-has keeps its stage in the ledger, and ``undecided_orders`` (re-drive) looks for
-stage ``received``, so such a version lost with a dead actor is not decided again.
+Only held orders get a second version here; that a new version of an order the WMS
+already has (it keeps its stage) is re-driven too is tests/hub/test_router.py's case.
 """
 
 import contextlib

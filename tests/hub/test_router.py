@@ -1,6 +1,7 @@
 """The router on real Ray actors: batches in, decisions, events and outbox rows out."""
 
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -11,6 +12,7 @@ from hub.actors.workers import Scorer, Validator
 from hub.config import PoolConfig
 from hub.domain.order import Receiver
 from hub.domain.rules import default_ruleset
+from hub.ledger import StageEvent
 from tests.factories import order
 
 pytestmark = pytest.mark.ray
@@ -74,4 +76,20 @@ def test_router_redrives_what_the_ledger_holds_undecided(ray_session, tmp_path) 
     assert stats["committed"] == everything  # decided more than once is stored once
     events = ray.get(ledger.call.remote("events_since"))
     assert sum(e.stage == "routed" for e in events) == everything
+    assert ray.get(ledger.call.remote("undecided_orders", 0.0)) == []
+    # a new version of an order the WMS already has keeps its stage, and is re-driven too
+    with_wms = [o.key for o in lost[:5]]
+    ray.get(ledger.record_stage.remote(
+        [StageEvent(o.key, "dispatched", o.modified_at) for o in lost[:5]]))
+    changed = [o.model_copy(update={"modified_at": o.modified_at + timedelta(minutes=5),
+                                    "warehouse_hint": "WH-2"}) for o in lost[:5]]
+    assert len(ray.get(ledger.ingest.remote(changed, None))) == len(changed)
+
+    def decided_at_new_version() -> bool:
+        views = [ray.get(ledger.get_order.remote(key)) for key in with_wms]
+        return all(v.decision.version == c.modified_at.isoformat()
+                   for v, c in zip(views, changed, strict=True))
+
+    assert _wait(decided_at_new_version)
+    assert {ray.get(ledger.get_order.remote(key)).stage for key in with_wms} == {"dispatched"}
     assert ray.get(ledger.call.remote("undecided_orders", 0.0)) == []

@@ -245,6 +245,22 @@ class LedgerContract:
         assert view.stage == "packed"
         assert [e.stage for e in view.timeline][-2:] == ["packed", "picked"]
 
+    def test_a_warehouse_status_reported_twice_is_stored_once(self, ledger, clock):
+        o = order(54)
+        put(ledger, [o])
+        statuses = [StageEvent(o.key, "picked", clock.now()),
+                    StageEvent(o.key, "shipped", clock.now(), tracking_no="SF1")]
+        assert ledger.record_stage(statuses) == 2
+        clock.advance(5)  # the status feed brings the same statuses the callback did
+        again = [StageEvent(o.key, "picked", clock.now()), StageEvent(o.key, "picked", clock.now()),
+                 StageEvent(o.key, "shipped", clock.now(), tracking_no="SF1"),
+                 StageEvent(o.key, "shipped", clock.now(), tracking_no="SF2")]
+        assert ledger.record_stage(again) == 1
+        stages = [(e.stage, e.tracking_no) for e in ledger.get_order(o.key).timeline
+                  if e.stage in ("picked", "shipped")]
+        assert stages == [("picked", None), ("shipped", "SF1"), ("shipped", "SF2")]
+        assert ledger.get_order(o.key).summary.tracking_no == "SF2"
+
     def test_stage_event_for_an_unknown_order_is_quarantined_not_lost(self, ledger, clock):
         known = order(52)
         ledger.ingest([known])
@@ -460,6 +476,25 @@ class LedgerContract:
         assert ledger.undecided_orders(5.0) == [orders[1]]
         assert ledger.undecided_orders(0.0, limit=5) == orders[1:]
         assert ledger.undecided_orders(5.0, now=clock.now() + timedelta(seconds=5)) == orders[1:]
+
+    def test_a_new_version_of_an_order_the_wms_has_is_undecided_until_decided(self, ledger,
+                                                                                clock):
+        o = order(610)
+        put(ledger, [o])
+        ledger.record_stage([StageEvent(o.key, "dispatched", clock.now())])
+        assert ledger.undecided_orders(0.0, now=clock.now()) == []
+        clock.advance(10)
+        changed = order(610, version=40, warehouse_hint="WH-9")
+        assert ledger.ingest([changed]) == [changed]
+        assert ledger.get_order(o.key).stage == "dispatched"  # the WMS has it: it stays
+        assert ledger.undecided_orders(5.0, now=clock.now()) == []  # received just now
+        later = clock.now() + timedelta(seconds=5)
+        assert ledger.undecided_orders(5.0, now=later) == [changed]
+        fresh = order(611)
+        ledger.ingest([fresh])
+        assert ledger.undecided_orders(0.0, now=later) == [changed, fresh]
+        assert put(ledger, [changed]) == 1
+        assert ledger.undecided_orders(0.0, now=later) == [fresh]
 
     def test_reconcile_candidates_skip_settled_orders(self, ledger, clock):
         settled, open_ = order(700, status="shipped"), order(701)
