@@ -47,15 +47,16 @@ def stats(values: Sequence[float]) -> dict[str, float | None]:
 
 
 def latency(created: datetime, outcome: Outcome, speedup: float,
-            pulled: bool = True) -> tuple[float, float, float]:
-    """(business latency, wait to be received, processing) in seconds. In push mode
-    there is no pull interval to scale back: the whole of it is measured wall time."""
+            pulled: bool = True) -> tuple[float, float, float, float]:
+    """(business latency, wait to be received, processing, wall latency) in seconds. In
+    push mode there is no pull interval to scale back: the whole of it is measured wall
+    time. The wall latency is what the run's own clock showed (the wait at its compressed
+    length), for comparing runs at different speed-ups."""
     assert outcome.received_at is not None and outcome.decided_at is not None
-    wait = max((outcome.received_at - created).total_seconds(), 0.0)
-    if not pulled:
-        wait /= speedup
+    waited = max((outcome.received_at - created).total_seconds(), 0.0) / speedup
+    wait = waited * speedup if pulled else waited
     processing = max((outcome.decided_at - outcome.received_at).total_seconds(), 0.0) / speedup
-    return wait + processing, wait, processing
+    return wait + processing, wait, processing, waited + processing
 
 
 def summarise(
@@ -71,6 +72,7 @@ def summarise(
     lat_all: list[float] = []
     waits: list[float] = []
     procs: list[float] = []
+    walls: list[float] = []
     by_lane: dict[str, list[float]] = defaultdict(list)
     lane_points: dict[str, list[tuple[float, float]]] = defaultdict(list)
     detection: list[float] = []
@@ -99,8 +101,9 @@ def summarise(
         shipped += out.shipped_at is not None
         if out.received_at is None:
             continue
-        total, wait, proc = latency(made, out, speedup, pulled)
+        total, wait, proc, wall = latency(made, out, speedup, pulled)
         lat_all.append(total)
+        walls.append(wall)
         waits.append(wait)
         procs.append(proc)
         by_lane[out.lane].append(total)
@@ -118,6 +121,7 @@ def summarise(
         "latency_s": {"all": stats(lat_all), **{lane: stats(v) for lane, v in
                                                   sorted(by_lane.items())}},
         "latency_parts_s": {"wait_to_be_received": stats(waits), "processing": stats(procs)},
+        "latency_wall_s": stats(walls),
         "anomalies": {
             "injected": injected, "detected": detected,
             "precision": round(n_tp / (n_tp + n_fp), 4) if n_tp + n_fp else None,

@@ -282,6 +282,8 @@ def _print_table(summary: dict[str, Any], path: Path) -> None:
         ("orders generated / decided", f"{orders['generated']} / {orders['decided']}"),
         ("lost / duplicated", f"{orders['lost']} / {orders['duplicated']}"),
         ("delay mean / p99 (business s)", f"{lat['all']['mean']} / {lat['all']['p99']}"),
+        ("delay mean / p99 (wall s)", f"{summary['latency_wall_s']['mean']} / "
+                                      f"{summary['latency_wall_s']['p99']}"),
         *((f"  {lane} mean / p99", f"{v['mean']} / {v['p99']}") for lane, v in lat.items()
           if lane != "all"),
         ("anomaly precision / recall", f"{anomalies['precision']} / {anomalies['recall']}"),

@@ -20,6 +20,9 @@ def test_latency_counts_the_wait_in_business_time_and_processing_unscaled() -> N
     assert summary["latency_s"]["P1"]["mean"] == 21.0
     assert summary["latency_s"]["P0"]["mean"] == 10.0
     assert summary["latency_s"]["all"]["max"] == 21.0
+    # on the run's own clock: 20/60 s waiting + 1 s processing, and 10/60 s + 0 s
+    assert summary["latency_wall_s"]["max"] == round(20 / 60 + 1, 3)
+    assert summary["latency_wall_s"]["mean"] == round((20 / 60 + 1 + 10 / 60) / 2, 3)
     assert summary["orders"] | {} == {"generated": 2, "ingested": 2, "decided": 2, "lost": 0,
                                       "duplicated": 0, "unexpected": 0, "shipped": 0}
 
@@ -73,3 +76,4 @@ def test_push_mode_has_no_interval_to_scale_back() -> None:
     outcomes = {("douyin", "s", "1"): _out(30, 90)}  # 30 business s = 0.5 wall s at 60x
     summary, _ = summarise(created, {}, outcomes, speedup=60, origin=T0, pulled=False)
     assert summary["latency_s"]["all"]["mean"] == 1.5  # 0.5 s waiting + 1 s processing
+    assert summary["latency_wall_s"]["mean"] == 1.5  # push: business latency is wall time

@@ -18,9 +18,9 @@ def test_short_rehearsal_loses_and_doubles_nothing(ray_session, tmp_path) -> Non
     assert orders["duplicated"] == 0
     assert orders["unexpected"] == 0
     assert orders["decided"] == orders["generated"]
-    for key in ("scenario", "seed", "speedup", "window", "orders", "latency_s", "anomalies",
-                "alerts", "manual_ratio", "auto_remedied", "throughput_orders_per_s",
-                "peak_backlog", "resources"):
+    for key in ("scenario", "seed", "speedup", "window", "orders", "latency_s", "latency_wall_s",
+                "anomalies", "alerts", "manual_ratio", "auto_remedied",
+                "throughput_orders_per_s", "peak_backlog", "resources"):
         assert key in summary, key
     assert set(summary["latency_s"]["all"]) >= {"mean", "p50", "p95", "p99", "max"}
     assert set(summary["anomalies"]) >= {"injected", "detected", "precision", "recall",
