@@ -50,6 +50,10 @@ class PoolConfig(_Section):
     batch_max: int = Field(default=1000, ge=1)
     batch_ms: float = Field(default=50.0, gt=0)
     max_inflight_batches: int = Field(default=8, ge=1)
+    # the duplicate check's recent orders the router keeps (~2.5 KB each): past this many
+    # within the rule set's window, the oldest are forgotten early (the default holds a
+    # 30-minute window up to ~110 orders/s)
+    recent_orders_max: int = Field(default=200_000, ge=1)
 
 
 class BackOfficeConfig(_Section):

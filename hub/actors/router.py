@@ -71,7 +71,8 @@ class Router:
         self.customers = CustomerCache(crm_ttl_s)
         self.inventory = InventoryView()
         self.inventory_refresh_s = inventory_refresh_s
-        self.recent = RecentOrders(timedelta(minutes=self.ruleset.duplicate_window_minutes))
+        self.recent = RecentOrders(timedelta(minutes=self.ruleset.duplicate_window_minutes),
+                                   pools.recent_orders_max)
         self.queue_max = queue_max
         self._queue: list[Order] = []
         self._pending_keys: set[tuple] = set()

@@ -1,6 +1,10 @@
 from datetime import timedelta
 
+import pytest
+from pydantic import ValidationError
+
 from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
+from hub.config import PoolConfig
 from tests.factories import T0, order
 
 
@@ -53,3 +57,16 @@ def test_the_sample_hub_config_loads() -> None:
     settings = load_settings(Path(__file__).parents[2] / "examples" / "hub.toml")
     assert [c.channel.value for c in settings.channels] == ["tmall", "jd", "douyin"]
     assert settings.back_office.wms_url.startswith("http://127.0.0.1:")
+
+
+def test_the_router_keeps_as_many_recent_orders_as_configured() -> None:
+    from hub.actors.router import Router
+    from hub.domain.rules import default_ruleset
+
+    rules = default_ruleset()
+    router = Router(None, None, None, (rules.version, rules.text),
+                    PoolConfig(recent_orders_max=3))
+    router.recent.add([order(n) for n in range(5)])
+    assert len(router.recent) == 3
+    with pytest.raises(ValidationError, match="recent_orders_max"):
+        PoolConfig(recent_orders_max=0)
