@@ -30,6 +30,14 @@ class LedgerService:
             return []
         return self.ledger.ingest(orders, cursor=cursor, at=at)
 
+    def ingest_positions(self, orders: Sequence[Order], cursor: Any = None,
+                         at: datetime | None = None) -> list[int]:
+        """``ingest``, answered with the positions in ``orders`` of the new or changed
+        ones: the caller holds those orders already, and sending them back across the
+        process boundary cost as much as storing them."""
+        where = {id(o): i for i, o in enumerate(orders)}
+        return [where[id(o)] for o in self.ingest(orders, cursor, at)]
+
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[Any]) -> int:
         return self.ledger.commit_decisions(decisions, outbox)
 

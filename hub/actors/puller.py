@@ -160,7 +160,7 @@ class ChannelPuller:
         from hub.ledger import PayloadTooLarge
 
         try:
-            new = await self._call(self.ledger, "ingest", orders, cursor, at)
+            new = await self._stored(orders, cursor, at)
         except PayloadTooLarge:  # one giant order must not stall the channel: set it aside
             from hub.ledger.prepare import MAX_PAYLOAD_BYTES, order_json
 
@@ -173,10 +173,15 @@ class ChannelPuller:
                                                  "bytes as JSON, over the ledger's limit")
                 else:
                     fit.append(order)
-            new = await self._call(self.ledger, "ingest", fit, cursor, at)
+            new = await self._stored(fit, cursor, at)
         if new:
             await self._call(self.router, "submit", new)
         return len(new)
+
+    async def _stored(self, orders: list, cursor: Any, at: datetime | None) -> list:
+        """Ingest ``orders``; the new or changed ones."""
+        positions = await self._call(self.ledger, "ingest_positions", orders, cursor, at)
+        return [orders[i] for i in positions]
 
     async def run(self) -> None:
         """Pull every ``interval_s`` (business time), start to start, until ``stop()``."""

@@ -66,7 +66,8 @@ def intake_router(hub: Any) -> APIRouter:
         now = hub.clock.now()
         for bad in page.quarantined:
             await hub.ledger.quarantine_add.remote(channel, shop, bad.raw, str(bad.error), now)
-        new = await hub.ledger.ingest.remote(page.orders, None) if page.orders else []
+        stored = await hub.ledger.ingest_positions.remote(page.orders) if page.orders else []
+        new = [page.orders[i] for i in stored]
         if new:
             await hub.router.submit.remote(new)
         return {"accepted": len(page.orders), "new": len(new),

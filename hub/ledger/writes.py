@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from hub.ledger.base import OrderKey
 from hub.ledger.prepare import DecisionRow, OutboxRow, StageRow, dumps
@@ -27,11 +28,13 @@ class CommitPlan:
     dropped_keys: set[OrderKey] = field(default_factory=set)
 
 
-def commit_plan(rows: Sequence[DecisionRow], found: Found, at: float) -> CommitPlan:
+def commit_plan(rows: Sequence[DecisionRow], found: Found, at: float,
+                null: Any = None) -> CommitPlan:
     """The decisions to store: those about the stored version of their order that is not
     decided yet (``decided_us``), the first of several for one order. Returns their stage
     events (one row each, holding the decision's body, see hub.ledger.schema), the order
-    rows' new columns, and the keys of the decisions not stored."""
+    rows' new columns (``null`` for a missing detail, hold reason or group), and the keys
+    of the decisions not stored."""
     plan = CommitPlan()
     events, updates = plan.events, plan.updates
     stored: set[OrderKey] = set()
@@ -43,12 +46,15 @@ def commit_plan(rows: Sequence[DecisionRow], found: Found, at: float) -> CommitP
         hit[5] = version  # a second decision for this version in the batch is not stored
         oid = hit[0]
         stored.add(d.key)
-        events.append((oid, d.stage, at, version, d.ruleset_version, DECISION_STEPS, d.detail,
-                       d.body))
+        detail = d.detail
+        events.append((oid, d.stage, at, version, d.ruleset_version, DECISION_STEPS,
+                       null if detail is None else detail, d.body))
         if moves(hit[2], d.stage):
             hit[2], hit[3] = d.stage, at
-        updates.append((hit[2], hit[3], d.lane, d.score, d.packing_group, d.hold_reason,
-                        d.hold_group, d.ruleset_version, version, oid))
+        reason, group = d.hold_reason, d.hold_group
+        updates.append((hit[2], hit[3], d.lane, d.score, d.packing_group,
+                        null if reason is None else reason, null if group is None else group,
+                        d.ruleset_version, version, oid))
     plan.stored = len(events)
     if len(stored) < len(rows):
         plan.dropped_keys = {d.key for d in rows} - stored
