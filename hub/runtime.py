@@ -209,7 +209,8 @@ class Hub:
     # -- observe --------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
         """Counters per actor; an actor that is restarting shows ``{"unavailable": 1}``."""
-        refs = {"router": self.router.stats.remote(), "relay": self.relay.stats.remote()}
+        refs = {"router": self.router.stats.remote(), "relay": self.relay.stats.remote(),
+                "ledger": self.ledger.stats.remote()}
         refs |= {f"puller{i}": p.stats.remote() for i, p in enumerate(self.pullers)}
         out: dict[str, Any] = {}
         for name, ref in refs.items():
@@ -217,6 +218,11 @@ class Hub:
                 out[name] = ray.get(ref, timeout=30)
             except (RayActorError, GetTimeoutError):
                 out[name] = {"unavailable": 1}
+        for name, pool in (("validators", self.validators), ("scorers", self.scorers)):
+            try:
+                out[name] = pool.broadcast("stats") if pool is not None else []
+            except (RayActorError, GetTimeoutError):
+                out[name] = [{"unavailable": 1}]
         out["loop_restarts"] = dict(self.loops.restarts)
         return out
 

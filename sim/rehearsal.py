@@ -22,6 +22,8 @@ import httpx
 
 from hub.clock import ScaledClock
 from hub.config import HubSettings
+from hub.gcwatch import GcWatch, max_pauses
+from sim.gcpause import collector_paused
 from sim.generator import generate
 from sim.measure import Outcome, summarise
 from sim.report import write_report
@@ -110,6 +112,7 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
         shutil.rmtree(out)
     out.mkdir(parents=True)
     began = time.perf_counter()
+    GcWatch.install()
     header, events = generate(scenario, seed, scenario.window)
     write_trace(out / "trace.jsonl", header, events)
     created: dict[tuple, Any] = {}
@@ -159,7 +162,8 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
         _rules_timer(scenario, rules_file, clock)
     try:
         last_event = scenario.origin + timedelta(seconds=events[-1].at if events else start_s)
-        backlog, wall = _follow(hub, clock, created, last_event, timeout_s, progress)
+        with collector_paused():
+            backlog, wall = _follow(hub, clock, created, last_event, timeout_s, progress)
         stats = hub.stats()
         from hub.ledger import open_ledger
 
@@ -185,11 +189,14 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
         "resources": {"cpu_s": round(_cpu_seconds(), 1),
                       "max_rss_mb": round(usage.ru_maxrss / 1024, 1)},
         "wall_s": round(time.perf_counter() - began, 1),
-        "pullers": {f"{v['channel']}": {"pulls": v["pulls"], "errors": v["errors"],
-                                         "mean_pull_wall_s": round(v["wall_s_total"] /
-                                                                   max(v["pulls"], 1), 3),
-                                         "max_pull_wall_s": round(v["wall_s_max"], 3)}
-                    for k, v in stats.items() if k.startswith("puller")},
+        "pullers": {v["channel"] + (f"/{v['shop']}" if v["shop"] else ""): {
+            "pulls": v["pulls"], "errors": v["errors"],
+            "mean_pull_wall_s": round(v["wall_s_total"] / max(v["pulls"], 1), 3),
+            "max_pull_wall_s": round(v["wall_s_max"], 3),
+            "slowest_pull_parts_s": v.get("slowest_parts_s", {})}
+            for k, v in stats.items() if k.startswith("puller")},
+        "gc_max_pause_s": {"driver": GcWatch.install().snapshot()["max_pause_s"],
+                           **max_pauses(stats)},
     }
     series |= {"window_hours": (end_s - start_s) / 3600, "backlog": backlog,
                **_flow(created, outcomes, window_origin)}

@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.domain.decision import Decision
 from hub.domain.order import Order
+from hub.gcwatch import GcWatch
 
 
 class LedgerService:
@@ -21,6 +22,7 @@ class LedgerService:
 
         self.url = url
         self.ledger = open_ledger(url, clock=clock)
+        GcWatch.install()
 
     def ingest(self, orders: Sequence[Order], cursor: Any = None,
                at: datetime | None = None) -> list[Order]:
@@ -76,6 +78,9 @@ class LedgerService:
         if method.startswith("_"):
             raise AttributeError(method)
         return getattr(self.ledger, method)(*args, **kwargs)
+
+    def stats(self) -> dict[str, Any]:
+        return {"gc": GcWatch.install().snapshot()}
 
     def close(self) -> None:
         self.ledger.close()

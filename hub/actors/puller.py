@@ -22,6 +22,7 @@ from typing import Any
 
 from hub.clock import Clock
 from hub.config import ChannelConfig
+from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.puller")
 
@@ -42,6 +43,10 @@ class PullReport:
     error: str = ""
     wall_s: float = 0.0
     totals: dict[str, int] = field(default_factory=dict)
+    parts_s: dict[str, float] = field(default_factory=lambda: dict.fromkeys(PARTS, 0.0))
+
+
+PARTS = ("cursor", "fetch", "ingest", "submit")  # where a pull's wall time goes
 
 
 def _received(asked_at: datetime, orders: list) -> datetime:
@@ -74,7 +79,11 @@ class ChannelPuller:
         self._stopping = False
         self._wake: asyncio.Event | None = None
         self.totals = {"pulls": 0, "pages": 0, "fetched": 0, "new": 0, "quarantined": 0,
-                       "errors": 0, "wall_s_total": 0.0, "wall_s_max": 0.0}
+                       "errors": 0, "wall_s_total": 0.0, "wall_s_max": 0.0,
+                       "slowest_parts_s": {}}
+        self._report: PullReport | None = None
+        self._cursor: datetime | None = None  # where the ledger's cursor is, once known
+        GcWatch.install()
         self.last: PullReport | None = None
 
     async def _call(self, target: Any, method: str, *args: Any) -> Any:
@@ -94,8 +103,10 @@ class ChannelPuller:
     async def _window(self) -> tuple[datetime, datetime, datetime]:
         """(start, end, asked_end): the cursor moves to ``end`` (now less the safety
         lag); the marketplace is asked up to ``asked_end`` (now plus the look-ahead)."""
-        cursor = await self._call(self.ledger, "get_cursor", self.config.channel.value,
-                                  self.config.shop)
+        cursor = self._cursor
+        if cursor is None:  # the ledger is read once; after that this puller moves it
+            cursor = await self._call(self.ledger, "get_cursor", self.config.channel.value,
+                                      self.config.shop)
         now = self.clock.now()  # after the cursor read: that call may take a while
         end = now - timedelta(seconds=self.config.safety_lag_s)
         if cursor is None:
@@ -108,10 +119,11 @@ class ChannelPuller:
         from hub.ledger import Cursor
 
         channel, shop = self.config.channel.value, self.config.shop
-        report = PullReport(channel, shop)
+        report = self._report = PullReport(channel, shop)
         began = time.perf_counter()
         try:
             start, end, asked_end = await self._window()
+            report.parts_s["cursor"] = time.perf_counter() - began
             report.start, report.end = start, end
             held: list = []  # the last page is ingested with the cursor that closes the window
             # received = when the hub asked for the window (from there on, paging included,
@@ -128,19 +140,28 @@ class ChannelPuller:
                 held = list(page.orders)
             report.new += await self._ingest(held, Cursor(channel, shop, end),
                                              _received(asked_at, held))
+            self._cursor = end  # durable in the ledger now
         except Exception as exc:  # the window is retried next time; the cursor did not move
             report.error = f"{type(exc).__name__}: {exc}"
             self.totals["errors"] += 1
             log.warning("pull %s/%s failed: %s", channel, shop, report.error)
         report.wall_s = time.perf_counter() - began
+        parts = report.parts_s
+        parts["fetch"] = max(report.wall_s - sum(parts.values()), 0.0)
         for key in ("pages", "fetched", "new", "quarantined"):
             self.totals[key] += getattr(report, key)
         self.totals["pulls"] += 1
         self.totals["wall_s_total"] += report.wall_s
-        self.totals["wall_s_max"] = max(self.totals["wall_s_max"], report.wall_s)
+        if report.wall_s >= self.totals["wall_s_max"]:
+            self.totals["wall_s_max"] = report.wall_s
+            self.totals["slowest_parts_s"] = {k: round(v, 3) for k, v in parts.items()}
         self.last = report
-        log.info("pull %s/%s pages=%d fetched=%d new=%d quarantined=%d %.3fs", channel, shop,
-                 report.pages, report.fetched, report.new, report.quarantined, report.wall_s)
+        overran = report.wall_s > self.clock.wall_seconds(self.config.interval_s)
+        log.log(logging.WARNING if overran else logging.INFO,
+                "pull %s/%s pages=%d fetched=%d new=%d quarantined=%d %.3fs (%s)%s", channel,
+                shop, report.pages, report.fetched, report.new, report.quarantined,
+                report.wall_s, " ".join(f"{k}={v:.3f}" for k, v in parts.items()),
+                "; longer than the pull interval, the next pull starts late" if overran else "")
         return report
 
     async def _quarantine(self, raw: Any, error: str) -> None:
@@ -175,13 +196,21 @@ class ChannelPuller:
                     fit.append(order)
             new = await self._stored(fit, cursor, at)
         if new:
+            began = time.perf_counter()
             await self._call(self.router, "submit", new)
+            self._spent("submit", began)
         return len(new)
 
     async def _stored(self, orders: list, cursor: Any, at: datetime | None) -> list:
         """Ingest ``orders``; the new or changed ones."""
+        began = time.perf_counter()
         positions = await self._call(self.ledger, "ingest_positions", orders, cursor, at)
+        self._spent("ingest", began)
         return [orders[i] for i in positions]
+
+    def _spent(self, part: str, began: float) -> None:
+        if self._report is not None:
+            self._report.parts_s[part] += time.perf_counter() - began
 
     async def run(self) -> None:
         """Pull every ``interval_s`` (business time), start to start, until ``stop()``."""
@@ -200,4 +229,5 @@ class ChannelPuller:
             self._wake.set()
 
     def stats(self) -> dict[str, Any]:
-        return {"channel": self.config.channel.value, "shop": self.config.shop, **self.totals}
+        return {"channel": self.config.channel.value, "shop": self.config.shop, **self.totals,
+                "gc": GcWatch.install().snapshot()}

@@ -19,6 +19,7 @@ from typing import Any
 from hub.actors.alerts import MinuteLimit, compose
 from hub.actors.outbox_rows import DINGTALK, ERP, WMS
 from hub.clock import Clock
+from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.relay")
 
@@ -57,6 +58,7 @@ class OutboxRelay:
         self._stopping = False
         self.counts = {"delivered": 0, "failed": 0, "alerts_sent": 0, "alert_orders": 0,
                        "status_events": 0, "rate_limited": 0}
+        GcWatch.install()
 
     async def _failed(self, rows: list, error: str) -> None:
         now = self.clock.now()
@@ -157,4 +159,5 @@ class OutboxRelay:
         self._stopping = True
 
     def stats(self) -> dict[str, Any]:
-        return {**self.counts, "max_alerts_per_minute": self.limit.max_in_minute}
+        return {**self.counts, "max_alerts_per_minute": self.limit.max_in_minute,
+                "gc": GcWatch.install().snapshot()}

@@ -26,6 +26,7 @@ from hub.actors.outbox_rows import outbox_for
 from hub.clock import Clock
 from hub.config import PoolConfig
 from hub.domain.order import Order
+from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.router")
 
@@ -90,6 +91,7 @@ class Router:
                        "redriven": 0, "errors": 0}
         self.peak_backlog = 0
         self._inflight_orders = 0
+        GcWatch.install()
 
     # -- intake ---------------------------------------------------------------------------
     async def submit(self, orders: Sequence[Order]) -> int:
@@ -265,4 +267,4 @@ class Router:
 
     def stats(self) -> dict[str, Any]:
         return {**self.counts, "backlog": self.backlog(), "peak_backlog": self.peak_backlog,
-                "rules_version": self.rules_ref[0]}
+                "rules_version": self.rules_ref[0], "gc": GcWatch.install().snapshot()}

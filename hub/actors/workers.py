@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hub.domain.order import Order
+from hub.gcwatch import GcWatch
 
 RulesRef = tuple[int, str]
 
@@ -30,7 +31,14 @@ class _CompiledRules:
         return ruleset
 
 
-class Validator:
+class _Worker:
+    batches: int
+
+    def stats(self) -> dict[str, Any]:
+        return {"batches": self.batches, "gc": GcWatch.install().snapshot()}
+
+
+class Validator(_Worker):
     """Anomaly checks for a batch (address, payment, stock, duplicates, ...)."""
 
     def __init__(self) -> None:
@@ -38,6 +46,7 @@ class Validator:
 
         self.rules = _CompiledRules()
         self.batches = 0
+        GcWatch.install()
         divisions()  # load the division table now, not inside the first batch
 
     def warm(self, rules: RulesRef) -> int:
@@ -60,12 +69,13 @@ class Validator:
         return find_anomalies(batch, inventory, recent, self.rules.get(rules))
 
 
-class Scorer:
+class Scorer(_Worker):
     """Priority score, per-dimension breakdown and lane for a batch."""
 
     def __init__(self) -> None:
         self.rules = _CompiledRules()
         self.batches = 0
+        GcWatch.install()
 
     def warm(self, rules: RulesRef) -> int:
         """Compile ``rules`` and load the scoring now, not inside the first batch."""
@@ -79,3 +89,4 @@ class Scorer:
 
         self.batches += 1
         return score_batch(batch, inventory, self.rules.get(rules))
+

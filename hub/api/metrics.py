@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from hub.api.auth import Reader
 from hub.api.lanes import DONE, UNDECIDED, lane_stages
+from hub.gcwatch import max_pauses
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 RELAY_COUNTERS = {
@@ -104,10 +105,15 @@ def render(state: Any) -> str:
     latest = ledger.get_ruleset(None)
     m.gauge("orderhub_rules_version", "The rule-set version in force.",
             {(): latest.version if latest else 0})
-    relay = (state.stats() or {}).get("relay", {}) if state.stats is not None else {}
+    stats = (state.stats() or {}) if state.stats is not None else {}
+    relay = stats.get("relay", {})
     for key, (name, help_text) in RELAY_COUNTERS.items():
         if key in relay:
             m.gauge(name, help_text, {(): relay[key]}, kind="counter")
+    pauses = max_pauses(stats)
+    if pauses:
+        m.gauge("orderhub_gc_max_pause_seconds", "Longest garbage-collector pause of each hub "
+                "process since it started.", {(p,): s for p, s in pauses.items()}, ("process",))
     return m.text()
 
 

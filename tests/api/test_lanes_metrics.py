@@ -42,7 +42,10 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 
 def test_metrics_in_prometheus_text_format(hub):
-    hub.stats.update({"relay": {"delivered": 7, "failed": 2, "alerts_sent": 3}})
+    gc_stats = {"collections": [9, 3, 1], "pause_s": [0.01, 0.02, 0.3], "max_pause_s": 0.3}
+    hub.stats.update({"relay": {"delivered": 7, "failed": 2, "alerts_sent": 3},
+                      "router": {"gc": gc_stats},
+                      "validators": [{"gc": {**gc_stats, "max_pause_s": 0.125}}]})
     r = hub.client.get("/metrics")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -64,6 +67,8 @@ def test_metrics_in_prometheus_text_format(hub):
     assert metric(text, "orderhub_rules_version") == 1
     assert metric(text, "orderhub_alerts_sent_total") == 3
     assert metric(text, "orderhub_outbox_retries_total") == 2
+    assert metric(text, "orderhub_gc_max_pause_seconds", process="router") == 0.3
+    assert metric(text, "orderhub_gc_max_pause_seconds", process="validators0") == 0.125
     assert "# TYPE orderhub_decision_latency_seconds histogram" in text
     assert "# TYPE orderhub_alerts_sent_total counter" in text
     for row in text.splitlines():  # every sample line: name{labels} number

@@ -26,6 +26,13 @@ def test_short_rehearsal_loses_and_doubles_nothing(ray_session, tmp_path) -> Non
     assert set(summary["anomalies"]) >= {"injected", "detected", "precision", "recall",
                                          "by_reason", "detection_latency_s"}
     assert summary["alerts"]["max_per_minute"] <= 20
+    pauses = summary["gc_max_pause_s"]  # every hub process reports its collector's pauses
+    assert {"driver", "router", "ledger", "relay", "validators0", "scorers0"} <= set(pauses)
+    assert all(isinstance(v, float) and v >= 0 for v in pauses.values())
+    for puller in summary["pullers"].values():
+        assert puller["pulls"] > 0
+        assert set(puller["slowest_pull_parts_s"]) == {"cursor", "fetch", "ingest", "submit"}
+        assert sum(puller["slowest_pull_parts_s"].values()) <= puller["max_pull_wall_s"] + 0.01
     assert json.loads((tmp_path / "summary.json").read_text()) == summary
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "data:image/png;base64," in page and "42 s" in page

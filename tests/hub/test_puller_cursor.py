@@ -1,0 +1,70 @@
+"""The puller reads its cursor from the ledger once, then keeps the one it moved
+(it is that cursor's only writer), so a pull waits on no ledger call before it asks."""
+
+import asyncio
+from datetime import timedelta
+
+from hub.actors.ledger_service import LedgerService
+from hub.actors.puller import ChannelPuller
+from hub.clock import ManualClock
+from hub.config import ChannelConfig
+from tests.sim.marketplace_helpers import T0, make_state, orders_for, serving
+
+
+class CountingLedger(LedgerService):
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.cursor_reads = 0
+
+    def get_cursor(self, channel: str, shop: str):
+        self.cursor_reads += 1
+        return super().get_cursor(channel, shop)
+
+
+class Router:
+    def __init__(self) -> None:
+        self.taken: list = []
+
+    def submit(self, orders: list) -> int:
+        self.taken += orders
+        return len(orders)
+
+
+async def _two_pulls(puller: ChannelPuller, clock: ManualClock) -> tuple:
+    first = await puller.pull_once()
+    clock.advance(30)
+    return first, await puller.pull_once()
+
+
+def test_the_cursor_is_read_once_and_each_window_starts_where_the_last_ended(tmp_path) -> None:
+    orders = orders_for("tmall", range(1, 31))
+    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), Router()
+    clock = ManualClock(T0 + timedelta(minutes=10))
+    try:
+        with serving(make_state("tmall", orders)) as server:
+            config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
+                                   overlap_s=60, interval_s=30)
+            puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+            first, second = asyncio.run(_two_pulls(puller, clock))
+        assert (first.error, second.error) == ("", "")
+        assert ledger.cursor_reads == 1
+        assert second.start == first.end - timedelta(seconds=60)
+        assert ledger.get_cursor("tmall", "flagship") == second.end
+        assert sorted(o.order_id for o in router.taken) == sorted(o.order_id for o in orders)
+    finally:
+        ledger.close()
+
+
+def test_a_failed_pull_leaves_the_window_to_the_next_one(tmp_path) -> None:
+    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), Router()
+    clock = ManualClock(T0 + timedelta(minutes=10))
+    try:
+        config = ChannelConfig(channel="tmall", shop="flagship", base_url="http://127.0.0.1:9",
+                               overlap_s=60, interval_s=30, max_retries=0)
+        puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+        failed, again = asyncio.run(_two_pulls(puller, clock))
+        assert failed.error and again.error
+        assert ledger.get_cursor("tmall", "flagship") is None
+        assert again.start == failed.start
+    finally:
+        ledger.close()
