@@ -1,6 +1,6 @@
 """Ledger throughput: batched ingest + commit_decisions, 1,000 orders a batch.
 
-    python -m benchmarks.ledger            # 40 batches per store, 3 runs each
+    python -m benchmarks.ledger            # 40 batches per store, 5 runs each
     python -m benchmarks.ledger --quick    # 8 batches per store, one run
 
 Each batch is what the hub does with a pulled page: ``ingest`` (orders upserted,
@@ -31,7 +31,7 @@ all of the work, for PostgreSQL only the client's) and the 1-minute load
 average before and after: a figure taken under a load above 2 (two cores) is
 the machine's contention as much as the ledger's cost.
 
-Each store is measured ``--repeat`` times (3 by default, each run on a new file or
+Each store is measured ``--repeat`` times (5 by default, each run on a new file or
 schema) and its headline figure is the median run: on this shared machine one
 process's CPU seconds for the same work vary by up to 1.7x from one run to the next
 (measured with the hash seed and CPU fixed), so a single run says little. Every
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", type=int, help="batches per store (first is warm-up)")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--repeat", type=int,
-                        help="runs per store, the median reported (default 3; --quick 1)")
+                        help="runs per store, the median reported (default 5; --quick 1)")
     parser.add_argument("--pg-dsn", default=os.environ.get("ORDERHUB_PG_DSN", ""),
                         help="PostgreSQL address (default: $ORDERHUB_PG_DSN)")
     parser.add_argument("--out", type=Path, default=RESULTS)
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     batches = args.batches or (8 if args.quick else 40)
     if batches < 2:
         parser.error("--batches must be at least 2 (the first is a warm-up)")
-    repeat = args.repeat or (1 if args.quick else 3)
+    repeat = args.repeat or (1 if args.quick else 5)
     if repeat < 1:
         parser.error("--repeat must be at least 1")
     report: dict[str, Any] = {
