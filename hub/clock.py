@@ -32,6 +32,9 @@ class Clock:
     def wall_seconds(self, business_seconds: float) -> float:
         return business_seconds / self.speedup
 
+    def business_seconds(self, wall_seconds: float) -> float:
+        return wall_seconds * self.speedup
+
 
 class ScaledClock(Clock):
     """Business time starts at ``origin`` when the clock is made and runs ``speedup``

@@ -226,6 +226,10 @@ class Hub:
         out["loop_restarts"] = dict(self.loops.restarts)
         return out
 
+    def pull_schedules(self) -> list[dict[str, Any]]:
+        """Each puller's latest (due, asked) pull times (``ChannelPuller.pull_schedule``)."""
+        return ray.get([p.pull_schedule.remote() for p in self.pullers], timeout=30)
+
     # -- stop -----------------------------------------------------------------------------
     def stop(self, drain_s: float = 30.0) -> None:
         """Stop taking orders (pushes, then pulls, letting a pull under way finish),

@@ -3,10 +3,17 @@
 Latency runs from the moment the order was created at the marketplace (its scheduled
 time in the trace), never from when the hub asked for it, so a slow hub cannot hide
 its own queueing, to the hub's first routing decision on it. Business latency = the
-wait to be received (creation to the first version the hub took in; business time,
-as the pull interval was scaled down by the speed-up) plus the processing time
-(from there to the first decision, whichever version it was on) as measured on the
-wall, unscaled: the hub works at real speed under a compressed, so heavier, load.
+wait for the pull (creation to the scheduled start of the pull that took its first
+version in; business time, as the pull interval was scaled down by the speed-up)
+plus the hub's own time, as measured on the wall, unscaled (the hub works at real
+speed under a compressed, so heavier, load): pulling (from the pull's scheduled
+start, or the creation if later, to the version's arrival in the ledger; a pull
+starts late when the one before it overran) and processing (from there to the first
+decision, whichever version it was on).
+
+The strict figure (``latency_strict_s``) counts the whole wait to be received in
+business time, so a pull that starts half a wall second late at a speed-up of 60
+adds half a business minute to its orders.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ class Outcome:
     """One order as the ledger saw it."""
 
     received_at: datetime | None = None  # the first version the hub took in
+    pull_due: datetime | None = None  # the scheduled start of the pull that took it in
     decided_at: datetime | None = None  # the first decision, on whichever version
     shipped_at: datetime | None = None
     lane: str = ""
@@ -46,17 +54,33 @@ def stats(values: Sequence[float]) -> dict[str, float | None]:
             "max": round(float(arr.max()), 3), "n": int(arr.size)}
 
 
+@dataclass(frozen=True)
+class Latency:
+    """One order's delay, in seconds (see the module's docstring)."""
+
+    business: float
+    wait_for_pull: float  # business time
+    pulling: float  # wall time
+    processing: float  # wall time
+    strict: float  # the whole wait to be received in business time
+    wall: float  # what the run's own clock showed
+
+
 def latency(created: datetime, outcome: Outcome, speedup: float,
-            pulled: bool = True) -> tuple[float, float, float, float]:
-    """(business latency, wait to be received, processing, wall latency) in seconds. In
-    push mode there is no pull interval to scale back: the whole of it is measured wall
-    time. The wall latency is what the run's own clock showed (the wait at its compressed
-    length), for comparing runs at different speed-ups."""
+            pulled: bool = True) -> Latency:
+    """In push mode there is no pull interval to scale back: the whole of it is measured
+    wall time. Without the pull's schedule, the pull is taken to have started on time."""
     assert outcome.received_at is not None and outcome.decided_at is not None
-    waited = max((outcome.received_at - created).total_seconds(), 0.0) / speedup
-    wait = waited * speedup if pulled else waited
-    processing = max((outcome.decided_at - outcome.received_at).total_seconds(), 0.0) / speedup
-    return wait + processing, wait, processing, waited + processing
+    received = outcome.received_at
+    start = received if outcome.pull_due is None else min(outcome.pull_due, received)
+    start = max(start, created)
+    waited_wall = max((start - created).total_seconds(), 0.0) / speedup
+    pulling = max((received - start).total_seconds(), 0.0) / speedup
+    processing = max((outcome.decided_at - received).total_seconds(), 0.0) / speedup
+    wait = waited_wall * speedup if pulled else waited_wall
+    strict_wait = (waited_wall + pulling) * (speedup if pulled else 1.0)
+    return Latency(wait + pulling + processing, wait, pulling, processing,
+                   strict_wait + processing, waited_wall + pulling + processing)
 
 
 def summarise(
@@ -71,7 +95,9 @@ def summarise(
     """The summary's order, latency and anomaly sections, and the series for the plots."""
     lat_all: list[float] = []
     waits: list[float] = []
+    pulls: list[float] = []
     procs: list[float] = []
+    stricts: list[float] = []
     walls: list[float] = []
     by_lane: dict[str, list[float]] = defaultdict(list)
     lane_points: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -101,11 +127,14 @@ def summarise(
         shipped += out.shipped_at is not None
         if out.received_at is None:
             continue
-        total, wait, proc, wall = latency(made, out, speedup, pulled)
+        one = latency(made, out, speedup, pulled)
+        total = one.business
         lat_all.append(total)
-        walls.append(wall)
-        waits.append(wait)
-        procs.append(proc)
+        walls.append(one.wall)
+        waits.append(one.wait_for_pull)
+        pulls.append(one.pulling)
+        procs.append(one.processing)
+        stricts.append(one.strict)
         by_lane[out.lane].append(total)
         lane_points[out.lane].append(((made - origin).total_seconds(), total))
         if planted and found:
@@ -120,7 +149,9 @@ def summarise(
                    "unexpected": len(unexpected), "shipped": shipped},
         "latency_s": {"all": stats(lat_all), **{lane: stats(v) for lane, v in
                                                   sorted(by_lane.items())}},
-        "latency_parts_s": {"wait_to_be_received": stats(waits), "processing": stats(procs)},
+        "latency_parts_s": {"wait_for_pull": stats(waits), "pulling": stats(pulls),
+                            "processing": stats(procs)},
+        "latency_strict_s": stats(stricts),
         "latency_wall_s": stats(walls),
         "anomalies": {
             "injected": injected, "detected": detected,

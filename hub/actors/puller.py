@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +29,7 @@ log = logging.getLogger("orderhub.puller")
 
 MAX_SPAN = timedelta(hours=23)  # every marketplace caps a window at one day
 QUARANTINE_HEAD = 64 * 1024
+SCHEDULE_KEPT = 4096  # (due, asked) of the latest pulls, for the rehearsal's measurement
 
 
 @dataclass
@@ -36,6 +38,8 @@ class PullReport:
     shop: str
     start: datetime | None = None
     end: datetime | None = None
+    due: datetime | None = None  # when the pull was scheduled to start (business time)
+    asked_at: datetime | None = None  # when it asked the marketplace for the window
     pages: int = 0
     fetched: int = 0
     new: int = 0
@@ -83,6 +87,7 @@ class ChannelPuller:
                        "slowest_parts_s": {}}
         self._report: PullReport | None = None
         self._cursor: datetime | None = None  # where the ledger's cursor is, once known
+        self.schedule: deque[tuple[float, float]] = deque(maxlen=SCHEDULE_KEPT)
         GcWatch.install()
         self.last: PullReport | None = None
 
@@ -115,7 +120,9 @@ class ChannelPuller:
         cap = start + MAX_SPAN
         return start, min(end, cap), min(now + timedelta(seconds=self.config.lookahead_s), cap)
 
-    async def pull_once(self) -> PullReport:
+    async def pull_once(self, due: datetime | None = None) -> PullReport:
+        """One window. ``due``: when the schedule wanted this pull to start (it starts
+        late when the previous pull overran); default: now."""
         from hub.ledger import Cursor
 
         channel, shop = self.config.channel.value, self.config.shop
@@ -128,7 +135,9 @@ class ChannelPuller:
             held: list = []  # the last page is ingested with the cursor that closes the window
             # received = when the hub asked for the window (from there on, paging included,
             # the time is the hub's own work), or the newest version on the page if later
-            asked_at = self.clock.now()
+            asked_at = report.asked_at = self.clock.now()
+            report.due = min(due or asked_at, asked_at)
+            self.schedule.append((report.due.timestamp(), asked_at.timestamp()))
             async for page in self._client().fetch_window(start, asked_end):
                 report.pages += 1
                 report.fetched += len(page.orders) + len(page.quarantined)
@@ -217,7 +226,8 @@ class ChannelPuller:
         self._wake = asyncio.Event()
         next_at = time.monotonic()
         while not self._stopping:
-            await self.pull_once()
+            late_s = self.clock.business_seconds(max(time.monotonic() - next_at, 0.0))
+            await self.pull_once(self.clock.now() - timedelta(seconds=late_s))
             next_at = max(next_at + self.clock.wall_seconds(self.config.interval_s),
                           time.monotonic())
             with contextlib.suppress(TimeoutError):
@@ -231,3 +241,9 @@ class ChannelPuller:
     def stats(self) -> dict[str, Any]:
         return {"channel": self.config.channel.value, "shop": self.config.shop, **self.totals,
                 "gc": GcWatch.install().snapshot()}
+
+    def pull_schedule(self) -> dict[str, Any]:
+        """The latest pulls' (due, asked) times, epoch seconds of business time: how late
+        each pull started against its schedule."""
+        return {"channel": self.config.channel.value, "shop": self.config.shop,
+                "pulls": list(self.schedule)}

@@ -48,7 +48,8 @@ def test_latency_runs_from_creation_to_the_first_decision_on_any_version(tmp_pat
     assert out.decided_at == made + timedelta(seconds=90)
     summary, _ = summarise({first.key: made}, {}, outcomes, speedup=60, origin=made)
     assert summary["latency_s"]["all"]["mean"] == 31.0  # 30 s waiting + 1 s processing
-    assert summary["latency_parts_s"]["wait_to_be_received"]["mean"] == 30.0
+    assert summary["latency_parts_s"]["wait_for_pull"]["mean"] == 30.0
+    assert summary["latency_strict_s"]["mean"] == 31.0  # no pull schedule: the same
     assert summary["orders"]["duplicated"] == 0
 
 
@@ -77,3 +78,31 @@ def test_push_mode_has_no_interval_to_scale_back() -> None:
     summary, _ = summarise(created, {}, outcomes, speedup=60, origin=T0, pulled=False)
     assert summary["latency_s"]["all"]["mean"] == 1.5  # 0.5 s waiting + 1 s processing
     assert summary["latency_wall_s"]["mean"] == 1.5  # push: business latency is wall time
+
+
+def test_a_pull_that_starts_late_counts_its_lateness_as_hub_time_unscaled() -> None:
+    """Pull due at 20 s started at 50 s (30 business s = 0.5 wall s late at 60x): the
+    wait for the pull is 20 s, the lateness counts 0.5 s, then 1 s of processing. The
+    strict figure counts the whole 50 s wait in business time."""
+    key = ("tmall", "s", "1")
+    out = _out(50, 110)
+    out.pull_due = T0 + timedelta(seconds=20)
+    summary, _ = summarise({key: T0}, {}, {key: out}, speedup=60, origin=T0)
+    parts = summary["latency_parts_s"]
+    assert parts["wait_for_pull"]["mean"] == 20.0
+    assert parts["pulling"]["mean"] == 0.5
+    assert parts["processing"]["mean"] == 1.0
+    assert summary["latency_s"]["all"]["mean"] == 21.5
+    assert summary["latency_strict_s"]["mean"] == 51.0
+    assert summary["latency_wall_s"]["mean"] == round(20 / 60 + 0.5 + 1, 3)
+
+
+def test_an_order_made_after_its_pull_was_due_waits_for_no_pull() -> None:
+    key = ("jd", "s", "1")
+    out = _out(50, 50)  # created at 40 s, the pull due at 30 s asked at 50 s
+    out.pull_due = T0 + timedelta(seconds=30)
+    created = {key: T0 + timedelta(seconds=40)}
+    summary, _ = summarise(created, {}, {key: out}, speedup=60, origin=T0)
+    assert summary["latency_parts_s"]["wait_for_pull"]["mean"] == 0.0
+    assert summary["latency_s"]["all"]["mean"] == round(10 / 60, 3)
+    assert summary["latency_strict_s"]["mean"] == 10.0
