@@ -89,4 +89,3 @@ class Scorer(_Worker):
 
         self.batches += 1
         return score_batch(batch, inventory, self.rules.get(rules))
-
