@@ -220,7 +220,7 @@ class Hub:
                 out[name] = {"unavailable": 1}
         for name, pool in (("validators", self.validators), ("scorers", self.scorers)):
             try:
-                out[name] = pool.broadcast("stats") if pool is not None else []
+                out[name] = pool.broadcast("stats", timeout=30) if pool is not None else []
             except (RayActorError, GetTimeoutError):
                 out[name] = [{"unavailable": 1}]
         out["loop_restarts"] = dict(self.loops.restarts)

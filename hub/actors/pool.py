@@ -72,6 +72,8 @@ class BatchPool:
 
         return asyncio.run(run_all())
 
-    def broadcast(self, method: str, *args: Any) -> list[Any]:
-        """Call ``method`` on every replica (e.g. to swap in a new rule set); blocking."""
-        return ray.get([getattr(r, method).remote(*args) for r in self.replicas])
+    def broadcast(self, method: str, *args: Any, timeout: float | None = None) -> list[Any]:
+        """Call ``method`` on every replica (e.g. to swap in a new rule set); blocking, for
+        at most ``timeout`` seconds when given."""
+        return ray.get([getattr(r, method).remote(*args) for r in self.replicas],
+                       timeout=timeout)
