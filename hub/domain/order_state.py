@@ -1,0 +1,124 @@
+"""An order as one flat tuple of plain values, and back: how an ``Order`` pickles.
+
+A batch of orders crosses four actor boundaries on its way to a decision (puller to
+ledger, puller to router, router to each pool). Pickled by pydantic's own state, an
+order is six models with four dicts or sets each, ~530 bytes, ~25 us to pickle and
+~11 us to unpickle (Ray's pickler calls back into Python for every model). As a flat
+tuple of strings, numbers and tuples it is ~210 bytes, pickled in C, ~5 us each way.
+
+Times in Asia/Shanghai travel as POSIX timestamps (exact to the microsecond for any
+date before 2255); any other time travels as it is. The values are the checked values
+of a valid order, so the rebuilt order is not validated again.
+
+>>> import pickle
+>>> from datetime import datetime
+>>> from hub.domain.order import SHANGHAI, Amounts, Buyer, Item, Order, Receiver
+>>> at = datetime(2026, 11, 11, 0, 0, 1, 250, tzinfo=SHANGHAI)
+>>> order = Order(channel="jd", shop="s", order_id="J1", status="paid", created_at=at,
+...               modified_at=at, buyer=Buyer(id="b"), receiver=Receiver(city="杭州市"),
+...               items=(Item(sku="A", quantity=2, price_fen=100),),
+...               amounts=Amounts(total_fen=200, paid_fen=200))
+>>> copy = pickle.loads(pickle.dumps(order))
+>>> same_fields = copy.model_fields_set == order.model_fields_set
+>>> copy == order, copy.created_at.tzinfo is SHANGHAI, same_fields
+(True, True, True)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from hub.domain.order import (
+    SHANGHAI,
+    Amounts,
+    Buyer,
+    Channel,
+    DeliveryService,
+    Item,
+    Order,
+    OrderStatus,
+    OrderType,
+    Receiver,
+)
+
+_slots = BaseModel.__dict__
+_new = object.__new__
+_set_dict = _slots["__dict__"].__set__
+_set_fields_set = _slots["__pydantic_fields_set__"].__set__
+_set_extra = _slots["__pydantic_extra__"].__set__
+_set_private = _slots["__pydantic_private__"].__set__
+_from_ts = datetime.fromtimestamp
+_CHANNEL = Channel._value2member_map_
+_STATUS = OrderStatus._value2member_map_
+_TYPE = OrderType._value2member_map_
+_DELIVERY = DeliveryService._value2member_map_
+FIELDS: dict[type, set[str]] = {cls: set(cls.model_fields)
+                                for cls in (Order, Buyer, Receiver, Item, Amounts)}
+
+
+def build(cls: type[BaseModel], values: dict[str, Any], given: Any = None) -> Any:
+    """A model from already checked values: what ``model_construct`` does, at a fifth of
+    its cost. ``given``: the fields set explicitly, when not all of them; the all-fields
+    set is shared (pydantic copies it before ``model_copy(update=...)`` changes it)."""
+    model = _new(cls)
+    _set_dict(model, values)
+    _set_fields_set(model, FIELDS[cls] if given is None else set(given))
+    _set_extra(model, None)
+    _set_private(model, None)
+    return model
+
+
+def _given(model: Any) -> frozenset[str] | None:
+    given = model.__pydantic_fields_set__
+    every = FIELDS[model.__class__]
+    return None if given is every or given == every else frozenset(given)
+
+
+def _time(value: datetime | None) -> Any:
+    if value is not None and value.tzinfo is SHANGHAI and not value.fold:
+        return value.timestamp()
+    return value
+
+
+def flatten(order: Order) -> tuple:
+    """The order as a tuple of plain values (the argument of ``rebuild``)."""
+    d = order.__dict__
+    buyer, receiver, amounts, items = d["buyer"], d["receiver"], d["amounts"], d["items"]
+    b, r, a = buyer.__dict__, receiver.__dict__, amounts.__dict__
+    return (
+        d["channel"]._value_, d["shop"], d["order_id"], d["status"]._value_,
+        _time(d["created_at"]), _time(d["paid_at"]), _time(d["modified_at"]),
+        b["id"], b["tier"], b["tags"],
+        r["name"], r["phone"], r["province"], r["city"], r["district"], r["street"],
+        r["detail"],
+        tuple((i.sku, i.outer_sku, i.quantity, i.price_fen, _given(i)) for i in items),
+        a["total_fen"], a["discount_fen"], a["freight_fen"], a["paid_fen"],
+        d["order_type"]._value_, d["source"], d["source_detail"], d["delivery"]._value_,
+        d["warehouse_hint"],
+        _given(order), _given(buyer), _given(receiver), _given(amounts),
+    )
+
+
+def rebuild(s: tuple) -> Order:
+    """The order ``flatten`` was given."""
+    at = _from_ts
+    created, paid, modified = s[4], s[5], s[6]
+    return build(Order, {
+        "channel": _CHANNEL[s[0]], "shop": s[1], "order_id": s[2], "status": _STATUS[s[3]],
+        "created_at": at(created, SHANGHAI) if created.__class__ is float else created,
+        "paid_at": at(paid, SHANGHAI) if paid.__class__ is float else paid,
+        "modified_at": at(modified, SHANGHAI) if modified.__class__ is float else modified,
+        "buyer": build(Buyer, {"id": s[7], "tier": s[8], "tags": s[9]}, s[28]),
+        "receiver": build(Receiver, {"name": s[10], "phone": s[11], "province": s[12],
+                                     "city": s[13], "district": s[14], "street": s[15],
+                                     "detail": s[16]}, s[29]),
+        "items": tuple(build(Item, {"sku": i[0], "outer_sku": i[1], "quantity": i[2],
+                                    "price_fen": i[3]}, i[4]) for i in s[17]),
+        "amounts": build(Amounts, {"total_fen": s[18], "discount_fen": s[19],
+                                   "freight_fen": s[20], "paid_fen": s[21]}, s[30]),
+        "order_type": _TYPE[s[22]], "source": s[23], "source_detail": s[24],
+        "delivery": _DELIVERY[s[25]], "warehouse_hint": s[26],
+    }, s[27])
