@@ -337,8 +337,13 @@ class DouyinClient(MarketplaceClient):
     channel = "douyin"
     first_page = 0
     decrypt_batch = 50
+    decrypted_kept = 20_000  # ciphers whose plain text is kept, newest last
     _auth_subs = ("isv.signature-", "isv.access-token-", "isv.app-id-", "dop.authorization-",
                   "dop.no-permissions")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain: dict[str, str] = {}
 
     def _signed(self, method: str, body: dict) -> tuple[dict, str]:
         param_json = douyin_param_json(body)
@@ -367,9 +372,14 @@ class DouyinClient(MarketplaceClient):
 
     async def decrypt(self, pairs: list[tuple[str, str]]) -> dict[str, str]:
         """cipher -> plain text via ``order.batchDecrypt``, 50 at a time; a cipher the
-        marketplace could not decrypt is left out (the adapter keeps the masked form)."""
+        marketplace could not decrypt is left out (the adapter keeps the masked form).
+        Answers are kept (``decrypted_kept``, oldest dropped first): a window's overlap
+        and the first page read again bring the same ciphers back within seconds."""
         unique = list({cipher: order_id for order_id, cipher in pairs}.items())
-        plain: dict[str, str] = {}
+        kept = self._plain
+        plain = {cipher: kept[cipher] for cipher, _ in unique if cipher in kept}
+        self.stats["decrypt_kept_hits"] += len(plain)
+        unique = [pair for pair in unique if pair[0] not in plain]
         for i in range(0, len(unique), self.decrypt_batch):
             chunk = unique[i:i + self.decrypt_batch]
             query, param_json = self._signed("order.batchDecrypt", {"cipher_infos": [
@@ -386,7 +396,10 @@ class DouyinClient(MarketplaceClient):
                 raise self._classify(err) from None
             for info in (answer.get("data") or {}).get("decrypt_infos") or []:
                 if isinstance(info, dict) and not info.get("err_no") and "cipher_text" in info:
-                    plain[str(info["cipher_text"])] = str(info.get("decrypt_text") or "")
+                    cipher = str(info["cipher_text"])
+                    plain[cipher] = kept[cipher] = str(info.get("decrypt_text") or "")
+        while len(kept) > self.decrypted_kept:
+            del kept[next(iter(kept))]
         return plain
 
     def _throttling(self, err: MarketplaceError) -> bool:

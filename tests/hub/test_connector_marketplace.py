@@ -56,12 +56,14 @@ def make(cls: type, handler: Any, **kwargs: Any) -> tuple[Any, Recorder]:
     return c, sleep
 
 
-def run(c: Any, start: datetime = T0, end: datetime = T0 + timedelta(hours=1)) -> list:
+def run(c: Any, start: datetime = T0, end: datetime = T0 + timedelta(hours=1), *,
+        close: bool = True) -> list:
     async def go() -> list:
         try:
             return [p async for p in c.fetch_window(start, end)]
         finally:
-            await c.aclose()
+            if close:
+                await c.aclose()
     return asyncio.run(go())
 
 
@@ -286,7 +288,7 @@ def test_douyin_signs_pages_from_zero_and_decrypts_in_batches_of_50() -> None:
             raws, page_no=params["page"], page_size=params["size"], total=20, has_next=False))
 
     c, _ = make(DouyinClient, handler)
-    pages = run(c)
+    pages = run(c, close=False)
     assert orjson.loads(searches[0].content)["page"] == 0
     assert batches == [50, 10]  # 60 distinct ciphers
     got = {o.order_id: o for o in pages[0].orders}
@@ -295,6 +297,34 @@ def test_douyin_signs_pages_from_zero_and_decrypts_in_batches_of_50() -> None:
                for o in [got[src.order_id]]) >= 19  # all but the refused cipher
     assert any("*" in o.receiver.name or "*" in o.receiver.phone or "*" in o.receiver.detail
                for o in got.values())  # the refused one stays masked
+
+    again = run(c)  # the same window: only the refused ciphers are asked for again
+    assert batches == [50, 10, 2]
+    assert c.stats["decrypt_kept_hits"] == 58
+    second = {o.order_id: o for o in again[0].orders}
+    same = [k for k, o in got.items()
+            if "*" not in o.receiver.phone + o.receiver.name + o.receiver.detail]
+    assert len(same) >= 18 and all(second[k] == got[k] for k in same)
+
+
+def test_douyin_keeps_a_bounded_number_of_decrypted_ciphers() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        infos = orjson.loads(request.content)["cipher_infos"]
+        return httpx.Response(200, json={"code": 10000, "msg": "success", "data": {
+            "decrypt_infos": [{"auth_id": i["auth_id"], "cipher_text": i["cipher_text"],
+                               "decrypt_text": "plain-" + i["cipher_text"], "err_no": 0}
+                              for i in infos]}})
+
+    c, _ = make(DouyinClient, handler)
+    c.decrypted_kept = 30
+    pairs = [(f"D{n}", f"cipher-{n}") for n in range(100)]
+    got = asyncio.run(c.decrypt(pairs))
+    assert got == {f"cipher-{n}": f"plain-cipher-{n}" for n in range(100)}
+    assert list(c._plain) == [f"cipher-{n}" for n in range(70, 100)]  # the newest 30
+    calls = c.stats["decrypt_calls"]
+    assert asyncio.run(c.decrypt(pairs[90:])) == {k: v for k, v in got.items()
+                                                  if int(k.split("-")[1]) >= 90}
+    assert c.stats["decrypt_calls"] == calls  # all kept: no call
 
 
 def test_no_secret_or_token_in_logs_reprs_or_errors(caplog: pytest.LogCaptureFixture) -> None:
