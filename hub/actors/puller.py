@@ -8,6 +8,10 @@ window's last page. A marketplace lists only an order's latest version, so an
 order that changes while its window is paged leaves a window that ends now; the
 look-ahead keeps it in this pull instead of the next one. New or
 changed orders go to the router, which may make the puller wait (backpressure).
+
+The overlap brings orders back that the ledger already holds. The puller remembers
+the versions the ledger acknowledged (``Acknowledged``) until the window has moved
+past them, and sends only the others: a re-read unchanged order costs no ledger call.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from hub.actors.acknowledged import Acknowledged
 from hub.clock import Clock
 from hub.config import ChannelConfig
 from hub.gcwatch import GcWatch
@@ -43,6 +48,7 @@ class PullReport:
     pages: int = 0
     fetched: int = 0
     new: int = 0
+    known: int = 0  # read again, already acknowledged by the ledger: not sent
     quarantined: int = 0
     error: str = ""
     wall_s: float = 0.0
@@ -82,11 +88,13 @@ class ChannelPuller:
         self.client = client
         self._stopping = False
         self._wake: asyncio.Event | None = None
-        self.totals = {"pulls": 0, "pages": 0, "fetched": 0, "new": 0, "quarantined": 0,
+        self.totals = {"pulls": 0, "pages": 0, "fetched": 0, "new": 0, "known": 0,
+                       "quarantined": 0,
                        "errors": 0, "wall_s_total": 0.0, "wall_s_max": 0.0,
                        "slowest_parts_s": {}}
         self._report: PullReport | None = None
         self._cursor: datetime | None = None  # where the ledger's cursor is, once known
+        self.acknowledged = Acknowledged()
         self.schedule: deque[tuple[float, float]] = deque(maxlen=SCHEDULE_KEPT)
         GcWatch.install()
         self.last: PullReport | None = None
@@ -150,6 +158,7 @@ class ChannelPuller:
             report.new += await self._ingest(held, Cursor(channel, shop, end),
                                              _received(asked_at, held))
             self._cursor = end  # durable in the ledger now
+            self.acknowledged.forget_before(end - timedelta(seconds=self.config.overlap_s))
         except Exception as exc:  # the window is retried next time; the cursor did not move
             report.error = f"{type(exc).__name__}: {exc}"
             self.totals["errors"] += 1
@@ -157,7 +166,7 @@ class ChannelPuller:
         report.wall_s = time.perf_counter() - began
         parts = report.parts_s
         parts["fetch"] = max(report.wall_s - sum(parts.values()), 0.0)
-        for key in ("pages", "fetched", "new", "quarantined"):
+        for key in ("pages", "fetched", "new", "known", "quarantined"):
             self.totals[key] += getattr(report, key)
         self.totals["pulls"] += 1
         self.totals["wall_s_total"] += report.wall_s
@@ -167,8 +176,9 @@ class ChannelPuller:
         self.last = report
         overran = report.wall_s > self.clock.wall_seconds(self.config.interval_s)
         log.log(logging.WARNING if overran else logging.INFO,
-                "pull %s/%s pages=%d fetched=%d new=%d quarantined=%d %.3fs (%s)%s", channel,
-                shop, report.pages, report.fetched, report.new, report.quarantined,
+                "pull %s/%s pages=%d fetched=%d new=%d known=%d quarantined=%d %.3fs (%s)%s",
+                channel, shop, report.pages, report.fetched, report.new, report.known,
+                report.quarantined,
                 report.wall_s, " ".join(f"{k}={v:.3f}" for k, v in parts.items()),
                 "; longer than the pull interval, the next pull starts late" if overran else "")
         return report
@@ -211,9 +221,16 @@ class ChannelPuller:
         return len(new)
 
     async def _stored(self, orders: list, cursor: Any, at: datetime | None) -> list:
-        """Ingest ``orders``; the new or changed ones."""
+        """Ingest ``orders`` the ledger has not acknowledged yet; the new or changed ones."""
         began = time.perf_counter()
+        fresh = self.acknowledged.unseen(orders)
+        if self._report is not None:
+            self._report.known += len(orders) - len(fresh)
+        orders = fresh
+        if not orders and cursor is None:
+            return []
         positions = await self._call(self.ledger, "ingest_positions", orders, cursor, at)
+        self.acknowledged.add(orders)
         self._spent("ingest", began)
         return [orders[i] for i in positions]
 

@@ -15,6 +15,11 @@ class CountingLedger(LedgerService):
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.cursor_reads = 0
+        self.sent: list[list[str]] = []  # order ids of each ingest call
+
+    def ingest_positions(self, orders, cursor=None, at=None):
+        self.sent.append([o.order_id for o in orders])
+        return super().ingest_positions(orders, cursor, at)
 
     def get_cursor(self, channel: str, shop: str):
         self.cursor_reads += 1
@@ -66,5 +71,35 @@ def test_a_failed_pull_leaves_the_window_to_the_next_one(tmp_path) -> None:
         assert failed.error and again.error
         assert ledger.get_cursor("tmall", "flagship") is None
         assert again.start == failed.start
+    finally:
+        ledger.close()
+
+
+def test_orders_read_again_in_the_overlap_are_not_sent_to_the_ledger_again(tmp_path) -> None:
+    state = make_state("tmall", orders_for("tmall", range(1, 31)))
+    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), Router()
+    clock = ManualClock(T0 + timedelta(minutes=10))
+    try:
+        with serving(state) as server:
+            config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
+                                   overlap_s=3600, interval_s=30)
+            puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+            later = orders_for("tmall", range(31, 36))  # landed late, inside the overlap
+
+            async def pulls() -> tuple:
+                first = await puller.pull_once()
+                state.add_orders(later)
+                clock.advance(30)
+                return first, await puller.pull_once()
+
+            first, second = asyncio.run(pulls())
+        assert (first.error, second.error) == ("", "")
+        assert first.fetched == 30 and second.fetched == 35
+        assert second.known == 30 and second.new == 5
+        assert [sorted(ids) for ids in ledger.sent] == [
+            [f"T{n:05d}" for n in range(1, 31)], [o.order_id for o in later]]
+        assert len(router.taken) == 35
+        assert ledger.get_cursor("tmall", "flagship") == second.end
+        assert puller.stats()["known"] == 30
     finally:
         ledger.close()
