@@ -22,7 +22,7 @@ class LedgerService:
 
         self.url = url
         self.ledger = open_ledger(url, clock=clock)
-        GcWatch.install()
+        GcWatch.install(actor=True)
 
     def ingest(self, orders: Sequence[Order], cursor: Any = None,
                at: datetime | None = None) -> list[Order]:

@@ -96,7 +96,7 @@ class ChannelPuller:
         self._cursor: datetime | None = None  # where the ledger's cursor is, once known
         self.acknowledged = Acknowledged()
         self.schedule: deque[tuple[float, float]] = deque(maxlen=SCHEDULE_KEPT)
-        GcWatch.install()
+        GcWatch.install(actor=True)
         self.last: PullReport | None = None
 
     async def _call(self, target: Any, method: str, *args: Any) -> Any:

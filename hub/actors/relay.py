@@ -58,7 +58,7 @@ class OutboxRelay:
         self._stopping = False
         self.counts = {"delivered": 0, "failed": 0, "alerts_sent": 0, "alert_orders": 0,
                        "status_events": 0, "rate_limited": 0}
-        GcWatch.install()
+        GcWatch.install(actor=True)
 
     async def _failed(self, rows: list, error: str) -> None:
         now = self.clock.now()

@@ -91,7 +91,7 @@ class Router:
                        "redriven": 0, "errors": 0}
         self.peak_backlog = 0
         self._inflight_orders = 0
-        GcWatch.install()
+        GcWatch.install(actor=True)
 
     # -- intake ---------------------------------------------------------------------------
     async def submit(self, orders: Sequence[Order]) -> int:

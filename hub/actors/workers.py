@@ -46,7 +46,7 @@ class Validator(_Worker):
 
         self.rules = _CompiledRules()
         self.batches = 0
-        GcWatch.install()
+        GcWatch.install(actor=True)
         divisions()  # load the division table now, not inside the first batch
 
     def warm(self, rules: RulesRef) -> int:
@@ -75,7 +75,7 @@ class Scorer(_Worker):
     def __init__(self) -> None:
         self.rules = _CompiledRules()
         self.batches = 0
-        GcWatch.install()
+        GcWatch.install(actor=True)
 
     def warm(self, rules: RulesRef) -> int:
         """Compile ``rules`` and load the scoring now, not inside the first batch."""

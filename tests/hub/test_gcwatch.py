@@ -2,7 +2,9 @@
 
 import gc
 
-from hub.gcwatch import GcWatch
+import pytest
+
+from hub.gcwatch import ACTOR_THRESHOLD, GcWatch, actor_threshold
 
 
 def test_a_full_collection_is_counted_with_its_pause() -> None:
@@ -16,3 +18,23 @@ def test_a_full_collection_is_counted_with_its_pause() -> None:
     assert after["pause_s"][2] > before["pause_s"][2]
     assert after["max_pause_s"] >= max(after["pause_s"][2] - before["pause_s"][2], 0) / 2
     assert after["max_pause_s"] >= before["max_pause_s"]
+
+
+def test_an_actor_process_raises_the_collector_thresholds(monkeypatch) -> None:
+    before = gc.get_threshold()
+    try:
+        monkeypatch.delenv("ORDERHUB_GC_THRESHOLD", raising=False)
+        GcWatch.install(actor=True)
+        assert gc.get_threshold() == ACTOR_THRESHOLD
+        monkeypatch.setenv("ORDERHUB_GC_THRESHOLD", "700,10,10")
+        GcWatch.install(actor=True)
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
+
+
+@pytest.mark.parametrize("text", ["fast", "1,2,3,4", "-1", "700,,10"])
+def test_a_bad_threshold_setting_is_refused_with_the_value(monkeypatch, text) -> None:
+    monkeypatch.setenv("ORDERHUB_GC_THRESHOLD", text)
+    with pytest.raises(ValueError, match="ORDERHUB_GC_THRESHOLD"):
+        actor_threshold()
