@@ -43,8 +43,11 @@ class Sealer:
     '13812345678'
     """
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, kept: int = 100_000) -> None:
         self._key = key.encode()
+        self._sealed: dict[str, str] = {}  # deterministic: a text seals the same each time
+        self._opened: dict[str, str] = {}
+        self.kept = kept
 
     def _stream(self, tag: bytes, size: int) -> bytes:
         out = b""
@@ -52,21 +55,37 @@ class Sealer:
             out += hashlib.sha256(self._key + tag + block.to_bytes(4, "big")).digest()
         return out[:size]
 
+    @staticmethod
+    def _xor(data: bytes, stream: bytes) -> bytes:
+        size = len(data)
+        return (int.from_bytes(data) ^ int.from_bytes(stream)).to_bytes(size)
+
+    def _keep(self, store: dict[str, str], key: str, value: str) -> str:
+        if len(store) >= self.kept:
+            store.clear()
+        store[key] = value
+        return value
+
     def seal(self, plain: str) -> str:
+        if (cipher := self._sealed.get(plain)) is not None:
+            return cipher
         data = plain.encode()
         tag = hmac.new(self._key, data, hashlib.sha256).digest()[:8]
-        body = bytes(a ^ b for a, b in zip(data, self._stream(tag, len(data)), strict=True))
-        return "#" + base64.urlsafe_b64encode(tag + body).decode() + "#"
+        body = self._xor(data, self._stream(tag, len(data)))
+        return self._keep(self._sealed, plain,
+                          "#" + base64.urlsafe_b64encode(tag + body).decode() + "#")
 
     def open(self, cipher: str) -> str:
+        if (plain := self._opened.get(cipher)) is not None:
+            return plain
         if len(cipher) < 3 or cipher[0] != "#" or cipher[-1] != "#":
             raise ValueError("not a cipher text")
         raw = base64.urlsafe_b64decode(cipher[1:-1])
         tag, body = raw[:8], raw[8:]
-        data = bytes(a ^ b for a, b in zip(body, self._stream(tag, len(body)), strict=True))
+        data = self._xor(body, self._stream(tag, len(body)))
         if not hmac.compare_digest(tag, hmac.new(self._key, data, hashlib.sha256).digest()[:8]):
             raise ValueError("cipher text does not verify")
-        return data.decode()
+        return self._keep(self._opened, cipher, data.decode())
 
 
 class DouyinError(Exception):

@@ -136,7 +136,8 @@ def create_app(state: MarketplaceState, *, max_span: timedelta = timedelta(days=
         states = {s for s in str(body.get("order_state") or "").split(",") if s}
         where = (lambda o: shape.STATUS[o.status] in states) if states else None
         served = state.serve(start, end, offset=(page_no - 1) * size, limit=size,
-                             shop=cred.shop, where=where, breaker=break_record)
+                             shop=cred.shop, where=where, where_key=frozenset(states),
+                             breaker=break_record)
         return json_response(shape.page(served.records, page_no=page_no, page_size=size,
                                         total=served.total, has_next=served.has_next))
 

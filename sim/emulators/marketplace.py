@@ -29,7 +29,7 @@ import heapq
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,6 +119,9 @@ class MarketplaceState:
         self._pending: list[tuple[datetime, int, datetime, str, Order]] = []
         self._versions: dict[tuple[str, str], Version] = {}
         self._index: dict[str | None, _Window] = {None: _Window()}
+        # (shop, filter key) -> (predicate, the matching versions' keys): a status filter
+        # asked for page after page is kept up to date instead of re-applied each page
+        self._filtered: dict[tuple[str | None, Hashable], tuple[Callable, _Window]] = {}
         self._log: list[Released] = []
         self._seq = itertools.count()
         self._lock = threading.RLock()
@@ -183,6 +186,14 @@ class MarketplaceState:
         for shop in (None, order.shop):
             bisect.insort(self._index.setdefault(shop, _Window()).keys,
                           (modified, order.order_id, order.shop))
+        for (shop, _), (matches, index) in self._filtered.items():
+            if shop is not None and shop != order.shop:
+                continue
+            if old is not None and matches(old.order):
+                del index.keys[bisect.bisect_left(index.keys,
+                                                  (old.modified, order.order_id, order.shop))]
+            if matches(order):
+                bisect.insort(index.keys, (modified, order.order_id, order.shop))
 
     def add_orders(self, orders: Iterable[Order], *, visible_at: datetime | None = None,
                    kind: str = "loaded") -> int:
@@ -214,18 +225,30 @@ class MarketplaceState:
         hi = bisect.bisect_left(keys, (_seconds(end), "", ""))
         return keys[lo:hi]
 
+    def _filter_index(self, shop: str | None, where: Callable[[Order], bool],
+                      where_key: Hashable) -> list:
+        """The keys of the versions ``where`` keeps, kept up to date from now on."""
+        found = self._filtered.get((shop, where_key))
+        if found is None:
+            keys = [k for k in self._index.get(shop, _Window()).keys
+                    if where(self._versions[(k[2], k[1])].order)]
+            found = self._filtered[(shop, where_key)] = (where, _Window(keys))
+        return found[1].keys
+
     def _select(self, start: datetime, end: datetime, shop: str | None,
-                where: Callable[[Order], bool] | None, offset: int,
-                limit: int) -> tuple[list[Version], Version | None, int]:
-        """(the page, the record before it, the window's total); without a filter only
-        the page is looked at, so paging a long window stays cheap."""
-        if where is not None:
+                where: Callable[[Order], bool] | None, offset: int, limit: int,
+                where_key: Hashable = None) -> tuple[list[Version], Version | None, int]:
+        """(the page, the record before it, the window's total). Only the page is looked
+        at, so paging a long window stays cheap, unless a filter comes without a
+        ``where_key`` naming it (then the whole window is filtered for each page)."""
+        if where is not None and where_key is None:
             versions = self.window(start, end, shop, where)
             before = versions[offset - 1] if 0 < offset <= len(versions) else None
             return versions[offset:offset + limit], before, len(versions)
         self.release()
         with self._lock:
-            index = self._index.get(shop, _Window()).keys
+            index = self._index.get(shop, _Window()).keys if where is None else \
+                self._filter_index(shop, where, where_key)
             lo = bisect.bisect_left(index, (_seconds(start), "", ""))
             hi = bisect.bisect_left(index, (_seconds(end), "", ""))
             keys = index[max(lo + offset - 1, lo):min(lo + offset + limit, hi)]
@@ -235,9 +258,12 @@ class MarketplaceState:
 
     def serve(self, start: datetime, end: datetime, *, offset: int, limit: int,
               shop: str | None = None, where: Callable[[Order], bool] | None = None,
-              breaker: Breaker | None = None) -> Served:
-        """One page of a window as raw records, with the duplicate / malformed faults."""
-        chosen, before, total = self._select(start, end, shop, where, offset, limit)
+              where_key: Hashable = None, breaker: Breaker | None = None) -> Served:
+        """One page of a window as raw records, with the duplicate / malformed faults.
+        ``where_key``: a name for ``where`` (the same key, the same filter), so its
+        matches are indexed once and kept, not found again for every page."""
+        chosen, before, total = self._select(start, end, shop, where, offset, limit,
+                                             where_key)
         records = [self._raw(v) for v in chosen]
         now = self.clock.now()
         if chosen and self.faults.take(FaultKind.DUPLICATE, now) is not None:

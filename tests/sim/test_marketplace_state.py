@@ -152,3 +152,35 @@ def test_rate_hits_about_that_share() -> None:
     state.faults.add(FaultSpec(kind="throttle", rate=0.25), now)
     hits = sum(state.faults.take(FaultKind.THROTTLE, now) is not None for _ in range(400))
     assert 60 < hits < 140
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_named_filter_pages_exactly_as_filtering_each_page_would(seed: int) -> None:
+    """The index a ``where_key`` keeps follows every new version (status changes, late
+    versions, other shops) and pages like the plain filter."""
+    import random
+
+    rng = random.Random(seed)
+    state = make_state("jd", orders_for("jd", range(1, 61)))
+    statuses = [OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.CANCELLED]
+    paid = lambda o: o.status == OrderStatus.PAID  # noqa: E731
+
+    def pages(key) -> list:
+        start, end = T0, T0 + timedelta(minutes=5)
+        out, offset = [], 0
+        while True:
+            chosen, _, total = state._select(start, end, None, paid, offset, 7, key)
+            out += [(v.order.order_id, v.modified) for v in chosen]
+            offset += 7
+            if offset >= total:
+                return out, total
+
+    assert pages("paid") == pages(None)  # builds the index
+    for step in range(1, 40):
+        n = rng.randrange(1, 70)
+        changes = {"status": rng.choice(statuses),
+                   "modified_at": T0 + timedelta(seconds=rng.randrange(1, 200))}
+        if rng.random() < 0.2:
+            changes["shop"] = "other"
+        state.add_orders(orders_for("jd", [n], **changes))
+        assert pages("paid") == pages(None), step
