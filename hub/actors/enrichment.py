@@ -65,10 +65,15 @@ class InventoryView:
     def refresh(self, snapshot: dict[str, int], at: float) -> None:
         self.snapshot, self.taken_at, self._drawn = dict(snapshot), at, {}
 
-    def current(self) -> dict[str, int]:
-        if not self._drawn:
-            return self.snapshot
-        return {sku: n - self._drawn.get(sku, 0) for sku, n in self.snapshot.items()}
+    def current(self, skus: Iterable[str] | None = None) -> dict[str, int]:
+        """What is left of each SKU in the snapshot; of ``skus`` only, when given (a
+        batch's SKUs: the pools get those, not a catalogue's worth with every batch)."""
+        snapshot, drawn = self.snapshot, self._drawn
+        if skus is None:
+            if not drawn:
+                return snapshot
+            return {sku: n - drawn.get(sku, 0) for sku, n in snapshot.items()}
+        return {sku: snapshot[sku] - drawn.get(sku, 0) for sku in skus if sku in snapshot}
 
     def draw(self, orders: Iterable[Order]) -> None:
         for order in orders:

@@ -200,7 +200,7 @@ class Router:
         try:
             batch = await self._enrich(batch)
             ref, ruleset = self.rules_ref, self.ruleset
-            inventory = self.inventory.current()
+            inventory = self.inventory.current({i.sku for o in batch for i in o.items})
             recent = self.recent.snapshot(self.clock.now(), {o.buyer.id for o in batch})
             self.recent.add(batch)
             self.inventory.draw(batch)

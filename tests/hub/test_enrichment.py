@@ -5,6 +5,7 @@ from pydantic import ValidationError
 
 from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
 from hub.config import PoolConfig
+from hub.domain.order import Item
 from tests.factories import T0, order
 
 
@@ -30,6 +31,23 @@ def test_inventory_is_drawn_down_by_paid_orders_until_refreshed() -> None:
     assert view.current() == {"SKU-1": 3}
     view.refresh({"SKU-1": 10}, at=1.0)
     assert view.current() == {"SKU-1": 10}
+
+
+def test_a_batch_gets_the_stock_of_its_own_skus_and_decides_as_with_all() -> None:
+    from hub.domain.priority import stock_states
+
+    view = InventoryView()
+    view.refresh({f"SKU-{n}": n for n in range(7)} | {f"OTHER-{n}": 9 for n in range(500)},
+                 at=0.0)
+    view.draw([order(2), order(3)])
+    batch = [order(n) for n in range(1, 30)] + [order(40, items=(
+        Item(sku="NOT-IN-ERP", quantity=1, price_fen=100),))]
+    skus = {i.sku for o in batch for i in o.items}
+    part = view.current(skus)
+    assert set(part) == {f"SKU-{n}" for n in range(7)}
+    assert part == {k: v for k, v in view.current().items() if k in skus}
+    assert stock_states(batch, part, 3) == stock_states(batch, view.current(), 3)
+    assert view.current({"NOT-IN-ERP"}) == {}
 
 
 def test_recent_orders_forget_what_left_the_window() -> None:
