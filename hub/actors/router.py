@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import ray
+
 from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
 from hub.actors.outbox_rows import outbox_for
 from hub.clock import Clock
@@ -34,8 +36,6 @@ log = logging.getLogger("orderhub.router")
 def _reconstructed() -> bool:
     """Whether this actor is a restart (Ray ran the constructor again)."""
     try:
-        import ray
-
         return bool(ray.get_runtime_context().was_current_actor_reconstructed)
     except Exception:
         return False
@@ -204,9 +204,10 @@ class Router:
             recent = self.recent.snapshot(self.clock.now(), {o.buyer.id for o in batch})
             self.recent.add(batch)
             self.inventory.draw(batch)
+            shared = ray.put(batch)  # pickled once for both pools, not once for each
             anomalies, scores = await asyncio.gather(
-                self.validators.submit("check", batch, inventory, recent, ref),
-                self.scorers.submit("score", batch, inventory, ref),
+                self.validators.submit("check", shared, inventory, recent, ref),
+                self.scorers.submit("score", shared, inventory, ref),
             )
             decisions = route(batch, anomalies, scores, ruleset)
             rows = outbox_for(batch, decisions)
