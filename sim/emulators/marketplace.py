@@ -287,6 +287,14 @@ class MarketplaceState:
             version.raw = self.encode(version.order)
         return version.raw
 
+    def raw_of(self, order: Order) -> dict:
+        """``order`` as served: the record its pull API serves (encoded once per version)
+        when it is the visible version, else encoded now (the push of an older event)."""
+        version = self._versions.get((order.shop, order.order_id))
+        if version is not None and version.order is order:
+            return self._raw(version)
+        return self.encode(order)
+
     def released_since(self, cursor: int, limit: int = 1000) -> tuple[list[Released], int]:
         """Events released after position ``cursor`` of the release log (push mode)."""
         self.release()

@@ -51,7 +51,7 @@ class PushSender:
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.state, self.url = state, url
-        self.encode = encode  # None: the state's own encoder, as its pull API serves
+        self.encode = encode  # None: the record the state's pull API serves
         self.batch_size, self.poll_s = batch_size, poll_s
         self.retry_base_s, self.retry_max_s = retry_base_s, retry_max_s
         self._client = httpx.Client(timeout=timeout_s, headers={
@@ -83,7 +83,7 @@ class PushSender:
         batch, after = self.state.released_since(self._cursor, self.batch_size)
         if not batch:
             return 0
-        encode = self.encode or self.state.encode
+        encode = self.encode or self.state.raw_of
         body = orjson.dumps([encode(event.order) for event in batch])
         attempt = 0
         while not self._stop.is_set() or attempt == 0:

@@ -63,3 +63,32 @@ def test_push_delivers_every_event_once_in_order(channel: str) -> None:
     assert len(refused) == 2 and sender.stats()["failures"] == 2
     assert refused[0] == accepted[0][2]  # the refused batch was sent again, unchanged
     assert {shop for _, shop, _ in accepted} == {"flagship"}
+
+
+def test_a_pushed_record_is_the_one_the_pull_api_serves_and_is_encoded_once() -> None:
+    """A visible version is encoded once for push and pull alike; a superseded event is
+    encoded as it was (the push of history is exact)."""
+    orders = orders_for("jd", range(1, 6))
+    paid = [o.model_copy(update={"status": OrderStatus.PAID}) for o in orders[:2]]
+    events = [TraceEvent(1.0 * n, EventKind.CREATED,
+                         o.model_copy(update={"status": OrderStatus.UNPAID}))
+              for n, o in enumerate(orders, 1)]
+    events += [TraceEvent(10.0 + n, EventKind.PAID, o) for n, o in enumerate(paid)]
+    state = make_state("jd", now=T0 + timedelta(seconds=60), events=events)
+    encoded: list[str] = []
+    plain = state.encode
+    state.encode = lambda o: encoded.append(o.order_id) or plain(o)
+    app, accepted, _ = receiver(fail_first=0)
+    with LoopbackServer(app, name="hub") as hub:
+        sender = PushSender(state, f"{hub.url}/push/jd?shop=flagship", batch_size=10,
+                            poll_s=0.01)
+        with sender:
+            assert sender.drain(10)
+    pushed = [raw for _, _, body in accepted for raw in body]
+    assert len(pushed) == len(events)
+    assert sorted(encoded) == sorted(o.order_id for o in orders + paid)  # 7, not more
+    served = state.serve(T0, T0 + timedelta(hours=1), offset=0, limit=100)
+    assert len(encoded) == 7  # the pull API serves what the push encoded
+    newest = {raw["orderId"]: raw for raw in pushed}
+    assert sorted(served.records, key=lambda r: r["orderId"]) == sorted(
+        newest.values(), key=lambda r: r["orderId"])
