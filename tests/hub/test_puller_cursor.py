@@ -30,7 +30,9 @@ class Router:
     def __init__(self) -> None:
         self.taken: list = []
 
-    def submit(self, orders: list) -> int:
+    def submit(self, orders: list, positions: list | None = None) -> int:
+        if positions is not None:
+            orders = [orders[i] for i in positions]
         self.taken += orders
         return len(orders)
 
