@@ -40,7 +40,7 @@ from benchmarks.hub_whatif import WHAT_IFS, applied
 from hub.domain.order import SHANGHAI
 
 WARM_UP = (50, 4.0)  # orders/s, seconds
-RATES = (50, 100, 250, 500, 1000, 2000, 4000, 8000, 10000, 12000)
+RATES = (50, 100, 250, 500, 1000, 2000, 3000, 4000, 6000, 8000, 10000, 12000)
 TARGET = 10_000
 DECIDED_SHARE = 0.97
 SLOPE_SHARE = 0.02
