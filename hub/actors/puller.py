@@ -26,7 +26,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.actors.acknowledged import Acknowledged
-from hub.actors.shared import share
 from hub.clock import Clock
 from hub.config import ChannelConfig
 from hub.gcwatch import GcWatch
@@ -201,7 +200,7 @@ class ChannelPuller:
         from hub.ledger import PayloadTooLarge
 
         try:
-            shared, positions = await self._stored(orders, cursor, at)
+            new = await self._stored(orders, cursor, at)
         except PayloadTooLarge:  # one giant order must not stall the channel: set it aside
             from hub.ledger.prepare import MAX_PAYLOAD_BYTES, order_json
 
@@ -214,28 +213,26 @@ class ChannelPuller:
                                                  "bytes as JSON, over the ledger's limit")
                 else:
                     fit.append(order)
-            shared, positions = await self._stored(fit, cursor, at)
-        if positions:
+            new = await self._stored(fit, cursor, at)
+        if new:
             began = time.perf_counter()
-            await self._call(self.router, "submit", shared, positions)
+            await self._call(self.router, "submit", new)
             self._spent("submit", began)
-        return len(positions)
+        return len(new)
 
-    async def _stored(self, orders: list, cursor: Any, at: datetime | None) -> tuple[Any, list]:
-        """Ingest the ``orders`` the ledger has not acknowledged yet: (the list as sent,
-        the positions in it of the new or changed ones). Between actors the list goes to
-        the object store once, and the ledger and the router both read it there."""
+    async def _stored(self, orders: list, cursor: Any, at: datetime | None) -> list:
+        """Ingest ``orders`` the ledger has not acknowledged yet; the new or changed ones."""
         began = time.perf_counter()
         fresh = self.acknowledged.unseen(orders)
         if self._report is not None:
             self._report.known += len(orders) - len(fresh)
-        if not fresh and cursor is None:
-            return fresh, []
-        shared = share(fresh) if hasattr(self.ledger.ingest_positions, "remote") else fresh
-        positions = await self._call(self.ledger, "ingest_positions", shared, cursor, at)
-        self.acknowledged.add(fresh)
+        orders = fresh
+        if not orders and cursor is None:
+            return []
+        positions = await self._call(self.ledger, "ingest_positions", orders, cursor, at)
+        self.acknowledged.add(orders)
         self._spent("ingest", began)
-        return shared, positions
+        return [orders[i] for i in positions]
 
     def _spent(self, part: str, began: float) -> None:
         if self._report is not None:

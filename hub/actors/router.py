@@ -21,9 +21,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import ray
+
 from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
 from hub.actors.outbox_rows import outbox_for
-from hub.actors.shared import share
 from hub.clock import Clock
 from hub.config import PoolConfig
 from hub.domain.order import Order
@@ -35,8 +36,6 @@ log = logging.getLogger("orderhub.router")
 def _reconstructed() -> bool:
     """Whether this actor is a restart (Ray ran the constructor again)."""
     try:
-        import ray
-
         return bool(ray.get_runtime_context().was_current_actor_reconstructed)
     except Exception:
         return False
@@ -95,12 +94,7 @@ class Router:
         GcWatch.install(actor=True)
 
     # -- intake ---------------------------------------------------------------------------
-    async def submit(self, orders: Sequence[Order], positions: Sequence[int] | None = None
-                     ) -> int:
-        """Queue ``orders`` (those at ``positions`` only, when given: the caller shares
-        one list with the ledger's ingest and passes on the positions it answered)."""
-        if positions is not None:
-            orders = [orders[i] for i in positions]
+    async def submit(self, orders: Sequence[Order]) -> int:
         self._ensure_loop()
         async with self._space:
             await self._space.wait_for(lambda: len(self._queue) < self.queue_max)
@@ -210,7 +204,7 @@ class Router:
             recent = self.recent.snapshot(self.clock.now(), {o.buyer.id for o in batch})
             self.recent.add(batch)
             self.inventory.draw(batch)
-            shared = share(batch)  # pickled once for both pools, not once for each
+            shared = ray.put(batch)  # pickled once for both pools, not once for each
             anomalies, scores = await asyncio.gather(
                 self.validators.submit("check", shared, inventory, recent, ref),
                 self.scorers.submit("score", shared, inventory, ref),

@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 
-from hub.actors.shared import share
 from hub.domain.adapters import ADAPTERS, MarketplaceError, douyin, parse_any
 
 log = logging.getLogger("orderhub.intake")
@@ -67,11 +66,11 @@ def intake_router(hub: Any) -> APIRouter:
         now = hub.clock.now()
         for bad in page.quarantined:
             await hub.ledger.quarantine_add.remote(channel, shop, bad.raw, str(bad.error), now)
-        shared = share(page.orders)  # the ledger and the router read one copy
-        stored = await hub.ledger.ingest_positions.remote(shared) if page.orders else []
-        if stored:
-            await hub.router.submit.remote(shared, stored)
-        return {"accepted": len(page.orders), "new": len(stored),
+        stored = await hub.ledger.ingest_positions.remote(page.orders) if page.orders else []
+        new = [page.orders[i] for i in stored]
+        if new:
+            await hub.router.submit.remote(new)
+        return {"accepted": len(page.orders), "new": len(new),
                 "quarantined": len(page.quarantined)}
 
     @router.post("/wms/status")

@@ -85,9 +85,7 @@ class _Submitted:
     def __init__(self) -> None:
         self.orders: list = []
 
-    def submit(self, orders: list, positions: list | None = None) -> int:
-        if positions is not None:
-            orders = [orders[i] for i in positions]
+    def submit(self, orders: list) -> int:
         self.orders.extend(orders)
         return len(orders)
 

@@ -30,9 +30,7 @@ class Router:
     def __init__(self) -> None:
         self.taken: list = []
 
-    def submit(self, orders: list, positions: list | None = None) -> int:
-        if positions is not None:
-            orders = [orders[i] for i in positions]
+    def submit(self, orders: list) -> int:
         self.taken += orders
         return len(orders)
 
