@@ -29,7 +29,7 @@ import logging
 import random
 import re
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -343,7 +343,7 @@ class DouyinClient(MarketplaceClient):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plain: dict[str, str] = {}
+        self._plain: OrderedDict[str, str] = OrderedDict()
 
     def _signed(self, method: str, body: dict) -> tuple[dict, str]:
         param_json = douyin_param_json(body)
@@ -399,7 +399,7 @@ class DouyinClient(MarketplaceClient):
                     cipher = str(info["cipher_text"])
                     plain[cipher] = kept[cipher] = str(info.get("decrypt_text") or "")
         while len(kept) > self.decrypted_kept:
-            del kept[next(iter(kept))]
+            kept.popitem(last=False)
         return plain
 
     def _throttling(self, err: MarketplaceError) -> bool:

@@ -26,6 +26,7 @@ import orjson
 from fastapi import FastAPI, Request, Response
 
 from hub.connectors.signing import douyin_param_json, douyin_sign, same
+from hub.domain.adapters.common import remember
 from hub.domain.order import SHANGHAI, Order
 from sim.emulators.market_http import gate, json_response, mount_common
 from sim.emulators.marketplace import Credential, MarketplaceState
@@ -43,11 +44,10 @@ class Sealer:
     '13812345678'
     """
 
-    def __init__(self, key: str, kept: int = 100_000) -> None:
+    def __init__(self, key: str) -> None:
         self._key = key.encode()
         self._sealed: dict[str, str] = {}  # deterministic: a text seals the same each time
         self._opened: dict[str, str] = {}
-        self.kept = kept
 
     def _stream(self, tag: bytes, size: int) -> bytes:
         out = b""
@@ -60,19 +60,13 @@ class Sealer:
         size = len(data)
         return (int.from_bytes(data) ^ int.from_bytes(stream)).to_bytes(size)
 
-    def _keep(self, store: dict[str, str], key: str, value: str) -> str:
-        if len(store) >= self.kept:
-            store.clear()
-        store[key] = value
-        return value
-
     def seal(self, plain: str) -> str:
         if (cipher := self._sealed.get(plain)) is not None:
             return cipher
         data = plain.encode()
         tag = hmac.new(self._key, data, hashlib.sha256).digest()[:8]
         body = self._xor(data, self._stream(tag, len(data)))
-        return self._keep(self._sealed, plain,
+        return remember(self._sealed, plain,
                           "#" + base64.urlsafe_b64encode(tag + body).decode() + "#")
 
     def open(self, cipher: str) -> str:
@@ -85,7 +79,7 @@ class Sealer:
         data = self._xor(body, self._stream(tag, len(body)))
         if not hmac.compare_digest(tag, hmac.new(self._key, data, hashlib.sha256).digest()[:8]):
             raise ValueError("cipher text does not verify")
-        return self._keep(self._opened, cipher, data.decode())
+        return remember(self._opened, cipher, data.decode())
 
 
 class DouyinError(Exception):
