@@ -39,6 +39,8 @@ class ChannelConfig(_Section):
     # then stays in the window (the cursor still stops at now less the safety lag)
     lookahead_s: float = Field(default=10.0, ge=0)
     page_size: int = Field(default=100, ge=1, le=100)
+    # a window's pages are gathered up to this many orders for one ledger call
+    ingest_batch: int = Field(default=1000, ge=1)
     timeout_s: float = Field(default=10.0, gt=0)
     max_retries: int = Field(default=6, ge=0)
     push: bool = False  # orders arrive on the push endpoint; pulling only catches up

@@ -4,7 +4,8 @@ Every ``interval_s`` of business time it pulls the window from the saved cursor
 (less an overlap, so records that land late inside an old window are seen) to
 now plus a look-ahead, follows every page, quarantines bad records, and moves
 the cursor to now less a safety lag in the same ledger transaction as the
-window's last page. A marketplace lists only an order's latest version, so an
+window's last orders. Pages are gathered up to ``ingest_batch`` orders for each
+ledger call. A marketplace lists only an order's latest version, so an
 order that changes while its window is paged leaves a window that ends now; the
 look-ahead keeps it in this pull instead of the next one. New or
 changed orders go to the router, which may make the puller wait (backpressure).
@@ -140,7 +141,9 @@ class ChannelPuller:
             start, end, asked_end = await self._window()
             report.parts_s["cursor"] = time.perf_counter() - began
             report.start, report.end = start, end
-            held: list = []  # the last page is ingested with the cursor that closes the window
+            # pages gather up to ingest_batch orders a ledger call; the last ones go with
+            # the cursor that closes the window
+            held: list = []
             # received = when the hub asked for the window (from there on, paging included,
             # the time is the hub's own work), or the newest version on the page if later
             asked_at = report.asked_at = self.clock.now()
@@ -152,9 +155,10 @@ class ChannelPuller:
                 for bad in page.quarantined:
                     report.quarantined += 1
                     await self._quarantine(bad.raw, str(bad.error))
-                if held:
+                if len(held) >= self.config.ingest_batch:
                     report.new += await self._ingest(held, None, _received(asked_at, held))
-                held = list(page.orders)
+                    held = []
+                held.extend(page.orders)
             report.new += await self._ingest(held, Cursor(channel, shop, end),
                                              _received(asked_at, held))
             self._cursor = end  # durable in the ledger now

@@ -107,7 +107,7 @@ def build_app(hub: Any) -> FastAPI:
     from hub.api.ruleadmin import LedgerRuleAdmin
     from hub.ledger import open_ledger
 
-    reader = open_ledger(hub.settings.ledger, clock=hub.clock)
+    reader = open_ledger(hub.settings.ledger, clock=hub.clock, reader=True)
     admin = LedgerRuleAdmin(reader, on_publish=hub.put_rules_in_force, clock=hub.clock)
     return create_app(reader, rules=admin, api=hub.settings.api, clock=hub.clock,
                       extra_routers=[intake_router(hub)], stats=hub.stats)

@@ -44,7 +44,7 @@ def status(args: argparse.Namespace) -> int:
             print(f"orderhub status: no ledger at {settings.ledger} (has the hub run yet?)",
                   file=sys.stderr)
             return 1
-        ledger = open_ledger(settings.ledger)
+        ledger = open_ledger(settings.ledger, reader=True)
         data = snapshot(ledger)
         ledger.close()
     except (ConfigError, LedgerError) as exc:

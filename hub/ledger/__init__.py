@@ -51,8 +51,10 @@ def _sqlite_options(query: str) -> dict:
     return options
 
 
-def open_ledger(target: str | Path, *, clock: Clock | None = None, **options) -> Ledger:
-    """Open (creating or migrating) the ledger ``target`` names.
+def open_ledger(target: str | Path, *, clock: Clock | None = None, reader: bool = False,
+                **options) -> Ledger:
+    """Open (creating or migrating) the ledger ``target`` names. ``reader``: a second
+    handle beside the hub's writer (the API's); it leaves WAL checkpoints to the writer.
 
     - ``memory:`` -> :class:`~hub.ledger.memory.MemoryLedger`
     - a path, or ``sqlite:///relative/path`` / ``sqlite:////absolute/path``
@@ -60,19 +62,16 @@ def open_ledger(target: str | Path, *, clock: Clock | None = None, **options) ->
     - ``postgresql://user@host:port/db`` (``?schema=name``, default ``orderhub``)
       -> PostgreSQL
     """
-    if isinstance(target, Path):
-        from hub.ledger.sqlite import SQLiteLedger
-
-        return SQLiteLedger(target, clock=clock, **options)
     text = str(target)
-    if text in ("memory:", ":memory:"):
+    sqlite_options = {"checkpoint_every_s": None} if reader else {}
+    if not isinstance(target, Path) and text in ("memory:", ":memory:"):
         from hub.ledger.memory import MemoryLedger
 
         return MemoryLedger(clock=clock)
-    if "://" not in text:
+    if isinstance(target, Path) or "://" not in text:
         from hub.ledger.sqlite import SQLiteLedger
 
-        return SQLiteLedger(text, clock=clock, **options)
+        return SQLiteLedger(text, clock=clock, **{**sqlite_options, **options})
     parts = urlsplit(text)
     if parts.scheme == "sqlite":
         from hub.ledger.sqlite import SQLiteLedger
@@ -80,7 +79,8 @@ def open_ledger(target: str | Path, *, clock: Clock | None = None, **options) ->
         path = parts.path[1:] if parts.path.startswith("/") else parts.path
         if not path:
             raise LedgerError(f"sqlite ledger URL {text!r} names no file")
-        return SQLiteLedger(path, clock=clock, **{**_sqlite_options(parts.query), **options})
+        return SQLiteLedger(path, clock=clock,
+                            **{**_sqlite_options(parts.query), **sqlite_options, **options})
     if parts.scheme in ("postgresql", "postgres"):
         from hub.ledger.postgres import PostgresLedger
 

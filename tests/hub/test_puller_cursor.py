@@ -103,3 +103,26 @@ def test_orders_read_again_in_the_overlap_are_not_sent_to_the_ledger_again(tmp_p
         assert puller.stats()["known"] == 30
     finally:
         ledger.close()
+
+
+def test_a_windows_pages_are_gathered_up_to_ingest_batch_orders_a_ledger_call(
+        tmp_path) -> None:
+    orders = orders_for("tmall", range(1, 31))
+    sizes = {}
+    for batch in (15, 1000):
+        ledger, router = CountingLedger(str(tmp_path / f"ledger-{batch}.sqlite3")), Router()
+        clock = ManualClock(T0 + timedelta(minutes=10))
+        try:
+            with serving(make_state("tmall", orders)) as server:
+                config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
+                                       page_size=10, ingest_batch=batch)
+                puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+                report = asyncio.run(puller.pull_once())
+            assert report.error == "" and report.pages >= 3 and report.new == 30
+            sizes[batch] = [len(ids) for ids in ledger.sent]
+            assert sorted(o.order_id for o in router.taken) == sorted(o.order_id
+                                                                      for o in orders)
+            assert ledger.get_cursor("tmall", "flagship") == report.end
+        finally:
+            ledger.close()
+    assert sizes == {15: [20, 10], 1000: [30]}

@@ -82,6 +82,21 @@ def test_a_foreign_sqlite_file_is_left_byte_for_byte(tmp_path):
     assert not (tmp_path / "erp.db-wal").exists()
 
 
+def test_a_reader_leaves_checkpoints_to_the_writer_and_reads_what_it_wrote(tmp_path):
+    path = tmp_path / "l.sqlite3"
+    writer = open_ledger(path)
+    readers = [open_ledger(path, reader=True), open_ledger(f"sqlite:///{path}", reader=True)]
+    try:
+        assert writer._checkpointer is not None and writer._checkpointer.is_alive()
+        assert [r._checkpointer for r in readers] == [None, None]
+        writer.ingest(batch(1, 5))
+        assert [r.counts()["stages"] for r in readers] == [{"received": 5}] * 2
+        assert isinstance(open_ledger("memory:", reader=True), MemoryLedger)
+    finally:
+        for ledger in (writer, *readers):
+            ledger.close()
+
+
 def test_open_ledger_addresses(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for target, where in [("var/a.sqlite3", "var/a.sqlite3"),
