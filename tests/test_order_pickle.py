@@ -73,3 +73,40 @@ def test_shanghai_times_are_exact_to_the_microsecond(micros, seconds):
     back = pickle.loads(pickle.dumps(order))
     assert back.created_at == at and back.created_at.tzinfo is SHANGHAI
     assert back.created_at.isoformat() == at.isoformat()
+
+
+def test_an_order_keeps_its_flat_tuple_and_a_rebuilt_one_the_tuple_it_came_from():
+    from hub.domain.order_state import _flatten, flatten, rebuild
+
+    order = make_order()
+    flat = flatten(order)
+    assert flatten(order) is flat and flat == _flatten(order)
+    again = rebuild(flat)
+    assert flatten(again) is flat
+    travelled = pickle.loads(pickle.dumps(order))
+    assert flatten(travelled) == flat and travelled == order
+    assert hash(travelled) == hash(make_order()) and make_order() == order
+
+
+def test_a_copy_never_carries_its_originals_flat_tuple():
+    from hub.domain.order_state import _flatten, flatten
+
+    order = make_order()
+    flatten(order)
+    moved = order.model_copy(update={"shop": "other-shop", "buyer": Buyer(id="b2")})
+    assert flatten(moved) == _flatten(moved) and flatten(moved)[1] == "other-shop"
+    assert pickle.loads(pickle.dumps(moved)) == moved
+
+
+@pytest.mark.parametrize("flattened", [True, False])
+def test_with_buyer_gives_the_copy_a_true_flat_tuple(flattened):
+    from hub.domain.order_state import _flatten, flatten, with_buyer
+
+    order = make_order(buyer=Buyer(id="b1"))  # tier and tags left to their defaults
+    if flattened:
+        flatten(order)
+    vip = with_buyer(order, Buyer.model_construct(id="b1", tier="svip", tags=("plus",)))
+    assert flatten(vip) == _flatten(vip)
+    same(pickle.loads(pickle.dumps(vip)), vip)
+    assert (vip.buyer.tier, vip.buyer.tags) == ("svip", ("plus",))
+    assert order.buyer.tier == "normal" and flatten(order) == _flatten(order)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from hub.domain.order import Buyer, Order, OrderStatus
+from hub.domain.order_state import with_buyer
 
 
 class CustomerCache:
@@ -50,7 +51,7 @@ class CustomerCache:
                 out.append(order)
             else:
                 buyer = Buyer.model_construct(id=order.buyer.id, tier=tier, tags=tags)
-                out.append(order.model_copy(update={"buyer": buyer}))
+                out.append(with_buyer(order, buyer))
         return out
 
 

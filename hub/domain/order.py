@@ -109,6 +109,9 @@ OrderKey = tuple[str, str, str]
 
 
 class Order(_Frozen):
+    # the order as one flat tuple, kept once made (``hub.domain.order_state``); not a field
+    __slots__ = ("_flat",)
+
     channel: Channel
     shop: str
     order_id: str
