@@ -40,6 +40,9 @@ class LedgerService:
         where = {id(o): i for i, o in enumerate(orders)}
         return [where[id(o)] for o in self.ingest(orders, cursor, at)]
 
+    def stored_versions(self, keys: Sequence[tuple[str, str, str]]) -> dict[Any, int]:
+        return self.ledger.stored_versions(keys)
+
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[Any]) -> int:
         return self.ledger.commit_decisions(decisions, outbox)
 

@@ -13,6 +13,8 @@ changed orders go to the router, which may make the puller wait (backpressure).
 The overlap brings orders back that the ledger already holds. The puller remembers
 the versions the ledger acknowledged (``Acknowledged``) until the window has moved
 past them, and sends only the others: a re-read unchanged order costs no ledger call.
+In push mode, where pulling only catches up on what the pushes missed, the puller
+first asks the ledger which versions it holds (keys only) and sends only the rest.
 """
 
 from __future__ import annotations
@@ -228,6 +230,8 @@ class ChannelPuller:
         """Ingest ``orders`` the ledger has not acknowledged yet; the new or changed ones."""
         began = time.perf_counter()
         fresh = self.acknowledged.unseen(orders)
+        if self.config.push and fresh:
+            fresh = await self._not_stored(fresh)
         if self._report is not None:
             self._report.known += len(orders) - len(fresh)
         orders = fresh
@@ -237,6 +241,20 @@ class ChannelPuller:
         self.acknowledged.add(orders)
         self._spent("ingest", began)
         return [orders[i] for i in positions]
+
+    async def _not_stored(self, orders: list) -> list:
+        """A catch-up pull (push mode) re-reads orders the pushes stored already, which
+        this puller never sent: ask the ledger for their stored versions (keys only) and
+        keep the orders it does not hold at this version or a newer one."""
+        from hub.ledger.stages import micros
+
+        stored = await self._call(self.ledger, "stored_versions", [o.key for o in orders])
+        held: list = []
+        missing: list = []
+        for o in orders:
+            (held if stored.get(o.key, -1) >= micros(o.modified_at) else missing).append(o)
+        self.acknowledged.add(held)
+        return missing
 
     def _spent(self, part: str, began: float) -> None:
         if self._report is not None:

@@ -175,6 +175,12 @@ class Ledger(ABC):
         ``received`` events; moves ``cursor`` in the same transaction."""
 
     @abstractmethod
+    def stored_versions(self, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
+        """The stored version of each of ``keys`` the ledger holds, in microseconds since
+        the epoch (``hub.ledger.stages.micros`` of its ``modified_at``): what a caller
+        checks a re-read order against before sending it whole."""
+
+    @abstractmethod
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
                          *, at: datetime | None = None) -> int:
         """Store decisions, their stage events and the outbox rows in one transaction.

@@ -235,6 +235,10 @@ class SQLiteLedger(SqlLedger):
     def _ids(self, c: Any, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
         return {k: v[0] for k, v in self._found(c, keys).items()}
 
+    def stored_versions(self, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
+        with self._reading("stored_versions") as c:
+            return {k: v[1] for k, v in self._found(c, keys).items()}
+
     # -- writes -----------------------------------------------------------------------------
     def ingest(self, orders: Sequence[Order], *, cursor: Cursor | None = None,
                at: datetime | None = None) -> list[Order]:

@@ -126,3 +126,26 @@ def test_a_windows_pages_are_gathered_up_to_ingest_batch_orders_a_ledger_call(
         finally:
             ledger.close()
     assert sizes == {15: [20, 10], 1000: [30]}
+
+
+def test_a_catch_up_pull_sends_only_what_the_pushes_did_not_store(tmp_path) -> None:
+    orders = orders_for("tmall", range(1, 31))
+    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), Router()
+    pushed = orders[:25]
+    ledger.ingest(pushed)  # as the push endpoint stored them
+    clock = ManualClock(T0 + timedelta(minutes=10))
+    try:
+        with serving(make_state("tmall", orders)) as server:
+            config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
+                                   overlap_s=3600, interval_s=30, push=True)
+            puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+            first, second = asyncio.run(_two_pulls(puller, clock))
+        assert (first.error, second.error) == ("", "")
+        assert (first.fetched, first.known, first.new) == (30, 25, 5)
+        assert sorted(ledger.sent[0]) == [o.order_id for o in orders[25:]]
+        assert sorted(o.order_id for o in router.taken) == [o.order_id for o in orders[25:]]
+        assert (second.known, second.new) == (30, 0)  # all acknowledged now: no look-up
+        assert ledger.sent[1:] == [[]]  # the closing call moves the cursor only
+        assert ledger.get_cursor("tmall", "flagship") == second.end
+    finally:
+        ledger.close()

@@ -81,6 +81,20 @@ class LedgerContract:
         assert (event_count(ledger), ledger.counts()) == (events, counts)
         assert ledger.get_order(orders[0].key).summary.stage_at == NOW
 
+    def test_stored_versions_are_the_versions_held_for_the_keys_it_holds(self, ledger):
+        from hub.ledger.stages import micros
+
+        orders = batch(1, 3)
+        ledger.ingest(orders)
+        newer = order(2, version=90)
+        ledger.ingest([newer, order(1, version=-30)])  # the older one is not stored
+        absent = order(99).key
+        got = ledger.stored_versions([o.key for o in orders] + [absent, orders[0].key])
+        assert got == {orders[0].key: micros(orders[0].modified_at),
+                       newer.key: micros(newer.modified_at),
+                       orders[2].key: micros(orders[2].modified_at)}
+        assert ledger.stored_versions([]) == {} and ledger.stored_versions([absent]) == {}
+
     def test_older_or_equal_version_never_overwrites(self, ledger):
         newer = order(7, version=60, status="shipped")
         assert ledger.ingest([newer]) == [newer]
