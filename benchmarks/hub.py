@@ -67,8 +67,10 @@ class Ladder:
                  pull_interval_s: float = 1.0, overlap_s: float = 1.0, drain_s: float = 60.0,
                  pools: dict[str, Any] | None = None, progress: bool = True,
                  catchup_s: float = 30.0, warm_up: bool = True,
-                 what_if: str | None = None, py_spy: str | None = None) -> None:
+                 what_if: str | None = None, py_spy: str | None = None,
+                 ingest_batch: int | None = None) -> None:
         self.mode, self.rates, self.step_s = mode, rates, step_s
+        self.channel_options = {} if ingest_batch is None else {"ingest_batch": ingest_batch}
         self.workdir, self.pull_interval_s, self.overlap_s = workdir, pull_interval_s, overlap_s
         self.drain_s, self.pools, self.progress = drain_s, pools or {}, progress
         self.catchup_s, self.warm_up, self.what_if = catchup_s, warm_up, what_if
@@ -113,7 +115,7 @@ class Ladder:
             for channel in wiring["channels"]:
                 interval = self.catchup_s if push else self.pull_interval_s
                 channel.update(interval_s=interval, overlap_s=self.overlap_s, safety_lag_s=0.2,
-                               page_size=100)
+                               page_size=100, **self.channel_options)
             ledger_path = self.workdir / f"hub-{self.mode}-{self.what_if or 'as-is'}.sqlite3"
             settings = HubSettings(**wiring, ledger=str(ledger_path), reconcile_interval_s=3600,
                                    api={"port": port}, pools=self.pools)
@@ -246,7 +248,7 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
         workdir: Path | None = None, pull_interval_s: float = 1.0, overlap_s: float = 1.0,
         drain_s: float = 60.0, pools: dict[str, Any] | None = None, catchup_s: float = 30.0,
         warm_up: bool = True, what_if: str | None = None, py_spy: str | None = None,
-        progress: bool = True) -> dict[str, Any]:
+        progress: bool = True, ingest_batch: int | None = None) -> dict[str, Any]:
     """The benchmark's core: each mode's ladder, the figures, written to ``out``. With
     ``what_if``, push mode runs once more with that change (``benchmarks.hub_whatif``)."""
     began, load0 = time.time(), load_average()
@@ -260,7 +262,7 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
             return Ladder(mode, rates, step_s, work, pull_interval_s=pull_interval_s,
                           overlap_s=overlap_s, drain_s=drain_s, pools=pools,
                           catchup_s=catchup_s, warm_up=warm_up, what_if=change,
-                          py_spy=py_spy, progress=progress).run()
+                          py_spy=py_spy, progress=progress, ingest_batch=ingest_batch).run()
 
         results = {m: ladder(m) for m in modes}
         if what_if and progress:
@@ -322,6 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--push-catchup", type=float, default=30.0,
                    help="pull interval in push mode, where pulling only catches up (s)")
     p.add_argument("--drain-s", type=float, help="wait for the backlog after the ladder")
+    p.add_argument("--ingest-batch", type=int, metavar="N",
+                   help="orders a puller gathers a ledger call (default: the hub's)")
     p.add_argument("--validators", type=int, default=1)
     p.add_argument("--scorers", type=int, default=1)
     p.add_argument("--what-if", choices=WHAT_IFS,
@@ -337,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
                   pull_interval_s=a.pull_interval, overlap_s=a.overlap,
                   drain_s=a.drain_s or (20.0 if a.quick else 60.0),
                   pools={"validators": a.validators, "scorers": a.scorers},
-                  catchup_s=a.push_catchup, what_if=a.what_if, py_spy=a.py_spy)
+                  catchup_s=a.push_catchup, what_if=a.what_if, py_spy=a.py_spy,
+                  ingest_batch=a.ingest_batch)
     if a.out is not None:  # the command that made these figures
         figures["command"] = "python -m benchmarks.hub " + " ".join(argv or sys.argv[1:])
         a.out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
