@@ -7,13 +7,46 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 from hub.actors.router import Router
 
-# name -> a Router subclass with the proposed change. None is pending: the last one,
-# "recent-by-buyer" (send a validator only the batch's buyers' recent orders), was
-# adopted by the hub itself in 8f26bf9 (hub.actors.enrichment.RecentOrders).
-WHAT_IFS: dict[str, type[Router]] = {}
+
+class _InRouter:
+    """A pool stand-in: the replica's method runs in the router's own process, on the
+    batch the router holds (the one a replica would have unpickled)."""
+
+    def __init__(self, router: PoolsInRouter, worker: Any) -> None:
+        self.router, self.worker = router, worker
+
+    async def submit(self, method: str, _shared: Any, *args: Any) -> Any:
+        return getattr(self.worker, method)(self.router.held, *args)
+
+
+class PoolsInRouter(Router):
+    """The validator's and scorer's work in the router's process: no pool hop. What the
+    separate pool processes cost on this machine (the router still puts the batch in
+    Ray's object store; the idle replicas still run)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from hub.actors.workers import Scorer, Validator
+
+        self.held: list = []
+        self.validators = _InRouter(self, Validator())
+        self.scorers = _InRouter(self, Scorer())
+
+    async def _enrich(self, batch: list) -> list:
+        # from here to the pools' submit the router does not await, so no other batch
+        # can take the router in between
+        self.held = await super()._enrich(batch)
+        return self.held
+
+
+# name -> a Router subclass with the proposed change. "recent-by-buyer" (send a
+# validator only the batch's buyers' recent orders) was adopted by the hub itself in
+# 8f26bf9 (hub.actors.enrichment.RecentOrders).
+WHAT_IFS: dict[str, type[Router]] = {"pools-in-router": PoolsInRouter}
 
 
 @contextlib.contextmanager

@@ -30,3 +30,21 @@ def test_one_tiny_push_step_is_decided_and_written(ray_session, tmp_path) -> Non
     assert step["cpu_pct"] and isinstance(step["sustained"], bool)
     assert "push at 60/s" in written["profile"]["bottleneck"]["push"], written["profile"]
     assert written["profile"]["recent_window_cost"]["orders"] == 5000
+
+
+def test_the_pools_in_router_what_if_decides_every_order_once(ray_session, tmp_path) -> None:
+    import hub.runtime
+    from benchmarks.hub_whatif import PoolsInRouter, applied
+
+    with applied("pools-in-router"):
+        assert hub.runtime.Router is PoolsInRouter
+    assert hub.runtime.Router is not PoolsInRouter
+    figures = run([40], step_s=3.0, modes=["push"], out=None, workdir=tmp_path / "work",
+                  drain_s=120.0, warm_up=False, progress=False, what_if="pools-in-router")
+    changed = figures["what_if"]
+    assert changed["change"] == "pools-in-router"
+    (step,) = changed["push"]["steps"]
+    assert changed["push"]["drained"] is True, changed["push"]
+    assert step["decided_total"] == step["fed"] == 120, step
+    # the replicas exist but get no batch: the router checks and scores in its own process
+    assert not {"Validator.check", "Scorer.score"} & set(step["actor_time"]), step["actor_time"]
