@@ -249,11 +249,11 @@ class ChannelPuller:
         from hub.ledger.stages import micros
 
         stored = await self._call(self.ledger, "stored_versions", [o.key for o in orders])
-        held: list = []
+        known: list = []
         missing: list = []
         for o in orders:
-            (held if stored.get(o.key, -1) >= micros(o.modified_at) else missing).append(o)
-        self.acknowledged.add(held)
+            (known if stored.get(o.key, -1) >= micros(o.modified_at) else missing).append(o)
+        self.acknowledged.add(known)
         return missing
 
     def _spent(self, part: str, began: float) -> None:

@@ -286,12 +286,19 @@ class PostgresLedger(SqlLedger):
         re-pulled versions before sending them; unknown keys go to the upsert, which
         keeps the newer version, and have their ids looked up afterwards)."""
         oids = self._oids
-        by_id = {oids[k]: k for k in keys if k in oids}
+        return self._versions_of(c, {oids[k]: k for k in keys if k in oids})
+
+    @staticmethod
+    def _versions_of(c: Any, by_id: dict[int, OrderKey]) -> dict[OrderKey, int]:
         if not by_id:
             return {}
         rows = c.execute("SELECT id, version_us FROM orders WHERE id = ANY(%b::bigint[])",
                          (list(by_id),)).fetchall()
         return {by_id[oid]: version for oid, version in rows}
+
+    def stored_versions(self, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
+        with self._reading("stored_versions") as c:
+            return self._versions_of(c, {oid: k for k, oid in self._ids(c, keys).items()})
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
                          *, at: datetime | None = None) -> int:

@@ -104,17 +104,6 @@ class SqlLedger(Ledger):
     def _all(self, c: Any, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         return list(c.execute(self._q(sql), params).fetchall())
 
-    def stored_versions(self, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
-        found: dict[OrderKey, int] = {}
-        with self._reading("stored_versions") as c:
-            by_id = {oid: key for key, oid in self._ids(c, keys).items()}
-            for part in chunks(list(by_id), CHUNK):
-                marks = ",".join("?" * len(part))
-                for oid, version in self._all(
-                        c, f"SELECT id, version_us FROM orders WHERE id IN ({marks})", part):
-                    found[by_id[oid]] = version
-        return found
-
     # -- small tables -----------------------------------------------------------------------
     def get_cursor(self, channel: str, shop: str) -> datetime | None:
         with self._reading("get_cursor") as c:

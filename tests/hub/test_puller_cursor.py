@@ -4,6 +4,9 @@
 import asyncio
 from datetime import timedelta
 
+import pytest
+from pydantic import ValidationError
+
 from hub.actors.ledger_service import LedgerService
 from hub.actors.puller import ChannelPuller
 from hub.clock import ManualClock
@@ -149,3 +152,9 @@ def test_a_catch_up_pull_sends_only_what_the_pushes_did_not_store(tmp_path) -> N
         assert ledger.get_cursor("tmall", "flagship") == second.end
     finally:
         ledger.close()
+
+
+def test_an_ingest_batch_below_one_is_refused_with_its_name() -> None:
+    with pytest.raises(ValidationError, match="ingest_batch"):
+        ChannelConfig(channel="tmall", shop="flagship", base_url="http://127.0.0.1:9",
+                      ingest_batch=0)
