@@ -28,6 +28,7 @@ bench: setup
 	$(PY) -m benchmarks.domain
 	$(PY) -m benchmarks.ledger
 	$(PY) -m benchmarks.hub
+	$(PY) -m benchmarks.hub_bound
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
