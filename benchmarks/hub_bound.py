@@ -126,7 +126,7 @@ def emulators_us(path: Path = RESULTS / "hub.json") -> dict[str, Any] | None:
         hub = json.loads(path.read_text())
         mode = hub["modes"][hub["max_sustained_mode"]]
         step = next(s for s in mode["steps"] if s["rate"] == hub["max_sustained_orders_per_s"])
-        return {"us": 1000 * step["cpu_ms_per_order"]["emulators"], "source": str(path.name),
+        return {"us": 1000 * step["cpu_ms_per_order"]["emulators"], "source": str(path),
                 "mode": mode["mode"],
                 "rate": step["rate"]}
     except (OSError, ValueError, KeyError, StopIteration, TypeError):
@@ -143,8 +143,9 @@ def bound(cross: dict[str, float], domain: float, ledger: float, emulators: floa
             "orders_per_s": round(cores * 1e6 / total)}
 
 
-def measure(n: int, batch: int = 1000) -> dict[str, Any]:
-    """Every part, and the bound with and without the emulators, as ``Order`` and tuple."""
+def measure(n: int, batch: int = 1000, hub: Path = RESULTS / "hub.json") -> dict[str, Any]:
+    """Every part, and the bound with and without the emulators, as ``Order`` and tuple;
+    the emulators' cost read from ``hub`` (a ``benchmarks.hub`` result)."""
     from benchmarks.domain import calibrate
     from hub.gcwatch import actor_threshold
 
@@ -158,7 +159,7 @@ def measure(n: int, batch: int = 1000) -> dict[str, Any]:
         ledger = ledger_us(max(2, n // batch), batch)
     finally:
         gc.set_threshold(*threshold)
-    emu = emulators_us()
+    emu = emulators_us(hub)
     emulators = emu["us"] if emu else 0.0
     bounds = {f"{form}{'' if with_emu else ', emulators free'}":
               bound(cross[form], domain, ledger, emulators if with_emu else 0.0, cores)
@@ -181,7 +182,7 @@ def report(result: dict[str, Any]) -> str:
                             ("send, again", "send_us"), ("receive", "receive_us"))),
         f"{'domain (parse .. route)':<34}{result['domain_us']:>9.1f}",
         f"{'ledger (SQLite ingest + decide)':<34}{result['ledger_us']:>9.1f}",
-        f"{'emulators (from ' + (emu['source'] if emu else 'nowhere') + ')':<34}"
+        f"{'emulators (from ' + (Path(emu['source']).name if emu else 'nowhere') + ')':<34}"
         f"{emu['us'] if emu else 0.0:>9.1f}",
         f"bound on {result['cores']} cores, {result['sends']} sends + "
         f"{result['receives']} receives an order (target {TARGET:,}/s):",
@@ -198,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="3,000 orders a part, not 20,000")
     p.add_argument("--orders", type=int, help="orders a part")
+    p.add_argument("--hub", type=Path, default=RESULTS / "hub.json",
+                   help="the benchmarks.hub result to read the emulators' cost from")
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args(argv)
     n = args.orders or (3_000 if args.quick else 20_000)
@@ -207,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
              configure_logging=False)
     try:
-        result = measure(n)
+        result = measure(n, hub=args.hub)
     finally:
         ray.shutdown()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ def test_the_emulators_cost_is_read_at_the_rate_the_hub_held(tmp_path) -> None:
                {"rate": 2000, "cpu_ms_per_order": {"emulators": 0.125}}]}}}
     path = tmp_path / "hub.json"
     path.write_text(json.dumps(hub))
-    assert emulators_us(path) == {"us": 125.0, "source": "hub.json", "mode": "pull",
+    assert emulators_us(path) == {"us": 125.0, "source": str(path), "mode": "pull",
                                   "rate": 2000}
     assert emulators_us(tmp_path / "missing.json") is None
     path.write_text("{not json")
