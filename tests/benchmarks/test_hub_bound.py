@@ -17,17 +17,20 @@ def test_the_bound_counts_three_sends_and_four_receives_an_order() -> None:
     assert got["orders_per_s"] == round(2 * 1e6 / 260.0)
 
 
-def test_the_emulators_cost_is_read_at_the_rate_the_hub_held(tmp_path) -> None:
-    hub = {"max_sustained_orders_per_s": 2000, "max_sustained_mode": "pull",
-           "modes": {"pull": {"mode": "pull", "steps": [
-               {"rate": 1000, "cpu_ms_per_order": {"emulators": 0.3}},
-               {"rate": 2000, "cpu_ms_per_order": {"emulators": 0.125}}]}}}
+def test_the_emulators_cost_is_their_least_an_order_in_the_hub_run(tmp_path) -> None:
+    hub = {"modes": {
+        "push": {"steps": [{"rate": 1000, "cpu_ms_per_order": {"emulators": 0.3}},
+                           {"rate": 2000, "cpu_ms_per_order": {"emulators": 0.2}}]},
+        "pull": {"steps": [{"rate": 2000, "cpu_ms_per_order": {"emulators": 0.125}},
+                           {"rate": 3000, "cpu_ms_per_order": {"emulators": 0.15}}]}}}
     path = tmp_path / "hub.json"
     path.write_text(json.dumps(hub))
     assert emulators_us(path) == {"us": 125.0, "source": str(path), "mode": "pull",
                                   "rate": 2000}
     assert emulators_us(tmp_path / "missing.json") is None
     path.write_text("{not json")
+    assert emulators_us(path) is None
+    path.write_text(json.dumps({"modes": {"push": {"steps": []}}}))
     assert emulators_us(path) is None
 
 
