@@ -83,13 +83,11 @@ def crossing(batches: list[list], sink: Any) -> dict[str, float]:
     return {"send_us": 1e6 * spent / items, "receive_us": 1e6 * spent_sink / items}
 
 
-def crossings(n: int, batch: int) -> dict[str, Any]:
+def crossings(orders: list, batch: int) -> dict[str, Any]:
     """Orders (fresh, then flattened) and their flat tuples through a real actor call."""
-    from benchmarks.domain import synthetic
     from hub.domain.order_state import flatten
 
-    orders = synthetic(n)[0]
-    parts = [orders[i:i + batch] for i in range(0, n, batch)]
+    parts = [orders[i:i + batch] for i in range(0, len(orders), batch)]
     sink = _sink()
     crossing([parts[0][:10]], sink)  # the actor's start and first import are not a crossing
     fresh = crossing(parts, sink)
@@ -101,14 +99,11 @@ def crossings(n: int, batch: int) -> dict[str, Any]:
                       "receive_us": tuples["receive_us"]}}
 
 
-def domain_us(n: int, batch: int) -> float:
-    """The pipeline's CPU an order."""
-    from benchmarks.domain import bench_ruleset, pages, pipeline, synthetic
+def domain_us(blobs: list, inventory: dict, crm: dict) -> float:
+    """The pipeline's CPU an order, over ``benchmarks.domain``'s pages."""
+    from benchmarks.domain import bench_ruleset, pipeline
 
     ruleset = bench_ruleset()
-    orders, inventory, crm = synthetic(n)
-    blobs = pages(orders, batch)
-    del orders
     pipeline(blobs[:2], inventory, crm, ruleset, progress=False)
     _, used, tally = pipeline(blobs, inventory, crm, ruleset, progress=False)
     return 1e6 * sum(used.values()) / tally.orders
@@ -147,7 +142,7 @@ def bound(cross: dict[str, float], domain: float, ledger: float, emulators: floa
 def measure(n: int, batch: int = 1000, hub: Path = RESULTS / "hub.json") -> dict[str, Any]:
     """Every part, and the bound with and without the emulators, as ``Order`` and tuple;
     the emulators' cost read from ``hub`` (a ``benchmarks.hub`` result)."""
-    from benchmarks.domain import calibrate
+    from benchmarks.domain import calibrate, pages, synthetic
     from hub.gcwatch import actor_threshold
 
     cores = os.cpu_count() or 1
@@ -155,8 +150,11 @@ def measure(n: int, batch: int = 1000, hub: Path = RESULTS / "hub.json") -> dict
     threshold = gc.get_threshold()
     gc.set_threshold(*actor_threshold())  # as in the hub's actors, where this work runs
     try:
-        cross = crossings(n, batch)
-        domain = domain_us(n, batch)
+        orders, inventory, crm = synthetic(n)  # made once, for the crossings and the pipeline
+        blobs = pages(orders, batch)
+        cross = crossings(orders, batch)
+        del orders
+        domain = domain_us(blobs, inventory, crm)
         ledger = ledger_us(max(2, n // batch), batch)
     finally:
         gc.set_threshold(*threshold)

@@ -32,6 +32,7 @@ from hub.actors.acknowledged import Acknowledged
 from hub.clock import Clock
 from hub.config import ChannelConfig
 from hub.gcwatch import GcWatch
+from hub.ledger.stages import micros
 
 log = logging.getLogger("orderhub.puller")
 
@@ -246,8 +247,6 @@ class ChannelPuller:
         """A catch-up pull (push mode) re-reads orders the pushes stored already, which
         this puller never sent: ask the ledger for their stored versions (keys only) and
         keep the orders it does not hold at this version or a newer one."""
-        from hub.ledger.stages import micros
-
         stored = await self._call(self.ledger, "stored_versions", [o.key for o in orders])
         known: list = []
         missing: list = []
