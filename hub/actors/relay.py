@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub.actors.alerts import MinuteLimit, compose
-from hub.actors.outbox_rows import DINGTALK, ERP, WMS
 from hub.clock import Clock
+from hub.domain.outbox import DINGTALK, ERP, WMS
 from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.relay")

@@ -24,10 +24,10 @@ from typing import Any
 import ray
 
 from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
-from hub.actors.outbox_rows import outbox_for
 from hub.clock import Clock
 from hub.config import PoolConfig
 from hub.domain.order import Order
+from hub.domain.outbox import outbox_for
 from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.router")

@@ -120,7 +120,7 @@ def _view(request: Request, channel: str, shop: str, order_id: str) -> OrderView
 
 def _dispatch(order: Order, decision: Decision | None) -> list[OutboxMessage]:
     """The WMS row a released order is owed (the same idempotency key the router uses)."""
-    from hub.actors.outbox_rows import WMS, dispatch_payload
+    from hub.domain.outbox import WMS, dispatch_payload
 
     if decision is None or order.status.value != "paid":
         return []
@@ -190,7 +190,7 @@ def edited(order: Order, body: AddressIn, at: datetime) -> Order:
 def edit_address(request: Request, channel: str, shop: str, order_id: str, body: AddressIn,
                  user: str = Writer) -> ActionOut:
     """Correct a held order's address and check it again with the rules in force."""
-    from hub.actors.outbox_rows import outbox_for
+    from hub.domain.outbox import outbox_for
     from hub.domain.routing import decide
 
     state = request.app.state

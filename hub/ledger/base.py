@@ -16,6 +16,7 @@ from typing import Any
 from hub.clock import Clock
 from hub.domain.decision import Decision
 from hub.domain.order import Order
+from hub.domain.outbox import OutboxMessage
 
 OrderKey = tuple[str, str, str]  # (channel, shop, channel order id)
 MAX_PAYLOAD_BYTES = 1 << 20  # one order, outbox payload, quarantined record or rule text
@@ -55,36 +56,6 @@ class StageEvent:
     at: datetime
     detail: dict[str, Any] = field(default_factory=dict)
     tracking_no: str | None = None
-
-
-@dataclass(slots=True)
-class OutboxMessage:
-    """A message owed to the outside world. ``key`` is its idempotency key (unique).
-
-    ``order_key`` ties the row to an order's decision: when that decision is not
-    stored (already decided, or stale), the row is dropped with it. When it is
-    None the payload's ``channel``/``shop``/``order_id`` name the order, if present.
-    """
-
-    destination: str
-    key: str
-    payload: dict[str, Any]
-    order_key: OrderKey | None = None
-    id: int | None = None
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    delivered_at: datetime | None = None
-    last_error: str | None = None
-
-    def order_ref(self) -> OrderKey | None:
-        if self.order_key is not None:
-            return tuple(self.order_key)  # type: ignore[return-value]
-        p = self.payload
-        if isinstance(p, dict):
-            ref = (p.get("channel"), p.get("shop"), p.get("order_id"))
-            if type(ref[0]) is str and type(ref[1]) is str and type(ref[2]) is str:
-                return ref  # type: ignore[return-value]
-        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from hub.actors.outbox_rows import outbox_for
 from hub.clock import ManualClock
 from hub.domain.order import Buyer, Order, Receiver
+from hub.domain.outbox import outbox_for
 from hub.domain.routing import decide
 from hub.domain.rules import default_ruleset
 from hub.ledger import StageEvent

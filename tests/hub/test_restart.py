@@ -34,9 +34,9 @@ import psutil
 import pytest
 from pydantic import SecretStr
 
-from hub.actors.outbox_rows import WMS
 from hub.clock import ScaledClock
 from hub.domain.order import Buyer, Order, Receiver
+from hub.domain.outbox import WMS
 from hub.ledger import open_ledger
 from sim.emulators.suite import EmulatorSuite, SuiteConfig
 from sim.emulators.warehouse import ServiceTimes, WmsConfig

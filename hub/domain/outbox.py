@@ -7,11 +7,45 @@ order once, and an alert is sent once per order version and reason.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from hub.domain.decision import Decision
 from hub.domain.order import Order
 
 WMS, ERP, DINGTALK = "wms", "erp", "dingtalk"
+OrderKey = tuple[str, str, str]  # (channel, shop, channel order id)
+
+
+@dataclass(slots=True)
+class OutboxMessage:
+    """A message owed to the outside world. ``key`` is its idempotency key (unique).
+
+    ``order_key`` ties the row to an order's decision: when that decision is not
+    stored (already decided, or stale), the row is dropped with it. When it is
+    None the payload's ``channel``/``shop``/``order_id`` name the order, if present.
+    """
+
+    destination: str
+    key: str
+    payload: dict[str, Any]
+    order_key: OrderKey | None = None
+    id: int | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    delivered_at: datetime | None = None
+    last_error: str | None = None
+
+    def order_ref(self) -> OrderKey | None:
+        if self.order_key is not None:
+            return tuple(self.order_key)  # type: ignore[return-value]
+        p = self.payload
+        if isinstance(p, dict):
+            ref = (p.get("channel"), p.get("shop"), p.get("order_id"))
+            if type(ref[0]) is str and type(ref[1]) is str and type(ref[2]) is str:
+                return ref  # type: ignore[return-value]
+        return None
 
 
 def dispatch_payload(order: Order, decision: Decision) -> dict:
@@ -35,8 +69,6 @@ def alert_payload(order: Order, decision: Decision, group: str) -> dict:
 
 
 def outbox_for(batch: Sequence[Order], decisions: Sequence[Decision]) -> list:
-    from hub.ledger import OutboxMessage
-
     rows = []
     for order, decision in zip(batch, decisions, strict=True):
         ident = f"{order.channel.value}:{order.shop}:{order.order_id}"
