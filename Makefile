@@ -16,10 +16,12 @@ $(STAMP): pyproject.toml
 
 test: setup
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 lint: setup
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 rehearse: setup
 	$(VENV)/bin/orderhub rehearse double11-42k --out var/rehearsal
