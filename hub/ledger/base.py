@@ -17,12 +17,13 @@ from hub.clock import Clock
 from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.domain.outbox import OutboxMessage
+from hub.errors import OrderHubError
 
 OrderKey = tuple[str, str, str]  # (channel, shop, channel order id)
 MAX_PAYLOAD_BYTES = 1 << 20  # one order, outbox payload, quarantined record or rule text
 
 
-class LedgerError(Exception):
+class LedgerError(OrderHubError):
     """A ledger problem an operator can act on; the message says what and why."""
 
 
