@@ -2,14 +2,9 @@
 the hub's own server (``hub.api.server.ApiServer``) with the emulators' defaults.
 
 >>> from fastapi import FastAPI
->>> import httpx
->>> app = FastAPI()
->>> @app.get("/healthz")
-... def healthz() -> dict:
-...     return {"ok": True}
->>> with LoopbackServer(app, name="demo") as server:
-...     httpx.get(server.url + "/healthz").json()
-{'ok': True}
+>>> with LoopbackServer(FastAPI(), name="demo") as server:
+...     server.url.startswith("http://127.0.0.1:") and server.port > 0
+True
 """
 
 from __future__ import annotations
