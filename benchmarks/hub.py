@@ -117,8 +117,9 @@ class Ladder:
                 channel.update(interval_s=interval, overlap_s=self.overlap_s, safety_lag_s=0.2,
                                page_size=100, **self.channel_options)
             ledger_path = self.workdir / f"hub-{self.mode}-{self.what_if or 'as-is'}.sqlite3"
-            settings = HubSettings(**wiring, ledger=str(ledger_path), reconcile_interval_s=3600,
-                                   api={"port": port}, pools=self.pools)
+            settings = HubSettings.load(environ=False, **wiring, ledger=str(ledger_path),
+                                        reconcile_interval_s=3600, api={"port": port},
+                                        pools=self.pools)
             with applied(self.what_if):
                 hub = Hub(settings, clock, start_at=clock.now()).start()
             reader = open_ledger(settings.ledger, checkpoint_every_s=None)  # a reader only

@@ -143,12 +143,12 @@ def measure(n: int, batch: int = 1000, hub: Path = RESULTS / "hub.json") -> dict
     """Every part, and the bound with and without the emulators, as ``Order`` and tuple;
     the emulators' cost read from ``hub`` (a ``benchmarks.hub`` result)."""
     from benchmarks.domain import calibrate, pages, synthetic
-    from hub.gcwatch import actor_threshold
+    from hub.gcwatch import ACTOR_THRESHOLD
 
     cores = os.cpu_count() or 1
     gc.collect()
     threshold = gc.get_threshold()
-    gc.set_threshold(*actor_threshold())  # as in the hub's actors, where this work runs
+    gc.set_threshold(*ACTOR_THRESHOLD)  # as in the hub's actors, where this work runs
     try:
         orders, inventory, crm = synthetic(n)  # made once, for the crossings and the pipeline
         blobs = pages(orders, batch)

@@ -1,22 +1,47 @@
-"""Hub configuration: one TOML file plus ``ORDERHUB_*`` environment variables.
+"""Hub configuration: ``HubSettings.load(file, *, environ=True, **overrides)``.
 
-Environment variables win over the file; nested fields use ``__``, e.g.
-``ORDERHUB_DINGTALK__SECRET`` or ``ORDERHUB_API__TOKEN``. Secrets are
-``SecretStr`` so they never print in a log or a repr.
+Precedence, highest first: ``overrides`` (command-line flags, or what a rehearsal
+wires), then ``ORDERHUB_*`` environment variables (nested fields use ``__``, e.g.
+``ORDERHUB_DINGTALK__SECRET`` or ``ORDERHUB_API__TOKEN``), then the TOML file, then
+the defaults. ``environ=False`` leaves the environment out (rehearsals, benchmarks).
+Everything is validated, overrides too; what cannot be used raises ``ConfigError``
+naming where it came from and the field. Secrets are ``SecretStr`` so they never
+print in a log or a repr.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 from hub.clock import Clock, ScaledClock
 from hub.domain.order import Channel
+from hub.errors import OrderHubError
+from hub.gcwatch import ACTOR_THRESHOLD, checked_threshold
 
 DEFAULT_LEDGER = "var/orderhub.sqlite3"
 
@@ -81,6 +106,12 @@ class ApiConfig(_Section):
     port: int = Field(default=8700, ge=0, le=65535)
     token: SecretStr = SecretStr("")
     read_requires_token: bool = False
+    access_log: bool = False  # one line per request: off, the hub logs per batch
+    # X-Forwarded-For / -Proto are believed only from these proxies' addresses
+    proxy_headers: bool = True
+    forwarded_allow_ips: str = "127.0.0.1"
+    keep_alive_s: float = Field(default=30.0, gt=0)
+    graceful_shutdown_s: float | None = Field(default=None, gt=0)
 
 
 class ClockConfig(_Section):
@@ -106,6 +137,17 @@ class ClockConfig(_Section):
         return ScaledClock(self.origin, self.speedup, self.wall_origin)
 
 
+@dataclass(frozen=True)
+class _Loading:
+    file: Path | None
+    environ: bool
+
+
+# what the ``HubSettings.load`` under way asked for; a plain ``HubSettings(...)`` reads
+# its arguments, then the environment
+_LOADING: ContextVar[_Loading | None] = ContextVar("hub_settings_loading", default=None)
+
+
 class HubSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="ORDERHUB_", env_nested_delimiter="__", extra="forbid"
@@ -124,38 +166,97 @@ class HubSettings(BaseSettings):
     clock: ClockConfig = ClockConfig()
     start_at: datetime | None = None  # a channel with no cursor yet pulls from here
     log_level: str = "INFO"
+    # each actor's collector thresholds (``hub.gcwatch``); in the environment "700,10,10"
+    gc_threshold: Annotated[tuple[int, ...], NoDecode] = ACTOR_THRESHOLD
+
+    @field_validator("gc_threshold", mode="before")
+    @classmethod
+    def _threshold_text(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return [int(v) for v in value.split(",")]
+        except ValueError:
+            raise ValueError(f"{value!r}: expected up to three non-negative integers "
+                             "such as 700,10,10") from None
+
+    @field_validator("gc_threshold")
+    @classmethod
+    def _threshold(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        return checked_threshold(value)
 
     @classmethod
     def settings_customise_sources(
-        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
-    ):
-        # the config file arrives as init kwargs; the environment overrides it
-        return (env_settings, init_settings, dotenv_settings, file_secret_settings)
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        loading = _LOADING.get() or _Loading(file=None, environ=True)
+        sources = [init_settings]
+        if loading.environ:
+            sources.append(env_settings)
+        if loading.file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=loading.file))
+        return tuple(sources)
 
-
-class ConfigError(Exception):
-    """A config file that cannot be used; the message says which file and field."""
-
-
-def load_settings(path: Path | str | None = None, **overrides: Any) -> HubSettings:
-    """Read ``path`` (TOML) if given, then the environment; ``overrides`` (command-line
-    flags) win over both."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        path = Path(path)
+    @classmethod
+    def load(cls, file: Path | str | None = None, *, environ: bool = True,
+             **overrides: Any) -> HubSettings:
+        """Settings from ``overrides`` (None means not given), then ``ORDERHUB_*`` unless
+        ``environ`` is false, then ``file`` (TOML), then the defaults; ``ConfigError``
+        names the file or source and the field of whatever cannot be used."""
+        path = Path(file) if file is not None else None
+        if path is not None and not path.is_file():
+            raise ConfigError(f"{path}: no such config file")
+        given = {k: v for k, v in overrides.items() if v is not None}
+        token = _LOADING.set(_Loading(file=path, environ=environ))
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such config file") from None
+            return cls(**given)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from None
-    try:
-        settings = HubSettings(**data)
-        given = {k: v for k, v in overrides.items() if v is not None}
-        return settings.model_copy(update=given) if given else settings
-    except ValidationError as exc:
-        lines = [
-            f"{path or '<env>'}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            for err in exc.errors()
-        ]
-        raise ConfigError("\n".join(lines)) from None
+        except SettingsError as exc:  # a variable that is not the JSON its field needs
+            raise ConfigError(f"environment: {exc}") from None
+        except ValidationError as exc:
+            raise ConfigError(_explained(exc, path, given, environ)) from None
+        finally:
+            _LOADING.reset(token)
+
+
+class ConfigError(OrderHubError):
+    """Settings that cannot be used; the message says which file (or source) and field."""
+
+
+def _explained(exc: ValidationError, path: Path | None, given: dict[str, Any],
+               environ: bool) -> str:
+    """One line per error: where the bad value came from, the field, what is wrong."""
+    layers: list[tuple[str, dict[str, Any]]] = [("override", given)]
+    if environ:
+        layers.append(("environment", EnvSettingsSource(HubSettings)()))
+    if path is not None:
+        layers.append((str(path), tomllib.loads(path.read_text(encoding="utf-8"))))
+    lines = []
+    for err in exc.errors():
+        loc = err["loc"]
+        origin = next((name for name, data in layers if _holds(data, loc)),
+                      str(path) if path is not None else "defaults")
+        if origin == "environment":
+            name = "ORDERHUB_" + "__".join(str(p).upper() for p in loc)
+            origin = f"environment ({name})" if name in os.environ else origin
+        lines.append(f"{origin}: {'.'.join(str(p) for p in loc)}: {err['msg']}")
+    return "\n".join(lines)
+
+
+def _holds(data: Any, loc: tuple[int | str, ...]) -> bool:
+    """Whether ``data`` has a value at the path ``loc`` (keys and list indices)."""
+    for part in loc:
+        in_dict = isinstance(data, dict) and part in data
+        in_list = (isinstance(data, list | tuple) and isinstance(part, int)
+                   and part < len(data))
+        if not (in_dict or in_list):
+            return False
+        data = data[part]
+    return True
+

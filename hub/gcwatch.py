@@ -10,7 +10,8 @@ Each hub actor also raises the collector's thresholds (``ACTOR_THRESHOLD``): a b
 of orders unpickled is thousands of short-lived acyclic objects, and at Python's
 default (700, 10, 10) every batch set off several young collections that walked the
 objects the actor keeps as well; pickling a batch cost twice as much as with the
-collector off. ``ORDERHUB_GC_THRESHOLD`` ("700,10,10") overrides it.
+collector off. The hub's ``gc_threshold`` setting (e.g. ``ORDERHUB_GC_THRESHOLD=700,10,10``)
+overrides it; the composition root hands it to each actor.
 
 >>> watch = GcWatch.install()
 >>> import gc; _ = gc.collect()
@@ -22,25 +23,28 @@ True
 from __future__ import annotations
 
 import gc
-import os
 import time
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 ACTOR_THRESHOLD = (50_000, 20, 100)
 
 
-def actor_threshold() -> tuple[int, ...]:
-    """``ACTOR_THRESHOLD``, or the thresholds ``ORDERHUB_GC_THRESHOLD`` names."""
-    text = os.environ.get("ORDERHUB_GC_THRESHOLD", "")
-    if not text:
-        return ACTOR_THRESHOLD
-    try:
-        values = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        values = ()
-    if not 1 <= len(values) <= 3 or min(values) < 0:
-        raise ValueError(f"ORDERHUB_GC_THRESHOLD={text!r}: expected up to three "
-                         "non-negative integers such as 700,10,10")
+def checked_threshold(values: Sequence[int]) -> tuple[int, ...]:
+    """``values`` as collector thresholds: one to three non-negative integers.
+
+    >>> checked_threshold([700, 10, 10])
+    (700, 10, 10)
+    >>> checked_threshold((1, 2, 3, 4))
+    Traceback (most recent call last):
+    ...
+    ValueError: gc threshold (1, 2, 3, 4): expected up to three non-negative integers ...
+    """
+    values = tuple(values)
+    if (not 1 <= len(values) <= 3
+            or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in values)):
+        raise ValueError(f"gc threshold {values!r}: expected up to three non-negative "
+                         "integers such as 700,10,10")
     return values
 
 
@@ -56,14 +60,16 @@ class GcWatch:
         self._began = 0.0
 
     @classmethod
-    def install(cls, *, actor: bool = False) -> GcWatch:
+    def install(cls, *, actor: bool = False,
+                threshold: Sequence[int] | None = None) -> GcWatch:
         """The process's watch; ``actor``: this process is a hub actor, so the collector
-        runs with ``actor_threshold()``."""
+        runs with ``threshold`` (default ``ACTOR_THRESHOLD``)."""
         if cls._installed is None:
             cls._installed = cls()
             gc.callbacks.append(cls._installed._callback)
         if actor:
-            gc.set_threshold(*actor_threshold())
+            gc.set_threshold(*checked_threshold(
+                ACTOR_THRESHOLD if threshold is None else threshold))
         return cls._installed
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 """The running hub: starts the actors on Ray (local by default, or a cluster),
 serves the push endpoint and the dashboard, and stops cleanly.
 
-    hub = Hub(load_settings("examples/hub.toml")).start()
+    hub = Hub(HubSettings.load("examples/hub.toml")).start()
     ...
     hub.stop()
 """
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import ray
-from ray.exceptions import GetTimeoutError, RayActorError
+from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
 from hub.actors.ledger_service import LedgerService
 from hub.actors.pool import BatchPool
@@ -87,12 +87,12 @@ class LoopSupervisor:
             try:
                 ray.get(ref)
                 why = "returned"
-            except Exception as exc:
+            except RayError as exc:  # the loop failed, or its actor died
                 why = type(exc).__name__
             log.warning("%s loop ended (%s); calling it again", name, why)
             try:
                 self._loops[name] = (call, call())
-            except Exception:
+            except RayError:
                 log.exception("could not call the %s loop again; next round", name)
                 continue
             self.restarts[name] += 1
@@ -108,7 +108,7 @@ class LoopSupervisor:
         while not self._stop.wait(self.every_s):
             try:
                 self.check()
-            except Exception:
+            except Exception:  # the supervisor thread must outlive any one round
                 log.exception("loop supervisor round failed")
 
     def stop(self) -> None:
@@ -139,21 +139,22 @@ class Hub:
     # -- start ----------------------------------------------------------------------------
     def start(self, *, serve_api: bool = True) -> Hub:
         s = self.settings
+        gc = s.gc_threshold  # each actor's collector thresholds (hub.gcwatch)
         init_ray(s.ray_address)
         began = time.monotonic()
         self.ledger = ray.remote(LedgerService).options(
-            max_restarts=-1, max_task_retries=-1).remote(s.ledger, self.clock)
+            max_restarts=-1, max_task_retries=-1).remote(s.ledger, self.clock, gc_threshold=gc)
         self.rulestore = ray.remote(RuleStore).options(**ASYNC).remote(
             self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
             poll_s=s.rules_poll_s)
         version, text = ray.get(self.rulestore.start.remote())
-        self.validators = BatchPool(ray.remote(Validator), s.pools.validators)
-        self.scorers = BatchPool(ray.remote(Scorer), s.pools.scorers)
+        self.validators = BatchPool(ray.remote(Validator), s.pools.validators, gc_threshold=gc)
+        self.scorers = BatchPool(ray.remote(Scorer), s.pools.scorers, gc_threshold=gc)
         bo = s.back_office
         self.router = router = ray.remote(Router).options(**ASYNC).remote(
             self.ledger, self.validators, self.scorers, (version, text), s.pools, self.clock,
             crm_url=bo.crm_url, erp_url=bo.erp_url, crm_ttl_s=bo.crm_cache_ttl_s,
-            inventory_refresh_s=bo.inventory_refresh_s)
+            inventory_refresh_s=bo.inventory_refresh_s, gc_threshold=gc)
         ray.get(router.start.remote())
         ray.get(self.rulestore.attach.remote(router))
         ray.get(router.redrive.remote(0.0))  # what the last run left undecided
@@ -162,7 +163,7 @@ class Hub:
         loops.add("rules", lambda: self.rulestore.watch.remote(router))
         for i, channel in enumerate(s.channels):
             puller = ray.remote(ChannelPuller).options(**ASYNC).remote(
-                channel, self.ledger, router, self.clock, start_at=self.start_at)
+                channel, self.ledger, router, self.clock, start_at=self.start_at, gc_threshold=gc)
             self.pullers.append(puller)
             loops.add(f"puller{i}", puller.run.remote)
         self.relay = ray.remote(OutboxRelay).options(**ASYNC).remote(
@@ -170,7 +171,7 @@ class Hub:
             dingtalk=s.dingtalk.model_dump(mode="json") | {
                 "access_token": s.dingtalk.access_token.get_secret_value(),
                 "secret": s.dingtalk.secret.get_secret_value()},
-            wms_poll_s=bo.wms_poll_s)
+            wms_poll_s=bo.wms_poll_s, gc_threshold=gc)
         loops.add("relay", self.relay.run.remote)
         if bo.wms_url:
             self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
@@ -191,11 +192,9 @@ class Hub:
 
     def _serve_api(self) -> None:
         from hub.api.intake import build_app
-        from sim.emulators.server import LoopbackServer
+        from hub.api.server import ApiServer
 
-        app = build_app(self)
-        self.api_server = LoopbackServer(app, name="hub-api", port=self.settings.api.port,
-                                         host=self.settings.api.host).start()
+        self.api_server = ApiServer.from_config(build_app(self), self.settings.api).start()
 
     @property
     def api_url(self) -> str | None:

@@ -35,5 +35,6 @@ def start_demo_emulators(speedup: float = 10.0) -> tuple[Any, ScaledClock, datet
 
 
 def demo_settings(settings: HubSettings, suite: Any) -> HubSettings:
-    """``settings`` pointed at the emulators (their channels, back offices and robot)."""
-    return HubSettings(**{**settings.model_dump(), **suite.hub_settings()})
+    """``settings`` pointed at the emulators (their channels, back offices and robot);
+    the environment was read into ``settings`` already and is not read again."""
+    return HubSettings.load(environ=False, **{**settings.model_dump(), **suite.hub_settings()})

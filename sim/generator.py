@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import os
 import sys
 import time
 from collections import Counter
@@ -42,6 +43,7 @@ from sim.scenario import (
     FAULT_KINDS,
     Scenario,
     ScenarioError,
+    env_folders,
     load_scenario,
     parse_window,
     seconds_of_day,
@@ -377,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     began = time.perf_counter()
     try:
-        scenario = load_scenario(args.scenario)
+        scenario = load_scenario(args.scenario, folders=env_folders(os.environ))
         window = parse_window(args.window) if args.window else None
         header, events = generate(scenario, args.seed, window)
     except (ScenarioError, ValueError) as exc:

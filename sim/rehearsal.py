@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -113,10 +114,12 @@ def _rules_timer(scenario: Scenario, rules_file: Path, clock: ScaledClock) -> th
 def rehearse(name: str, *, speedup: float | None = None, window: str | None = None,
              seed: int | None = None, out: Path = Path("var/rehearsal"), push: bool = False,
              interval_s: float | None = None, port: int = 0, timeout_s: float = 900.0,
-             progress: bool = True, warmup_s: float = WARMUP_WALL_S) -> dict[str, Any]:
-    """Run one rehearsal and write its report; returns the summary."""
+             progress: bool = True, warmup_s: float = WARMUP_WALL_S,
+             scenario_folders: Sequence[Path] = ()) -> dict[str, Any]:
+    """Run one rehearsal and write its report; returns the summary. A scenario ``name``
+    is looked up in ``scenario_folders``, then in ``scenarios/``."""
     try:
-        scenario = load_scenario(name)
+        scenario = load_scenario(name, folders=scenario_folders)
         span = parse_window(window) if window else scenario.window
         scenario = scenario.model_copy(update={"window": Scenario.model_validate(
             {**scenario.model_dump(), "window": span}).window})
@@ -166,9 +169,9 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
     for channel in wiring.get("channels", []):
         # the emulators publish an order the moment it is made: a short safety lag will do
         channel.update(interval_s=interval_s, overlap_s=60, safety_lag_s=0.2, page_size=100)
-    settings = HubSettings(**wiring, ledger=str(out / "ledger.sqlite3"), rules_file=rules_file,
-                           reconcile_interval_s=600, api={"port": port},
-                           pools={"batch_ms": 20})
+    settings = HubSettings.load(environ=False, **wiring, ledger=str(out / "ledger.sqlite3"),
+                                rules_file=rules_file, reconcile_interval_s=600,
+                                api={"port": port}, pools={"batch_ms": 20})
     hub = Hub(settings, clock, start_at=window_origin).start()
     late = time.time() - clock.wall_origin
     if late > 0:

@@ -1,8 +1,9 @@
 """A scenario: one day of orders described in a TOML file (format: ``scenarios/README.md``).
 
 Where scenarios are found: a path (anything ending in ``.toml`` or that exists) is read
-as is; a bare name is looked up in each folder of ``ORDERHUB_SCENARIOS`` (``:``-separated)
-and then in the checkout's ``scenarios/`` folder next to the ``sim`` package (``make
+as is; a bare name is looked up in each of the ``folders`` the caller gives (the
+commands take them from ``ORDERHUB_SCENARIOS``, ``:``-separated: ``env_folders``) and
+then in the checkout's ``scenarios/`` folder next to the ``sim`` package (``make
 setup`` installs the checkout in editable mode, so that folder is always there).
 
 >>> s = load_scenario("double11-42k")
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Literal
@@ -295,24 +297,36 @@ def parse_window(text: str) -> tuple[str, str]:
     return start.strip(), end.strip()
 
 
-def scenario_dirs() -> list[Path]:
-    extra = [Path(p) for p in os.environ.get("ORDERHUB_SCENARIOS", "").split(os.pathsep) if p]
-    return [*extra, SCENARIOS]
+SCENARIOS_ENV = "ORDERHUB_SCENARIOS"
 
 
-def scenario_path(name: str | Path) -> Path:
-    """The file of a scenario given by path or by name."""
+def env_folders(environ: Mapping[str, str]) -> list[Path]:
+    """The extra scenario folders ``environ`` names in ``ORDERHUB_SCENARIOS``.
+
+    >>> env_folders({"ORDERHUB_SCENARIOS": "/a:/b"})
+    [PosixPath('/a'), PosixPath('/b')]
+    """
+    return [Path(p) for p in environ.get(SCENARIOS_ENV, "").split(os.pathsep) if p]
+
+
+def scenario_dirs(folders: Sequence[Path] = ()) -> list[Path]:
+    return [*folders, SCENARIOS]
+
+
+def scenario_path(name: str | Path, folders: Sequence[Path] = ()) -> Path:
+    """The file of a scenario given by path, or by name in ``folders`` then
+    ``scenarios/``."""
     path = Path(name)
     if path.suffix == ".toml" or path.exists():
         return path
-    for folder in scenario_dirs():
+    for folder in scenario_dirs(folders):
         if (folder / f"{name}.toml").is_file():
             return folder / f"{name}.toml"
     return SCENARIOS / f"{name}.toml"
 
 
-def known_scenarios() -> list[str]:
-    return sorted({p.stem for d in scenario_dirs() for p in d.glob("*.toml")})
+def known_scenarios(folders: Sequence[Path] = ()) -> list[str]:
+    return sorted({p.stem for d in scenario_dirs(folders) for p in d.glob("*.toml")})
 
 
 def _check_rule_files(scenario: Scenario, path: Path) -> None:
@@ -340,14 +354,15 @@ def _problem(path: Path, error: dict) -> str:
     return f"{path}: {field}: {reason}" if field else f"{path}: {reason}"
 
 
-def load_scenario(name: str | Path) -> Scenario:
-    """A scenario by name (``scenarios/NAME.toml``) or by path; ScenarioError if unusable."""
-    path = scenario_path(name)
+def load_scenario(name: str | Path, *, folders: Sequence[Path] = ()) -> Scenario:
+    """A scenario by path, or by name (``NAME.toml`` in ``folders``, then in
+    ``scenarios/``); ScenarioError if unusable."""
+    path = scenario_path(name, folders)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario "
-                            f"(known: {', '.join(known_scenarios())})") from None
+                            f"(known: {', '.join(known_scenarios(folders))})") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read it ({exc})") from None
     except tomllib.TOMLDecodeError as exc:

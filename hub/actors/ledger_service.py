@@ -17,12 +17,13 @@ from hub.gcwatch import GcWatch
 
 
 class LedgerService:
-    def __init__(self, url: str, clock: Any = None) -> None:
+    def __init__(self, url: str, clock: Any = None, *,
+                 gc_threshold: tuple[int, ...] | None = None) -> None:
         from hub.ledger import open_ledger
 
         self.url = url
         self.ledger = open_ledger(url, clock=clock)
-        GcWatch.install(actor=True)
+        GcWatch.install(actor=True, threshold=gc_threshold)
 
     def ingest(self, orders: Sequence[Order], cursor: Any = None,
                at: datetime | None = None) -> list[Order]:

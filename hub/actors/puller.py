@@ -83,6 +83,7 @@ class ChannelPuller:
         *,
         start_at: datetime | None = None,
         client: Any = None,
+        gc_threshold: tuple[int, ...] | None = None,
     ) -> None:
         self.config = config
         self.ledger = ledger
@@ -100,7 +101,7 @@ class ChannelPuller:
         self._cursor: datetime | None = None  # where the ledger's cursor is, once known
         self.acknowledged = Acknowledged()
         self.schedule: deque[tuple[float, float]] = deque(maxlen=SCHEDULE_KEPT)
-        GcWatch.install(actor=True)
+        GcWatch.install(actor=True, threshold=gc_threshold)
         self.last: PullReport | None = None
 
     async def _call(self, target: Any, method: str, *args: Any) -> Any:

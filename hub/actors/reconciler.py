@@ -101,7 +101,7 @@ class Reconciler:
         while not self._stopping:
             try:
                 await self.reconcile_once()
-            except Exception:
+            except Exception:  # the actor's loop outlives any one round (WMS, ledger away)
                 log.exception("reconcile round failed")
             waited = 0.0
             wall = self.clock.wall_seconds(self.interval_s)

@@ -19,6 +19,7 @@ from typing import Any
 from hub.actors.alerts import MinuteLimit, compose
 from hub.clock import Clock
 from hub.domain.outbox import DINGTALK, ERP, WMS
+from hub.errors import OrderHubError
 from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.relay")
@@ -44,6 +45,7 @@ class OutboxRelay:
         batch: int = 1000,
         poll_s: float = 0.2,
         wms_poll_s: float = 1.0,
+        gc_threshold: tuple[int, ...] | None = None,
     ) -> None:
         self.ledger, self.clock = ledger, clock or Clock()
         from hub.actors import clients
@@ -58,7 +60,7 @@ class OutboxRelay:
         self._stopping = False
         self.counts = {"delivered": 0, "failed": 0, "alerts_sent": 0, "alert_orders": 0,
                        "status_events": 0, "rate_limited": 0}
-        GcWatch.install(actor=True)
+        GcWatch.install(actor=True, threshold=gc_threshold)
 
     async def _failed(self, rows: list, error: str) -> None:
         now = self.clock.now()
@@ -74,7 +76,7 @@ class OutboxRelay:
     async def _send(self, rows: list, call: Any) -> None:
         try:
             await call([{**r.payload, "key": r.key} for r in rows])
-        except Exception as exc:
+        except OrderHubError as exc:  # the receiver refused the rows or did not answer
             log.warning("delivery of %d rows failed: %s", len(rows), exc)
             await self._failed(rows, f"{type(exc).__name__}: {exc}"[:500])
         else:
@@ -95,7 +97,7 @@ class OutboxRelay:
             title, text = compose(group, [r.payload for r in members])
             try:
                 await self.robot.send_markdown(title, text)
-            except Exception as exc:
+            except OrderHubError as exc:  # the robot refused the message or did not answer
                 log.warning("DingTalk alert for %s failed: %s", group, exc)
                 await self._failed(members, f"{type(exc).__name__}: {exc}"[:500])
             else:
@@ -149,7 +151,7 @@ class OutboxRelay:
                 if time.monotonic() - last_poll >= self.wms_poll_s:
                     last_poll = time.monotonic()
                     await self.poll_wms_once()
-            except Exception:
+            except Exception:  # the actor's loop outlives any one round (ledger restarting)
                 log.exception("relay round failed; rows stay in the outbox")
                 delivered = 0
             if delivered < self.batch:

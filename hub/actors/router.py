@@ -60,6 +60,7 @@ class Router:
         queue_max: int = 20_000,
         redrive_every_s: float = 2.0,
         redrive_after_s: float = 2.0,
+        gc_threshold: tuple[int, ...] | None = None,
     ) -> None:
         from hub.domain.rules import load_ruleset
 
@@ -91,7 +92,7 @@ class Router:
                        "redriven": 0, "errors": 0}
         self.peak_backlog = 0
         self._inflight_orders = 0
-        GcWatch.install(actor=True)
+        GcWatch.install(actor=True, threshold=gc_threshold)
 
     # -- intake ---------------------------------------------------------------------------
     async def submit(self, orders: Sequence[Order]) -> int:

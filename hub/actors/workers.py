@@ -41,12 +41,12 @@ class _Worker:
 class Validator(_Worker):
     """Anomaly checks for a batch (address, payment, stock, duplicates, ...)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, gc_threshold: tuple[int, ...] | None = None) -> None:
         from hub.domain.address import divisions
 
         self.rules = _CompiledRules()
         self.batches = 0
-        GcWatch.install(actor=True)
+        GcWatch.install(actor=True, threshold=gc_threshold)
         divisions()  # load the division table now, not inside the first batch
 
     def warm(self, rules: RulesRef) -> int:
@@ -72,10 +72,10 @@ class Validator(_Worker):
 class Scorer(_Worker):
     """Priority score, per-dimension breakdown and lane for a batch."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, gc_threshold: tuple[int, ...] | None = None) -> None:
         self.rules = _CompiledRules()
         self.batches = 0
-        GcWatch.install(actor=True)
+        GcWatch.install(actor=True, threshold=gc_threshold)
 
     def warm(self, rules: RulesRef) -> int:
         """Compile ``rules`` and load the scoring now, not inside the first batch."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -32,11 +33,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 def rehearse(args: argparse.Namespace) -> int:
     from sim.rehearsal import RehearsalError
     from sim.rehearsal import rehearse as run
+    from sim.scenario import env_folders
 
     try:
         summary = run(args.scenario, speedup=args.speedup, window=args.window, seed=args.seed,
                       out=args.out, push=args.push, interval_s=args.interval,
-                      port=args.port, timeout_s=args.timeout, progress=not args.no_progress)
+                      port=args.port, timeout_s=args.timeout, progress=not args.no_progress,
+                      scenario_folders=env_folders(os.environ))
     except RehearsalError as exc:
         print(f"orderhub rehearse: {exc}", file=sys.stderr)
         return 1

@@ -22,9 +22,10 @@ import orjson
 from hub.domain.decision import Decision
 from hub.domain.order import Buyer, Order
 from hub.domain.priority import Score
+from hub.errors import OrderHubError
 
 
-class InputError(Exception):
+class InputError(OrderHubError):
     """A file given on the command line that cannot be used: names the file and why."""
 
 

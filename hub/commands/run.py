@@ -18,7 +18,8 @@ from typing import Any
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the hub (pullers, pools, router, relay, API)")
-    p.add_argument("--config", type=Path, help="hub config file (TOML); env ORDERHUB_* wins")
+    p.add_argument("--config", type=Path, help="hub config file (TOML); ORDERHUB_* "
+                   "variables win over it, these flags over both")
     p.add_argument("--ray-address", help="join this Ray cluster instead of starting a local one")
     p.add_argument("--ledger", help="SQLite path or postgresql:// address (overrides config)")
     p.add_argument("--port", type=int, help="API and dashboard port (overrides config)")
@@ -30,15 +31,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
-LOG_LEVEL_ENV = "ORDERHUB_LOG_LEVEL"
 QUIET = ("httpx", "httpcore")  # one line per HTTP request is not a hub log
 
 
-def configure_logging(level: str | None = None) -> None:
-    """The hub's log format and level, here and (as Ray's worker setup hook, reading the
-    level from the environment) in every actor."""
-    level = (level or os.environ.get(LOG_LEVEL_ENV) or "INFO").upper()
-    logging.basicConfig(level=level, format=LOG_FORMAT)
+def configure_logging(level: str) -> None:
+    """The hub's log format and ``level``, here and (through Ray's worker setup hook) in
+    every actor."""
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
     for name in QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
 
@@ -48,8 +47,10 @@ def init_ray(address: str | None, log_level: str) -> None:
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # read when ray is first imported
     import ray
 
-    env = {"env_vars": {LOG_LEVEL_ENV: log_level.upper()},
-           "worker_process_setup_hook": f"{__name__}.configure_logging"}
+    def configure_actor_logging() -> None:  # Ray runs it in each worker process
+        configure_logging(log_level)
+
+    env = {"worker_process_setup_hook": configure_actor_logging}
     if address:
         ray.init(address=address, log_to_driver=True, runtime_env=env)
     else:
@@ -62,17 +63,16 @@ def _on_signals(stop: threading.Event) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hub.config import ConfigError, load_settings
+    from hub.config import ConfigError, HubSettings
 
     try:
-        settings = load_settings(args.config, ray_address=args.ray_address, ledger=args.ledger)
+        settings = HubSettings.load(
+            args.config, ray_address=args.ray_address, ledger=args.ledger,
+            api={"port": args.port} if args.port is not None else None)
     except ConfigError as exc:
         print(f"orderhub run: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    if args.port is not None:
-        settings = settings.model_copy(update={"api": settings.api.model_copy(
-            update={"port": args.port})})
     stop = threading.Event()
     _on_signals(stop)
     suite: Any = None

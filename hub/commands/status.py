@@ -35,11 +35,11 @@ def snapshot(ledger: Any) -> dict[str, Any]:
 
 
 def status(args: argparse.Namespace) -> int:
-    from hub.config import ConfigError, load_settings
+    from hub.config import ConfigError, HubSettings
     from hub.ledger import LedgerError, open_ledger
 
     try:
-        settings = load_settings(args.config, ledger=args.ledger)
+        settings = HubSettings.load(args.config, ledger=args.ledger)
         if "://" not in settings.ledger and not Path(settings.ledger).exists():
             print(f"orderhub status: no ledger at {settings.ledger} (has the hub run yet?)",
                   file=sys.stderr)

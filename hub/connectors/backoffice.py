@@ -16,11 +16,13 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 import orjson
 
+from hub.errors import OrderHubError
+
 log = logging.getLogger("orderhub.connectors")
 T = TypeVar("T")
 
 
-class BackOfficeError(Exception):
+class BackOfficeError(OrderHubError):
     retryable: ClassVar[bool] = False
 
     def __init__(self, system: str, message: str, status: int | None = None) -> None:

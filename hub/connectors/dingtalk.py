@@ -40,6 +40,8 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
+from hub.errors import OrderHubError
+
 log = logging.getLogger("orderhub.connectors.dingtalk")
 
 OK, TOKEN_UNKNOWN, SIGN_REFUSED, TOO_FAST = 0, 300001, 310000, 130101
@@ -75,7 +77,7 @@ def markdown_message(title: str, text: str, at_mobiles: Sequence[str] = (),
 
 
 # -- errors -------------------------------------------------------------------------------
-class DingTalkError(Exception):
+class DingTalkError(OrderHubError):
     """The robot refused a message; ``errcode`` / ``errmsg`` are DingTalk's."""
 
     retryable: ClassVar[bool] = False

@@ -21,6 +21,8 @@ from typing import ClassVar
 
 import httpx
 
+from hub.errors import OrderHubError
+
 SECRET_PARAMS = ("access_token", "session", "sign", "app_secret", "refresh_token")
 
 
@@ -46,7 +48,7 @@ if not any(isinstance(f, RedactQuery) for f in logging.getLogger("httpx").filter
     logging.getLogger("httpx").addFilter(RedactQuery())
 
 
-class MarketplaceClientError(Exception):
+class MarketplaceClientError(OrderHubError):
     """A call that failed; ``code`` / ``sub_code`` are the marketplace's when it sent one."""
 
     retryable: ClassVar[bool] = False

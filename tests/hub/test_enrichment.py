@@ -70,9 +70,9 @@ def test_recent_orders_are_handed_out_for_the_batch_buyers_only() -> None:
 def test_the_sample_hub_config_loads() -> None:
     from pathlib import Path
 
-    from hub.config import load_settings
+    from hub.config import HubSettings
 
-    settings = load_settings(Path(__file__).parents[2] / "examples" / "hub.toml")
+    settings = HubSettings.load(Path(__file__).parents[2] / "examples" / "hub.toml")
     assert [c.channel.value for c in settings.channels] == ["tmall", "jd", "douyin"]
     assert settings.back_office.wms_url.startswith("http://127.0.0.1:")
 

@@ -4,7 +4,7 @@ import gc
 
 import pytest
 
-from hub.gcwatch import ACTOR_THRESHOLD, GcWatch, actor_threshold
+from hub.gcwatch import ACTOR_THRESHOLD, GcWatch, checked_threshold
 
 
 def test_a_full_collection_is_counted_with_its_pause() -> None:
@@ -23,18 +23,29 @@ def test_a_full_collection_is_counted_with_its_pause() -> None:
 def test_an_actor_process_raises_the_collector_thresholds(monkeypatch) -> None:
     before = gc.get_threshold()
     try:
-        monkeypatch.delenv("ORDERHUB_GC_THRESHOLD", raising=False)
         GcWatch.install(actor=True)
         assert gc.get_threshold() == ACTOR_THRESHOLD
-        monkeypatch.setenv("ORDERHUB_GC_THRESHOLD", "700,10,10")
-        GcWatch.install(actor=True)
+        GcWatch.install(actor=True, threshold=(700, 10, 10))
         assert gc.get_threshold() == (700, 10, 10)
+        # the environment is the settings' business, not the watch's
+        monkeypatch.setenv("ORDERHUB_GC_THRESHOLD", "1,1,1")
+        GcWatch.install(actor=True)
+        assert gc.get_threshold() == ACTOR_THRESHOLD
     finally:
         gc.set_threshold(*before)
 
 
-@pytest.mark.parametrize("text", ["fast", "1,2,3,4", "-1", "700,,10"])
-def test_a_bad_threshold_setting_is_refused_with_the_value(monkeypatch, text) -> None:
-    monkeypatch.setenv("ORDERHUB_GC_THRESHOLD", text)
-    with pytest.raises(ValueError, match="ORDERHUB_GC_THRESHOLD"):
-        actor_threshold()
+def test_a_plain_process_keeps_its_thresholds() -> None:
+    before = gc.get_threshold()
+    GcWatch.install(threshold=(1, 1, 1))
+    assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("values", [(), (1, 2, 3, 4), (-1,), (700, True, 10), ("700",)])
+def test_a_bad_threshold_is_refused_with_the_values(values) -> None:
+    before = gc.get_threshold()
+    with pytest.raises(ValueError, match=r"gc threshold .*expected up to three"):
+        checked_threshold(values)
+    with pytest.raises(ValueError):
+        GcWatch.install(actor=True, threshold=values)
+    assert gc.get_threshold() == before

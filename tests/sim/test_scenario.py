@@ -1,10 +1,11 @@
 """Scenario files: every shipped one loads; a bad one is refused naming the file and field."""
 
+import os
 import shutil
 
 import pytest
 
-from sim.scenario import SCENARIOS, ScenarioError, load_scenario, parse_window
+from sim.scenario import SCENARIOS, ScenarioError, env_folders, load_scenario, parse_window
 
 SHIPPED = ("baseline-8k", "double11-42k", "surge-100k", "fault-drill")
 
@@ -38,8 +39,19 @@ def test_found_by_path_and_in_extra_folders(tmp_path, monkeypatch) -> None:
     assert load_scenario(str(copy)).orders_per_day == 8000
     with pytest.raises(ScenarioError, match="no such scenario"):
         load_scenario("my-day")
+    assert load_scenario("my-day", folders=[tmp_path]).source == copy
+    # the environment is read by the commands (env_folders), not by the loader
     monkeypatch.setenv("ORDERHUB_SCENARIOS", str(tmp_path))
-    assert load_scenario("my-day").source == copy
+    with pytest.raises(ScenarioError, match="no such scenario"):
+        load_scenario("my-day")
+    assert load_scenario("my-day", folders=env_folders(os.environ)).source == copy
+
+
+def test_extra_folders_come_from_orderhub_scenarios(tmp_path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert env_folders({"ORDERHUB_SCENARIOS": f"{first}{os.pathsep}{second}"}) == \
+        [first, second]
+    assert env_folders({}) == []
 
 
 def test_unknown_scenario_lists_the_known_ones() -> None:
