@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.clock import Clock
+from hub.domain.decision import Stage
 
-DECIDED = frozenset({"validated", "routed", "held", "auto_remedied"})
+DECIDED = frozenset({Stage.VALIDATED, Stage.ROUTED, Stage.HELD, Stage.AUTO_REMEDIED})
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 HISTORY = timedelta(minutes=60)  # per-minute counts and latency samples kept
 START_BACK = timedelta(minutes=30)  # how far back the first read goes
@@ -82,10 +83,10 @@ class EventFeed:
             for e in events:
                 self.after_id = max(self.after_id, e.id)
                 minute = e.at.replace(second=0, microsecond=0)
-                if e.stage == "received":
+                if e.stage == Stage.RECEIVED:
                     self.per_minute[minute]["received"] += 1
                     self._received[e.key] = e.at
-                elif e.stage == "shipped":
+                elif e.stage == Stage.SHIPPED:
                     self.per_minute[minute]["shipped"] += 1
                 elif e.stage in DECIDED and e.key in self._received:
                     decided.append((e.key, e.at, self._received.pop(e.key)))
