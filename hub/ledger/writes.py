@@ -85,7 +85,7 @@ class StagePlan:
 def stage_plan(rows: Sequence[StageRow], found: Found,
                held: set[tuple[int, str, str]] | None = None) -> StagePlan:
     """Events in the order given; each may move its order's current stage (see
-    :func:`hub.ledger.stages.moves`). Events for unknown orders are quarantined. A
+    :func:`hub.domain.lifecycle.moves`). Events for unknown orders are quarantined. A
     warehouse stage already stored for its order with the same tracking number (in
     ``held``, or earlier in ``rows``) is left out, as the WMS callback and its status feed
     report the same statuses, unless it answers a reconcile mismatch."""
