@@ -33,12 +33,22 @@ from pathlib import Path
 
 import orjson
 
-from hub.domain.adapters import ADAPTERS
-from hub.domain.anomalies import find_anomalies
-from hub.domain.order import SHANGHAI, Amounts, Buyer, Item, Order, Receiver
-from hub.domain.priority import score_order, stock_states, tables
-from hub.domain.routing import route
-from hub.domain.rules import default_ruleset, load_ruleset
+from hub.domain import (
+    ADAPTERS,
+    SHANGHAI,
+    Amounts,
+    Buyer,
+    Item,
+    Order,
+    Receiver,
+    default_ruleset,
+    find_anomalies,
+    load_ruleset,
+    route,
+    score_order,
+    stock_states,
+)
+from hub.domain import priority_tables as tables
 from sim.shapes import SHAPES
 
 RESULTS = Path(__file__).parent / "results" / "domain.json"
@@ -279,7 +289,7 @@ def calibrate() -> dict:
 
 def facts_of(blobs, inventory, crm, ruleset, limit: int) -> list[dict]:
     """The facts the routing rules saw, for the first ``limit`` orders."""
-    from hub.domain.facts import order_facts
+    from hub.domain import order_facts
 
     out: list[dict] = []
     for channel, blob in blobs:
@@ -296,7 +306,7 @@ def facts_of(blobs, inventory, crm, ruleset, limit: int) -> list[dict]:
 
 def rules_vs_zen(ruleset, facts: list[dict], batch: int, zen_rows: int) -> dict:
     """Rows/s of our compiled evaluator and of zen-engine on the same table and facts."""
-    from hub.domain.rules.jdm import nest_facts, rule_ids, zen_decision
+    from benchmarks.zen_export import nest_facts, rule_ids, zen_decision
 
     evaluate = ruleset.evaluator.evaluate
     chunks = [facts[i:i + batch] for i in range(0, len(facts), batch)]

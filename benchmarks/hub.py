@@ -37,7 +37,7 @@ from benchmarks.hub_probe import (
 )
 from benchmarks.hub_report import HEADER, bottleneck, compare, cores, line, per_order
 from benchmarks.hub_whatif import WHAT_IFS, applied
-from hub.domain.order import SHANGHAI
+from hub.domain import SHANGHAI
 
 WARM_UP = (50, 4.0)  # orders/s, seconds
 RATES = (50, 100, 250, 500, 1000, 2000, 3000, 4000, 6000, 8000, 10000, 12000)

@@ -85,7 +85,7 @@ def crossing(batches: list[list], sink: Any) -> dict[str, float]:
 
 def crossings(orders: list, batch: int) -> dict[str, Any]:
     """Orders (fresh, then flattened) and their flat tuples through a real actor call."""
-    from hub.domain.order_state import flatten
+    from hub.domain import flatten
 
     parts = [orders[i:i + batch] for i in range(0, len(orders), batch)]
     sink = _sink()

@@ -39,7 +39,7 @@ def parse_id(oid: str) -> tuple[int, int] | None:
 
 def returning(n: int) -> Any:
     """Returning buyer ``n`` (of the pool); every fifth is a VIP."""
-    from hub.domain.order import Buyer
+    from hub.domain import Buyer
 
     return Buyer.model_construct(id=f"bench-buyer-{n % BUYERS}",
                                  tier="vip" if n % 5 == 0 else "normal", tags=())
@@ -48,8 +48,8 @@ def returning(n: int) -> Any:
 def make_orders(mode: str, step: int, rate: float, start: datetime, seconds: float,
                 first: int = 0) -> list[tuple[datetime, Any]]:
     """(visible at, order) for every order of one step, in schedule order."""
-    from hub.domain.adapters.common import build
-    from hub.domain.order import Amounts, Buyer, Item, Order, Receiver
+    from hub.domain import Amounts, Buyer, Item, Order, Receiver
+    from hub.domain import build_model as build
 
     n = int(rate * seconds)
     receiver = Receiver(name="张三", phone="13812345678", province="浙江省", city="杭州市",
@@ -60,7 +60,7 @@ def make_orders(mode: str, step: int, rate: float, start: datetime, seconds: flo
                      created_at=start, paid_at=start, modified_at=start, buyer=returning(0),
                      receiver=receiver, items=items[0],
                      amounts=Amounts(total_fen=9950, paid_fen=9950)).__dict__
-    from hub.domain.order import Channel
+    from hub.domain import Channel
 
     channels = [Channel(c) for c in CHANNELS]
     out = []

@@ -114,7 +114,7 @@ def run(ledger: Ledger, batches: int, size: int, clock: ManualClock) -> dict[str
 
 
 def bench_sqlite(batches: int, size: int, synchronous: str) -> dict[str, Any]:
-    from hub.ledger.sqlite import SQLiteLedger
+    from hub.ledger import SQLiteLedger
 
     with tempfile.TemporaryDirectory(prefix="orderhub-bench-", dir=Path.cwd() / "var"
                                      if (Path.cwd() / "var").is_dir() else None) as tmp:
@@ -132,7 +132,7 @@ def bench_postgres(batches: int, size: int, dsn: str) -> dict[str, Any]:
     import psycopg
     from psycopg import sql
 
-    from hub.ledger.postgres import PostgresLedger
+    from hub.ledger import PostgresLedger
 
     schema = f"orderhub_bench_{uuid.uuid4().hex[:8]}"
     clock = ManualClock(datetime(2026, 11, 11, 10, tzinfo=T0.tzinfo))

@@ -29,14 +29,14 @@ from pathlib import Path
 import numpy as np
 import simpy
 
-from hub.domain.adapters.common import build
-from hub.domain.order import (
+from hub.domain import (
     Channel,
     DeliveryService,
     Order,
     OrderStatus,
     OrderType,
 )
+from hub.domain import build_model as build
 from sim import population as pop
 from sim.population import altered
 from sim.scenario import (

@@ -26,8 +26,8 @@ from itertools import chain
 
 import numpy as np
 
-from hub.domain.adapters.common import build
-from hub.domain.order import Amounts, Buyer, Item, Receiver
+from hub.domain import Amounts, Buyer, Item, Receiver
+from hub.domain import build_model as build
 
 Place = tuple[str, str, str]  # province, city, district (full names from the table)
 SKIPPED_PROVINCES = ("香港特别行政区", "澳门特别行政区", "台湾省")  # not served from the mainland

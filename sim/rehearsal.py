@@ -162,7 +162,7 @@ def rehearse(name: str, *, speedup: float | None = None, window: str | None = No
         "marketplaces": {"channels": sorted(scenario.channels), "push": push}})
     suite = EmulatorSuite(suite_config, clock=clock).start()
     rules_file = out / "rules.yaml"
-    from hub.domain.rules import default_ruleset
+    from hub.domain import default_ruleset
 
     rules_file.write_text(default_ruleset().text, encoding="utf-8")
     wiring = suite.hub_settings()

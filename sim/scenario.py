@@ -22,7 +22,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from hub.domain.order import SHANGHAI, DeliveryService, OrderType
+from hub.domain import SHANGHAI, DeliveryService, OrderType
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 PLANTED = ("incomplete_address", "remote_standard_express", "payment_mismatch",
@@ -331,7 +331,7 @@ def known_scenarios(folders: Sequence[Path] = ()) -> list[str]:
 
 def _check_rule_files(scenario: Scenario, path: Path) -> None:
     """Each scheduled rule file loads, and keeps what the planted truth relies on."""
-    from hub.domain.rules import RuleError, load_ruleset
+    from hub.domain import RuleError, load_ruleset
 
     for n, change in enumerate(scenario.rule_changes):
         where = f"{path}: rule_changes.{n}.file"

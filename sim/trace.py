@@ -26,7 +26,7 @@ from pathlib import Path
 
 import orjson
 
-from hub.domain.order import Order
+from hub.domain import Order
 
 
 class EventKind(StrEnum):

@@ -1,4 +1,4 @@
-"""An order pickles as one flat tuple (``hub.domain.order_state``) and comes back equal,
+"""An order pickles as one flat tuple (``hub.domain.order_codec``) and comes back equal,
 with the same times, time zones and explicitly set fields."""
 
 import pickle
@@ -76,7 +76,7 @@ def test_shanghai_times_are_exact_to_the_microsecond(micros, seconds):
 
 
 def test_an_order_keeps_its_flat_tuple_and_a_rebuilt_one_the_tuple_it_came_from():
-    from hub.domain.order_state import _flatten, flatten, rebuild
+    from hub.domain.order_codec import _flatten, flatten, rebuild
 
     order = make_order()
     flat = flatten(order)
@@ -89,7 +89,7 @@ def test_an_order_keeps_its_flat_tuple_and_a_rebuilt_one_the_tuple_it_came_from(
 
 
 def test_a_copy_never_carries_its_originals_flat_tuple():
-    from hub.domain.order_state import _flatten, flatten
+    from hub.domain.order_codec import _flatten, flatten
 
     order = make_order()
     flatten(order)
@@ -100,7 +100,7 @@ def test_a_copy_never_carries_its_originals_flat_tuple():
 
 @pytest.mark.parametrize("flattened", [True, False])
 def test_with_buyer_gives_the_copy_a_true_flat_tuple(flattened):
-    from hub.domain.order_state import _flatten, flatten, with_buyer
+    from hub.domain.order_codec import _flatten, flatten, with_buyer
 
     order = make_order(buyer=Buyer(id="b1"))  # tier and tags left to their defaults
     if flattened:

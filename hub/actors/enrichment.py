@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from hub.domain.order import Buyer, Order, OrderStatus
-from hub.domain.order_state import with_buyer
+from hub.domain.order_codec import with_buyer
 
 
 class CustomerCache:

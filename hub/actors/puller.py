@@ -32,7 +32,7 @@ from hub.actors.acknowledged import Acknowledged
 from hub.clock import Clock
 from hub.config import ChannelConfig
 from hub.gcwatch import GcWatch
-from hub.ledger.stages import micros
+from hub.ledger.times import micros
 
 log = logging.getLogger("orderhub.puller")
 

@@ -18,22 +18,25 @@ import time
 from typing import Any
 
 from hub.clock import Clock
+from hub.domain.decision import Stage
+from hub.domain.order import OrderStatus
 
 log = logging.getLogger("orderhub.reconciler")
 
-WMS_ORDER = ["dispatched", "picked", "packed", "shipped"]
-GRACE_STAGES = {"received", "validated", "scored", "held", "cancelled", "reconcile_mismatch"}
+WMS_ORDER = [Stage.DISPATCHED, Stage.PICKED, Stage.PACKED, Stage.SHIPPED]
+GRACE_STAGES = {Stage.RECEIVED, Stage.VALIDATED, Stage.SCORED, Stage.HELD, Stage.CANCELLED,
+                Stage.RECONCILE_MISMATCH}
 
 
 def mismatch(marketplace: str, wms: str | None, ledger: str) -> str | None:
     """The disagreement between three views of one order, or None."""
-    if marketplace in ("shipped", "finished") and wms is None:
+    if marketplace in (OrderStatus.SHIPPED, OrderStatus.FINISHED) and wms is None:
         return f"marketplace says {marketplace} but the WMS has no such order"
     if wms is None:
-        if ledger in ("dispatched", "picked", "packed", "shipped"):
+        if ledger in WMS_ORDER:
             return f"ledger says {ledger} but the WMS has no such order"
         return None
-    if marketplace == "cancelled" and wms == "shipped":
+    if marketplace == OrderStatus.CANCELLED and wms == Stage.SHIPPED:
         return "marketplace says cancelled but the WMS shipped it"
     if ledger in GRACE_STAGES:
         return None
@@ -90,7 +93,7 @@ class Reconciler:
         self._suspects = suspects
         if found:
             await self.ledger.record_stage.remote([
-                StageEvent(key=f["key"], stage="reconcile_mismatch", at=self.clock.now(),
+                StageEvent(key=f["key"], stage=Stage.RECONCILE_MISMATCH, at=self.clock.now(),
                            detail={k: str(v) for k, v in f.items() if k != "key"})
                 for f in found])
             self.raised += len(found)

@@ -28,13 +28,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from hub.domain.decision import Stage
+
 # Where on the way to the buyer each stage is; a step forward goes to a higher number.
-PHASE = {"received": 0, "validated": 1, "scored": 2, "routed": 3, "auto_remedied": 3,
-         "released": 3, "dispatched": 4, "picked": 5, "packed": 6, "shipped": 7}
+PHASE = {Stage.RECEIVED: 0, Stage.VALIDATED: 1, Stage.SCORED: 2, Stage.ROUTED: 3,
+         Stage.AUTO_REMEDIED: 3, Stage.RELEASED: 3, Stage.DISPATCHED: 4, Stage.PICKED: 5,
+         Stage.PACKED: 6, Stage.SHIPPED: 7}
 # A stage with no figures of its own borrows those of its twin.
-TWIN = {"released": "routed", "auto_remedied": "routed"}
+TWIN = {Stage.RELEASED: Stage.ROUTED, Stage.AUTO_REMEDIED: Stage.ROUTED}
 ALL_LANES = "*"
-DONE = "shipped"
+DONE = Stage.SHIPPED
 
 Steps = Mapping[str, Mapping[str, tuple[str, float]]]  # lane -> from -> (to, median s)
 
@@ -84,10 +87,10 @@ def estimate(stage: str, entered_at: datetime | None, lane: str | None, steps: S
              now: datetime) -> Eta:
     """The expected completion of an order standing in ``stage`` since ``entered_at``."""
     if stage == DONE:
-        return Eta("done", entered_at, 0.0, "shipped")
-    if stage == "cancelled":
-        return Eta("cancelled", basis="cancelled")
-    if stage == "held":
+        return Eta("done", entered_at, 0.0, DONE.value)
+    if stage == Stage.CANCELLED:
+        return Eta("cancelled", basis=Stage.CANCELLED.value)
+    if stage == Stage.HELD:
         return Eta("held", basis="a held order waits for a person; estimated once released")
     if stage not in PHASE:
         return Eta("unknown", basis=f"stage {stage} is off the way to the buyer")

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.clock import Clock
+from hub.domain.decision import Stage
 
-DECIDED = frozenset({"validated", "routed", "held", "auto_remedied"})
+DECIDED = frozenset({Stage.VALIDATED, Stage.ROUTED, Stage.HELD, Stage.AUTO_REMEDIED})
 BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 900.0)
 HISTORY = timedelta(minutes=60)  # per-minute counts and latency samples kept
 START_BACK = timedelta(minutes=30)  # how far back the first read goes
@@ -65,7 +66,7 @@ class EventFeed:
         self.after_id = 0
         self.started = False
         self.per_minute: dict[datetime, dict[str, int]] = defaultdict(
-            lambda: {"received": 0, "shipped": 0})
+            lambda: {Stage.RECEIVED: 0, Stage.SHIPPED: 0})
         self.samples: dict[str, deque[tuple[datetime, float]]] = defaultdict(deque)
         self.histograms: dict[str, Histogram] = defaultdict(Histogram)
         self._received: dict[tuple[str, str, str], datetime] = {}
@@ -82,11 +83,11 @@ class EventFeed:
             for e in events:
                 self.after_id = max(self.after_id, e.id)
                 minute = e.at.replace(second=0, microsecond=0)
-                if e.stage == "received":
-                    self.per_minute[minute]["received"] += 1
+                if e.stage == Stage.RECEIVED:
+                    self.per_minute[minute][Stage.RECEIVED] += 1
                     self._received[e.key] = e.at
-                elif e.stage == "shipped":
-                    self.per_minute[minute]["shipped"] += 1
+                elif e.stage == Stage.SHIPPED:
+                    self.per_minute[minute][Stage.SHIPPED] += 1
                 elif e.stage in DECIDED and e.key in self._received:
                     decided.append((e.key, e.at, self._received.pop(e.key)))
             self._observe(decided)
@@ -140,8 +141,8 @@ class EventFeed:
             out = []
             for back in range(count - 1, -1, -1):
                 minute = last - timedelta(minutes=back)
-                row = self.per_minute.get(minute, {"received": 0, "shipped": 0})
-                out.append((minute, row["received"], row["shipped"]))
+                row = self.per_minute.get(minute, {})
+                out.append((minute, row.get(Stage.RECEIVED, 0), row.get(Stage.SHIPPED, 0)))
             return out
 
     def histogram_lines(self) -> dict[str, Histogram]:

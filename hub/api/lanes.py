@@ -10,10 +10,12 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from hub.api.auth import Reader
+from hub.domain.decision import Stage
 
 LANES = ("P0", "P1", "P2", "P3")
-UNDECIDED = ("received", "validated", "scored")
-DONE = ("shipped", "cancelled")
+UNDECIDED = (Stage.RECEIVED, Stage.VALIDATED, Stage.SCORED)
+DONE = (Stage.SHIPPED, Stage.CANCELLED)
+FINISHED = "done"  # the part of a lane's orders shipped or cancelled, not read by stage
 STAGE_SCAN = 50_000  # orders per stage read to split a stage's count by lane
 
 
@@ -73,7 +75,7 @@ def lane_stages(ledger: Any, counts: dict[str, dict[str, int]]) -> dict[str, dic
         row = split.setdefault(lane, {})
         rest = total - sum(row.values())
         if rest > 0:
-            row["done"] = rest
+            row[FINISHED] = rest
     return split
 
 
@@ -92,8 +94,8 @@ def lanes(request: Request) -> LanesOut:
     out = []
     for lane in sorted(set(LANES) | set(split)):
         row = split.get(lane, {})
-        held = row.get("held", 0)
-        backlog = sum(n for s, n in row.items() if s not in (*DONE, "done", "held"))
+        held = row.get(Stage.HELD, 0)
+        backlog = sum(n for s, n in row.items() if s not in (*DONE, FINISHED, Stage.HELD))
         out.append(LaneOut(lane=lane, orders=counts.get("lanes", {}).get(lane, 0),
                            backlog=backlog, held=held, stages=row,
                            latency=LatencyOut(**state.feed.latency(lane))))

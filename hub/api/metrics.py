@@ -23,7 +23,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from hub.api.auth import Reader
-from hub.api.lanes import DONE, UNDECIDED, lane_stages
+from hub.api.lanes import DONE, FINISHED, UNDECIDED, lane_stages
+from hub.domain.decision import Stage
 from hub.gcwatch import max_pauses
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -89,7 +90,7 @@ def render(state: Any) -> str:
             {(s,): n for s, n in stages.items()}, ("stage",))
     m.gauge("orderhub_lane_orders", "Orders decided into each lane.",
             {(lane,): n for lane, n in counts.get("lanes", {}).items()}, ("lane",))
-    backlog = {(lane,): sum(n for s, n in row.items() if s not in (*DONE, "done", "held"))
+    backlog = {(lane,): sum(n for s, n in row.items() if s not in (*DONE, FINISHED, Stage.HELD))
                for lane, row in split.items()}
     backlog[("undecided",)] = sum(stages.get(s, 0) for s in UNDECIDED)
     m.gauge("orderhub_backlog", "Orders not yet shipped, cancelled or held, per lane "

@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hub.domain.decision import Stage
+
+UNDECIDED = (Stage.RECEIVED, Stage.VALIDATED, Stage.SCORED)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="orders per stage and lane, anomalies, outbox, rules")
@@ -27,7 +31,7 @@ def snapshot(ledger: Any) -> dict[str, Any]:
         "stages": counts.get("stages", {}),
         "lanes": counts.get("lanes", {}),
         "backlog": sum(n for s, n in counts.get("stages", {}).items()
-                       if s in ("received", "validated", "scored")),
+                       if s in UNDECIDED),
         "anomalies_open": anomalies,
         "outbox_pending": ledger.pending_count(),
         "rules_version": latest.version if latest is not None else None,

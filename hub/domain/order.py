@@ -109,7 +109,7 @@ OrderKey = tuple[str, str, str]
 
 
 class Order(_Frozen):
-    # the order as one flat tuple, kept once made (``hub.domain.order_state``); not a field
+    # the order as one flat tuple, kept once made (``hub.domain.order_codec``); not a field
     __slots__ = ("_flat",)
 
     channel: Channel
@@ -139,8 +139,8 @@ class Order(_Frozen):
         return (self.channel.value, self.shop, self.order_id)
 
     def __reduce__(self) -> tuple:
-        """Pickled as one flat tuple (``hub.domain.order_state``): a fifth of the cost."""
-        return (_state.rebuild, (_state.flatten(self),))
+        """Pickled as one flat tuple (``hub.domain.order_codec``): a fifth of the cost."""
+        return (_codec.rebuild, (_codec.flatten(self),))
 
 
-from hub.domain import order_state as _state  # noqa: E402  (it builds on the models above)
+from hub.domain import order_codec as _codec  # noqa: E402  (it builds on the models above)

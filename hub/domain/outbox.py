@@ -1,7 +1,12 @@
-"""The messages a batch of decisions owes the outside world, as outbox rows.
+"""The messages a batch of decisions owes the outside world, as outbox rows, and
+how their delivery is retried.
 
 Each row's idempotency key names the order, not its version: the WMS gets an
-order once, and an alert is sent once per order version and reason.
+order once, and an alert is sent once per order version and reason. A failed
+delivery is tried again after a delay that doubles from 1 s up to 5 minutes.
+
+>>> [backoff_s(n) for n in (1, 2, 3, 10)]
+[1.0, 2.0, 4.0, 300.0]
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from hub.domain.decision import Decision
 from hub.domain.order import Order
 
 WMS, ERP, DINGTALK = "wms", "erp", "dingtalk"
+DISPATCH_DESTINATION = WMS  # delivering a row here records the order's `dispatched` stage
+BACKOFF_BASE_S = 1.0
+BACKOFF_CAP_S = 300.0
 OrderKey = tuple[str, str, str]  # (channel, shop, channel order id)
 
 
@@ -46,6 +54,11 @@ class OutboxMessage:
             if type(ref[0]) is str and type(ref[1]) is str and type(ref[2]) is str:
                 return ref  # type: ignore[return-value]
         return None
+
+
+def backoff_s(attempts: int) -> float:
+    """Delay before the next delivery attempt after ``attempts`` tries (1 s doubling, 5 min cap)."""
+    return min(BACKOFF_BASE_S * 2.0 ** max(attempts - 1, 0), BACKOFF_CAP_S)
 
 
 def dispatch_payload(order: Order, decision: Decision) -> dict:

@@ -21,14 +21,17 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hub.domain.anomalies import find_anomalies
-from hub.domain.decision import Anomaly, Decision
+from hub.domain.decision import Anomaly, Decision, Stage
 from hub.domain.facts import ROWS, FactsBuilder, facts_builder, version_of
+from hub.domain.lifecycle import decision_stage
 from hub.domain.order import Order
 from hub.domain.priority import Score, score_order, stock_states, tables
 from hub.domain.rules import merge_actions
 
 SEVERITY_RANK = {"critical": 0, "warn": 1, "info": 2}
 REMOTE = "remote_standard_express"
+# Decision.extra holds plain strings (it is dict[str, str]); these are the stage values
+HELD, ROUTED = Stage.HELD.value, Stage.ROUTED.value
 
 
 
@@ -94,7 +97,7 @@ def _outcome(order: Order, s: Score, found: Sequence[Anomaly], effects: tuple,
                         f" (remote region {order.receiver.province})",)
     hold = hold or effects[2]
     alerts += [g for g in effects[4] if g not in alerts]
-    extra["stage"] = "held" if hold else "auto_remedied" if remedies else "routed"
+    extra["stage"] = decision_stage(hold, remedies).value
     return hold, remedies, effects[3] or delivery, tuple(alerts), extra
 
 
@@ -128,7 +131,7 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
         else:
             hold, remedies, alerts, found = effects[2], (), effects[4], ()
             delivery = effects[3] or str(fields["delivery"])
-            extra = {"stage": "held" if hold else "routed"}
+            extra = {"stage": HELD if hold else ROUTED}
         append(Decision(
             str(fields["channel"]), fields["shop"], fields["order_id"],
             version_of(fields["modified_at"]), lane, s.score, s.breakdown, group, found, hold,

@@ -9,7 +9,9 @@ PostgreSQL for a cluster), behind one interface (:class:`Ledger`).
 
 from __future__ import annotations
 
+from importlib import import_module
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from hub.clock import Clock
@@ -32,10 +34,37 @@ from hub.ledger.base import (
 )
 
 __all__ = [
-    "MAX_PAYLOAD_BYTES", "Cursor", "EventRecord", "Ledger", "LedgerError", "LockedError",
-    "OrderKey", "OrderSummary", "OrderView", "OutboxMessage", "PayloadTooLarge",
-    "QuarantineRecord", "RulesetRecord", "SchemaError", "StageEvent", "open_ledger",
+    "MAX_PAYLOAD_BYTES",
+    "Cursor",
+    "EventRecord",
+    "Ledger",
+    "LedgerError",
+    "LockedError",
+    "MemoryLedger",
+    "OrderKey",
+    "OrderSummary",
+    "OrderView",
+    "OutboxMessage",
+    "PayloadTooLarge",
+    "PostgresLedger",
+    "QuarantineRecord",
+    "RulesetRecord",
+    "SQLiteLedger",
+    "SchemaError",
+    "StageEvent",
+    "open_ledger",
 ]
+
+# The stores themselves, loaded when first named: PostgreSQL's needs psycopg, which a
+# hub on SQLite does not have to install.
+_STORES = {"MemoryLedger": "hub.ledger.memory", "PostgresLedger": "hub.ledger.postgres",
+           "SQLiteLedger": "hub.ledger.sqlite"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _STORES:
+        return getattr(import_module(_STORES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _sqlite_options(query: str) -> dict:

@@ -76,7 +76,7 @@ class Ledger(ABC):
     @abstractmethod
     def stored_versions(self, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
         """The stored version of each of ``keys`` the ledger holds, in microseconds since
-        the epoch (``hub.ledger.stages.micros`` of its ``modified_at``): what a caller
+        the epoch (``hub.ledger.times.micros`` of its ``modified_at``): what a caller
         checks a re-read order against before sending it whole."""
 
     @abstractmethod
@@ -115,7 +115,8 @@ class Ledger(ABC):
 
     @abstractmethod
     def failed(self, message_id: int, error: str, now: datetime) -> None:
-        """Record a failed attempt; the row is due again after :func:`backoff_s`."""
+        """Record a failed attempt; the row is due again after
+        :func:`hub.domain.outbox.backoff_s`."""
 
     @abstractmethod
     def pending_count(self) -> int: ...
@@ -154,7 +155,7 @@ class Ledger(ABC):
     @abstractmethod
     def stage_durations(self, since: datetime,
                         until: datetime | None = None) -> list[dict[str, Any]]:
-        """See :func:`hub.ledger.stages.durations`; over events in [since, until)."""
+        """See :func:`hub.domain.durations.stage_durations`; over events in [since, until)."""
 
     @abstractmethod
     def recent_orders(self, n: int) -> list[Order]:

@@ -34,18 +34,20 @@ from psycopg import sql as pgsql
 from psycopg.conninfo import conninfo_to_dict
 
 from hub.clock import Clock
-from hub.domain.decision import Decision
+from hub.domain.decision import Decision, Stage
+from hub.domain.lifecycle import DECIDING, PHASE, moves
 from hub.domain.order import Order
+from hub.domain.outbox import DISPATCH_DESTINATION, backoff_s
 from hub.ledger import prepare, schema
 from hub.ledger.base import Cursor, LedgerError, OrderKey, OutboxMessage, StageEvent
 from hub.ledger.sqlbase import SqlLedger, claimed
-from hub.ledger.stages import DISPATCH_DESTINATION, PHASE, backoff_s, epoch, moves
+from hub.ledger.times import epoch
 from hub.ledger.writes import commit_plan, outbox_params, stage_plan
 
 T = TypeVar("T")
 RETRIES = 5
-RESTAGED = ", ".join(f"'{s}'" for s in [*sorted(s for s, p in PHASE.items() if p <= 2),
-                                       "reconcile_mismatch"])
+RESTAGED = ", ".join(f"'{s}'" for s in [*sorted(s for s, p in PHASE.items() if p <= DECIDING),
+                                       Stage.RECONCILE_MISMATCH])
 KEY_ORDER = 'o.channel COLLATE "C", o.shop COLLATE "C", o.order_id COLLATE "C"'
 FIND_SQL = (
     "SELECT o.channel, o.shop, o.order_id, o.id, o.version_us, o.stage, o.stage_at, "
@@ -264,7 +266,7 @@ class PostgresLedger(SqlLedger):
                                   for r in fresh], 6)
                 got = c.execute(INGEST_SQL, [at_s, at_s, *params]).fetchall()
                 self._insert(c, "events", "oid, stage, at, version_us", "bigint text float8 bigint",
-                             [(g[0], "received", at_s, g[4]) for g in got])
+                             [(g[0], Stage.RECEIVED.value, at_s, g[4]) for g in got])
                 by_key = {r.key: r for r in fresh}
                 self._insert(c, "order_bodies", "id, body", "bigint bytea",
                              [(g[0], by_key[(g[1], g[2], g[3])].body) for g in got],
@@ -408,9 +410,10 @@ class PostgresLedger(SqlLedger):
             if oids:
                 found = c.execute(f"SELECT o.id, o.stage FROM orders o WHERE o.id = ANY(%s) "
                                   f"ORDER BY {KEY_ORDER} FOR NO KEY UPDATE", (oids,)).fetchall()
-                self._events(c, [(oid, "dispatched", now_s, None, None) for oid, _ in found],
+                self._events(c, [(oid, Stage.DISPATCHED.value, now_s, None, None)
+                                 for oid, _ in found],
                              decision=False)
-                moved = [oid for oid, stage in found if moves(stage, "dispatched")]
+                moved = [oid for oid, stage in found if moves(stage, Stage.DISPATCHED)]
                 if moved:
                     c.execute("UPDATE orders SET stage = 'dispatched', stage_at = %s "
                               "WHERE id = ANY(%b::bigint[])", (now_s, moved))

@@ -13,7 +13,8 @@ import msgspec
 import orjson
 from pydantic import BaseModel
 
-from hub.domain.decision import Decision
+from hub.domain.decision import Decision, Stage
+from hub.domain.lifecycle import STAGES, decision_stage
 from hub.domain.order import Order
 from hub.ledger.base import (
     MAX_PAYLOAD_BYTES,
@@ -23,7 +24,7 @@ from hub.ledger.base import (
     PayloadTooLarge,
     StageEvent,
 )
-from hub.ledger.stages import STAGES, decision_stage, epoch, micros
+from hub.ledger.times import epoch, micros
 
 MAX_ERROR_CHARS = 2000
 
@@ -195,17 +196,17 @@ def decision_rows(decisions: Sequence[Decision]) -> list[DecisionRow]:
         body = decision_body(d)
         if len(body) > MAX_PAYLOAD_BYTES:
             check_size(f"decision {index} ({':'.join(key)})", body)
-        stage = decision_stage(d.hold_reason, d.remedies)
+        stage = decision_stage(d.hold_reason, d.remedies).value  # a plain str binds fastest
         group = None
         detail: dict[str, Any] = {}
         if d.anomalies:
-            detail["validated"] = {"anomalies": [a.code for a in d.anomalies]}
+            detail[Stage.VALIDATED.value] = {"anomalies": [a.code for a in d.anomalies]}
         if d.hold_reason:
-            detail["held"] = {"reason": d.hold_reason}
+            detail[Stage.HELD.value] = {"reason": d.hold_reason}
             group = next((a.group for a in d.anomalies if a.code == d.hold_reason),
                          d.alert_groups[0] if d.alert_groups else None)
         elif d.remedies:
-            detail["auto_remedied"] = {"remedies": list(d.remedies)}
+            detail[Stage.AUTO_REMEDIED.value] = {"remedies": list(d.remedies)}
         rows.append(DecisionRow(
             key, _version_us(d, index), stage, body, d.lane, float(d.score), d.packing_group,
             d.hold_reason, group, int(d.ruleset_version), blob(detail) if detail else None))

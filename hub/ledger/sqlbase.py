@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from hub.domain import durations
+from hub.domain.lifecycle import WAREHOUSE
 from hub.domain.order import Order
 from hub.ledger.base import (
     EventRecord,
@@ -27,7 +29,7 @@ from hub.ledger.base import (
     RulesetRecord,
 )
 from hub.ledger.prepare import decision_from_body
-from hub.ledger.stages import WAREHOUSE, durations, epoch, from_epoch, from_micros
+from hub.ledger.times import epoch, from_epoch, from_micros
 
 SUMMARY_COLS = ("o.id, o.channel, o.shop, o.order_id, o.status, o.version_us, o.created_at, "
                 "o.received_at, o.stage, o.stage_at, o.lane, o.score, o.packing_group, "
@@ -214,8 +216,9 @@ class SqlLedger(Ledger):
             params.append(epoch(until, "until"))
         with self._reading("stage_durations") as c:
             rows = self._all(c, sql + " ORDER BY e.oid, e.at, e.id", params)
-        return durations((oid, lane, name, at) for oid, lane, stage, at, steps in rows
-                         for name in ([*steps.split(","), stage] if steps else [stage]))
+        return durations.stage_durations(
+            (oid, lane, name, at) for oid, lane, stage, at, steps in rows
+            for name in ([*steps.split(","), stage] if steps else [stage]))
 
     def recent_orders(self, n: int) -> list[Order]:
         with self._reading("recent_orders") as c:

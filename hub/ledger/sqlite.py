@@ -31,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from hub.clock import Clock
-from hub.domain.decision import Decision
+from hub.domain.decision import Decision, Stage
+from hub.domain.lifecycle import moves
 from hub.domain.order import Order
+from hub.domain.outbox import DISPATCH_DESTINATION, backoff_s
 from hub.ledger import prepare, schema
 from hub.ledger.base import (
     Cursor,
@@ -45,13 +47,14 @@ from hub.ledger.base import (
 )
 from hub.ledger.sqlbase import SqlLedger, chunks, claimed
 from hub.ledger.sqlite_batch import NULL, insert, update_orders
-from hub.ledger.stages import DISPATCH_DESTINATION, backoff_s, epoch, moves
+from hub.ledger.times import epoch
 from hub.ledger.writes import commit_plan, outbox_params, stage_plan
 
 log = logging.getLogger("orderhub.ledger")
 SYNCHRONOUS = ("normal", "full")
 KEY_CHUNK = 900  # 2,700 parameters per lookup
 OID_CACHE = 1_000_000  # order key -> row id, for reading orders by id
+RECEIVED, DISPATCHED = Stage.RECEIVED.value, Stage.DISPATCHED.value  # plain str binds fastest
 
 
 
@@ -258,15 +261,15 @@ class SQLiteLedger(SqlLedger):
                 if hit is None:
                     next_id += 1
                     inserts.append((next_id, *r.key, r.version_us, r.status, r.created_at,
-                                    at_s, "received", at_s))
+                                    at_s, RECEIVED, at_s))
                     bodies.append((next_id, r.body))
-                    events.append((next_id, "received", at_s, r.version_us))
+                    events.append((next_id, RECEIVED, at_s, r.version_us))
                 elif r.version_us > hit[1]:
-                    stage, stage_at = ("received", at_s) if moves(hit[2], "received") \
+                    stage, stage_at = (RECEIVED, at_s) if moves(hit[2], RECEIVED) \
                         else (hit[2], hit[3])
                     updates.append((r.version_us, r.status, stage, stage_at, hit[0]))
                     bodies.append((hit[0], r.body))
-                    events.append((hit[0], "received", at_s, r.version_us))
+                    events.append((hit[0], RECEIVED, at_s, r.version_us))
                 else:
                     continue
                 changed.add(r.key)
@@ -398,8 +401,8 @@ class SQLiteLedger(SqlLedger):
             marks = ",".join("?" * len(part))
             for oid, stage in c.execute(f"SELECT id, stage FROM orders WHERE id IN ({marks})",
                                         part):
-                events.append((oid, "dispatched", at_s, None, None))
-                if moves(stage, "dispatched"):
+                events.append((oid, DISPATCHED, at_s, None, None))
+                if moves(stage, DISPATCHED):
                     updates.append((oid,))
         insert(c, "INSERT INTO events (oid, stage, at, tracking_no, detail)", events)
         c.executemany(f"UPDATE orders SET stage = 'dispatched', stage_at = {at_s!r} "

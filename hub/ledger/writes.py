@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.domain.decision import Stage
+from hub.domain.lifecycle import WAREHOUSE, moves
 from hub.ledger.base import OrderKey
 from hub.ledger.prepare import DecisionRow, OutboxRow, StageRow, dumps
-from hub.ledger.stages import WAREHOUSE, moves
 
 Found = dict[OrderKey, list]
 DECISION_STEPS = "validated,scored"  # passed through, at the same instant, before the last stage
@@ -84,7 +85,7 @@ class StagePlan:
 def stage_plan(rows: Sequence[StageRow], found: Found,
                held: set[tuple[int, str, str]] | None = None) -> StagePlan:
     """Events in the order given; each may move its order's current stage (see
-    :func:`hub.ledger.stages.moves`). Events for unknown orders are quarantined. A
+    :func:`hub.domain.lifecycle.moves`). Events for unknown orders are quarantined. A
     warehouse stage already stored for its order with the same tracking number (in
     ``held``, or earlier in ``rows``) is left out, as the WMS callback and its status feed
     report the same statuses, unless it answers a reconcile mismatch."""
@@ -104,7 +105,7 @@ def stage_plan(rows: Sequence[StageRow], found: Found,
         oid = hit[0]
         if r.stage in WAREHOUSE:
             mark = (oid, r.stage, r.event.tracking_no or "")
-            if mark in held and hit[2] != "reconcile_mismatch":  # a repeat then confirms
+            if mark in held and hit[2] != Stage.RECONCILE_MISMATCH:  # a repeat then confirms
                 continue
             held.add(mark)
         plan.events.append((oid, r.stage, r.at, r.event.tracking_no, r.detail))

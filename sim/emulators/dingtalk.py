@@ -35,7 +35,8 @@ from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from hub.clock import Clock
-from hub.connectors.dingtalk import SIGN_REFUSED, TOKEN_UNKNOWN, TOO_FAST, signature
+from hub.connectors import SIGN_REFUSED, TOKEN_UNKNOWN, TOO_FAST
+from hub.connectors import dingtalk_signature as signature
 from sim.emulators.backoffice import BackOffice, Emulator, OutageWindow, json_response, mount_common
 
 BAD_BODY, TOO_LONG = 40035, 460101

@@ -25,9 +25,10 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 
-from hub.connectors.signing import douyin_param_json, douyin_sign, same
-from hub.domain.adapters.common import remember
-from hub.domain.order import SHANGHAI, Order
+from hub.connectors import douyin_param_json, douyin_sign
+from hub.connectors import same_signature as same
+from hub.domain import SHANGHAI, Order
+from hub.domain.adapters import remember
 from sim.emulators.market_http import gate, json_response, mount_common
 from sim.emulators.marketplace import Credential, MarketplaceState
 from sim.shapes import douyin as shape

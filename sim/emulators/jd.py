@@ -22,8 +22,9 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 
-from hub.connectors.signing import jd_sign, same
-from hub.domain.order import SHANGHAI
+from hub.connectors import jd_sign
+from hub.connectors import same_signature as same
+from hub.domain import SHANGHAI
 from sim.emulators.market_http import gate, json_response, mount_common, request_params
 from sim.emulators.marketplace import Credential, MarketplaceState
 from sim.shapes import jd as shape

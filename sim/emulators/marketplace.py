@@ -35,8 +35,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.clock import Clock
-from hub.domain.adapters.common import build
-from hub.domain.order import SHANGHAI, Order
+from hub.domain import SHANGHAI, Order
+from hub.domain import build_model as build
 from sim.emulators.faults import FaultBoard, FaultKind, FaultSpec
 from sim.shapes import SHAPES
 from sim.trace import EventKind, TraceEvent

@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import orjson
 
-from hub.domain.order import Order
+from hub.domain import Order
 from sim.emulators.marketplace import MarketplaceState
 
 log = logging.getLogger("orderhub.sim.push")

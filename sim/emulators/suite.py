@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 from hub.clock import Clock, ScaledClock
 from hub.config import ConfigError
-from hub.domain.order import SHANGHAI
+from hub.domain import SHANGHAI
 from sim.emulators.crm import CrmConfig, CrmEmulator
 from sim.emulators.dingtalk import DingTalkEmulator, DingTalkEmulatorConfig
 from sim.emulators.erp import ErpConfig, ErpEmulator

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 
 from fastapi import FastAPI, Request, Response
 
-from hub.connectors.signing import TOP_SIGN_METHODS, same, top_sign
-from hub.domain.order import SHANGHAI
+from hub.connectors import TOP_SIGN_METHODS, top_sign
+from hub.connectors import same_signature as same
+from hub.domain import SHANGHAI
 from sim.emulators.market_http import gate, json_response, mount_common, request_params
 from sim.emulators.marketplace import Credential, MarketplaceState
 from sim.shapes import tmall as shape

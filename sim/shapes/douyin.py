@@ -22,7 +22,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 
-from hub.domain.order import DeliveryService, Order, OrderStatus, OrderType, mask_phone
+from hub.domain import DeliveryService, Order, OrderStatus, OrderType, mask_phone
 from sim.shapes import number_or_text
 
 STATUS = {OrderStatus.UNPAID: 1, OrderStatus.PAID: 2, OrderStatus.PARTIALLY_SHIPPED: 101,

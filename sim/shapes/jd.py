@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hub.domain.order import DeliveryService, Order, OrderStatus, OrderType
+from hub.domain import DeliveryService, Order, OrderStatus, OrderType
 from sim.shapes import FMT, yuan
 
 STATUS = {OrderStatus.UNPAID: "NOT_PAY", OrderStatus.PAID: "WAIT_SELLER_STOCK_OUT",

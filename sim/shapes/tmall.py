@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hub.domain.order import DeliveryService, Order, OrderStatus, OrderType
+from hub.domain import DeliveryService, Order, OrderStatus, OrderType
 from sim.shapes import FMT, number_or_text, yuan
 
 STATUS = {OrderStatus.UNPAID: "WAIT_BUYER_PAY", OrderStatus.PAID: "WAIT_SELLER_SEND_GOODS",

@@ -82,7 +82,7 @@ class LedgerContract:
         assert ledger.get_order(orders[0].key).summary.stage_at == NOW
 
     def test_stored_versions_are_the_versions_held_for_the_keys_it_holds(self, ledger):
-        from hub.ledger.stages import micros
+        from hub.ledger.times import micros
 
         orders = batch(1, 3)
         ledger.ingest(orders)

@@ -9,7 +9,7 @@ import orjson
 from hub.domain.decision import Anomaly, Decision
 from hub.domain.order import Buyer, Order
 from hub.ledger.prepare import decision_body, decision_from_body, order_json
-from hub.ledger.stages import micros
+from hub.ledger.times import micros
 from tests.ledger.factory import T0, order
 
 

@@ -6,6 +6,14 @@ Each of ``tmall``, ``jd`` and ``douyin`` has ``parse_order(raw, shop="")``,
 an ``Order`` (or a ``Page``) or a ``ParseError``; an error envelope raises
 ``MarketplaceError``.
 
+Each marketplace has two modules. ``tmall`` (``jd``, ``douyin``) is the adapter: it
+says what every field means, is what callers use, and names the field of any record it
+refuses. ``tmall_fast`` (``jd_fast``, ``douyin_fast``) is its fast path, reached only
+through the adapter's ``decode``: a msgspec decode of the fields the adapter reads, for
+a page of the usual shape, giving the same ``Page`` (tests compare both ways); anything
+unusual goes back to the adapter. ``fast_path`` holds what the three fast paths share,
+``common`` what the three adapters share.
+
 >>> from hub.domain.adapters import parse_any
 >>> page = parse_any("jd", [{"orderId": "7"}])
 >>> len(page.orders), str(page.quarantined[0].error)
@@ -18,7 +26,7 @@ from types import ModuleType
 from typing import Any
 
 from hub.domain.adapters import douyin, jd, tmall
-from hub.domain.adapters.common import MarketplaceError, Page, ParseError, Quarantined
+from hub.domain.adapters.common import MarketplaceError, Page, ParseError, Quarantined, remember
 
 ADAPTERS: dict[str, ModuleType] = {"tmall": tmall, "jd": jd, "douyin": douyin}
 
@@ -40,4 +48,4 @@ def parse_any(channel: str, payload: Any, shop: str = "") -> Page:
 
 
 __all__ = ["ADAPTERS", "MarketplaceError", "Page", "ParseError", "Quarantined", "parse_any",
-           "parser_for"]
+           "parser_for", "remember"]

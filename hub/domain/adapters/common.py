@@ -28,15 +28,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from hub.domain.order import SHANGHAI, Amounts, Buyer, Item, Order, Receiver
-from hub.domain.order_state import build
+from hub.domain.order_codec import build
+from hub.errors import OrderHubError
 
 CACHE_LIMIT = 65536  # entries per cache; a full cache is simply cleared
 LATEST = 4_102_444_800  # 2100-01-01 as unix seconds: anything later is not a plausible time
 
 
-class ParseError(ValueError):
+class ParseError(OrderHubError, ValueError):
     """A raw order that cannot become an ``Order``: ``path`` names the field
-    (e.g. ``orders.order[1].num``), ``reason`` says why; ``order_id`` when known."""
+    (e.g. ``orders.order[1].num``), ``reason`` says why; ``order_id`` when known.
+    Still a ``ValueError``, as callers (the push endpoint) catch it so."""
 
     def __init__(self, path: str, reason: str, order_id: str = "") -> None:
         super().__init__(f"{path or '<order>'}: {reason}")
@@ -49,7 +51,7 @@ class ParseError(ValueError):
         return ParseError(path, self.reason, self.order_id)
 
 
-class MarketplaceError(Exception):
+class MarketplaceError(OrderHubError):
     """The marketplace answered with its error envelope instead of orders."""
 
     def __init__(self, code: str, message: str, sub_code: str = "", retryable: bool = False,

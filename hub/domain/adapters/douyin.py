@@ -68,7 +68,7 @@ from hub.domain.adapters.common import (
     total_of,
     unix_time,
 )
-from hub.domain.adapters.typed import Typed, parse_typed
+from hub.domain.adapters.fast_path import Typed, parse_typed
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
 ID_KEYS = ("order_id",)
@@ -304,7 +304,7 @@ def parse_page(payload: Any, shop: str = "", decrypted: Mapping[str, str] | None
 def decode(blob: bytes) -> Any:
     """A response page's JSON bytes for ``parse_page`` (and ``parse_any``): decoded into
     typed structs, the fast way, when it has the usual shape; else the plain JSON value."""
-    from hub.domain.adapters.typed_douyin import decode as typed  # it builds on this module
+    from hub.domain.adapters.douyin_fast import decode as typed  # it builds on this module
 
     return typed(blob)
 

@@ -65,7 +65,7 @@ from hub.domain.adapters.common import (
     to_fen,
     total_of,
 )
-from hub.domain.adapters.typed import Typed, parse_typed
+from hub.domain.adapters.fast_path import Typed, parse_typed
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
 RESPONSE = "jingdong_pop_order_search_responce"  # sic: JD spells it so
@@ -255,7 +255,7 @@ def parse_page(payload: Any, shop: str = "", *, page_no: int | None = None,
 def decode(blob: bytes) -> Any:
     """A response page's JSON bytes for ``parse_page`` (and ``parse_any``): decoded into
     typed structs, the fast way, when it has the usual shape; else the plain JSON value."""
-    from hub.domain.adapters.typed_jd import decode as typed  # it builds on this module
+    from hub.domain.adapters.jd_fast import decode as typed  # it builds on this module
 
     return typed(blob)
 

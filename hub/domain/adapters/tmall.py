@@ -63,7 +63,7 @@ from hub.domain.adapters.common import (
     to_fen,
     total_of,
 )
-from hub.domain.adapters.typed import Typed, parse_typed
+from hub.domain.adapters.fast_path import Typed, parse_typed
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
 RESPONSE = "trades_sold_increment_get_response"
@@ -250,7 +250,7 @@ def parse_page(payload: Any, shop: str = "", *, page_no: int | None = None,
 def decode(blob: bytes) -> Any:
     """A response page's JSON bytes for ``parse_page`` (and ``parse_any``): decoded into
     typed structs, the fast way, when it has the usual shape; else the plain JSON value."""
-    from hub.domain.adapters.typed_tmall import decode as typed  # it builds on this module
+    from hub.domain.adapters.tmall_fast import decode as typed  # it builds on this module
 
     return typed(blob)
 

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from hub.domain.rules.conditions import Cond
+from hub.errors import OrderHubError
 
 if TYPE_CHECKING:
     from hub.domain.rules.evaluator import Evaluator
@@ -23,7 +24,7 @@ class Problem:
         return f"{self.file}:{self.line}: {self.reason}"
 
 
-class RuleError(Exception):
+class RuleError(OrderHubError):
     """A rule file that was refused; ``problems`` holds every problem found."""
 
     def __init__(self, problems: list[Problem]) -> None:

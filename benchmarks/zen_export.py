@@ -13,9 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from hub.domain.rules.conditions import All, Cond, Leaf, Not
-from hub.domain.rules.model import RuleSet
-from hub.domain.rules.schema import FACT_KINDS, NUMBER
+from hub.domain.rules import FACT_KINDS, NUMBER, All, Cond, Leaf, Not, RuleSet
 
 ACTIONS = ("lane", "packing_group", "hold", "alert", "delivery")
 

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from hub.domain.adapters import ADAPTERS, MarketplaceError, ParseError
-from hub.domain.adapters.typed import Typed
+from hub.domain.adapters.fast_path import Typed
 from sim.shapes import SHAPES
 from tests.domain.test_adapters_properties import json_values, orders, paths
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
+from benchmarks.zen_export import nest_facts, to_zen_decision_table, zen_evaluate
 from hub.domain.rules import FACT_KINDS, default_ruleset, load_ruleset
-from hub.domain.rules.jdm import nest_facts, to_zen_decision_table, zen_evaluate
 
 pytest.importorskip("zen")
 

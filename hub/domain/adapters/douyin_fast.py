@@ -1,4 +1,4 @@
-"""Douyin's typed fast path (see ``typed``): an ``order.searchList`` page's bytes -> ``Page``.
+"""Douyin's typed fast path (see ``fast_path``): an ``order.searchList`` page's bytes -> ``Page``.
 
 Every scalar field is decoded as any JSON value with ``None`` when it is missing, so
 ``order.x`` means exactly what ``order.get("x")`` means to ``douyin._parse``; the code
@@ -23,7 +23,7 @@ from hub.domain.adapters.common import (
     total_of,
     unix_time,
 )
-from hub.domain.adapters.typed import BIG, Irregular, Struct, decoder, ident
+from hub.domain.adapters.fast_path import BIG, Irregular, Struct, decoder, ident
 from hub.domain.order import Order
 
 _A = Any  # a field of any JSON value, None when missing

@@ -1,5 +1,6 @@
-"""The fast path from a response page's JSON bytes to a ``Page``: a typed decode (msgspec)
-that reads only the fields an adapter uses, then a converter over those structs.
+"""What the adapters' fast paths share. A fast path goes from a response page's JSON
+bytes to a ``Page``: a typed decode (msgspec) that reads only the fields an adapter
+uses, then a converter over those structs.
 
 The typed path is an optimisation, never a second meaning. It takes only a page of the
 usual shape; anything else (an error envelope, a value of an unexpected type, a missing
@@ -25,7 +26,8 @@ from hub.domain.adapters.common import Page, cached_fen, to_fen
 
 
 class Irregular(Exception):
-    """The typed fast path met something only the ordinary parse handles."""
+    """The typed fast path met something only the ordinary parse handles. Control flow
+    inside the fast path (``parse_typed`` catches it), never an error of the hub."""
 
 
 

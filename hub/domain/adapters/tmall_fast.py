@@ -1,4 +1,4 @@
-"""Tmall's typed fast path (see ``typed``): a trades page's bytes -> ``Page``.
+"""Tmall's typed fast path (see ``fast_path``): a trades page's bytes -> ``Page``.
 
 Every scalar field is decoded as any JSON value with ``None`` when it is missing, so
 ``trade.x`` means exactly what ``trade.get("x")`` means to ``tmall._parse``; the code
@@ -25,7 +25,7 @@ from hub.domain.adapters.common import (
     to_fen,
     total_of,
 )
-from hub.domain.adapters.typed import BIG, UNSET, Irregular, Struct, decoder, fen, ident, text
+from hub.domain.adapters.fast_path import BIG, UNSET, Irregular, Struct, decoder, fen, ident, text
 from hub.domain.order import Order
 
 _A = Any  # a field of any JSON value, None when missing

@@ -1,4 +1,4 @@
-"""JD's typed fast path (see ``typed``): an order search page's bytes -> ``Page``.
+"""JD's typed fast path (see ``fast_path``): an order search page's bytes -> ``Page``.
 
 Every scalar field is decoded as any JSON value with ``None`` when it is missing, so
 ``order.x`` means exactly what ``order.get("x")`` means to ``jd._parse``; the code below
@@ -26,7 +26,7 @@ from hub.domain.adapters.common import (
     to_fen,
     total_of,
 )
-from hub.domain.adapters.typed import UNSET, Irregular, Struct, decoder, fen, ident, text
+from hub.domain.adapters.fast_path import UNSET, Irregular, Struct, decoder, fen, ident, text
 from hub.domain.order import Order
 
 _A = Any  # a field of any JSON value, None when missing
