@@ -27,10 +27,7 @@ class LedgerService:
     def ingest(self, orders: Sequence[Order], cursor: Any = None,
                at: datetime | None = None) -> list[Order]:
         """``at``: when the hub got these orders from the marketplace (default: now)."""
-        if not orders and cursor is not None:
-            self.ledger.set_cursor(cursor.channel, cursor.shop, cursor.window_end)
-            return []
-        return self.ledger.ingest(orders, cursor=cursor, at=at)
+        return [orders[i] for i in self.ingest_positions(orders, cursor, at)]
 
     def ingest_positions(self, orders: Sequence[Order], cursor: Any = None,
                          at: datetime | None = None) -> list[int]:

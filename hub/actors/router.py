@@ -37,7 +37,7 @@ def _reconstructed() -> bool:
     """Whether this actor is a restart (Ray ran the constructor again)."""
     try:
         return bool(ray.get_runtime_context().was_current_actor_reconstructed)
-    except Exception:
+    except Exception:  # outside an actor (a test, a benchmark): not a restart
         return False
 
 
@@ -191,7 +191,7 @@ class Router:
         if self.erp is not None and stale:
             try:
                 self.inventory.refresh(await self.erp.inventory(), now)
-            except Exception as exc:
+            except Exception as exc:  # decide with the stock known; asked again next batch
                 log.warning("ERP inventory failed: %s", exc)
         return batch
 
@@ -221,7 +221,7 @@ class Router:
             log.info("batch n=%d stored=%d held=%d rules=v%d %.1fms backlog=%d", len(batch),
                      decided.stored, held, ref[0],
                      1000 * (time.perf_counter() - began), self.backlog())
-        except Exception:
+        except Exception:  # the batch loop goes on; the ledger re-drives these orders
             self.counts["errors"] += 1
             log.exception("batch of %d failed; the orders stay 'received' and are re-driven",
                           len(batch))

@@ -63,7 +63,7 @@ def intake_router(ports: IntakePorts) -> APIRouter:
         for attempt in range(DECRYPT_TRIES):
             try:
                 return await clients["douyin"].decrypt(pairs)
-            except Exception as exc:
+            except Exception as exc:  # whatever failed, the push is refused whole below
                 log.warning("douyin batch decrypt failed (try %d of %d): %s", attempt + 1,
                             DECRYPT_TRIES, exc)
                 await asyncio.sleep(0.05 * 2 ** attempt)
