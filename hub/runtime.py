@@ -18,6 +18,7 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
+from hub.actors.handles import LedgerHandle, RouterHandle
 from hub.actors.ledger_service import LedgerService
 from hub.actors.pool import BatchPool
 from hub.actors.puller import ChannelPuller
@@ -135,6 +136,7 @@ class Hub:
         self.scorers: BatchPool | None = None
         self.loops = LoopSupervisor()
         self.api_server: Any = None
+        self.intake_ports: Any = None  # what the API's intake handlers work with
 
     # -- start ----------------------------------------------------------------------------
     def start(self, *, serve_api: bool = True) -> Hub:
@@ -144,6 +146,7 @@ class Hub:
         began = time.monotonic()
         self.ledger = ray.remote(LedgerService).options(
             max_restarts=-1, max_task_retries=-1).remote(s.ledger, self.clock, gc_threshold=gc)
+        ledger = LedgerHandle(self.ledger)  # the ledger actor as the use cases' ports
         self.rulestore = ray.remote(RuleStore).options(**ASYNC).remote(
             self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
             poll_s=s.rules_poll_s)
@@ -152,7 +155,7 @@ class Hub:
         self.scorers = BatchPool(ray.remote(Scorer), s.pools.scorers, gc_threshold=gc)
         bo = s.back_office
         self.router = router = ray.remote(Router).options(**ASYNC).remote(
-            self.ledger, self.validators, self.scorers, (version, text), s.pools, self.clock,
+            ledger, self.validators, self.scorers, (version, text), s.pools, self.clock,
             crm_url=bo.crm_url, erp_url=bo.erp_url, crm_ttl_s=bo.crm_cache_ttl_s,
             inventory_refresh_s=bo.inventory_refresh_s, gc_threshold=gc)
         ray.get(router.start.remote())
@@ -163,7 +166,8 @@ class Hub:
         loops.add("rules", lambda: self.rulestore.watch.remote(router))
         for i, channel in enumerate(s.channels):
             puller = ray.remote(ChannelPuller).options(**ASYNC).remote(
-                channel, self.ledger, router, self.clock, start_at=self.start_at, gc_threshold=gc)
+                channel, ledger, RouterHandle(router), self.clock, start_at=self.start_at,
+                gc_threshold=gc)
             self.pullers.append(puller)
             loops.add(f"puller{i}", puller.run.remote)
         self.relay = ray.remote(OutboxRelay).options(**ASYNC).remote(
@@ -173,6 +177,9 @@ class Hub:
                 "secret": s.dingtalk.secret.get_secret_value()},
             wms_poll_s=bo.wms_poll_s, gc_threshold=gc)
         loops.add("relay", self.relay.run.remote)
+        from hub.api.intake import IntakePorts
+
+        self.intake_ports = IntakePorts(ledger, RouterHandle(router), self.clock, s.channels)
         if bo.wms_url:
             self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
                 self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,

@@ -28,24 +28,31 @@ class LedgerService:
     def ingest(self, orders: Sequence[Order], cursor: Any = None,
                at: datetime | None = None) -> list[Order]:
         """``at``: when the hub got these orders from the marketplace (default: now)."""
-        if not orders and cursor is not None:
-            self.ledger.set_cursor(cursor.channel, cursor.shop, cursor.window_end)
-            return []
-        return self.ledger.ingest(orders, cursor=cursor, at=at)
+        return [orders[i] for i in self.ingest_positions(orders, cursor, at)]
 
     def ingest_positions(self, orders: Sequence[Order], cursor: Any = None,
                          at: datetime | None = None) -> list[int]:
         """``ingest``, answered with the positions in ``orders`` of the new or changed
         ones: the caller holds those orders already, and sending them back across the
         process boundary cost as much as storing them."""
-        where = {id(o): i for i, o in enumerate(orders)}
-        return [where[id(o)] for o in self.ingest(orders, cursor, at)]
+        from hub.ledger.local import ingest_positions
+
+        return ingest_positions(self.ledger, orders, cursor, at)
+
+    def oversized(self, orders: Sequence[Order]) -> list[Any]:
+        """The orders over the ledger's size limit (``hub.app.ports.Oversized``)."""
+        from hub.ledger.local import oversized
+
+        return oversized(orders)
 
     def stored_versions(self, keys: Sequence[tuple[str, str, str]]) -> dict[Any, int]:
         return self.ledger.stored_versions(keys)
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[Any]) -> int:
         return self.ledger.commit_decisions(decisions, outbox)
+
+    def undecided_orders(self, older_than_s: float = 0.0, limit: int = 1000) -> list[Order]:
+        return self.ledger.undecided_orders(older_than_s, limit)
 
     def record_stage(self, events: Sequence[Any]) -> Any:
         return self.ledger.record_stage(events)

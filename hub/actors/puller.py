@@ -29,6 +29,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hub.actors.acknowledged import Acknowledged
+from hub.app.intake import Intake
+from hub.app.ports import Cursor, DecisionQueue, IntakeLedger
 from hub.clock import Clock
 from hub.config import ChannelConfig
 from hub.gcwatch import GcWatch
@@ -37,7 +39,6 @@ from hub.ledger.times import micros
 log = logging.getLogger("orderhub.puller")
 
 MAX_SPAN = timedelta(hours=23)  # every marketplace caps a window at one day
-QUARANTINE_HEAD = 64 * 1024
 SCHEDULE_KEPT = 4096  # (due, asked) of the latest pulls, for the rehearsal's measurement
 
 
@@ -71,14 +72,13 @@ def _received(asked_at: datetime, orders: list) -> datetime:
 class ChannelPuller:
     """Plain class; the runtime wraps it with ``ray.remote``. ``client`` is a
     ``hub.connectors.marketplace`` client (built here from ``config`` when None);
-    ``ledger`` and ``router`` are actor handles or local objects with the same
-    methods (``.remote`` is looked up when present)."""
+    ``ledger`` and ``router`` are the intake's ports (``hub.app.ports``)."""
 
     def __init__(
         self,
         config: ChannelConfig,
-        ledger: Any,
-        router: Any,
+        ledger: IntakeLedger,
+        router: DecisionQueue,
         clock: Clock | None = None,
         *,
         start_at: datetime | None = None,
@@ -100,16 +100,10 @@ class ChannelPuller:
         self._report: PullReport | None = None
         self._cursor: datetime | None = None  # where the ledger's cursor is, once known
         self.acknowledged = Acknowledged()
+        self.intake = Intake(ledger, _Timed(router, self._spent), self.clock)
         self.schedule: deque[tuple[float, float]] = deque(maxlen=SCHEDULE_KEPT)
         GcWatch.install(actor=True, threshold=gc_threshold)
         self.last: PullReport | None = None
-
-    async def _call(self, target: Any, method: str, *args: Any) -> Any:
-        fn = getattr(target, method)
-        if hasattr(fn, "remote"):
-            return await fn.remote(*args)
-        result = fn(*args)
-        return await result if asyncio.iscoroutine(result) else result
 
     def _client(self) -> Any:
         if self.client is None:
@@ -123,8 +117,7 @@ class ChannelPuller:
         lag); the marketplace is asked up to ``asked_end`` (now plus the look-ahead)."""
         cursor = self._cursor
         if cursor is None:  # the ledger is read once; after that this puller moves it
-            cursor = await self._call(self.ledger, "get_cursor", self.config.channel.value,
-                                      self.config.shop)
+            cursor = await self.ledger.get_cursor(self.config.channel.value, self.config.shop)
         now = self.clock.now()  # after the cursor read: that call may take a while
         end = now - timedelta(seconds=self.config.safety_lag_s)
         if cursor is None:
@@ -136,8 +129,6 @@ class ChannelPuller:
     async def pull_once(self, due: datetime | None = None) -> PullReport:
         """One window. ``due``: when the schedule wanted this pull to start (it starts
         late when the previous pull overran); default: now."""
-        from hub.ledger import Cursor
-
         channel, shop = self.config.channel.value, self.config.shop
         report = self._report = PullReport(channel, shop)
         began = time.perf_counter()
@@ -148,6 +139,7 @@ class ChannelPuller:
             # pages gather up to ingest_batch orders a ledger call; the last ones go with
             # the cursor that closes the window
             held: list = []
+            bad: list = []
             # received = when the hub asked for the window (from there on, paging included,
             # the time is the hub's own work), or the newest version on the page if later
             asked_at = report.asked_at = self.clock.now()
@@ -156,15 +148,12 @@ class ChannelPuller:
             async for page in self._client().fetch_window(start, asked_end):
                 report.pages += 1
                 report.fetched += len(page.orders) + len(page.quarantined)
-                for bad in page.quarantined:
-                    report.quarantined += 1
-                    await self._quarantine(bad.raw, str(bad.error))
                 if len(held) >= self.config.ingest_batch:
-                    report.new += await self._ingest(held, None, _received(asked_at, held))
-                    held = []
+                    await self._take_in(held, bad, None, _received(asked_at, held))
+                    held, bad = [], []
                 held.extend(page.orders)
-            report.new += await self._ingest(held, Cursor(channel, shop, end),
-                                             _received(asked_at, held))
+                bad.extend(page.quarantined)
+            await self._take_in(held, bad, Cursor(channel, shop, end), _received(asked_at, held))
             self._cursor = end  # durable in the ledger now
             self.acknowledged.forget_before(end - timedelta(seconds=self.config.overlap_s))
         except Exception as exc:  # the window is retried next time; the cursor did not move
@@ -191,64 +180,28 @@ class ChannelPuller:
                 "; longer than the pull interval, the next pull starts late" if overran else "")
         return report
 
-    async def _quarantine(self, raw: Any, error: str) -> None:
-        from hub.ledger import PayloadTooLarge
-
-        channel, shop = self.config.channel.value, self.config.shop
-        try:
-            await self._call(self.ledger, "quarantine_add", channel, shop, raw, error,
-                             self.clock.now())
-        except PayloadTooLarge as exc:  # keep the head of it: enough to find the order
-            head = raw if isinstance(raw, bytes | str) else repr(raw)
-            await self._call(self.ledger, "quarantine_add", channel, shop,
-                             head[:QUARANTINE_HEAD], f"{error}; {exc}; first "
-                             f"{QUARANTINE_HEAD} characters kept", self.clock.now())
-
-    async def _ingest(self, orders: list, cursor: Any, at: datetime | None = None) -> int:
-        from hub.ledger import PayloadTooLarge
-
-        try:
-            new = await self._stored(orders, cursor, at)
-        except PayloadTooLarge:  # one giant order must not stall the channel: set it aside
-            from hub.ledger.prepare import MAX_PAYLOAD_BYTES, order_json
-
-            fit = []
-            for order in orders:
-                body = order_json(order)
-                if len(body) > MAX_PAYLOAD_BYTES:
-                    self.totals["quarantined"] += 1
-                    await self._quarantine(body, f"order {order.order_id} is {len(body)} "
-                                                 "bytes as JSON, over the ledger's limit")
-                else:
-                    fit.append(order)
-            new = await self._stored(fit, cursor, at)
-        if new:
-            began = time.perf_counter()
-            await self._call(self.router, "submit", new)
-            self._spent("submit", began)
-        return len(new)
-
-    async def _stored(self, orders: list, cursor: Any, at: datetime | None) -> list:
-        """Ingest ``orders`` the ledger has not acknowledged yet; the new or changed ones."""
-        began = time.perf_counter()
+    async def _take_in(self, orders: list, bad: list, cursor: Any, at: datetime) -> None:
+        """Take in ``orders`` the ledger has not acknowledged yet, and the bad records."""
+        report = self._report
+        assert report is not None
+        began, submit_before = time.perf_counter(), report.parts_s["submit"]
         fresh = self.acknowledged.unseen(orders)
         if self.config.push and fresh:
             fresh = await self._not_stored(fresh)
-        if self._report is not None:
-            self._report.known += len(orders) - len(fresh)
-        orders = fresh
-        if not orders and cursor is None:
-            return []
-        positions = await self._call(self.ledger, "ingest_positions", orders, cursor, at)
-        self.acknowledged.add(orders)
-        self._spent("ingest", began)
-        return [orders[i] for i in positions]
+        report.known += len(orders) - len(fresh)
+        taken = await self.intake.take_in(self.config.channel.value, self.config.shop, fresh,
+                                          bad, cursor=cursor, at=at)
+        self.acknowledged.add(taken.stored)
+        report.new += len(taken.new)
+        report.quarantined += taken.quarantined
+        report.parts_s["ingest"] += (time.perf_counter() - began
+                                     - (report.parts_s["submit"] - submit_before))
 
     async def _not_stored(self, orders: list) -> list:
         """A catch-up pull (push mode) re-reads orders the pushes stored already, which
         this puller never sent: ask the ledger for their stored versions (keys only) and
         keep the orders it does not hold at this version or a newer one."""
-        stored = await self._call(self.ledger, "stored_versions", [o.key for o in orders])
+        stored = await self.ledger.stored_versions([o.key for o in orders])
         known: list = []
         missing: list = []
         for o in orders:
@@ -286,3 +239,17 @@ class ChannelPuller:
         each pull started against its schedule."""
         return {"channel": self.config.channel.value, "shop": self.config.shop,
                 "pulls": list(self.schedule)}
+
+
+class _Timed:
+    """The router's intake, its time charged to the pull's ``submit`` part."""
+
+    def __init__(self, router: DecisionQueue, spent: Any) -> None:
+        self.router, self.spent = router, spent
+
+    async def submit(self, orders: Any) -> int:
+        began = time.perf_counter()
+        try:
+            return await self.router.submit(orders)
+        finally:
+            self.spent("submit", began)

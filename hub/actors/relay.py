@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub.actors.alerts import MinuteLimit, compose
+from hub.actors.handles import LedgerHandle
+from hub.app.warehouse import record_status
 from hub.clock import Clock
 from hub.domain.outbox import DINGTALK, ERP, WMS
 from hub.errors import OrderHubError
@@ -48,6 +50,7 @@ class OutboxRelay:
         gc_threshold: tuple[int, ...] | None = None,
     ) -> None:
         self.ledger, self.clock = ledger, clock or Clock()
+        self.stages = LedgerHandle(ledger)  # where the WMS's status is recorded
         from hub.actors import clients
 
         self.wms = wms or clients.wms(wms_url)
@@ -125,18 +128,12 @@ class OutboxRelay:
         """WMS status (picked, packed, shipped + tracking number) -> stage events."""
         if self.wms is None:
             return 0
-        from hub.ledger import StageEvent
-
         if self.wms_seq is None:  # after a restart, go on where the last run stopped
             saved = await self.ledger.get_cursor.remote(*WMS_FEED)
             self.wms_seq = round(saved.timestamp()) if saved is not None else 0
         seq, events = await self.wms.status_since(self.wms_seq)
-        if events:
-            await self.ledger.record_stage.remote([
-                StageEvent(key=(e["channel"], e["shop"], e["order_id"]), stage=e["stage"],
-                           at=self.clock.now(), detail={"wms_at": e.get("at", "")},
-                           tracking_no=e.get("tracking_no")) for e in events])
-            self.counts["status_events"] += len(events)
+        self.counts["status_events"] += await record_status(events, self.stages,
+                                                            self.clock.now())
         if seq != self.wms_seq:
             await self.ledger.call.remote("set_cursor", *WMS_FEED,
                                           datetime.fromtimestamp(seq, UTC))

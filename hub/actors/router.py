@@ -24,10 +24,10 @@ from typing import Any
 import ray
 
 from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
+from hub.app.decide import decide_batch
 from hub.clock import Clock
 from hub.config import PoolConfig
 from hub.domain.order import Order
-from hub.domain.outbox import outbox_for
 from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.router")
@@ -37,11 +37,14 @@ def _reconstructed() -> bool:
     """Whether this actor is a restart (Ray ran the constructor again)."""
     try:
         return bool(ray.get_runtime_context().was_current_actor_reconstructed)
-    except Exception:
+    except Exception:  # outside an actor (a test, a benchmark): not a restart
         return False
 
 
 class Router:
+    """``ledger``: the decision store (``hub.app.ports.DecisionStore``) that also answers
+    ``get_ruleset`` (``hub.actors.handles.LedgerHandle`` in the running hub)."""
+
     def __init__(
         self,
         ledger: Any,
@@ -154,7 +157,7 @@ class Router:
     async def _sync_rules(self) -> None:
         """A restarted router comes back with the rules it was built with: take the
         version in force from the ledger if it is newer."""
-        latest = await self.ledger.get_ruleset.remote(None)
+        latest = await self.ledger.get_ruleset(None)
         if latest is not None and latest.version > self.rules_ref[0]:
             self.set_rules(latest.version, latest.text)
 
@@ -189,13 +192,11 @@ class Router:
         if self.erp is not None and stale:
             try:
                 self.inventory.refresh(await self.erp.inventory(), now)
-            except Exception as exc:
+            except Exception as exc:  # decide with the stock known; asked again next batch
                 log.warning("ERP inventory failed: %s", exc)
         return batch
 
     async def _decide(self, batch: list[Order]) -> None:
-        from hub.domain.routing import route
-
         self._inflight_orders += len(batch)
         began = time.perf_counter()
         try:
@@ -210,19 +211,18 @@ class Router:
                 self.validators.submit("check", shared, inventory, recent, ref),
                 self.scorers.submit("score", shared, inventory, ref),
             )
-            decisions = route(batch, anomalies, scores, ruleset)
-            rows = outbox_for(batch, decisions)
-            stored = await self.ledger.commit_decisions.remote(decisions, rows)
+            decided = await decide_batch(batch, anomalies, scores, ruleset, self.ledger)
             if self._done_during_redrive is not None:
                 self._done_during_redrive.update((o.key, o.modified_at) for o in batch)
-            self.counts["decided"] += len(decisions)
-            self.counts["committed"] += stored
-            self.counts["held"] += sum(d.held for d in decisions)
+            held = decided.held
+            self.counts["decided"] += len(decided.decisions)
+            self.counts["committed"] += decided.stored
+            self.counts["held"] += held
             self.counts["batches"] += 1
             log.info("batch n=%d stored=%d held=%d rules=v%d %.1fms backlog=%d", len(batch),
-                     stored, sum(d.held for d in decisions), ref[0],
+                     decided.stored, held, ref[0],
                      1000 * (time.perf_counter() - began), self.backlog())
-        except Exception:
+        except Exception:  # the batch loop goes on; the ledger re-drives these orders
             self.counts["errors"] += 1
             log.exception("batch of %d failed; the orders stay 'received' and are re-driven",
                           len(batch))
@@ -239,7 +239,7 @@ class Router:
             # a batch committed while the ledger is read may be in the answer, stale
             self._done_during_redrive = set()
             try:
-                orders = await self.ledger.call.remote("undecided_orders", older_than_s, limit)
+                orders = await self.ledger.undecided_orders(older_than_s, limit)
                 fresh = await self.submit(orders) if orders else 0
             finally:
                 self._done_during_redrive = None

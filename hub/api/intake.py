@@ -1,35 +1,59 @@
 """What the outside world posts to the hub: marketplace pushes and WMS status.
 
-A push goes the same way as a pulled page: adapters, quarantine for bad records,
-the ledger's idempotent ingest, then the router. Nothing is acknowledged (200)
-before the ledger has it.
+A push is taken in as a pulled page is (``hub.app.intake``): adapters, quarantine
+for bad records, the ledger's idempotent ingest, then the router. A status callback
+is recorded as the status feed is (``hub.app.warehouse``). Nothing is acknowledged
+(200) before the ledger has it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import orjson
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 
+from hub.app.intake import Intake
+from hub.app.ports import DecisionQueue, IntakeLedger, StageRecorder
+from hub.app.warehouse import StatusRefused, record_status
+from hub.clock import Clock
+from hub.config import ChannelConfig
 from hub.domain.adapters import ADAPTERS, MarketplaceError, douyin, parse_any
 
 log = logging.getLogger("orderhub.intake")
 DECRYPT_TRIES = 3
 
 
-def intake_router(hub: Any) -> APIRouter:
+class IntakeStore(IntakeLedger, StageRecorder, Protocol):
+    """The ledger as the intake handlers use it."""
+
+
+@dataclass(frozen=True)
+class IntakePorts:
+    """What the intake handlers work with; ``channels``: the configured marketplaces
+    (Douyin's, to decrypt pushed receivers)."""
+
+    ledger: IntakeStore
+    router: DecisionQueue
+    clock: Clock
+    channels: Sequence[ChannelConfig] = ()
+
+
+def intake_router(ports: IntakePorts) -> APIRouter:
     router = APIRouter(tags=["intake"])
     clients: dict[str, Any] = {}
+    intake = Intake(ports.ledger, ports.router, ports.clock)
 
     async def _decrypted(payload: Any) -> dict[str, str]:
         """Douyin's batch-decrypt of a pushed payload's receivers. When the marketplace
         cannot answer, the push is refused (503) rather than stored with masked
         receivers, which no address or phone check could read: the sender pushes again."""
         pairs = douyin.ciphers(payload)
-        config = next((c for c in hub.settings.channels if c.channel == "douyin"), None)
+        config = next((c for c in ports.channels if c.channel == "douyin"), None)
         if not pairs or config is None:
             return {}
         if "douyin" not in clients:
@@ -39,7 +63,7 @@ def intake_router(hub: Any) -> APIRouter:
         for attempt in range(DECRYPT_TRIES):
             try:
                 return await clients["douyin"].decrypt(pairs)
-            except Exception as exc:
+            except Exception as exc:  # whatever failed, the push is refused whole below
                 log.warning("douyin batch decrypt failed (try %d of %d): %s", attempt + 1,
                             DECRYPT_TRIES, exc)
                 await asyncio.sleep(0.05 * 2 ** attempt)
@@ -63,31 +87,26 @@ def intake_router(hub: Any) -> APIRouter:
             raise HTTPException(400, str(exc)) from None
         except MarketplaceError as exc:
             raise HTTPException(400, f"error envelope pushed: {exc}") from None
-        now = hub.clock.now()
-        for bad in page.quarantined:
-            await hub.ledger.quarantine_add.remote(channel, shop, bad.raw, str(bad.error), now)
-        stored = await hub.ledger.ingest_positions.remote(page.orders) if page.orders else []
-        new = [page.orders[i] for i in stored]
-        if new:
-            await hub.router.submit.remote(new)
-        return {"accepted": len(page.orders), "new": len(new),
-                "quarantined": len(page.quarantined)}
+        taken = await intake.take_in(channel, shop, page.orders, page.quarantined)
+        return {"accepted": len(taken.stored), "new": len(taken.new),
+                "quarantined": taken.quarantined}
 
     @router.post("/wms/status")
     async def wms_status(request: Request) -> dict[str, int]:
         """Status callbacks from the WMS: picked, packed, shipped with tracking number."""
-        from hub.ledger import StageEvent
-
         try:
-            events = orjson.loads(await request.body())
-            items = events["events"] if isinstance(events, dict) else events
-            rows = [StageEvent(key=(e["channel"], e["shop"], e["order_id"]), stage=e["stage"],
-                               at=hub.clock.now(), detail={"wms_at": str(e.get("at", ""))},
-                               tracking_no=e.get("tracking_no")) for e in items]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
-            raise HTTPException(400, f"bad status callback: {exc!r}") from None
-        await hub.ledger.record_stage.remote(rows)
-        return {"recorded": len(rows)}
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(400, f"bad status callback: body is not JSON: {exc}") from None
+        items = body.get("events") if isinstance(body, dict) else body
+        if not isinstance(items, list):
+            raise HTTPException(400, "bad status callback: expected a list of events or "
+                                     '{"events": [...]}')
+        try:
+            recorded = await record_status(items, ports.ledger, ports.clock.now())
+        except StatusRefused as exc:
+            raise HTTPException(400, f"bad status callback: {exc}") from None
+        return {"recorded": recorded}
 
     @router.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -102,7 +121,7 @@ def build_app(hub: Any) -> FastAPI:
         from hub.api.app import create_app
     except ImportError:
         app = FastAPI(title="OrderHub")
-        app.include_router(intake_router(hub))
+        app.include_router(intake_router(hub.intake_ports))
         return app
     from hub.api.ruleadmin import LedgerRuleAdmin
     from hub.ledger import open_ledger
@@ -110,4 +129,4 @@ def build_app(hub: Any) -> FastAPI:
     reader = open_ledger(hub.settings.ledger, clock=hub.clock, reader=True)
     admin = LedgerRuleAdmin(reader, on_publish=hub.put_rules_in_force, clock=hub.clock)
     return create_app(reader, rules=admin, api=hub.settings.api, clock=hub.clock,
-                      extra_routers=[intake_router(hub)], stats=hub.stats)
+                      extra_routers=[intake_router(hub.intake_ports)], stats=hub.stats)

@@ -7,9 +7,94 @@ or a database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple, Protocol
+
+from hub.domain.decision import Decision
+from hub.domain.order import Order
+from hub.domain.outbox import OutboxMessage
+
+# The records the ports exchange and the store's size error. They move to
+# hub.app.records with the `layers` branch; then import them from there.
+from hub.ledger.base import Cursor, OrderKey, StageEvent
+from hub.ledger.base import PayloadTooLarge as PayloadTooLarge
 
 # -- taking in orders, deciding them, warehouse status ---------------------------------------
 
+class Oversized(NamedTuple):
+    """An order a store cannot take: where it is in the batch, as what it would be
+    stored (to quarantine), and why."""
+
+    position: int
+    record: bytes
+    reason: str
+
+
+class OrderStore(Protocol):
+    """Where orders are kept, idempotent by (channel, shop, order id) and version."""
+
+    async def ingest(self, orders: Sequence[Order], cursor: Cursor | None = None,
+                     at: datetime | None = None) -> list[int]:
+        """Store the new or changed versions and move ``cursor`` in the same
+        transaction (with no orders: only the cursor); the positions in ``orders`` of
+        the new or changed ones. ``at``: when the hub got them (default: now). Raises
+        :class:`PayloadTooLarge`, writing nothing, when one is over the store's limit."""
+        ...
+
+    async def oversized(self, orders: Sequence[Order]) -> list[Oversized]:
+        """The orders of ``orders`` that are over the store's size limit."""
+        ...
+
+    async def stored_versions(self, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
+        """The version held of each of ``keys`` the store has, in microseconds since the
+        epoch of its ``modified_at``."""
+        ...
+
+    async def get_cursor(self, channel: str, shop: str) -> datetime | None: ...
+
+
+class Quarantine(Protocol):
+    """Records that could not be taken in, kept with the reason."""
+
+    async def quarantine_add(self, channel: str, shop: str, raw: Any, error: str,
+                             at: datetime) -> None:
+        """Raises :class:`PayloadTooLarge`, writing nothing, when ``raw`` is too large."""
+        ...
+
+
+class IntakeLedger(OrderStore, Quarantine, Protocol):
+    """The order store that also keeps the quarantine (the ledger)."""
+
+
+class DecisionQueue(Protocol):
+    """The router's intake: orders to decide. May wait when the router is full."""
+
+    async def submit(self, orders: Sequence[Order]) -> int:
+        """How many were queued (versions queued or in flight already are skipped)."""
+        ...
+
+
+class DecisionStore(Protocol):
+    """Where decisions are committed, with their stage events and outbox rows."""
+
+    async def commit_decisions(self, decisions: Sequence[Decision],
+                               outbox: Sequence[OutboxMessage]) -> int:
+        """One transaction; how many decisions were stored (an order version already
+        decided, or no longer the stored one, is skipped with its rows)."""
+        ...
+
+    async def undecided_orders(self, older_than_s: float, limit: int) -> list[Order]:
+        """Stored order versions still undecided after ``older_than_s``."""
+        ...
+
+
+class StageRecorder(Protocol):
+    """Where stages reported from outside the decision path are recorded."""
+
+    async def record_stage(self, events: Sequence[StageEvent]) -> int:
+        """How many events were recorded."""
+        ...
 
 
 # -- operator actions and rule versions -----------------------------------------------------

@@ -1,8 +1,16 @@
-"""The push endpoint against a real Douyin emulator (batchDecrypt over HTTP) and a real
-ledger actor: receivers are stored decrypted, and when the marketplace cannot decrypt
-the push is refused (503) with nothing stored, so the sender pushes it again."""
+"""The intake endpoints (``hub.api.intake``) over real ledgers: a local SQLite ledger
+through ``hub.ledger.local`` (no Ray), and, where the running hub's path matters, the
+ledger actor through ``hub.actors.handles`` as the runtime wires it.
+
+Douyin pushes against a real Douyin emulator (batchDecrypt over HTTP): receivers are
+stored decrypted, and when the marketplace cannot decrypt the push is refused (503)
+with nothing stored, so the sender pushes it again."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import orjson
@@ -10,63 +18,135 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from hub.actors.ledger_service import LedgerService
-from hub.api.intake import intake_router
+from hub.api.intake import IntakePorts, intake_router
 from hub.clock import ManualClock
-from hub.config import HubSettings
+from hub.config import ChannelConfig
+from hub.ledger import open_ledger
+from hub.ledger.local import LocalLedger
+from tests.fakes import FakeRouter
 from tests.sim.marketplace_helpers import T0, make_state, orders_for, serving
 
-pytestmark = pytest.mark.ray
+
+@dataclass
+class Face:
+    """The endpoints' test client, and what the ledger and the router hold."""
+
+    client: TestClient
+    read: Any  # read(method, *args): a ledger query
+    submitted: Any  # () -> the order keys handed to the router
+
+
+def _local(tmp_path, channels=()) -> tuple[IntakePorts, Any, Any, Any]:
+    ledger, router = open_ledger(tmp_path / "ledger.sqlite3"), FakeRouter()
+    ports = IntakePorts(LocalLedger(ledger), router, ManualClock(T0), channels)
+    return (ports, lambda method, *args: getattr(ledger, method)(*args),
+            lambda: [o.key for o in router.orders], ledger.close)
 
 
 class Submitted:
-    """The router's intake, recording what it was handed."""
+    """The router actor's intake, recording what it was handed."""
 
     def __init__(self) -> None:
-        self.orders: list = []
+        self.keys: list = []
 
     def submit(self, orders: list) -> int:
-        self.orders.extend(orders)
+        self.keys += [o.key for o in orders]
         return len(orders)
 
-    def keys(self) -> list:
-        return [o.key for o in self.orders]
+    def taken(self) -> list:
+        return self.keys
 
 
-class FakeHubFace:
-    def __init__(self, ray, settings: HubSettings, ledger_path: str) -> None:
-        self.settings, self.clock = settings, ManualClock(T0)
-        self.ledger = ray.remote(LedgerService).remote(ledger_path)
-        self.router = ray.remote(Submitted).remote()
+def _actors(ray, tmp_path) -> tuple[IntakePorts, Any, Any, Any]:
+    from hub.actors.handles import LedgerHandle, RouterHandle
+    from hub.actors.ledger_service import LedgerService
+
+    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
+    router = ray.remote(Submitted).remote()
+    ports = IntakePorts(LedgerHandle(ledger), RouterHandle(router), ManualClock(T0))
+    return (ports, lambda method, *args: ray.get(ledger.call.remote(method, *args)),
+            lambda: ray.get(router.taken.remote()), lambda: ray.kill(ledger))
 
 
-def _app(hub: FakeHubFace) -> TestClient:
+@pytest.fixture(params=["local", pytest.param("actors", marks=pytest.mark.ray)])
+def face(request, tmp_path) -> Iterator[Face]:
+    if request.param == "local":
+        ports, read, submitted, close = _local(tmp_path)
+    else:
+        ports, read, submitted, close = _actors(request.getfixturevalue("ray_session"),
+                                                tmp_path)
     app = FastAPI()
-    app.include_router(intake_router(hub))
-    return TestClient(app)
+    app.include_router(intake_router(ports))
+    try:
+        with TestClient(app) as client:
+            yield Face(client, read, submitted)
+    finally:
+        close()
 
 
-def test_douyin_push_is_decrypted_or_refused_whole(ray_session, tmp_path) -> None:
-    ray = ray_session
+def test_a_push_with_one_order_too_large_stores_the_others_and_quarantines_it(face) -> None:
+    orders = orders_for("tmall", range(1, 6))
+    receiver = orders[2].receiver.model_copy(update={"detail": "长" * 400_000})  # > 1 MiB
+    giant = orders[2] = orders[2].model_copy(update={"receiver": receiver})
+    state = make_state("tmall", orders)
+    payload = orjson.dumps([state.encode(o) for o in orders] + [{"tid": "no"}])
+    answer = face.client.post("/push/tmall?shop=flagship", content=payload)
+    assert answer.status_code == 200, answer.text[:500]
+    assert answer.json() == {"accepted": 4, "new": 4, "quarantined": 2}
+    others = sorted(o.key for o in orders if o is not giant)
+    assert sorted(face.submitted()) == others
+    assert face.read("get_order", giant.key) is None
+    assert all(face.read("get_order", key) is not None for key in others)
+    quarantined = face.read("quarantine_list")
+    [kept] = [q for q in quarantined if giant.order_id in q.error]
+    assert "over the ledger's limit" in kept.error and len(kept.raw) <= 64 * 1024
+    assert len(quarantined) == 2  # and the record that did not parse
+
+
+def test_a_status_callback_is_recorded_and_an_unknown_stage_is_refused(face) -> None:
+    [o] = orders_for("jd", [1])
+    state = make_state("jd", [o])
+    assert face.client.post("/push/jd?shop=flagship",
+                            content=orjson.dumps([state.encode(o)])).status_code == 200
+    report = {"channel": "jd", "shop": "flagship", "order_id": o.order_id, "at": "x"}
+    refused = face.client.post("/wms/status", json={"events": [
+        report | {"stage": "picked"}, report | {"stage": "teleported"}]})
+    assert refused.status_code == 400
+    assert "unknown stage 'teleported'" in refused.json()["detail"]
+    assert face.read("get_order", o.key).stage == "received"  # none of the batch
+    shipped = face.client.post("/wms/status", json={"events": [
+        report | {"stage": "shipped", "tracking_no": "SF1"}]})
+    assert shipped.json() == {"recorded": 1}
+    view = face.read("get_order", o.key)
+    assert (view.stage, view.tracking_no) == ("shipped", "SF1")
+    assert face.client.post("/wms/status", content=b"{").status_code == 400
+    assert face.client.post("/wms/status", json={"events": 3}).status_code == 400
+
+
+def test_douyin_push_is_decrypted_or_refused_whole(tmp_path) -> None:
     orders = orders_for("douyin", range(1, 6))
     state = make_state("douyin", orders)
     with serving(state) as server:
-        settings = HubSettings(channels=[{"channel": "douyin", "shop": "flagship",
-                                          "base_url": server.url}])
-        hub = FakeHubFace(ray, settings, str(tmp_path / "ledger.sqlite3"))
+        channels = [ChannelConfig(channel="douyin", shop="flagship", base_url=server.url)]
+        ports, read, submitted, close = _local(tmp_path, channels)
+        app = FastAPI()
+        app.include_router(intake_router(ports))
         payload = orjson.dumps([state.encode(o) for o in orders])
         assert b"13812345678" not in payload  # the receiver travels encrypted
-        with _app(hub) as client:
-            httpx.post(server.url + "/_control/faults",
-                       json={"kind": "outage", "duration_s": 3600}).raise_for_status()
-            refused = client.post("/push/douyin?shop=flagship", content=payload)
-            assert refused.status_code == 503 and "push again" in refused.text
-            assert ray.get(hub.ledger.call.remote("counts"))["stages"] == {}
-            assert ray.get(hub.router.keys.remote()) == []
-            httpx.delete(server.url + "/_control/faults").raise_for_status()
-            accepted = client.post("/push/douyin?shop=flagship", content=payload)
-            assert accepted.status_code == 200, accepted.text
-            assert accepted.json() == {"accepted": 5, "new": 5, "quarantined": 0}
-    stored = ray.get(hub.ledger.call.remote("get_order", orders[0].key))
-    assert stored.order.receiver == orders[0].receiver
-    assert sorted(ray.get(hub.router.keys.remote())) == sorted(o.key for o in orders)
+        try:
+            with TestClient(app) as client:
+                httpx.post(server.url + "/_control/faults",
+                           json={"kind": "outage", "duration_s": 3600}).raise_for_status()
+                refused = client.post("/push/douyin?shop=flagship", content=payload)
+                assert refused.status_code == 503 and "push again" in refused.text
+                assert read("counts")["stages"] == {}
+                assert submitted() == []
+                httpx.delete(server.url + "/_control/faults").raise_for_status()
+                accepted = client.post("/push/douyin?shop=flagship", content=payload)
+                assert accepted.status_code == 200, accepted.text
+                assert accepted.json() == {"accepted": 5, "new": 5, "quarantined": 0}
+            stored = read("get_order", orders[0].key)
+            assert stored.order.receiver == orders[0].receiver
+            assert sorted(submitted()) == sorted(o.key for o in orders)
+        finally:
+            close()

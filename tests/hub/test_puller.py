@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from hub.actors.handles import LedgerHandle, RouterHandle
 from hub.actors.ledger_service import LedgerService
 from hub.actors.pool import BatchPool
 from hub.actors.puller import ChannelPuller
@@ -22,9 +23,16 @@ def _ledger_and_router(ray, tmp_path):
     ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
     rules = default_ruleset()
     router = ray.remote(Router).options(max_concurrency=16).remote(
-        ledger, BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
-        (rules.version, rules.text), PoolConfig(batch_max=500, batch_ms=10))
+        LedgerHandle(ledger), BatchPool(ray.remote(Validator), 1),
+        BatchPool(ray.remote(Scorer), 1), (rules.version, rules.text),
+        PoolConfig(batch_max=500, batch_ms=10))
     return ledger, router
+
+
+def _puller(ray, config, ledger, router, now):
+    """A puller actor over the ledger and router actors, as the runtime wires it."""
+    return ray.remote(ChannelPuller).remote(config, LedgerHandle(ledger), RouterHandle(router),
+                                            ManualClock(now), start_at=T0)
 
 
 @pytest.mark.parametrize("channel", ["tmall", "douyin"])
@@ -37,9 +45,7 @@ def test_puller_pulls_a_window_decides_it_and_moves_the_cursor(ray_session, tmp_
     with serving(state) as server:
         config = ChannelConfig(channel=channel, shop="flagship", base_url=server.url,
                                page_size=50, overlap_s=60)
-        puller = ray.remote(ChannelPuller).remote(
-            config, ledger, router, ManualClock(T0 + timedelta(minutes=10)),
-            start_at=T0)
+        puller = _puller(ray, config, ledger, router, T0 + timedelta(minutes=10))
         report = ray.get(puller.pull_once.remote())
         assert report.error == ""
         assert report.new == len(orders)
@@ -68,8 +74,7 @@ def test_an_order_too_large_for_the_ledger_is_quarantined_and_the_window_goes_on
     with serving(state) as server:
         config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
                                page_size=50, overlap_s=60)
-        puller = ray.remote(ChannelPuller).remote(
-            config, ledger, router, ManualClock(T0 + timedelta(minutes=10)), start_at=T0)
+        puller = _puller(ray, config, ledger, router, T0 + timedelta(minutes=10))
         report = ray.get(puller.pull_once.remote())
     assert report.error == ""
     assert report.new == len(orders) - 1
@@ -77,6 +82,10 @@ def test_an_order_too_large_for_the_ledger_is_quarantined_and_the_window_goes_on
     [kept] = ray.get(ledger.call.remote("quarantine_list"))
     assert giant.order_id in kept.error and "over the ledger's limit" in kept.error
     assert len(kept.raw) <= 64 * 1024
+    assert (report.quarantined, report.known) == (1, 0)
+    counts = ray.get(ledger.call.remote("counts"))
+    assert sum(counts["stages"].values()) == len(orders) - 1
+    assert ray.get(ledger.get_order.remote(giant.key)) is None
 
 
 class _Submitted:
@@ -109,8 +118,7 @@ def test_a_pull_asks_past_now_but_the_cursor_stops_at_now_less_the_lag(
     with serving(state) as server:
         config = ChannelConfig(channel="jd", shop="flagship", base_url=server.url,
                                safety_lag_s=2, lookahead_s=lookahead_s, overlap_s=60)
-        puller = ray.remote(ChannelPuller).remote(config, ledger, router, ManualClock(now),
-                                                  start_at=T0)
+        puller = _puller(ray, config, ledger, router, now)
         report = ray.get(puller.pull_once.remote())
     assert report.error == ""
     assert report.end == now - timedelta(seconds=2)

@@ -7,35 +7,36 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from hub.actors.ledger_service import LedgerService
 from hub.actors.puller import ChannelPuller
 from hub.clock import ManualClock
 from hub.config import ChannelConfig
+from hub.ledger import open_ledger
+from hub.ledger.local import LocalLedger
+from tests.fakes import FakeRouter
 from tests.sim.marketplace_helpers import T0, make_state, orders_for, serving
 
 
-class CountingLedger(LedgerService):
+class CountingLedger(LocalLedger):
+    """A real SQLite ledger as the puller's ports, counting what the puller asks."""
+
     def __init__(self, path: str) -> None:
-        super().__init__(path)
+        super().__init__(open_ledger(path))
         self.cursor_reads = 0
         self.sent: list[list[str]] = []  # order ids of each ingest call
 
-    def ingest_positions(self, orders, cursor=None, at=None):
+    async def ingest(self, orders, cursor=None, at=None):
         self.sent.append([o.order_id for o in orders])
-        return super().ingest_positions(orders, cursor, at)
+        return await super().ingest(orders, cursor, at)
 
-    def get_cursor(self, channel: str, shop: str):
+    async def get_cursor(self, channel: str, shop: str):
         self.cursor_reads += 1
-        return super().get_cursor(channel, shop)
+        return await super().get_cursor(channel, shop)
 
+    def cursor(self, channel: str, shop: str):
+        return self.ledger.get_cursor(channel, shop)
 
-class Router:
-    def __init__(self) -> None:
-        self.taken: list = []
-
-    def submit(self, orders: list) -> int:
-        self.taken += orders
-        return len(orders)
+    def close(self) -> None:
+        self.ledger.close()
 
 
 async def _two_pulls(puller: ChannelPuller, clock: ManualClock) -> tuple:
@@ -46,7 +47,7 @@ async def _two_pulls(puller: ChannelPuller, clock: ManualClock) -> tuple:
 
 def test_the_cursor_is_read_once_and_each_window_starts_where_the_last_ended(tmp_path) -> None:
     orders = orders_for("tmall", range(1, 31))
-    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), Router()
+    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), FakeRouter()
     clock = ManualClock(T0 + timedelta(minutes=10))
     try:
         with serving(make_state("tmall", orders)) as server:
@@ -57,14 +58,14 @@ def test_the_cursor_is_read_once_and_each_window_starts_where_the_last_ended(tmp
         assert (first.error, second.error) == ("", "")
         assert ledger.cursor_reads == 1
         assert second.start == first.end - timedelta(seconds=60)
-        assert ledger.get_cursor("tmall", "flagship") == second.end
-        assert sorted(o.order_id for o in router.taken) == sorted(o.order_id for o in orders)
+        assert ledger.cursor("tmall", "flagship") == second.end
+        assert sorted(o.order_id for o in router.orders) == sorted(o.order_id for o in orders)
     finally:
         ledger.close()
 
 
 def test_a_failed_pull_leaves_the_window_to_the_next_one(tmp_path) -> None:
-    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), Router()
+    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), FakeRouter()
     clock = ManualClock(T0 + timedelta(minutes=10))
     try:
         config = ChannelConfig(channel="tmall", shop="flagship", base_url="http://127.0.0.1:9",
@@ -72,7 +73,7 @@ def test_a_failed_pull_leaves_the_window_to_the_next_one(tmp_path) -> None:
         puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
         failed, again = asyncio.run(_two_pulls(puller, clock))
         assert failed.error and again.error
-        assert ledger.get_cursor("tmall", "flagship") is None
+        assert ledger.cursor("tmall", "flagship") is None
         assert again.start == failed.start
     finally:
         ledger.close()
@@ -80,7 +81,7 @@ def test_a_failed_pull_leaves_the_window_to_the_next_one(tmp_path) -> None:
 
 def test_orders_read_again_in_the_overlap_are_not_sent_to_the_ledger_again(tmp_path) -> None:
     state = make_state("tmall", orders_for("tmall", range(1, 31)))
-    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), Router()
+    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), FakeRouter()
     clock = ManualClock(T0 + timedelta(minutes=10))
     try:
         with serving(state) as server:
@@ -101,8 +102,8 @@ def test_orders_read_again_in_the_overlap_are_not_sent_to_the_ledger_again(tmp_p
         assert second.known == 30 and second.new == 5
         assert [sorted(ids) for ids in ledger.sent] == [
             [f"T{n:05d}" for n in range(1, 31)], [o.order_id for o in later]]
-        assert len(router.taken) == 35
-        assert ledger.get_cursor("tmall", "flagship") == second.end
+        assert len(router.orders) == 35
+        assert ledger.cursor("tmall", "flagship") == second.end
         assert puller.stats()["known"] == 30
     finally:
         ledger.close()
@@ -113,7 +114,7 @@ def test_a_windows_pages_are_gathered_up_to_ingest_batch_orders_a_ledger_call(
     orders = orders_for("tmall", range(1, 31))
     sizes = {}
     for batch in (15, 1000):
-        ledger, router = CountingLedger(str(tmp_path / f"ledger-{batch}.sqlite3")), Router()
+        ledger, router = CountingLedger(str(tmp_path / f"ledger-{batch}.sqlite3")), FakeRouter()
         clock = ManualClock(T0 + timedelta(minutes=10))
         try:
             with serving(make_state("tmall", orders)) as server:
@@ -123,9 +124,9 @@ def test_a_windows_pages_are_gathered_up_to_ingest_batch_orders_a_ledger_call(
                 report = asyncio.run(puller.pull_once())
             assert report.error == "" and report.pages >= 3 and report.new == 30
             sizes[batch] = [len(ids) for ids in ledger.sent]
-            assert sorted(o.order_id for o in router.taken) == sorted(o.order_id
+            assert sorted(o.order_id for o in router.orders) == sorted(o.order_id
                                                                       for o in orders)
-            assert ledger.get_cursor("tmall", "flagship") == report.end
+            assert ledger.cursor("tmall", "flagship") == report.end
         finally:
             ledger.close()
     assert sizes == {15: [20, 10], 1000: [30]}
@@ -133,9 +134,9 @@ def test_a_windows_pages_are_gathered_up_to_ingest_batch_orders_a_ledger_call(
 
 def test_a_catch_up_pull_sends_only_what_the_pushes_did_not_store(tmp_path) -> None:
     orders = orders_for("tmall", range(1, 31))
-    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), Router()
+    ledger, router = CountingLedger(str(tmp_path / "ledger.sqlite3")), FakeRouter()
     pushed = orders[:25]
-    ledger.ingest(pushed)  # as the push endpoint stored them
+    ledger.ledger.ingest(pushed)  # as the push endpoint stored them
     clock = ManualClock(T0 + timedelta(minutes=10))
     try:
         with serving(make_state("tmall", orders)) as server:
@@ -146,10 +147,10 @@ def test_a_catch_up_pull_sends_only_what_the_pushes_did_not_store(tmp_path) -> N
         assert (first.error, second.error) == ("", "")
         assert (first.fetched, first.known, first.new) == (30, 25, 5)
         assert sorted(ledger.sent[0]) == [o.order_id for o in orders[25:]]
-        assert sorted(o.order_id for o in router.taken) == [o.order_id for o in orders[25:]]
+        assert sorted(o.order_id for o in router.orders) == [o.order_id for o in orders[25:]]
         assert (second.known, second.new) == (30, 0)  # all acknowledged now: no look-up
         assert ledger.sent[1:] == [[]]  # the closing call moves the cursor only
-        assert ledger.get_cursor("tmall", "flagship") == second.end
+        assert ledger.cursor("tmall", "flagship") == second.end
     finally:
         ledger.close()
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from hub.actors.handles import LedgerHandle
 from hub.actors.ledger_service import LedgerService
 from hub.actors.pool import BatchPool
 from hub.actors.router import Router
@@ -32,7 +33,7 @@ def test_router_decides_every_order_once_and_holds_anomalies(ray_session, tmp_pa
     ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
     rules = default_ruleset()
     router = ray.remote(Router).options(max_concurrency=16).remote(
-        ledger, BatchPool(ray.remote(Validator), 2), BatchPool(ray.remote(Scorer), 1),
+        LedgerHandle(ledger), BatchPool(ray.remote(Validator), 2), BatchPool(ray.remote(Scorer), 1),
         (rules.version, rules.text), PoolConfig(batch_max=100, batch_ms=10))
     bad = Receiver(name="李四", phone="123", province="浙江省", city="杭州市", district="",
                    street="", detail="杭州")
@@ -61,7 +62,7 @@ def test_router_redrives_what_the_ledger_holds_undecided(ray_session, tmp_path) 
     ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
     rules = default_ruleset()
     router = ray.remote(Router).options(max_concurrency=16).remote(
-        ledger, BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
+        LedgerHandle(ledger), BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
         (rules.version, rules.text), PoolConfig(batch_max=50, batch_ms=10),
         redrive_every_s=0.2, redrive_after_s=0.0)
     lost = ray.get(ledger.ingest.remote([order(i) for i in range(120)], None))

@@ -1,0 +1,65 @@
+"""The ledger's single writer and the router, as Ray actors, presented as the use
+cases' ports (``hub.app.ports``): each port call is one actor call.
+
+The adapters hold only the actor handle, so they travel to other actors with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hub.app.ports import Cursor, OrderKey, Oversized, StageEvent
+from hub.domain.decision import Decision
+from hub.domain.order import Order
+from hub.domain.outbox import OutboxMessage
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerHandle:
+    """A ``LedgerService`` actor as the order store, quarantine, decision store and stage
+    recorder."""
+
+    actor: Any
+
+    async def ingest(self, orders: Sequence[Order], cursor: Cursor | None = None,
+                     at: datetime | None = None) -> list[int]:
+        return await self.actor.ingest_positions.remote(orders, cursor, at)
+
+    async def oversized(self, orders: Sequence[Order]) -> list[Oversized]:
+        return await self.actor.oversized.remote(orders)
+
+    async def stored_versions(self, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
+        return await self.actor.stored_versions.remote(keys)
+
+    async def get_cursor(self, channel: str, shop: str) -> datetime | None:
+        return await self.actor.get_cursor.remote(channel, shop)
+
+    async def quarantine_add(self, channel: str, shop: str, raw: Any, error: str,
+                             at: datetime) -> None:
+        await self.actor.quarantine_add.remote(channel, shop, raw, error, at)
+
+    async def commit_decisions(self, decisions: Sequence[Decision],
+                               outbox: Sequence[OutboxMessage]) -> int:
+        return await self.actor.commit_decisions.remote(decisions, outbox)
+
+    async def undecided_orders(self, older_than_s: float, limit: int) -> list[Order]:
+        return await self.actor.undecided_orders.remote(older_than_s, limit)
+
+    async def record_stage(self, events: Sequence[StageEvent]) -> int:
+        return await self.actor.record_stage.remote(events)
+
+    async def get_ruleset(self, version: int | None = None) -> Any:
+        return await self.actor.get_ruleset.remote(version)
+
+
+@dataclass(frozen=True, slots=True)
+class RouterHandle:
+    """A ``Router`` actor as the decision queue."""
+
+    actor: Any
+
+    async def submit(self, orders: Sequence[Order]) -> int:
+        return await self.actor.submit.remote(orders)
