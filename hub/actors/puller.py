@@ -31,10 +31,10 @@ from typing import Any
 from hub.actors.acknowledged import Acknowledged
 from hub.app.intake import Intake
 from hub.app.ports import Cursor, DecisionQueue, IntakeLedger
+from hub.app.records import micros
 from hub.clock import Clock
 from hub.config import ChannelConfig
 from hub.gcwatch import GcWatch
-from hub.ledger.times import micros
 
 log = logging.getLogger("orderhub.puller")
 

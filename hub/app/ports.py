@@ -11,14 +11,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
+# the records the ports exchange, and the store's size error
+from hub.app.records import Cursor, OrderKey, StageEvent
+from hub.app.records import PayloadTooLarge as PayloadTooLarge
 from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.domain.outbox import OutboxMessage
-
-# The records the ports exchange and the store's size error. They move to
-# hub.app.records with the `layers` branch; then import them from there.
-from hub.ledger.base import Cursor, OrderKey, StageEvent
-from hub.ledger.base import PayloadTooLarge as PayloadTooLarge
 
 # -- taking in orders, deciding them, warehouse status ---------------------------------------
 

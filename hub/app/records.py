@@ -8,7 +8,7 @@ the use cases read them without importing a store.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from hub.domain.decision import Decision
@@ -16,6 +16,16 @@ from hub.domain.order import Order
 from hub.errors import OrderHubError
 
 OrderKey = tuple[str, str, str]  # (channel, shop, channel order id)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def micros(moment: datetime) -> int:
+    """Exact integer microseconds since the epoch: an order version, as the stores keep
+    it and ``stored_versions`` answers it."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 MAX_PAYLOAD_BYTES = 1 << 20  # one order, outbox payload, quarantined record or rule text
 
 

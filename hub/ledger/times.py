@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hub.app.records import micros as micros  # the ports' unit of an order version
 from hub.domain.order import SHANGHAI
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -29,12 +30,6 @@ def epoch(moment: datetime, what: str = "time") -> float:
 
 def from_epoch(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, SHANGHAI)
-
-
-def micros(moment: datetime) -> int:
-    """Exact integer microseconds since the epoch: an order version."""
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def from_micros(value: int | None) -> datetime | None:
