@@ -18,7 +18,7 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError
 
-from hub.actors.ledger_service import LedgerService
+from hub.actors.ledger_service import LedgerService, LedgerWriter
 from hub.actors.pool import BatchPool
 from hub.actors.puller import ChannelPuller
 from hub.actors.reconciler import Reconciler
@@ -126,6 +126,7 @@ class Hub:
         self.settings, self.clock = settings, clock or Clock()
         self.start_at, self.namespace = start_at, namespace
         self.ledger: Any = None
+        self.writer: LedgerWriter | None = None  # the ledger actor's writes, for the API
         self.router: Any = None
         self.rulestore: Any = None
         self.relay: Any = None
@@ -143,6 +144,7 @@ class Hub:
         began = time.monotonic()
         self.ledger = ray.remote(LedgerService).options(
             max_restarts=-1, max_task_retries=-1).remote(s.ledger, self.clock)
+        self.writer = LedgerWriter(self.ledger)
         self.rulestore = ray.remote(RuleStore).options(**ASYNC).remote(
             self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
             poll_s=s.rules_poll_s)
@@ -202,7 +204,8 @@ class Hub:
         return self.api_server.url if self.api_server else None
 
     def put_rules_in_force(self, version: int, text: str) -> None:
-        """Called by the rule console after it published a version to the ledger."""
+        """Called by the rule console (``hub.app.rules.RuleConsole``) after it published a
+        version through the ledger's writer."""
         settle(lambda: self.router.set_rules.remote(version, text), "router.set_rules")
         settle(lambda: self.rulestore.adopt.remote(version, text), "rulestore.adopt")
 

@@ -104,10 +104,10 @@ def build_app(hub: Any) -> FastAPI:
         app = FastAPI(title="OrderHub")
         app.include_router(intake_router(hub))
         return app
-    from hub.api.ruleadmin import LedgerRuleAdmin
+    from hub.app.rules import RuleConsole
     from hub.ledger import open_ledger
 
     reader = open_ledger(hub.settings.ledger, clock=hub.clock, reader=True)
-    admin = LedgerRuleAdmin(reader, on_publish=hub.put_rules_in_force, clock=hub.clock)
-    return create_app(reader, rules=admin, api=hub.settings.api, clock=hub.clock,
-                      extra_routers=[intake_router(hub)], stats=hub.stats)
+    admin = RuleConsole(reader, hub.writer, put_in_force=hub.put_rules_in_force, clock=hub.clock)
+    return create_app(reader, writer=hub.writer, rules=admin, api=hub.settings.api,
+                      clock=hub.clock, extra_routers=[intake_router(hub)], stats=hub.stats)
