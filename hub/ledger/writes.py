@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.domain.decision import Stage
 from hub.ledger.base import OrderKey
 from hub.ledger.prepare import DecisionRow, OperatorRows, OutboxRow, StageRow, dumps
 from hub.ledger.stages import WAREHOUSE, moves
@@ -142,11 +143,11 @@ def operator_plan(rows: OperatorRows, found: Found, at: float,
             return None
         oid = hit[0]
         hit[1] = amended.version_us
-        if moves(hit[2], "received"):
-            hit[2], hit[3] = "received", at
+        if moves(hit[2], Stage.RECEIVED):
+            hit[2], hit[3] = Stage.RECEIVED.value, at
         plan.order = (amended.version_us, amended.status, hit[2], hit[3], oid)
         plan.body = (oid, amended.body)
-        plan.received = (oid, "received", at, amended.version_us)
+        plan.received = (oid, Stage.RECEIVED.value, at, amended.version_us)
     plan.decided = commit_plan(rows.decided, found, at, null)
     plan.outbox = outbox_params(rows.outbox, found, plan.decided.dropped_keys, at)
     plan.staged = stage_plan(rows.event, found, set())

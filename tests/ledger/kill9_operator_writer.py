@@ -14,6 +14,7 @@ import time
 
 from hub.app.operator import AddressFix, fix_address
 from hub.clock import Clock
+from hub.domain.decision import Stage
 from hub.domain.rules import default_ruleset
 from hub.ledger.sqlite import SQLiteLedger
 from tests.ledger.factory import order
@@ -35,7 +36,7 @@ def main() -> None:
     for n in range(ORDERS):
         key = held_order(n).key
         view = ledger.get_order(key)
-        if view is None or view.stage != "held":
+        if view is None or view.stage != Stage.HELD:
             continue
         fix_address(ledger, ledger, key, FIX, rules, by="kill9", at=clock.now(),
                     note=f"fix {n}")
