@@ -19,7 +19,7 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
 from hub.actors.handles import LedgerHandle, RouterHandle
-from hub.actors.ledger_service import LedgerService
+from hub.actors.ledger_service import LedgerService, LedgerWriter
 from hub.actors.pool import BatchPool
 from hub.actors.puller import ChannelPuller
 from hub.actors.reconciler import Reconciler
@@ -127,6 +127,7 @@ class Hub:
         self.settings, self.clock = settings, clock or Clock()
         self.start_at, self.namespace = start_at, namespace
         self.ledger: Any = None
+        self.writer: LedgerWriter | None = None  # the ledger actor's writes, for the API
         self.router: Any = None
         self.rulestore: Any = None
         self.relay: Any = None
@@ -147,6 +148,7 @@ class Hub:
         self.ledger = ray.remote(LedgerService).options(
             max_restarts=-1, max_task_retries=-1).remote(s.ledger, self.clock, gc_threshold=gc)
         ledger = LedgerHandle(self.ledger)  # the ledger actor as the use cases' ports
+        self.writer = LedgerWriter(self.ledger)
         self.rulestore = ray.remote(RuleStore).options(**ASYNC).remote(
             self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
             poll_s=s.rules_poll_s)
@@ -198,17 +200,30 @@ class Hub:
         return self
 
     def _serve_api(self) -> None:
-        from hub.api.intake import build_app
+        """The hub's HTTP face: pushes and the WMS callback, the dashboard, the API. It
+        reads the ledger through a reader handle of its own and writes through the
+        ledger actor, the single writer."""
+        from hub.api.app import create_app
+        from hub.api.intake import intake_router
         from hub.api.server import ApiServer
+        from hub.app.rules import RuleConsole
+        from hub.ledger import open_ledger
 
-        self.api_server = ApiServer.from_config(build_app(self), self.settings.api).start()
+        s = self.settings
+        reader = open_ledger(s.ledger, clock=self.clock, reader=True)
+        console = RuleConsole(reader, self.writer, put_in_force=self.put_rules_in_force,
+                              clock=self.clock)
+        app = create_app(reader, writer=self.writer, rules=console, api=s.api, clock=self.clock,
+                         extra_routers=[intake_router(self.intake_ports)], stats=self.stats)
+        self.api_server = ApiServer.from_config(app, s.api).start()
 
     @property
     def api_url(self) -> str | None:
         return self.api_server.url if self.api_server else None
 
     def put_rules_in_force(self, version: int, text: str) -> None:
-        """Called by the rule console after it published a version to the ledger."""
+        """Called by the rule console (``hub.app.rules.RuleConsole``) after it published a
+        version through the ledger's writer."""
         settle(lambda: self.router.set_rules.remote(version, text), "router.set_rules")
         settle(lambda: self.rulestore.adopt.remote(version, text), "rulestore.adopt")
 

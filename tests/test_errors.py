@@ -9,13 +9,6 @@ import pytest
 import hub
 from hub.errors import OrderHubError
 
-# Rootless today in files another part of #18 owns (the two RuleRefused being unified).
-# Strict xfail: each one that gains the root turns its test red until its name leaves
-# this list, so the list can only shrink.
-NOT_YET_ROOTED = {
-    "hub.actors.rulestore.RuleRefused",
-    "hub.api.ruleadmin.RuleRefused",
-}
 # Private signals raised and caught inside one module; they never reach a caller.
 CONTROL_FLOW = {
     "hub.domain.adapters.fast_path.Irregular",
@@ -45,13 +38,10 @@ def test_the_walk_finds_the_hubs_errors() -> None:
 
 
 def test_the_known_list_names_only_classes_that_exist() -> None:
-    assert not (NOT_YET_ROOTED | CONTROL_FLOW) - set(EXCEPTIONS), "a listed class is gone"
+    assert not CONTROL_FLOW - set(EXCEPTIONS), "a listed class is gone"
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="another part of #18"))
-    if name in NOT_YET_ROOTED else name
-    for name in sorted(set(EXCEPTIONS) - CONTROL_FLOW)])
+@pytest.mark.parametrize("name", sorted(set(EXCEPTIONS) - CONTROL_FLOW))
 def test_every_hub_exception_derives_from_the_root(name: str) -> None:
     assert issubclass(EXCEPTIONS[name], OrderHubError), f"{name} has no OrderHubError root"
 

@@ -1,7 +1,7 @@
-"""RuleStore: the rule set in force. A new version, from the watched file or the
-API, is checked, published to the ledger and handed to the router, which swaps it
-in between batches. A file that fails the check is refused with its line and
-reason, and the running rules stay.
+"""RuleStore: the rule set in force. A new version of the watched file is checked,
+published through the ledger's single writer and handed to the router, which swaps it
+in between batches (``hub.app.rules.publish``, as the API's rule console does). A file
+that fails the check is refused with its line and reason, and the running rules stay.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import ray
+
+from hub.actors.ledger_service import LedgerWriter
+from hub.app import rules
+from hub.app.rules import RuleRefused
 from hub.clock import Clock
 
 log = logging.getLogger("orderhub.rules")
-
-
-class RuleRefused(ValueError):
-    """A rule set that was not put in force, with every reason (``FILE:LINE: reason``)."""
 
 
 class RuleStore:
@@ -31,6 +32,7 @@ class RuleStore:
         poll_s: float = 2.0,
     ) -> None:
         self.ledger, self.router, self.clock = ledger, router, clock or Clock()
+        self.versions = LedgerWriter(ledger)
         self.path = Path(path) if path else None
         self.poll_s = poll_s
         self.version, self.text = 0, ""
@@ -38,18 +40,6 @@ class RuleStore:
         self._stopping = False
         self._watching: asyncio.Task | None = None
         self.refusals: list[str] = []
-
-    def check(self, text: str, source: str = "<rules>") -> Any:
-        from hub.domain.rules import RuleError, load_ruleset
-
-        try:
-            ruleset = load_ruleset(text, source)
-        except RuleError as exc:
-            raise RuleRefused(str(exc)) from None
-        if ruleset.version <= self.version and text != self.text:
-            raise RuleRefused(f"{source}:1: version {ruleset.version} is not newer than the "
-                              f"version in force ({self.version}); raise `version`")
-        return ruleset
 
     async def start(self) -> tuple[int, str]:
         """Put the newest of (ledger's latest, watched file, default rules) in force."""
@@ -66,18 +56,19 @@ class RuleStore:
         return self.version, self.text
 
     async def publish(self, text: str, by: str, source: str = "<api>") -> int:
-        latest = await self.ledger.get_ruleset.remote(None)
-        if latest is not None and latest.version > self.version:
-            self.adopt(latest.version, latest.text)
-        ruleset = self.check(text, source)
-        if text == self.text:
-            return self.version
-        await self.ledger.publish_ruleset.remote(ruleset.version, text, by, self.clock.now())
+        """Check, publish and put in force (a worker thread runs the use case, whose calls
+        to the writer and the router block)."""
+        version = await asyncio.to_thread(
+            rules.publish, self.versions, self.versions, text, by, self.clock.now(),
+            source=source, put_in_force=self._put_in_force)
+        self.adopt(version, text)  # also when the ledger's latest was this text already
+        return version
+
+    def _put_in_force(self, version: int, text: str) -> None:
         if self.router is not None:
-            await self.router.set_rules.remote(ruleset.version, text)
-        self.version, self.text = ruleset.version, text
-        log.info("rules version %d published by %s", ruleset.version, by)
-        return ruleset.version
+            ray.get(self.router.set_rules.remote(version, text))
+        self.version, self.text = version, text
+        log.info("rules version %d in force", version)
 
     async def _reload_file(self) -> None:
         assert self.path is not None

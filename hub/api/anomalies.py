@@ -1,14 +1,13 @@
-"""Open anomalies and what an operator does about them: release (with a note), cancel,
-or edit the address and re-check. Each action is a stage event naming who did it.
-
-Editing the address stores a new version of the order (its ``modified_at`` moved to now)
-and decides it again with the rules in force: clean -> released and sent to the WMS;
-otherwise it stays held with the new reasons.
+"""Open anomalies, and the HTTP face of what an operator does about them (release,
+cancel, fix the address and re-check: the use cases in ``hub.app.operator``). Reads come
+from the API's ledger handle; the actions write through ``app.state.writer``, the
+ledger's single writer.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -16,13 +15,10 @@ from pydantic import BaseModel, Field
 
 from hub.api.auth import Reader, Writer
 from hub.api.orders import ReceiverOut, receiver_out
-from hub.domain.decision import Decision
-from hub.domain.order import Order, Receiver
-from hub.ledger import OrderView, OutboxMessage, StageEvent
-
-BEFORE_WAREHOUSE = ("received", "validated", "scored", "routed", "held", "released",
-                    "auto_remedied", "reconcile_mismatch")
-RECENT_FOR_DUPLICATES = 2000
+from hub.app import operator
+from hub.app.operator import ActionResult, AddressFix, NotInStage, OrderNotFound
+from hub.domain.decision import Stage
+from hub.ledger import OrderView
 
 
 class AnomalyGroupOut(BaseModel):
@@ -101,8 +97,8 @@ def anomalies(request: Request, reason: str | None = None, group: str | None = N
     ledger = request.app.state.ledger
     rows = [r for r in ledger.open_anomalies()
             if (reason is None or r["reason"] == reason) and (group is None or r["group"] == group)]
-    summaries = [*ledger.find_orders(stage="held", hold_reason=reason, limit=limit),
-                 *ledger.find_orders(stage="reconcile_mismatch", limit=limit)]
+    summaries = [*ledger.find_orders(stage=Stage.HELD, hold_reason=reason, limit=limit),
+                 *ledger.find_orders(stage=Stage.RECONCILE_MISMATCH, limit=limit)]
     summaries = [s for s in summaries if group is None or s.hold_group == group]
     summaries.sort(key=lambda s: s.stage_at)
     views = [v for v in map(ledger.get_order, [s.key for s in summaries[:limit]]) if v]
@@ -111,103 +107,45 @@ def anomalies(request: Request, reason: str | None = None, group: str | None = N
                         orders=[held_out(v) for v in views])
 
 
-def _view(request: Request, channel: str, shop: str, order_id: str) -> OrderView:
-    view = request.app.state.ledger.get_order((channel, shop, order_id))
-    if view is None:
-        raise HTTPException(404, f"no order {channel}/{shop}/{order_id}")
-    return view
-
-
-def _dispatch(order: Order, decision: Decision | None) -> list[OutboxMessage]:
-    """The WMS row a released order is owed (the same idempotency key the router uses)."""
-    from hub.domain.outbox import WMS, dispatch_payload
-
-    if decision is None or order.status.value != "paid":
-        return []
-    ident = f"{order.channel.value}:{order.shop}:{order.order_id}"
-    return [OutboxMessage(destination=WMS, key=f"wms:{ident}", order_key=order.key,
-                          payload=dispatch_payload(order, decision))]
-
-
-def _done(request: Request, view: OrderView, action: str, by: str, at: datetime,
-          released: bool, reasons: list[str]) -> ActionOut:
-    after = request.app.state.ledger.get_order(view.order.key)
-    return ActionOut(channel=view.order.channel.value, shop=view.order.shop,
-                     order_id=view.order.order_id, action=action,
-                     stage=after.stage if after else view.stage, by=by, at=at,
-                     released=released, reasons=reasons)
-
-
 ORDER = "/api/orders/{channel}/{shop}/{order_id}"
 ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "no such order"}, 409: {"description": "not in a stage for this"}}
+
+
+def _act(request: Request, action: Callable[..., ActionResult], *args: Any,
+         **kwargs: Any) -> ActionOut:
+    """Run an operator use case against the API's reads and the ledger's writer, at now."""
+    state = request.app.state
+    try:
+        done = action(state.ledger, state.writer, *args, at=state.clock.now(), **kwargs)
+    except OrderNotFound as exc:
+        raise HTTPException(404, str(exc)) from None
+    except NotInStage as exc:
+        raise HTTPException(409, str(exc)) from None
+    channel, shop, order_id = done.key
+    return ActionOut(channel=channel, shop=shop, order_id=order_id, action=done.action,
+                     stage=done.stage, by=done.by, at=done.at, released=done.released,
+                     reasons=done.reasons)
 
 
 @router.post(ORDER + "/release", response_model=ActionOut, responses=ACTION_ERRORS)
 def release(request: Request, channel: str, shop: str, order_id: str, body: NoteIn,
             user: str = Writer) -> ActionOut:
     """Release a held order: it goes to the WMS as decided, the note is kept."""
-    state = request.app.state
-    view = _view(request, channel, shop, order_id)
-    if view.stage not in ("held", "reconcile_mismatch"):
-        raise HTTPException(409, f"order {order_id} is {view.stage}, not held")
-    at = state.clock.now()
-    event = StageEvent(key=view.order.key, stage="released", at=at,
-                       detail={"by": user, "note": body.note, "action": "release"})
-    state.ledger.record_stage([event], _dispatch(view.order, view.decision))
-    return _done(request, view, "release", user, at, True, [])
+    return _act(request, operator.release, (channel, shop, order_id), by=user, note=body.note)
 
 
 @router.post(ORDER + "/cancel", response_model=ActionOut, responses=ACTION_ERRORS)
 def cancel(request: Request, channel: str, shop: str, order_id: str, body: NoteIn,
            user: str = Writer) -> ActionOut:
     """Cancel an order that has not reached the warehouse yet."""
-    state = request.app.state
-    view = _view(request, channel, shop, order_id)
-    if view.stage not in BEFORE_WAREHOUSE:
-        raise HTTPException(409, f"order {order_id} is {view.stage}: the warehouse has it; "
-                                 "cancel it in the WMS")
-    at = state.clock.now()
-    state.ledger.record_stage([StageEvent(key=view.order.key, stage="cancelled", at=at,
-                                          detail={"by": user, "note": body.note,
-                                                  "action": "cancel"})])
-    return _done(request, view, "cancel", user, at, False, [])
-
-
-def edited(order: Order, body: AddressIn, at: datetime) -> Order:
-    """A new version of ``order`` with the new address, modified at ``at`` (or just after
-    the version it replaces)."""
-    old = order.receiver
-    receiver = Receiver(name=body.name or old.name, phone=body.phone or old.phone,
-                        province=body.province, city=body.city, district=body.district,
-                        street=body.street, detail=body.detail)
-    modified = max(at, order.modified_at + timedelta(milliseconds=1))
-    return Order.model_validate({**order.model_dump(), "receiver": receiver.model_dump(),
-                                 "modified_at": modified})
+    return _act(request, operator.cancel, (channel, shop, order_id), by=user, note=body.note)
 
 
 @router.post(ORDER + "/address", response_model=ActionOut, responses=ACTION_ERRORS)
 def edit_address(request: Request, channel: str, shop: str, order_id: str, body: AddressIn,
                  user: str = Writer) -> ActionOut:
     """Correct a held order's address and check it again with the rules in force."""
-    from hub.domain.outbox import outbox_for
-    from hub.domain.routing import decide
-
-    state = request.app.state
-    ledger = state.ledger
-    view = _view(request, channel, shop, order_id)
-    if view.stage not in ("held", "reconcile_mismatch"):
-        raise HTTPException(409, f"order {order_id} is {view.stage}, not held")
-    at = state.clock.now()
-    order = edited(view.order, body, at)
-    recent = [o for o in ledger.recent_orders(RECENT_FOR_DUPLICATES) if o.key != order.key]
-    decision = decide([order], {}, recent, state.rules.current())[0]
-    ledger.ingest([order], at=at)
-    ledger.commit_decisions([decision], outbox_for([order], [decision]), at=at)
-    reasons = list(dict.fromkeys([decision.hold_reason, *(a.code for a in decision.anomalies)])
-                   ) if decision.hold_reason else []
-    stage = "held" if decision.held else "released"
-    ledger.record_stage([StageEvent(
-        key=order.key, stage=stage, at=at,
-        detail={"by": user, "note": body.note, "action": "edit_address", "reasons": reasons})])
-    return _done(request, view, "address", user, at, not decision.held, reasons)
+    fix = AddressFix(**body.model_dump(exclude={"note"}))
+    return _act(request, operator.fix_address, (channel, shop, order_id), fix,
+                request.app.state.rules.current(), by=user, note=body.note)

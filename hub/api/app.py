@@ -3,9 +3,10 @@
 >>> from hub.config import ApiConfig
 >>> from hub.clock import Clock
 >>> from hub.ledger import open_ledger
->>> from hub.api.ruleadmin import LedgerRuleAdmin
+>>> from hub.app.rules import RuleConsole
 >>> ledger = open_ledger("memory:")
->>> app = create_app(ledger, rules=LedgerRuleAdmin(ledger), api=ApiConfig(), clock=Clock())
+>>> app = create_app(ledger, writer=ledger, rules=RuleConsole(ledger, ledger), api=ApiConfig(),
+...                  clock=Clock())
 >>> sorted(p for p in app.openapi()["paths"] if p.startswith("/api/rules"))[:3]
 ['/api/rules', '/api/rules/check', '/api/rules/dry-run']
 """
@@ -21,10 +22,12 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from hub.api import anomalies, lanes, metrics, orders, rules_admin
+from hub.api import anomalies, lanes, metrics, orders
+from hub.api import rules as rule_console
 from hub.api.auth import Auth
 from hub.api.feed import EventFeed
-from hub.api.ruleadmin import RuleAdmin
+from hub.app.ports import OperatorWrites
+from hub.app.rules import RuleConsole
 from hub.clock import Clock
 from hub.config import ApiConfig
 
@@ -48,7 +51,8 @@ def _without(router: APIRouter, taken: set[tuple[str, str]]) -> APIRouter:
 def create_app(
     ledger: Any,
     *,
-    rules: RuleAdmin,
+    writer: OperatorWrites,
+    rules: RuleConsole,
     api: ApiConfig,
     clock: Clock,
     extra_routers: Iterable[APIRouter] = (),
@@ -56,7 +60,9 @@ def create_app(
 ) -> FastAPI:
     """The API (``/api/...``, ``/metrics``, ``/healthz``) and the dashboard (``/``).
 
-    ``ledger`` is read (and written by operator actions); ``rules`` is the rule console;
+    ``ledger`` is read; operator actions write through ``writer``, the ledger's single
+    writer (the running hub's ledger actor, or the ledger itself where nothing else
+    writes); ``rules`` is the rule console;
     ``api`` holds the token and the read policy; ``stats`` (optional) returns the running
     hub's counters for ``/metrics``."""
     app = FastAPI(title="OrderHub", version="1", description=(
@@ -64,10 +70,11 @@ def create_app(
         "Changes need `Authorization: Bearer <api.token>`; reads do too when "
         "`api.read_requires_token` is set."))
     app.state.ledger, app.state.rules, app.state.clock = ledger, rules, clock
+    app.state.writer = writer
     app.state.auth = Auth(api)
     app.state.feed = EventFeed(ledger, clock)
     app.state.stats = stats
-    own = (orders.router, lanes.router, anomalies.router, rules_admin.router, metrics.router)
+    own = (orders.router, lanes.router, anomalies.router, rule_console.router, metrics.router)
     for router in own:
         app.include_router(router)
     taken = _served(own)

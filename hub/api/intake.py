@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 
 from hub.app.intake import Intake
 from hub.app.ports import DecisionQueue, IntakeLedger, StageRecorder
@@ -114,19 +114,3 @@ def intake_router(ports: IntakePorts) -> APIRouter:
 
     return router
 
-
-def build_app(hub: Any) -> FastAPI:
-    """The hub's HTTP face: intake, plus the dashboard when it is installed."""
-    try:
-        from hub.api.app import create_app
-    except ImportError:
-        app = FastAPI(title="OrderHub")
-        app.include_router(intake_router(hub.intake_ports))
-        return app
-    from hub.api.ruleadmin import LedgerRuleAdmin
-    from hub.ledger import open_ledger
-
-    reader = open_ledger(hub.settings.ledger, clock=hub.clock, reader=True)
-    admin = LedgerRuleAdmin(reader, on_publish=hub.put_rules_in_force, clock=hub.clock)
-    return create_app(reader, rules=admin, api=hub.settings.api, clock=hub.clock,
-                      extra_routers=[intake_router(hub.intake_ports)], stats=hub.stats)

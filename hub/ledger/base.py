@@ -94,6 +94,19 @@ class Ledger(ABC):
         recorded."""
 
     @abstractmethod
+    def apply_operator_action(self, key: OrderKey, stage: str, at: datetime,
+                              detail: dict[str, Any], *, only_from: Sequence[str] = (),
+                              outbox: Sequence[OutboxMessage] = (),
+                              amended: Order | None = None,
+                              decision: Decision | None = None) -> bool:
+        """One operator action in one transaction: when the order's current stage is one of
+        ``only_from`` (any when empty), store ``amended`` as its new version (a ``received``
+        event) with ``decision`` about that version (its events), the ``outbox`` rows, and
+        the operator's event ``stage`` with ``detail``, all at ``at``. Returns False, having
+        stored nothing, when the order is unknown, in another stage, or already holds a
+        version as new as ``amended``."""
+
+    @abstractmethod
     def set_cursor(self, channel: str, shop: str, window_end: datetime) -> None: ...
 
     @abstractmethod

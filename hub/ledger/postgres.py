@@ -42,7 +42,7 @@ from hub.ledger import prepare, schema
 from hub.ledger.base import Cursor, LedgerError, OrderKey, OutboxMessage, StageEvent
 from hub.ledger.sqlbase import SqlLedger, claimed
 from hub.ledger.times import epoch
-from hub.ledger.writes import commit_plan, outbox_params, stage_plan
+from hub.ledger.writes import commit_plan, operator_plan, outbox_params, stage_plan
 
 T = TypeVar("T")
 RETRIES = 5
@@ -342,6 +342,35 @@ class PostgresLedger(SqlLedger):
             return len(plan.events)
 
         return self._run("record_stage", work)
+
+    def apply_operator_action(self, key: OrderKey, stage: str, at: datetime,
+                              detail: dict[str, Any], *, only_from: Sequence[str] = (),
+                              outbox: Sequence[OutboxMessage] = (),
+                              amended: Order | None = None,
+                              decision: Decision | None = None) -> bool:
+        rows = prepare.operator_rows(key, stage, at, detail, only_from, outbox, amended,
+                                     decision)
+        at_s = rows.event[0].at
+
+        def work(c: Any) -> bool:
+            plan = operator_plan(rows, self._found(c, [rows.key]), at_s)
+            if plan is None:
+                return False
+            if plan.order is not None:
+                c.execute("UPDATE orders SET version_us = %s, status = %s, stage = %s, "
+                          "stage_at = %s WHERE id = %s", plan.order)
+                self._insert(c, "order_bodies", "id, body", "bigint bytea", [plan.body],
+                             "ON CONFLICT (id) DO UPDATE SET body = excluded.body")
+                self._insert(c, "events", "oid, stage, at, version_us",
+                             "bigint text float8 bigint", [plan.received])
+            self._events(c, plan.decided.events, decision=True)
+            if plan.decided.updates:
+                c.execute(ORDER_UPDATE_SQL, columns(plan.decided.updates, 10))
+            self._outbox(c, plan.outbox)
+            self._apply_stages(c, plan.staged)
+            return True
+
+        return self._run("apply_operator_action", work)
 
     def _apply_stages(self, c: Any, plan: Any) -> None:
         self._events(c, plan.events, decision=False)

@@ -284,3 +284,41 @@ def raw_bytes(raw: Any) -> bytes:
 def error_text(error: str) -> str:
     text = str(error)
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+
+
+@dataclass(slots=True)
+class OperatorRows:
+    """One operator action, checked and serialised: an amended order version with its
+    decision (or neither), the outbox rows owed, and the operator's stage event."""
+
+    key: OrderKey
+    only_from: frozenset[str]
+    amended: OrderRow | None
+    decided: list[DecisionRow]
+    outbox: list[OutboxRow]
+    event: list[StageRow]
+
+
+def operator_rows(key: OrderKey, stage: str, at: datetime, detail: dict[str, Any],
+                  only_from: Sequence[str], outbox: Sequence[OutboxMessage],
+                  amended: Order | None, decision: Decision | None) -> OperatorRows:
+    key = tuple(key)  # type: ignore[assignment]
+    if (amended is None) != (decision is None):
+        raise LedgerError(f"operator action on {':'.join(key)}: an amended order needs its "
+                          "decision, and a decision its amended order")
+    order_row = None
+    decided: list[DecisionRow] = []
+    if amended is not None and decision is not None:
+        [order_row] = order_rows([amended])
+        if order_row.key != key:
+            raise LedgerError(f"operator action on {':'.join(key)}: the amended order is "
+                              f"{':'.join(order_row.key)}")
+        order_row.body  # noqa: B018 -- serialised (and its size checked) before the transaction
+        decided = decision_rows([decision])
+        if decided[0].key != key or decided[0].version_us != order_row.version_us:
+            raise LedgerError(f"operator action on {':'.join(key)}: the decision is not about "
+                              "the amended version")
+    return OperatorRows(key, frozenset(str(s) for s in only_from), order_row, decided,
+                        outbox_rows(outbox),
+                        stage_rows([StageEvent(key=key, stage=str(stage), at=at,
+                                               detail=detail)]))

@@ -48,7 +48,7 @@ from hub.ledger.base import (
 from hub.ledger.sqlbase import SqlLedger, chunks, claimed
 from hub.ledger.sqlite_batch import NULL, insert, update_orders
 from hub.ledger.times import epoch
-from hub.ledger.writes import commit_plan, outbox_params, stage_plan
+from hub.ledger.writes import commit_plan, operator_plan, outbox_params, stage_plan
 
 log = logging.getLogger("orderhub.ledger")
 SYNCHRONOUS = ("normal", "full")
@@ -324,6 +324,31 @@ class SQLiteLedger(SqlLedger):
             at_s = srows[-1].at if srows else epoch(self.clock.now())
             self._outbox(c, outbox_params(orows, found, set(), at_s))
         return len(plan.events)
+
+    def apply_operator_action(self, key: OrderKey, stage: str, at: datetime,
+                              detail: dict[str, Any], *, only_from: Sequence[str] = (),
+                              outbox: Sequence[OutboxMessage] = (),
+                              amended: Order | None = None,
+                              decision: Decision | None = None) -> bool:
+        rows = prepare.operator_rows(key, stage, at, detail, only_from, outbox, amended,
+                                     decision)
+        at_s = rows.event[0].at
+        with self._tx("apply_operator_action") as c:
+            plan = operator_plan(rows, self._found(c, [rows.key]), at_s, null=NULL)
+            if plan is None:
+                return False
+            if plan.order is not None:
+                c.execute("UPDATE orders SET version_us = ?, status = ?, stage = ?, "
+                          "stage_at = ? WHERE id = ?", plan.order)
+                insert(c, "INSERT INTO order_bodies (id, body)", [plan.body],
+                       " ON CONFLICT (id) DO UPDATE SET body = excluded.body")
+                insert(c, "INSERT INTO events (oid, stage, at, version_us)", [plan.received])
+            insert(c, "INSERT INTO events (oid, stage, at, version_us, ruleset_version, steps, "
+                      "detail, body)", plan.decided.events)
+            update_orders(c, plan.decided.updates)
+            self._outbox(c, plan.outbox)
+            self._apply_stages(c, plan.staged)
+        return True
 
     def _apply_stages(self, c: sqlite3.Connection, plan: Any) -> None:
         insert(c, "INSERT INTO events (oid, stage, at, tracking_no, detail)", plan.events)

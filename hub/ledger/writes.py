@@ -15,7 +15,7 @@ from typing import Any
 from hub.domain.decision import Stage
 from hub.domain.lifecycle import WAREHOUSE, moves
 from hub.ledger.base import OrderKey
-from hub.ledger.prepare import DecisionRow, OutboxRow, StageRow, dumps
+from hub.ledger.prepare import DecisionRow, OperatorRows, OutboxRow, StageRow, dumps
 
 Found = dict[OrderKey, list]
 DECISION_STEPS = "validated,scored"  # passed through, at the same instant, before the last stage
@@ -115,4 +115,40 @@ def stage_plan(rows: Sequence[StageRow], found: Found,
             hit[4] = r.event.tracking_no
         touched[oid] = hit
     plan.updates = [(h[2], h[3], h[4], oid) for oid, h in touched.items()]
+    return plan
+
+
+@dataclass
+class OperatorPlan:
+    order: tuple | None = None  # version_us, status, stage, stage_at, oid of an amended order
+    body: tuple | None = None  # oid, body
+    received: tuple | None = None  # oid, "received", at, version_us
+    decided: CommitPlan = field(default_factory=CommitPlan)
+    outbox: list[tuple] = field(default_factory=list)
+    staged: StagePlan = field(default_factory=StagePlan)
+
+
+def operator_plan(rows: OperatorRows, found: Found, at: float,
+                  null: Any = None) -> OperatorPlan | None:
+    """What one operator action writes, as the ingest, decision and stage writes would,
+    in that order; None (write nothing) when the order is unknown, is no longer in one of
+    ``rows.only_from`` (any stage when empty), or holds a version as new as the amended one."""
+    hit = found.get(rows.key)
+    if hit is None or (rows.only_from and hit[2] not in rows.only_from):
+        return None
+    plan = OperatorPlan()
+    amended = rows.amended
+    if amended is not None:
+        if amended.version_us <= hit[1]:
+            return None
+        oid = hit[0]
+        hit[1] = amended.version_us
+        if moves(hit[2], Stage.RECEIVED):
+            hit[2], hit[3] = Stage.RECEIVED.value, at
+        plan.order = (amended.version_us, amended.status, hit[2], hit[3], oid)
+        plan.body = (oid, amended.body)
+        plan.received = (oid, Stage.RECEIVED.value, at, amended.version_us)
+    plan.decided = commit_plan(rows.decided, found, at, null)
+    plan.outbox = outbox_params(rows.outbox, found, plan.decided.dropped_keys, at)
+    plan.staged = stage_plan(rows.event, found, set())
     return plan

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from hub.api.app import create_app
-from hub.api.ruleadmin import LedgerRuleAdmin
+from hub.app.rules import RuleConsole
 from hub.config import ApiConfig
 from hub.ledger import open_ledger
 from tests.api.seed import Seeded, seed
@@ -23,7 +23,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @dataclass
 class Hub:
-    """What a test needs: the client, the seeded ledger, and what ``on_publish`` saw."""
+    """What a test needs: the client, the seeded ledger, and what ``put_in_force`` saw."""
 
     client: TestClient
     seeded: Seeded
@@ -44,10 +44,10 @@ def make_hub(tmp_path: Any, **api: Any) -> Iterator[Hub]:
     seeded = seed(ledger)
     published: list[tuple[int, str]] = []
     stats: dict[str, Any] = {}
-    admin = LedgerRuleAdmin(ledger, on_publish=lambda v, t: published.append((v, t)),
-                            clock=seeded.clock)
+    admin = RuleConsole(ledger, ledger, put_in_force=lambda v, t: published.append((v, t)),
+                        clock=seeded.clock)
     config = ApiConfig(**{"token": SecretStr(TOKENS), **api})
-    app = create_app(ledger, rules=admin, api=config, clock=seeded.clock,
+    app = create_app(ledger, writer=ledger, rules=admin, api=config, clock=seeded.clock,
                      stats=lambda: stats)
     with TestClient(app) as client:
         yield Hub(client, seeded, published, stats)

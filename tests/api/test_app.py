@@ -1,4 +1,4 @@
-"""create_app with the hub's intake router, as ``hub.api.intake.build_app`` assembles it."""
+"""create_app with the hub's intake router, as ``hub.runtime.Hub._serve_api`` assembles it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
 from hub.api.intake import intake_router
-from hub.api.ruleadmin import LedgerRuleAdmin
+from hub.app.rules import RuleConsole
 from hub.config import ApiConfig
 from hub.ledger import open_ledger
 from tests.api.seed import seed
@@ -18,7 +18,7 @@ def test_extra_routers_are_served_and_do_not_shadow_ours(tmp_path):
     ledger = open_ledger(tmp_path / "ledger.sqlite3")
     seeded = seed(ledger)
     fake_hub = SimpleNamespace(clock=seeded.clock, ledger=None, router=None)
-    app = create_app(ledger, rules=LedgerRuleAdmin(ledger, clock=seeded.clock),
+    app = create_app(ledger, writer=ledger, rules=RuleConsole(ledger, ledger, clock=seeded.clock),
                      api=ApiConfig(), clock=seeded.clock, extra_routers=[intake_router(fake_hub)])
     with TestClient(app) as client:
         paths = client.get("/openapi.json").json()["paths"]

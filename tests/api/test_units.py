@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from hub.api.auth import parse_tokens
 from hub.api.eta import estimate, typical_steps
 from hub.api.feed import Histogram, percentile
-from hub.api.ruleadmin import renumber
+from hub.app.rules import renumber
 from hub.domain.order import SHANGHAI
 from hub.domain.rules import default_ruleset, load_ruleset
 

@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 
 from hub.api.app import create_app
-from hub.api.ruleadmin import LedgerRuleAdmin
+from hub.app.rules import RuleConsole
 from hub.config import ApiConfig
 from hub.ledger import open_ledger
 from sim.emulators.server import LoopbackServer
@@ -26,9 +26,9 @@ pytestmark = pytest.mark.skipif(
 def served(tmp_path):
     ledger = open_ledger(tmp_path / "ledger.sqlite3")
     seeded = seed(ledger)
-    admin = LedgerRuleAdmin(ledger, clock=seeded.clock)
-    app = create_app(ledger, rules=admin, api=ApiConfig(token=SecretStr(f"carol:{TOKEN}")),
-                     clock=seeded.clock)
+    admin = RuleConsole(ledger, ledger, clock=seeded.clock)
+    app = create_app(ledger, writer=ledger, rules=admin,
+                     api=ApiConfig(token=SecretStr(f"carol:{TOKEN}")), clock=seeded.clock)
     with LoopbackServer(app, name="dashboard") as server:
         yield server, seeded
     ledger.close()

@@ -314,6 +314,90 @@ class LedgerContract:
         ledger.record_stage([StageEvent(o.key, "shipped", clock.now())])
         assert ledger.open_anomalies() == []
 
+    # -- operator actions ------------------------------------------------------------------------
+    def test_an_amended_order_is_stored_with_its_decision_rows_and_the_operators_event(
+            self, ledger, clock):
+        o = order(56)
+        put(ledger, [o], hold_reason="incomplete_address")
+        events, pending = event_count(ledger), ledger.pending_count()
+        clock.advance(60)
+        fixed = order(56, version=120, receiver=o.receiver.model_copy(update={"district": "x"}))
+        [made] = decisions([fixed], ruleset_version=2)
+        assert ledger.apply_operator_action(
+            o.key, "released", clock.now(), {"by": "ops", "action": "edit_address"},
+            only_from=("held", "reconcile_mismatch"), outbox=outbox([fixed], [made]),
+            amended=fixed, decision=made) is True
+        view = ledger.get_order(o.key)
+        assert (view.order, view.decision, view.stage) == (fixed, made, "released")
+        assert view.summary.version == fixed.modified_at and view.summary.ruleset_version == 2
+        assert [(e.stage, e.at, e.version) for e in view.timeline[-5:]] == [
+            (stage, clock.now(), fixed.modified_at)
+            for stage in ("received", "validated", "scored", "routed")] + [
+            ("released", clock.now(), None)]
+        assert view.timeline[-1].detail == {"by": "ops", "action": "edit_address"}
+        assert event_count(ledger) == events + 5
+        assert ledger.pending_count() == pending + 1
+        assert ledger.undecided_orders() == []
+
+    def test_an_operator_action_on_an_order_in_another_stage_stores_nothing(self, ledger, clock):
+        o = order(57)
+        put(ledger, [o])  # routed, not held
+        events, pending = event_count(ledger), ledger.pending_count()
+        fixed = order(57, version=120)
+        [made] = decisions([fixed])
+        assert ledger.apply_operator_action(
+            o.key, "released", clock.now(), {"by": "ops"}, only_from=("held",),
+            outbox=outbox([fixed], [made]), amended=fixed, decision=made) is False
+        assert ledger.apply_operator_action(order(58).key, "cancelled", clock.now(), {},
+                                            only_from=()) is False
+        view = ledger.get_order(o.key)
+        assert (view.order, view.stage) == (o, "routed")
+        assert (event_count(ledger), ledger.pending_count()) == (events, pending)
+
+    def test_an_amendment_older_than_the_stored_version_stores_nothing(self, ledger, clock):
+        o, newer = order(59), order(59, version=500)
+        put(ledger, [o], hold_reason="incomplete_address")
+        put(ledger, [newer], hold_reason="incomplete_address")  # the marketplace moved on
+        events = event_count(ledger)
+        fixed = order(59, version=120)
+        [made] = decisions([fixed])
+        assert ledger.apply_operator_action(
+            o.key, "released", clock.now(), {}, only_from=("held",), amended=fixed,
+            decision=made) is False
+        assert ledger.get_order(o.key).order == newer
+        assert event_count(ledger) == events
+
+    def test_a_release_and_a_cancel_are_operator_events(self, ledger, clock):
+        held, other = order(61), order(62)
+        put(ledger, [held], hold_reason="incomplete_address")
+        put(ledger, [other])
+        pending = ledger.pending_count()
+        row = OutboxMessage("wms", "wms:released:61", {"order_id": held.order_id},
+                            order_key=held.key)
+        assert ledger.apply_operator_action(held.key, "released", clock.now(), {"by": "ops"},
+                                            only_from=("held",), outbox=[row]) is True
+        assert ledger.apply_operator_action(other.key, "cancelled", clock.now(), {"by": "ops"})
+        assert ledger.get_order(held.key).stage == "released"
+        assert ledger.get_order(other.key).stage == "cancelled"
+        assert ledger.get_order(other.key).timeline[-1].detail == {"by": "ops"}
+        assert ledger.pending_count() == pending + 1
+        assert ledger.apply_operator_action(held.key, "released", clock.now(), {},
+                                            only_from=("held",), outbox=[row]) is False
+
+    def test_a_decision_not_about_the_amended_version_is_refused_before_writing(self, ledger,
+                                                                               clock):
+        o = order(63)
+        put(ledger, [o], hold_reason="incomplete_address")
+        events = event_count(ledger)
+        fixed = order(63, version=120)
+        with pytest.raises(LedgerError, match="not about the amended version"):
+            ledger.apply_operator_action(o.key, "released", clock.now(), {},
+                                         amended=fixed, decision=decision(o))
+        with pytest.raises(LedgerError, match="needs its decision"):
+            ledger.apply_operator_action(o.key, "released", clock.now(), {}, amended=fixed)
+        assert ledger.get_order(o.key).order == o
+        assert event_count(ledger) == events
+
     # -- outbox ----------------------------------------------------------------------------------
     def test_claim_leases_rows_until_the_lease_expires(self, ledger, clock):
         orders = batch(60, 5)

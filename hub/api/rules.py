@@ -1,4 +1,5 @@
-"""The rule console: versions, check, dry-run, publish, roll back.
+"""The rule console's HTTP handlers: versions, check, dry-run, publish, roll back (the
+use cases in ``hub.app.rules``, through ``app.state.rules``, a ``RuleConsole``).
 
 A refused rule file answers 422 with every problem as ``{file, line, reason}``; the
 rules in force stay as they were. Publishing and rolling back need the bearer token.
@@ -13,7 +14,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from hub.api.auth import Reader, Writer
-from hub.api.ruleadmin import MAX_DRY_RUN, Outcome, RuleAdmin, RuleRefused, RuleVersion
+from hub.app.rules import (
+    MAX_DRY_RUN,
+    UPLOAD,
+    NoSuchVersion,
+    Outcome,
+    RuleConsole,
+    RuleRefused,
+    RuleVersion,
+    parse,
+)
 
 
 class ProblemOut(BaseModel):
@@ -122,7 +132,7 @@ def outcome_out(o: Outcome) -> OutcomeOut:
     return OutcomeOut(lane=o.lane, packing_group=o.packing_group, hold_reason=o.hold_reason)
 
 
-def admin(request: Request) -> RuleAdmin:
+def admin(request: Request) -> RuleConsole:
     return request.app.state.rules
 
 
@@ -155,9 +165,7 @@ def check(request: Request, body: RuleTextIn) -> CheckOut:
                    problems=[ProblemOut(file=p.file, line=p.line, reason=p.reason)
                              for p in problems])
     if not problems:
-        from hub.domain.rules import load_ruleset
-
-        ruleset = load_ruleset(body.text, "<upload>")
+        ruleset = parse(body.text, UPLOAD)
         out.version, out.name, out.rules = ruleset.version, ruleset.name, len(ruleset.rules)
     return out
 
@@ -198,8 +206,8 @@ def rollback(request: Request, body: RollbackIn, user: str = Writer) -> PublishO
     previous = rules.current().version
     try:
         version = rules.rollback(body.version, user)
-    except KeyError:
-        raise HTTPException(404, f"no rule-set version {body.version}") from None
+    except NoSuchVersion as exc:
+        raise HTTPException(404, str(exc)) from None
     except RuleRefused as exc:
         return refused(exc)
     return PublishOut(version=version, previous=previous, by=user)
