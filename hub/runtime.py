@@ -18,8 +18,7 @@ from typing import Any
 import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
-from hub.actors.handles import LedgerHandle, RouterHandle
-from hub.actors.ledger_service import LedgerService, LedgerWriter
+from hub.actors.handles import LedgerHandle, LedgerWriter, RouterHandle
 from hub.actors.pool import BatchPool
 from hub.actors.puller import ChannelPuller
 from hub.actors.reconciler import Reconciler
@@ -29,6 +28,8 @@ from hub.actors.rulestore import RuleStore
 from hub.actors.workers import Scorer, Validator
 from hub.clock import Clock
 from hub.config import HubSettings
+from hub.connectors import Connections
+from hub.ledger.service import LedgerService
 
 log = logging.getLogger("orderhub")
 ASYNC = {"max_concurrency": 64, "max_restarts": -1}
@@ -156,10 +157,11 @@ class Hub:
         self.validators = BatchPool(ray.remote(Validator), s.pools.validators, gc_threshold=gc)
         self.scorers = BatchPool(ray.remote(Scorer), s.pools.scorers, gc_threshold=gc)
         bo = s.back_office
+        connect = Connections()  # each actor builds its clients in its own process
         self.router = router = ray.remote(Router).options(**ASYNC).remote(
             ledger, self.validators, self.scorers, (version, text), s.pools, self.clock,
             crm_url=bo.crm_url, erp_url=bo.erp_url, crm_ttl_s=bo.crm_cache_ttl_s,
-            inventory_refresh_s=bo.inventory_refresh_s, gc_threshold=gc)
+            inventory_refresh_s=bo.inventory_refresh_s, gc_threshold=gc, connections=connect)
         ray.get(router.start.remote())
         ray.get(self.rulestore.attach.remote(router))
         ray.get(router.redrive.remote(0.0))  # what the last run left undecided
@@ -169,7 +171,7 @@ class Hub:
         for i, channel in enumerate(s.channels):
             puller = ray.remote(ChannelPuller).options(**ASYNC).remote(
                 channel, ledger, RouterHandle(router), self.clock, start_at=self.start_at,
-                gc_threshold=gc)
+                connections=connect, gc_threshold=gc)
             self.pullers.append(puller)
             loops.add(f"puller{i}", puller.run.remote)
         self.relay = ray.remote(OutboxRelay).options(**ASYNC).remote(
@@ -177,15 +179,16 @@ class Hub:
             dingtalk=s.dingtalk.model_dump(mode="json") | {
                 "access_token": s.dingtalk.access_token.get_secret_value(),
                 "secret": s.dingtalk.secret.get_secret_value()},
-            wms_poll_s=bo.wms_poll_s, gc_threshold=gc)
+            wms_poll_s=bo.wms_poll_s, gc_threshold=gc, connections=connect)
         loops.add("relay", self.relay.run.remote)
         from hub.api.intake import IntakePorts
 
-        self.intake_ports = IntakePorts(ledger, RouterHandle(router), self.clock, s.channels)
+        self.intake_ports = IntakePorts(ledger, RouterHandle(router), self.clock, s.channels,
+                                        connect)
         if bo.wms_url:
             self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
                 self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,
-                wms_url=bo.wms_url)
+                wms_url=bo.wms_url, connections=connect)
             loops.add("reconciler", self.reconciler.run.remote)
         # every actor up, and the rules in force compiled, before the first pull
         self.validators.broadcast("warm", (version, text))

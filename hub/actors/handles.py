@@ -63,3 +63,32 @@ class RouterHandle:
 
     async def submit(self, orders: Sequence[Order]) -> int:
         return await self.actor.submit.remote(orders)
+
+
+class LedgerWriter:
+    """The single writer's writes as plain blocking calls, for callers that are not actors
+    (the API's operator actions and rule console) or that run them in a worker thread (the
+    rule store): the ports ``hub.app.ports.OperatorWrites`` and ``RuleVersions`` over a
+    ``hub.ledger.service.LedgerService`` actor handle."""
+
+    def __init__(self, service: Any, timeout_s: float = 60.0) -> None:
+        self.service, self.timeout_s = service, timeout_s
+
+    def _get(self, ref: Any) -> Any:
+        import ray
+
+        return ray.get(ref, timeout=self.timeout_s)
+
+    def apply_operator_action(self, key: tuple[str, str, str], stage: str, at: datetime,
+                              detail: dict[str, Any], **what: Any) -> bool:
+        return self._get(self.service.apply_operator_action.remote(key, stage, at, detail,
+                                                                   **what))
+
+    def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime) -> None:
+        self._get(self.service.publish_ruleset.remote(version, text, published_by, at))
+
+    def get_ruleset(self, version: int | None = None) -> Any:
+        return self._get(self.service.get_ruleset.remote(version))
+
+    def list_rulesets(self) -> list[Any]:
+        return self._get(self.service.call.remote("list_rulesets"))

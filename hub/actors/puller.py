@@ -30,7 +30,7 @@ from typing import Any
 
 from hub.actors.acknowledged import Acknowledged
 from hub.app.intake import Intake
-from hub.app.ports import Cursor, DecisionQueue, IntakeLedger
+from hub.app.ports import Connections, Cursor, DecisionQueue, IntakeLedger, no_connections
 from hub.app.records import micros
 from hub.clock import Clock
 from hub.config import ChannelConfig
@@ -83,8 +83,12 @@ class ChannelPuller:
         *,
         start_at: datetime | None = None,
         client: Any = None,
+        connections: Connections | None = None,
         gc_threshold: tuple[int, ...] | None = None,
     ) -> None:
+        if client is None and connections is None:
+            raise no_connections(f"the {config.channel.value}/{config.shop} puller")
+        self.connections = connections
         self.config = config
         self.ledger = ledger
         self.router = router
@@ -107,9 +111,7 @@ class ChannelPuller:
 
     def _client(self) -> Any:
         if self.client is None:
-            from hub.connectors.marketplace import client_for
-
-            self.client = client_for(self.config)
+            self.client = self.connections.marketplace(self.config)
         return self.client
 
     async def _window(self) -> tuple[datetime, datetime, datetime]:

@@ -17,6 +17,7 @@ import logging
 import time
 from typing import Any
 
+from hub.app.ports import Connections, no_connections
 from hub.clock import Clock
 from hub.domain.decision import Stage
 from hub.domain.order import OrderStatus
@@ -50,11 +51,13 @@ def mismatch(marketplace: str, wms: str | None, ledger: str) -> str | None:
 class Reconciler:
     def __init__(self, ledger: Any, wms: Any, clock: Clock | None = None, *,
                  interval_s: float = 300.0, sample: int = 2000, wms_url: str = "",
-                 settle_wall_s: float = 10.0) -> None:
-        from hub.actors import clients
-
+                 settle_wall_s: float = 10.0, connections: Connections | None = None) -> None:
+        if wms is None and wms_url:
+            if connections is None:
+                raise no_connections("the reconciler")
+            wms = connections.wms(wms_url)
         self.ledger, self.clock = ledger, clock or Clock()
-        self.wms = wms or clients.wms(wms_url)
+        self.wms = wms
         self.interval_s, self.sample = interval_s, sample
         self.raised = 0
         self._seen: set[tuple] = set()
@@ -65,7 +68,7 @@ class Reconciler:
         self._stopping = False
 
     async def reconcile_once(self) -> list[dict]:
-        from hub.ledger import StageEvent
+        from hub.app.records import StageEvent
 
         views = await self.ledger.call.remote("reconcile_candidates", self.sample)
         if not views:

@@ -18,6 +18,7 @@ from typing import Any
 
 from hub.actors.alerts import MinuteLimit, compose
 from hub.actors.handles import LedgerHandle
+from hub.app.ports import Connections, no_connections
 from hub.app.warehouse import record_status
 from hub.clock import Clock
 from hub.domain.outbox import DINGTALK, ERP, WMS
@@ -48,14 +49,17 @@ class OutboxRelay:
         poll_s: float = 0.2,
         wms_poll_s: float = 1.0,
         gc_threshold: tuple[int, ...] | None = None,
+        connections: Connections | None = None,
     ) -> None:
         self.ledger, self.clock = ledger, clock or Clock()
         self.stages = LedgerHandle(ledger)  # where the WMS's status is recorded
-        from hub.actors import clients
-
-        self.wms = wms or clients.wms(wms_url)
-        self.erp = erp or clients.erp(erp_url)
-        self.robot = robot or clients.robot(dingtalk or {})
+        if connections is None and (wms_url or erp_url or (dingtalk or {}).get("url")):
+            raise no_connections("the outbox relay")
+        if connections is not None:
+            wms = wms or connections.wms(wms_url)
+            erp = erp or connections.erp(erp_url)
+            robot = robot or connections.robot(dingtalk or {})
+        self.wms, self.erp, self.robot = wms, erp, robot
         per_minute = (dingtalk or {}).get("per_minute", per_minute)
         self.limit = MinuteLimit(per_minute)
         self.lease_s, self.batch, self.poll_s, self.wms_poll_s = lease_s, batch, poll_s, wms_poll_s

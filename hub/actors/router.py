@@ -25,6 +25,7 @@ import ray
 
 from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
 from hub.app.decide import decide_batch
+from hub.app.ports import Connections, no_connections
 from hub.clock import Clock
 from hub.config import PoolConfig
 from hub.domain.order import Order
@@ -58,6 +59,7 @@ class Router:
         erp_url: str = "",
         crm: Any = None,
         erp: Any = None,
+        connections: Connections | None = None,
         crm_ttl_s: float = 600.0,
         inventory_refresh_s: float = 60.0,
         queue_max: int = 20_000,
@@ -71,6 +73,9 @@ class Router:
         self.pools, self.clock = pools, clock or Clock()
         self.crm, self.erp = crm, erp
         self._urls = (crm_url, erp_url)
+        if connections is None and ((crm_url and crm is None) or (erp_url and erp is None)):
+            raise no_connections("the router")
+        self.connections = connections
         self.rules_ref = rules
         self.ruleset = load_ruleset(rules[1], f"ruleset-v{rules[0]}")
         self.customers = CustomerCache(crm_ttl_s)
@@ -128,10 +133,9 @@ class Router:
     # -- the batch loop -------------------------------------------------------------------
     def _ensure_loop(self) -> None:
         """Start the batch and re-drive loops, or start again one that failed."""
-        from hub.actors import clients
-
-        self.crm = self.crm or clients.crm(self._urls[0])
-        self.erp = self.erp or clients.erp(self._urls[1])
+        if self.connections is not None:  # built here: an httpx client cannot cross processes
+            self.crm = self.crm or self.connections.crm(self._urls[0])
+            self.erp = self.erp or self.connections.erp(self._urls[1])
         loop = asyncio.get_running_loop()
         if self._loop_task is None or (self._loop_task.done() and not self._stopping):
             self._loop_task = loop.create_task(self._run())

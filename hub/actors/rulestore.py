@@ -13,7 +13,7 @@ from typing import Any
 
 import ray
 
-from hub.actors.ledger_service import LedgerWriter
+from hub.actors.handles import LedgerWriter
 from hub.app import rules
 from hub.app.rules import RuleRefused
 from hub.clock import Clock

@@ -18,7 +18,7 @@ from hub.api.orders import ReceiverOut, receiver_out
 from hub.app import operator
 from hub.app.operator import ActionResult, AddressFix, NotInStage, OrderNotFound
 from hub.domain.decision import Stage
-from hub.ledger import OrderView
+from hub.app.records import OrderView
 
 
 class AnomalyGroupOut(BaseModel):

@@ -18,7 +18,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Request
 
 from hub.app.intake import Intake
-from hub.app.ports import DecisionQueue, IntakeLedger, StageRecorder
+from hub.app.ports import Connections, DecisionQueue, IntakeLedger, StageRecorder, no_connections
 from hub.app.warehouse import StatusRefused, record_status
 from hub.clock import Clock
 from hub.config import ChannelConfig
@@ -41,6 +41,7 @@ class IntakePorts:
     router: DecisionQueue
     clock: Clock
     channels: Sequence[ChannelConfig] = ()
+    connections: Connections | None = None  # builds Douyin's client to decrypt pushes
 
 
 def intake_router(ports: IntakePorts) -> APIRouter:
@@ -57,9 +58,9 @@ def intake_router(ports: IntakePorts) -> APIRouter:
         if not pairs or config is None:
             return {}
         if "douyin" not in clients:
-            from hub.connectors.marketplace import client_for
-
-            clients["douyin"] = client_for(config)
+            if ports.connections is None:
+                raise no_connections("decrypting Douyin pushes")
+            clients["douyin"] = ports.connections.marketplace(config)
         for attempt in range(DECRYPT_TRIES):
             try:
                 return await clients["douyin"].decrypt(pairs)

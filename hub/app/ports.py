@@ -18,6 +18,28 @@ from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.domain.outbox import OutboxMessage
 
+# -- the outside world's clients --------------------------------------------------------------
+
+class Connections(Protocol):
+    """Builds a client of the outside world where it is used (an actor's own process); a
+    back office without a URL has none (None). ``hub.connectors.Connections`` is the
+    real one."""
+
+    def marketplace(self, config: Any) -> Any: ...
+    def crm(self, url: str) -> Any: ...
+    def erp(self, url: str) -> Any: ...
+    def wms(self, url: str) -> Any: ...
+    def robot(self, settings: dict[str, Any]) -> Any: ...
+
+
+def no_connections(what: str) -> Any:
+    """The refusal when a shell must build a client and was given no ``Connections``."""
+    from hub.errors import OrderHubError
+
+    return OrderHubError(f"{what} needs a client: pass connections=hub.connectors.Connections()"
+                         " (or the client itself)")
+
+
 # -- taking in orders, deciding them, warehouse status ---------------------------------------
 
 class Oversized(NamedTuple):
@@ -97,7 +119,7 @@ class StageRecorder(Protocol):
 
 # -- operator actions and rule versions -----------------------------------------------------
 # The ledger's stores implement the reads; the writes go through the ledger's single writer
-# (in the running hub ``hub.actors.ledger_service.LedgerWriter``, in tests a local ledger).
+# (in the running hub ``hub.actors.handles.LedgerWriter``, in tests a local ledger).
 
 
 class OrderSnapshot(Protocol):

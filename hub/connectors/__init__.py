@@ -13,6 +13,7 @@ from hub.connectors.backoffice import (
     BackOfficeRejected,
     BackOfficeUnavailable,
 )
+from hub.connectors.connections import Connections
 from hub.connectors.crm import CrmClient
 from hub.connectors.dingtalk import (
     SIGN_REFUSED,
@@ -67,6 +68,7 @@ __all__ = [
     "BackOfficeError",
     "BackOfficeRejected",
     "BackOfficeUnavailable",
+    "Connections",
     "CrmClient",
     "DingTalkError",
     "DingTalkRobot",

@@ -59,7 +59,7 @@ class Submitted:
 
 def _actors(ray, tmp_path) -> tuple[IntakePorts, Any, Any, Any]:
     from hub.actors.handles import LedgerHandle, RouterHandle
-    from hub.actors.ledger_service import LedgerService
+    from hub.ledger.service import LedgerService
 
     ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
     router = ray.remote(Submitted).remote()

@@ -6,14 +6,15 @@ from datetime import timedelta
 import pytest
 
 from hub.actors.handles import LedgerHandle, RouterHandle
-from hub.actors.ledger_service import LedgerService
 from hub.actors.pool import BatchPool
 from hub.actors.puller import ChannelPuller
 from hub.actors.router import Router
 from hub.actors.workers import Scorer, Validator
 from hub.clock import ManualClock
 from hub.config import ChannelConfig, PoolConfig
+from hub.connectors import Connections
 from hub.domain.rules import default_ruleset
+from hub.ledger.service import LedgerService
 from tests.sim.marketplace_helpers import T0, make_state, orders_for, serving
 
 pytestmark = pytest.mark.ray
@@ -32,7 +33,8 @@ def _ledger_and_router(ray, tmp_path):
 def _puller(ray, config, ledger, router, now):
     """A puller actor over the ledger and router actors, as the runtime wires it."""
     return ray.remote(ChannelPuller).remote(config, LedgerHandle(ledger), RouterHandle(router),
-                                            ManualClock(now), start_at=T0)
+                                            ManualClock(now), start_at=T0,
+                                            connections=Connections())
 
 
 @pytest.mark.parametrize("channel", ["tmall", "douyin"])

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from hub.actors.puller import ChannelPuller
 from hub.clock import ManualClock
 from hub.config import ChannelConfig
+from hub.connectors import Connections
 from hub.ledger import open_ledger
 from hub.ledger.local import LocalLedger
 from tests.fakes import FakeRouter
@@ -53,7 +54,8 @@ def test_the_cursor_is_read_once_and_each_window_starts_where_the_last_ended(tmp
         with serving(make_state("tmall", orders)) as server:
             config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
                                    overlap_s=60, interval_s=30)
-            puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+            puller = ChannelPuller(config, ledger, router, clock, start_at=T0,
+                                    connections=Connections())
             first, second = asyncio.run(_two_pulls(puller, clock))
         assert (first.error, second.error) == ("", "")
         assert ledger.cursor_reads == 1
@@ -70,7 +72,8 @@ def test_a_failed_pull_leaves_the_window_to_the_next_one(tmp_path) -> None:
     try:
         config = ChannelConfig(channel="tmall", shop="flagship", base_url="http://127.0.0.1:9",
                                overlap_s=60, interval_s=30, max_retries=0)
-        puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+        puller = ChannelPuller(config, ledger, router, clock, start_at=T0,
+                                    connections=Connections())
         failed, again = asyncio.run(_two_pulls(puller, clock))
         assert failed.error and again.error
         assert ledger.cursor("tmall", "flagship") is None
@@ -87,7 +90,8 @@ def test_orders_read_again_in_the_overlap_are_not_sent_to_the_ledger_again(tmp_p
         with serving(state) as server:
             config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
                                    overlap_s=3600, interval_s=30)
-            puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+            puller = ChannelPuller(config, ledger, router, clock, start_at=T0,
+                                    connections=Connections())
             later = orders_for("tmall", range(31, 36))  # landed late, inside the overlap
 
             async def pulls() -> tuple:
@@ -120,7 +124,8 @@ def test_a_windows_pages_are_gathered_up_to_ingest_batch_orders_a_ledger_call(
             with serving(make_state("tmall", orders)) as server:
                 config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
                                        page_size=10, ingest_batch=batch)
-                puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+                puller = ChannelPuller(config, ledger, router, clock, start_at=T0,
+                                    connections=Connections())
                 report = asyncio.run(puller.pull_once())
             assert report.error == "" and report.pages >= 3 and report.new == 30
             sizes[batch] = [len(ids) for ids in ledger.sent]
@@ -142,7 +147,8 @@ def test_a_catch_up_pull_sends_only_what_the_pushes_did_not_store(tmp_path) -> N
         with serving(make_state("tmall", orders)) as server:
             config = ChannelConfig(channel="tmall", shop="flagship", base_url=server.url,
                                    overlap_s=3600, interval_s=30, push=True)
-            puller = ChannelPuller(config, ledger, router, clock, start_at=T0)
+            puller = ChannelPuller(config, ledger, router, clock, start_at=T0,
+                                    connections=Connections())
             first, second = asyncio.run(_two_pulls(puller, clock))
         assert (first.error, second.error) == ("", "")
         assert (first.fetched, first.known, first.new) == (30, 25, 5)

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 
 from hub.actors.handles import LedgerHandle
-from hub.actors.ledger_service import LedgerService
 from hub.actors.pool import BatchPool
 from hub.actors.router import Router
 from hub.actors.workers import Scorer, Validator
@@ -14,6 +13,7 @@ from hub.config import PoolConfig
 from hub.domain.order import Receiver
 from hub.domain.rules import default_ruleset
 from hub.ledger import StageEvent
+from hub.ledger.service import LedgerService
 from tests.factories import order
 
 pytestmark = pytest.mark.ray

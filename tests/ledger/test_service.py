@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from hub.actors.ledger_service import LedgerService
+from hub.ledger.service import LedgerService
 from tests.factories import order
 
 

@@ -1,4 +1,4 @@
-"""The ledger's single writer, as a Ray actor.
+"""The ledger's single writer, as a Ray actor (``hub.runtime`` starts it).
 
 SQLite allows one writer at a time, so every write of the running hub goes
 through this one actor; readers (the API, ``orderhub status``) open the file
@@ -14,13 +14,13 @@ from typing import Any
 from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.gcwatch import GcWatch
+from hub.ledger import open_ledger
+from hub.ledger.local import ingest_positions, oversized
 
 
 class LedgerService:
     def __init__(self, url: str, clock: Any = None, *,
                  gc_threshold: tuple[int, ...] | None = None) -> None:
-        from hub.ledger import open_ledger
-
         self.url = url
         self.ledger = open_ledger(url, clock=clock)
         GcWatch.install(actor=True, threshold=gc_threshold)
@@ -35,14 +35,10 @@ class LedgerService:
         """``ingest``, answered with the positions in ``orders`` of the new or changed
         ones: the caller holds those orders already, and sending them back across the
         process boundary cost as much as storing them."""
-        from hub.ledger.local import ingest_positions
-
         return ingest_positions(self.ledger, orders, cursor, at)
 
     def oversized(self, orders: Sequence[Order]) -> list[Any]:
         """The orders over the ledger's size limit (``hub.app.ports.Oversized``)."""
-        from hub.ledger.local import oversized
-
         return oversized(orders)
 
     def stored_versions(self, keys: Sequence[tuple[str, str, str]]) -> dict[Any, int]:
@@ -100,32 +96,3 @@ class LedgerService:
 
     def close(self) -> None:
         self.ledger.close()
-
-
-class LedgerWriter:
-    """The single writer's writes as plain blocking calls, for callers that are not actors
-    (the API's operator actions and rule console) or that run them in a worker thread (the
-    rule store): the ports ``hub.app.ports.OperatorWrites`` and ``RuleVersions`` over a
-    :class:`LedgerService` actor handle."""
-
-    def __init__(self, service: Any, timeout_s: float = 60.0) -> None:
-        self.service, self.timeout_s = service, timeout_s
-
-    def _get(self, ref: Any) -> Any:
-        import ray
-
-        return ray.get(ref, timeout=self.timeout_s)
-
-    def apply_operator_action(self, key: tuple[str, str, str], stage: str, at: datetime,
-                              detail: dict[str, Any], **what: Any) -> bool:
-        return self._get(self.service.apply_operator_action.remote(key, stage, at, detail,
-                                                                   **what))
-
-    def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime) -> None:
-        self._get(self.service.publish_ruleset.remote(version, text, published_by, at))
-
-    def get_ruleset(self, version: int | None = None) -> Any:
-        return self._get(self.service.get_ruleset.remote(version))
-
-    def list_rulesets(self) -> list[Any]:
-        return self._get(self.service.call.remote("list_rulesets"))
