@@ -17,8 +17,8 @@ from hub.api.auth import Reader, Writer
 from hub.api.orders import ReceiverOut, receiver_out
 from hub.app import operator
 from hub.app.operator import ActionResult, AddressFix, NotInStage, OrderNotFound
-from hub.domain.decision import Stage
 from hub.app.records import OrderView
+from hub.domain.decision import Stage
 
 
 class AnomalyGroupOut(BaseModel):

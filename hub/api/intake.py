@@ -43,6 +43,10 @@ class IntakePorts:
     channels: Sequence[ChannelConfig] = ()
     connections: Connections | None = None  # builds Douyin's client to decrypt pushes
 
+    def __post_init__(self) -> None:
+        if self.connections is None and any(c.channel == "douyin" for c in self.channels):
+            raise no_connections("decrypting Douyin pushes")
+
 
 def intake_router(ports: IntakePorts) -> APIRouter:
     router = APIRouter(tags=["intake"])
@@ -58,8 +62,7 @@ def intake_router(ports: IntakePorts) -> APIRouter:
         if not pairs or config is None:
             return {}
         if "douyin" not in clients:
-            if ports.connections is None:
-                raise no_connections("decrypting Douyin pushes")
+            assert ports.connections is not None  # checked when the ports were made
             clients["douyin"] = ports.connections.marketplace(config)
         for attempt in range(DECRYPT_TRIES):
             try:

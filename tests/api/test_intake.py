@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from hub.api.intake import IntakePorts, intake_router
 from hub.clock import ManualClock
 from hub.config import ChannelConfig
+from hub.connectors import Connections
 from hub.ledger import open_ledger
 from hub.ledger.local import LocalLedger
 from tests.fakes import FakeRouter
@@ -38,7 +39,7 @@ class Face:
 
 def _local(tmp_path, channels=()) -> tuple[IntakePorts, Any, Any, Any]:
     ledger, router = open_ledger(tmp_path / "ledger.sqlite3"), FakeRouter()
-    ports = IntakePorts(LocalLedger(ledger), router, ManualClock(T0), channels)
+    ports = IntakePorts(LocalLedger(ledger), router, ManualClock(T0), channels, Connections())
     return (ports, lambda method, *args: getattr(ledger, method)(*args),
             lambda: [o.key for o in router.orders], ledger.close)
 
