@@ -11,7 +11,7 @@ decided that was never fed or other than planted (held or routed), and the WMS
 holds exactly the routed orders.
 
 Only held orders get a second version here; that a new version of an order the WMS
-already has (it keeps its stage) is re-driven too is tests/hub/test_router.py's case.
+already has (it keeps its stage) is re-driven too is tests/actors/test_router.py's case.
 """
 
 import contextlib

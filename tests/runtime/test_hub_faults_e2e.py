@@ -22,7 +22,7 @@ from sim.emulators.suite import EmulatorSuite, SuiteConfig
 from sim.emulators.warehouse import ServiceTimes, WmsConfig
 from sim.trace import EventKind, TraceEvent, TraceHeader, write_trace
 from tests.factories import T0, order
-from tests.hub.test_hub_e2e import NO_DISTRICT, PREFIX
+from tests.runtime.test_hub_e2e import NO_DISTRICT, PREFIX
 
 pytestmark = pytest.mark.ray
 SPEEDUP = 30.0

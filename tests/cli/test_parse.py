@@ -14,7 +14,7 @@ from hub.domain.order import Order
 from sim.shapes import SHAPES
 from tests.factories import order
 
-SAMPLES = Path(__file__).parent / "samples"
+SAMPLES = Path(__file__).parents[1] / "domain" / "samples"
 ROOT = Path(__file__).parents[2]
 
 
