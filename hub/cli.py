@@ -8,7 +8,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["parse", "rules", "route", "emulate", "run", "status", "rehearse"]
+COMMANDS = ["parse", "rules", "route", "emulate", "run", "status", "rehearse", "config"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -166,6 +166,8 @@ class HubSettings(BaseSettings):
     clock: ClockConfig = ClockConfig()
     start_at: datetime | None = None  # a channel with no cursor yet pulls from here
     log_level: str = "INFO"
+    # one file per secret (``hub.secrets``), as container platforms mount them
+    secrets_dir: Path | None = None
     # each actor's collector thresholds (``hub.gcwatch``); in the environment "700,10,10"
     gc_threshold: Annotated[tuple[int, ...], NoDecode] = ACTOR_THRESHOLD
 
@@ -214,7 +216,7 @@ class HubSettings(BaseSettings):
         given = {k: v for k, v in overrides.items() if v is not None}
         token = _LOADING.set(_Loading(file=path, environ=environ))
         try:
-            return cls(**given)
+            settings = cls(**given)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: {exc}") from None
         except SettingsError as exc:  # a variable that is not the JSON its field needs
@@ -223,6 +225,11 @@ class HubSettings(BaseSettings):
             raise ConfigError(_explained(exc, path, given, environ)) from None
         finally:
             _LOADING.reset(token)
+        if settings.secrets_dir is not None and not settings.secrets_dir.is_dir():
+            raise ConfigError(f"secrets_dir: {settings.secrets_dir} is not a directory")
+        from hub.secrets import fill_secrets
+
+        return fill_secrets(settings, os.environ if environ else {}, settings.secrets_dir)
 
 
 class ConfigError(OrderHubError):

@@ -30,6 +30,7 @@ from hub.clock import Clock
 from hub.config import HubSettings
 from hub.connectors import Connections
 from hub.ledger.service import LedgerService
+from hub.secrets import mask_url
 
 log = logging.getLogger("orderhub")
 ASYNC = {"max_concurrency": 64, "max_restarts": -1}
@@ -199,7 +200,7 @@ class Hub:
         if serve_api:
             self._serve_api()
         log.info("hub started in %.1fs: %d pullers, rules v%d, ledger %s",
-                 time.monotonic() - began, len(self.pullers), version, s.ledger)
+                 time.monotonic() - began, len(self.pullers), version, mask_url(s.ledger))
         return self
 
     def _serve_api(self) -> None:

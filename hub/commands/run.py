@@ -72,6 +72,17 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(f"orderhub run: {exc}", file=sys.stderr)
         return 2
+    if not args.demo:
+        from hub.secrets import secret_problems
+
+        problems = secret_problems(settings)
+        if problems:
+            for problem in problems:
+                print(f"orderhub run: {problem}", file=sys.stderr)
+            print("orderhub run: refusing to start with missing or demo secrets "
+                  "(`orderhub config check` lists them; --demo runs against the emulators)",
+                  file=sys.stderr)
+            return 2
     configure_logging(settings.log_level)
     stop = threading.Event()
     _on_signals(stop)

@@ -41,11 +41,13 @@ def snapshot(ledger: Any) -> dict[str, Any]:
 def status(args: argparse.Namespace) -> int:
     from hub.config import ConfigError, HubSettings
     from hub.ledger import LedgerError, open_ledger
+    from hub.secrets import mask_url
 
     try:
         settings = HubSettings.load(args.config, ledger=args.ledger)
         if "://" not in settings.ledger and not Path(settings.ledger).exists():
-            print(f"orderhub status: no ledger at {settings.ledger} (has the hub run yet?)",
+            print(f"orderhub status: no ledger at {mask_url(settings.ledger)} (has the hub run "
+                  "yet?)",
                   file=sys.stderr)
             return 1
         ledger = open_ledger(settings.ledger, reader=True)
@@ -57,7 +59,7 @@ def status(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, ensure_ascii=False, sort_keys=True))
         return 0
-    print(f"ledger {settings.ledger}   rules version {data['rules_version']}")
+    print(f"ledger {mask_url(settings.ledger)}   rules version {data['rules_version']}")
     print("stages:  " + "  ".join(f"{k}={v}" for k, v in sorted(data["stages"].items())))
     print("lanes:   " + "  ".join(f"{k}={v}" for k, v in sorted(data["lanes"].items())))
     print(f"backlog: {data['backlog']}   outbox pending: {data['outbox_pending']}")

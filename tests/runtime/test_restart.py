@@ -38,7 +38,8 @@ from hub.clock import ScaledClock
 from hub.domain.order import Buyer, Order, Receiver
 from hub.domain.outbox import WMS
 from hub.ledger import open_ledger
-from sim.emulators.suite import EmulatorSuite, SuiteConfig
+from sim.emulators.dingtalk import DingTalkEmulatorConfig, RobotConfig
+from sim.emulators.suite import EmulatorSuite, MarketplacesConfig, ShopCredential, SuiteConfig
 from sim.emulators.warehouse import ServiceTimes, WmsConfig
 from sim.shapes import SHAPES
 from tests.factories import T0, order
@@ -61,7 +62,14 @@ def _suite() -> EmulatorSuite:
     quick = ServiceTimes(pick_s=5, pack_s=5, ship_s=10)
     wms = WmsConfig(default_workers=50, service={lane: quick for lane in ("P0", "P1", "P2", "P3")})
     clock = ScaledClock(T0, SPEEDUP)
-    return EmulatorSuite(SuiteConfig(origin=T0, speedup=SPEEDUP, wms=wms), clock=clock).start()
+    # secrets of its own: `orderhub run` outside --demo refuses the demo ones
+    shops = {channel: ShopCredential(app_secret=f"{channel}-restart-secret",
+                                     access_token=f"{channel}-restart-token") for channel in PREFIX}
+    robot = RobotConfig(name="ops", access_token="restart-robot", secret="SECrestart")
+    config = SuiteConfig(origin=T0, speedup=SPEEDUP, wms=wms,
+                         marketplaces=MarketplacesConfig(credentials=shops),
+                         dingtalk=DingTalkEmulatorConfig(robots=[robot]))
+    return EmulatorSuite(config, clock=clock).start()
 
 
 def _orders(channel: str, n: int, start: datetime, spacing_s: float, prefix: str) -> list[Order]:
@@ -131,7 +139,7 @@ def _config(tmp_path: Path, suite: EmulatorSuite, channels: list[str]) -> Path:
         "back_office": {**wiring["back_office"], "wms_poll_s": SPEEDUP},
         "clock": {"origin": clock.origin.isoformat(), "speedup": clock.speedup,
                   "wall_origin": clock.wall_origin},
-        "api": {"host": "127.0.0.1", "port": 0},
+        "api": {"host": "127.0.0.1", "port": 0, "token": "operator:restart-api-token"},
     }
     path = tmp_path / "hub.toml"
     path.write_text(_toml(settings), encoding="utf-8")
@@ -418,6 +426,9 @@ def test_sigterm_drains_in_flight_batches_and_exits_zero(tmp_path, hubs) -> None
         assert code == 0, output[-3000:]
         assert "did not drain" not in output
         assert "orderhub: stopped" in output
+        for secret in ("tmall-restart-secret", "tmall-restart-token", "restart-api-token",
+                       "SECrestart", "restart-robot"):
+            assert secret not in output  # no secret reaches a log line
 
         # every order the ledger holds as received got its decision before the exit
         stored = _stored(ledger)
