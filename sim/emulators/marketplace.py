@@ -179,7 +179,7 @@ class MarketplaceState:
         self._log.append(Released(seq, kind, order))
         self.stats["released_events"] += 1
         change = {"at": at.isoformat(), "channel": self.channel, "shop": order.shop,
-                  "order_id": order.order_id, "status": str(order.status.value),
+                  "order_id": order.order_id, "status": str(order.status),
                   "version": stamp.isoformat(), "event": kind}
         if visible is not None and visible > at:  # held back (the ``late`` fault)
             change["visible_at"] = visible.isoformat()
