@@ -190,14 +190,10 @@ class WmsState:
     def _change_one(self, op: str, n: int, raw: Any) -> dict[str, Any]:
         try:
             line = ChangeLine.model_validate(raw)
-            if op == "amend" and line.receiver is None and line.items is None:
-                raise ValueError("amend: receiver or items is needed")
-        except (ValidationError, ValueError) as exc:
-            self.counts[f"{op}_rejected"] += 1
-            reason = "; ".join(problems(exc, f"orders[{n}]")) \
-                if isinstance(exc, ValidationError) else f"orders[{n}]: {exc}"
-            return {"key": raw.get("key") if isinstance(raw, dict) else None,
-                    "status": "rejected", "reason": reason}
+        except ValidationError as exc:
+            return self._refused(op, raw, "; ".join(problems(exc, f"orders[{n}]")))
+        if op == "amend" and line.receiver is None and line.items is None:
+            return self._refused(op, raw, f"orders[{n}]: receiver or items is needed")
         first = self._changes.get((op, line.key))
         if first is not None:
             self.counts[f"{op}_duplicates"] += 1
@@ -228,6 +224,11 @@ class WmsState:
                    "wms_orders": [{"wms_order_no": o.wms_no, "stage": o.stage} for o in held]}
         self._changes[(op, line.key)] = answer
         return answer
+
+    def _refused(self, op: str, raw: Any, reason: str) -> dict[str, Any]:
+        self.counts[f"{op}_rejected"] += 1
+        return {"key": raw.get("key") if isinstance(raw, dict) else None,
+                "status": "rejected", "reason": reason}
 
     def _stop(self, order: WmsOrder, key: str) -> None:
         self._release(order)
