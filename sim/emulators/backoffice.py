@@ -6,6 +6,7 @@ Routes added by ``mount_common``:
 
 - ``GET /healthz`` -> ``{"status": "ok", "emulator": NAME}``
 - ``GET /_stats`` -> ``{"emulator", "now", "requests", "stats", "errors", "faults", ...}``
+- ``GET /_records`` -> the back office's own records (when it keeps any)
 - ``GET /_control/faults`` -> ``{"faults": [...]}``
 - ``POST /_control/faults`` with one fault or ``{"faults": [...]}``: ``{"kind": "outage",
   "duration_s": 120}`` (every call answers 503 for 120 business seconds), ``{"kind": "5xx",
@@ -159,7 +160,14 @@ def _fault_specs(body: Any) -> list[FaultSpec]:
 
 
 def mount_common(app: FastAPI, office: BackOffice,
-                 extra_stats: Callable[[], dict[str, Any]] | None = None) -> None:
+                 extra_stats: Callable[[], dict[str, Any]] | None = None,
+                 records: Callable[[], dict[str, Any]] | None = None) -> None:
+    """The routes every back office has; ``records`` serves ``GET /_records``."""
+    if records is not None:
+        @app.get("/_records")
+        async def get_records() -> Response:
+            return json_response(records())
+
     @app.exception_handler(BadRequest)
     async def bad_request(_request: Request, exc: BadRequest) -> Response:
         office.count("bad_requests", error="bad_request")
@@ -314,6 +322,10 @@ class Emulator:
         if self.server is not None:
             self.server.stop()
             self.server = None
+
+    def records(self) -> dict[str, Any]:
+        """The emulator's own append-only records (what ``GET /_records`` answers)."""
+        return {}
 
     def __enter__(self) -> Emulator:
         return self.start()

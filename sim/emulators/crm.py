@@ -60,9 +60,11 @@ class CrmConfig(BaseModel):
 class CrmState:
     """Profiles by buyer id. Thread-safe."""
 
-    def __init__(self, config: CrmConfig | None = None) -> None:
+    def __init__(self, config: CrmConfig | None = None, clock: Clock | None = None) -> None:
         self.config = config or CrmConfig()
+        self.clock = clock or Clock()
         self._lock = threading.Lock()
+        self.log: list[dict[str, Any]] = []  # records: lookups, counted
         self._profiles: dict[str, Profile] = dict(self.config.customers)
         self.counts: Counter[str] = Counter()
 
@@ -82,13 +84,21 @@ class CrmState:
     def lookup(self, buyer_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         out = {}
         with self._lock:
+            self.log.append({"seq": len(self.log) + 1, "at": self.clock.now().isoformat(),
+                             "op": "lookup", "orders": [], "results": [], "n": 0})
             for bid in buyer_ids:
                 profile = self._profiles.get(bid)
                 self.counts["known" if profile else "unknown"] += 1
                 profile = profile or Profile()
                 out[bid] = {"tier": profile.tier, "tags": list(profile.tags),
                             "known": bid in self._profiles}
+            self.log[-1]["n"] = len(out)
         return out
+
+    def export(self) -> dict[str, Any]:
+        """The CRM's records: each lookup, as a count of buyers (the ids are not kept)."""
+        with self._lock:
+            return {"requests": list(self.log)}
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
@@ -99,7 +109,7 @@ class CrmState:
 
 def create_app(state: CrmState, office: BackOffice) -> FastAPI:
     app = FastAPI(title="CRM emulator")
-    mount_common(app, office, lambda: {"crm": state.snapshot()})
+    mount_common(app, office, lambda: {"crm": state.snapshot()}, records=state.export)
 
     @app.post("/customers/lookup")
     async def lookup(request: Request) -> Response:
@@ -131,7 +141,10 @@ class CrmEmulator(Emulator):
                  origin: datetime | None = None) -> None:
         super().__init__(port=port)
         config = config or CrmConfig()
-        self.state = CrmState(config)
+        self.state = CrmState(config, clock)
         self.office = BackOffice("crm", clock, origin=origin, outages=config.outages,
                                  seed=config.seed)
         self.app = create_app(self.state, self.office)
+
+    def records(self) -> dict[str, Any]:
+        return self.state.export()

@@ -13,13 +13,19 @@ Checks, in order, each answered as DingTalk does (HTTP 200 with ``errcode``):
   (best effort: DingTalk's wording for these varies); over 20,000 bytes -> 460101
 - keywords set and none in the message -> 310000 ``keywords not in content``
 
-Accepted messages are recorded: ``GET /_messages[?robot=NAME]`` -> ``{"messages":
+Every message is recorded, accepted or refused (also by an outage or injected error,
+then with ``errcode`` null and ``http_status``): ``GET /_records`` -> ``{"messages":
+[{"seq", "at", "robot", "accepted", "errcode", "errmsg", "msgtype", "title",
+"text"}]}`` (robot null for an unknown token). Accepted messages are also listed by
+``GET /_messages[?robot=NAME]`` -> ``{"messages":
 [{"robot", "at", "msgtype", "title", "text", "at_mobiles", "is_at_all"}]}``,
 ``DELETE /_messages`` clears them. ``GET /_robots`` shows each robot's minute count and
 throttle. Common routes: ``/healthz``, ``/_stats``, ``/_control/faults``.
 
 The robot's clock (timestamp freshness, the minute window, the 10-minute throttle) is
-the wall clock unless another is given: DingTalk compares with real time.
+the wall clock unless another is given: DingTalk compares with real time. The records'
+``at`` reads ``record_clock`` (the suite gives its business clock; default: the
+robot's), ``at_wall`` the wall clock.
 """
 
 from __future__ import annotations
@@ -105,14 +111,33 @@ def _content(message: dict[str, Any]) -> tuple[str, str, str]:
     raise Refused(BAD_BODY, f"缺少参数 {need}")
 
 
+def _best_effort(body: bytes) -> tuple[str | None, str, str]:
+    """(msgtype, title, text) of a message body, whatever is readable of it."""
+    try:
+        message = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None, "", body[:2000].decode("utf-8", errors="replace")
+    if not isinstance(message, dict):
+        return None, "", ""
+    try:
+        return _content(message)
+    except Refused:
+        kind = message.get("msgtype")
+        return (kind if isinstance(kind, str) else None), "", ""
+
+
 class RobotState:
     """Every robot's minute window, throttle and accepted messages. Thread-safe."""
 
-    def __init__(self, clock: Clock, config: DingTalkEmulatorConfig | None = None) -> None:
+    def __init__(self, clock: Clock, config: DingTalkEmulatorConfig | None = None, *,
+                 record_clock: Clock | None = None) -> None:
         self.clock, self.config = clock, config or DingTalkEmulatorConfig()
+        self.record_clock = record_clock or clock  # the records' "at" (business time)
+        self._wall = Clock()
         self._robots = {r.access_token.get_secret_value(): _Robot(r) for r in self.config.robots}
         self._lock = threading.Lock()
-        self.messages: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []  # accepted ones (``/_messages``)
+        self.log: list[dict[str, Any]] = []  # every message, refused ones too (records)
 
     def _check_sign(self, robot: _Robot, timestamp: str | None, sign: str | None) -> None:
         secret = robot.config.secret.get_secret_value()
@@ -137,8 +162,28 @@ class RobotState:
             raise Refused(TOO_FAST, "send too fast, exceed 20 times per minute")
 
     def send(self, params: dict[str, str], body: bytes) -> dict[str, Any]:
-        """One call of ``/robot/send``: DingTalk's answer ``{"errcode", "errmsg"}``."""
+        """One call of ``/robot/send``: DingTalk's answer ``{"errcode", "errmsg"}``.
+        Every call is recorded (``log``), accepted or refused."""
         robot = self._robots.get(params.get("access_token", ""))
+        answer = self._send(robot, params, body)
+        self.note(robot.config.name if robot else None, body, answer)
+        return answer
+
+    def note(self, robot: str | None, body: bytes, answer: dict[str, Any],
+             **extra: Any) -> None:
+        """Record one message with the answer it got (its content read best effort)."""
+        kind, title, text = _best_effort(body)
+        with self._lock:
+            self.log.append({"seq": len(self.log) + 1,
+                             "at": self.record_clock.now().isoformat(),
+                             "at_wall": self._wall.now().isoformat(),
+                             "robot": robot, "accepted": answer.get("errcode") == 0,
+                             "errcode": answer.get("errcode"),
+                             "errmsg": answer.get("errmsg"), "msgtype": kind,
+                             "title": title, "text": text, **extra})
+
+    def _send(self, robot: _Robot | None, params: dict[str, str],
+              body: bytes) -> dict[str, Any]:
         if robot is None:
             return {"errcode": TOKEN_UNKNOWN, "errmsg": "token is not exist"}
         with self._lock:
@@ -175,11 +220,20 @@ class RobotState:
         with self._lock:
             return [m for m in self.messages if robot is None or m["robot"] == robot]
 
+    def export(self) -> dict[str, Any]:
+        """The robot's records (contract §2 dingtalk.json): every message, in order."""
+        with self._lock:
+            return {"messages": list(self.log)}
+
     def clear(self) -> int:
         with self._lock:
             count = len(self.messages)
             self.messages.clear()
             return count
+
+    def robot_name(self, token: str) -> str | None:
+        robot = self._robots.get(token)
+        return robot.config.name if robot else None
 
     def robots(self) -> list[dict[str, Any]]:
         now = self.clock.now()
@@ -195,11 +249,17 @@ class RobotState:
 def create_app(state: RobotState, office: BackOffice) -> FastAPI:
     app = FastAPI(title="DingTalk robot emulator")
     mount_common(app, office, lambda: {"robots": state.robots(),
-                                       "messages": len(state.messages)})
+                                       "messages": len(state.messages)},
+                 records=state.export)
 
     @app.post("/robot/send")
     async def send(request: Request) -> Response:
         if (blocked := await office.gate("robot/send")) is not None:
+            token = request.query_params.get("access_token", "")
+            robot = state.robot_name(token)
+            state.note(robot, await request.body(), {"errcode": None,
+                       "errmsg": f"HTTP {blocked.status_code}"},
+                       http_status=blocked.status_code)
             return blocked
         answer = state.send(dict(request.query_params), await request.body())
         if answer["errcode"]:
@@ -227,11 +287,16 @@ class DingTalkEmulator(Emulator):
     name = "dingtalk"
 
     def __init__(self, clock: Clock | None = None, config: DingTalkEmulatorConfig | None = None,
-                 *, port: int = 0, origin: datetime | None = None) -> None:
+                 *, port: int = 0, origin: datetime | None = None,
+                 record_clock: Clock | None = None) -> None:
         super().__init__(port=port)
         clock = clock or Clock()
         config = config or DingTalkEmulatorConfig()
-        self.state = RobotState(clock, config)
+        self.state = RobotState(clock, config, record_clock=record_clock)
         self.office = BackOffice("dingtalk", clock, origin=origin, outages=config.outages,
                                  seed=config.seed)
         self.app = create_app(self.state, self.office)
+
+    def records(self) -> dict[str, Any]:
+        """What ``GET /_records`` answers (contract §2 dingtalk.json)."""
+        return self.state.export()

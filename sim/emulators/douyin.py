@@ -193,7 +193,7 @@ def create_app(state: MarketplaceState, *, max_span: timedelta = timedelta(days=
             state.count("rejected", error=exc.kind)
             return json_response(exc.body)
         served = state.serve(start, end, offset=page_no * size, limit=size, shop=cred.shop,
-                             breaker=break_record)
+                             breaker=break_record, api=SEARCH, page=page_no)
         return json_response(shape.page(served.records, page_no=page_no, page_size=size,
                                         total=served.total, has_next=served.has_next))
 

@@ -15,6 +15,8 @@ Routes:
   "warehouse_hint", "items": [{"sku", "quantity"}]}]}`` -> ``{"results": [{"key",
   "status": accepted|duplicate|rejected, "erp_order_no", "short": [{"sku", "missing"}]}]}``
   (idempotent by key and by order)
+- ``GET /_records`` -> ``{"requests": [{"seq", "at", "op": sync|wms_dispatch, "orders",
+  "results"}]}``
 - ``POST /_control/stock`` ``{"stock": {"SKU-1": 10, "SKU-2": {"WH-GZ": 3}}}`` sets levels
 - common: ``/healthz``, ``/_stats``, ``/_control/faults``
 
@@ -107,6 +109,7 @@ class ErpState:
         self._by_ident: dict[tuple[str, str, str], str] = {}  # order -> key of its draw
         self._numbers = itertools.count(1)
         self.counts: Counter[str] = Counter()
+        self.log: list[dict[str, Any]] = []  # records: every sync and dispatch draw
 
     def seed_skus(self, skus: Iterable[str], quantity: int | None = None) -> int:
         """Give every SKU not yet stocked ``quantity`` (default: ``default_stock``) in the
@@ -148,6 +151,7 @@ class ErpState:
     def sync(self, lines: Iterable[Any]) -> list[dict[str, Any]]:
         """Orders synced by the hub: one result per line; a repeated key or order returns
         the first result, marked duplicate."""
+        lines = list(lines)
         results = []
         with self._lock:
             for n, raw in enumerate(lines):
@@ -168,7 +172,18 @@ class ErpState:
                     continue
                 results.append(self._record(line.key, ident, line.items, line.warehouse_hint))
                 self.counts["synced"] += 1
+            self._note("sync", lines, results)
         return results
+
+    def _note(self, op: str, orders: list[Any], results: list[dict[str, Any]]) -> None:
+        self.log.append({"seq": len(self.log) + 1, "at": self.clock.now().isoformat(),
+                         "op": op, "orders": orders, "results": results})
+
+    def export(self) -> dict[str, Any]:
+        """The ERP's records: every sync (as sent, with its answers) and every draw made
+        for a WMS dispatch."""
+        with self._lock:
+            return {"requests": list(self.log)}
 
     def _record(self, key: str, ident: tuple[str, str, str], items: list[dict[str, Any]],
                 hint: str | None) -> dict[str, Any]:
@@ -185,7 +200,12 @@ class ErpState:
             for order in orders:
                 if order.ident in self._by_ident:
                     continue
-                self._record(f"wms:{order.key}", order.ident, order.items, order.warehouse)
+                result = self._record(f"wms:{order.key}", order.ident, order.items,
+                                      order.warehouse)
+                channel, shop, order_id = order.ident
+                self._note("wms_dispatch", [{"key": order.key, "channel": channel,
+                                             "shop": shop, "order_id": order_id,
+                                             "items": order.items}], [result])
                 self.counts["drawn_on_dispatch"] += 1
 
     # -- reading -------------------------------------------------------------------------
@@ -215,7 +235,7 @@ class ErpState:
 
 def create_app(state: ErpState, office: BackOffice) -> FastAPI:
     app = FastAPI(title="ERP emulator")
-    mount_common(app, office, lambda: {"erp": state.snapshot()})
+    mount_common(app, office, lambda: {"erp": state.snapshot()}, records=state.export)
 
     @app.get("/inventory")
     async def inventory(warehouse: str | None = None, sku: str | None = None) -> Response:
@@ -264,3 +284,6 @@ class ErpEmulator(Emulator):
         self.office = BackOffice("erp", clock, origin=origin, outages=config.outages,
                                  seed=config.seed)
         self.app = create_app(self.state, self.office)
+
+    def records(self) -> dict[str, Any]:
+        return self.state.export()

@@ -138,7 +138,7 @@ def create_app(state: MarketplaceState, *, max_span: timedelta = timedelta(days=
         where = (lambda o: shape.STATUS[o.status] in states) if states else None
         served = state.serve(start, end, offset=(page_no - 1) * size, limit=size,
                              shop=cred.shop, where=where, where_key=frozenset(states),
-                             breaker=break_record)
+                             breaker=break_record, api=METHOD, page=page_no)
         return json_response(shape.page(served.records, page_no=page_no, page_size=size,
                                         total=served.total, has_next=served.has_next))
 

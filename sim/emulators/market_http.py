@@ -7,6 +7,7 @@ Routes added by ``mount_common``:
 - ``GET /healthz`` -> ``{"status": "ok", "channel": ...}``
 - ``GET /_stats`` -> requests served, pages, orders served, errors injected by kind,
   visible orders, pending events, active faults (``MarketplaceState.snapshot``)
+- ``GET /_records`` -> ``{"changes": [...], "pages": [...]}`` (``MarketplaceState.export``)
 - ``GET /_control/faults`` -> ``{"faults": [...]}``
 - ``POST /_control/faults`` with one ``FaultSpec`` object, or ``{"faults": [...]}``, e.g.
   ``{"kind": "5xx", "count": 3, "status": 502}``, ``{"kind": "throttle", "duration_s": 60}``,
@@ -64,6 +65,10 @@ def mount_common(app: FastAPI, state: MarketplaceState) -> None:
     @app.get("/_stats")
     async def stats() -> Response:
         return json_response(state.snapshot())
+
+    @app.get("/_records")
+    async def records() -> Response:
+        return json_response(state.export())
 
     @app.get("/_control/faults")
     async def faults() -> Response:
@@ -164,6 +169,10 @@ class MarketplaceServer:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    def records(self) -> dict:
+        """What ``GET /_records`` answers (read from the state: also while refusing)."""
+        return self.state.export()
 
     @property
     def listening(self) -> bool:

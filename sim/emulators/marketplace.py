@@ -7,6 +7,7 @@ A query by modified-time window ``[start, end)`` returns the latest version of e
 order whose modified time falls inside, sorted by (modified, order id): paging over
 a window returns every order exactly once, whatever the page size, while no new
 event lands in the window. Fault events of the trace switch faults on (``faults``).
+``export()`` is the buyer's side of the story (every status change, every page served).
 
 >>> from datetime import datetime, timedelta
 >>> from hub.clock import ManualClock, SHANGHAI
@@ -123,6 +124,8 @@ class MarketplaceState:
         # asked for page after page is kept up to date instead of re-applied each page
         self._filtered: dict[tuple[str | None, Hashable], tuple[Callable, _Window]] = {}
         self._log: list[Released] = []
+        self._changes: list[dict] = []  # records: every status change, as released
+        self._pages: list[dict] = []  # records: every page served
         self._seq = itertools.count()
         self._lock = threading.RLock()
         self._bucket = (0.0, 0.0)  # (tokens, wall time) for rate_limit_per_s
@@ -145,8 +148,8 @@ class MarketplaceState:
                 self._accept(event, at)
             released = 0
             while self._pending and self._pending[0][0] <= now:
-                _, seq, at, kind, order = heapq.heappop(self._pending)
-                self._publish(seq, at, kind, order)
+                visible, seq, at, kind, order = heapq.heappop(self._pending)
+                self._publish(seq, at, kind, order, visible)
                 released += 1
             return released
 
@@ -167,13 +170,20 @@ class MarketplaceState:
         heapq.heappush(self._pending, (visible, next(self._seq), at, event.kind.value,
                                        event.order))
 
-    def _publish(self, seq: int, at: datetime, kind: str, order: Order) -> None:
+    def _publish(self, seq: int, at: datetime, kind: str, order: Order,
+                 visible: datetime | None = None) -> None:
         modified = _seconds(at)
         stamp = datetime.fromtimestamp(modified, SHANGHAI)
         if order.modified_at != stamp:  # a shallow copy: the trace's order is valid already
             order = build(Order, {**order.__dict__, "modified_at": stamp})
         self._log.append(Released(seq, kind, order))
         self.stats["released_events"] += 1
+        change = {"at": at.isoformat(), "channel": self.channel, "shop": order.shop,
+                  "order_id": order.order_id, "status": str(order.status),
+                  "version": stamp.isoformat(), "event": kind}
+        if visible is not None and visible > at:  # held back (the ``late`` fault)
+            change["visible_at"] = visible.isoformat()
+        self._changes.append(change)
         key = (order.shop, order.order_id)
         old = self._versions.get(key)
         if old is not None:
@@ -258,10 +268,12 @@ class MarketplaceState:
 
     def serve(self, start: datetime, end: datetime, *, offset: int, limit: int,
               shop: str | None = None, where: Callable[[Order], bool] | None = None,
-              where_key: Hashable = None, breaker: Breaker | None = None) -> Served:
+              where_key: Hashable = None, breaker: Breaker | None = None,
+              api: str = "", page: int | None = None) -> Served:
         """One page of a window as raw records, with the duplicate / malformed faults.
         ``where_key``: a name for ``where`` (the same key, the same filter), so its
-        matches are indexed once and kept, not found again for every page."""
+        matches are indexed once and kept, not found again for every page. ``api`` and
+        ``page`` (the page number as the API counts) name the page in the records."""
         chosen, before, total = self._select(start, end, shop, where, offset, limit,
                                              where_key)
         records = [self._raw(v) for v in chosen]
@@ -280,6 +292,9 @@ class MarketplaceState:
         with self._lock:
             self.stats["pages"] += 1
             self.stats["orders_served"] += len(chosen)
+            self._pages.append({"at": now.isoformat(), "shop": shop, "api": api,
+                                "start": start.isoformat(), "end": end.isoformat(),
+                                "page": page, "count": len(records), "total": total})
         return Served(records, total, offset + len(chosen) < total)
 
     def _raw(self, version: Version) -> dict:
@@ -301,6 +316,13 @@ class MarketplaceState:
         with self._lock:
             batch = self._log[cursor:cursor + limit]
         return batch, cursor + len(batch)
+
+    def export(self) -> dict:
+        """The marketplace's records (contract §2 <marketplace>.json): every status
+        change of every order (``event``: the trace's event kind) and every page."""
+        self.release()
+        with self._lock:
+            return {"changes": list(self._changes), "pages": list(self._pages)}
 
     def orders(self) -> list[Order]:
         """The visible version of every order (for tests and reports)."""

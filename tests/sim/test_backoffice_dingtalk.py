@@ -4,6 +4,7 @@ signature, its one-hour freshness, and 20 messages a minute then 10 minutes thro
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import urllib.parse
@@ -159,3 +160,37 @@ def test_messages_can_be_cleared() -> None:
         cleared = HTTP.delete(f"{emu.url}/_messages").json()
         after = messages(emu.url)
     assert cleared == {"cleared": 1} and after == []
+
+
+def test_records_keep_every_message_refused_ones_with_their_errcode() -> None:
+    clock = ManualClock(T0)
+    with DingTalkEmulator(clock, ROBOTS) as emu, robot(emu.url, clock) as ops:
+        for n in range(21):  # the 21st is refused: too fast
+            with contextlib.suppress(DingTalkThrottled):
+                ops.send_markdown("OrderHub 异常订单", f"- tmall T{n} (P1): incomplete_address")
+        with robot(emu.url, clock, secret="SECwrong") as forged, \
+                pytest.raises(DingTalkSignError):
+            forged.send_text("forged")
+        with robot(emu.url, clock, token="tok-nobody") as stranger, \
+                pytest.raises(DingTalkTokenError):
+            stranger.send_text("stranger")
+        HTTP.post(f"{emu.url}/_control/faults", json={"kind": "5xx", "count": 1})
+        with pytest.raises(DingTalkError):
+            ops.send_text("during a fault")
+        HTTP.delete(f"{emu.url}/_messages")  # clears the accepted list, not the records
+        records = HTTP.get(f"{emu.url}/_records").json()["messages"]
+    assert [m["seq"] for m in records] == list(range(1, 25))
+    assert sum(m["accepted"] for m in records) == 20
+    refused = [(m["robot"], m["errcode"], m["errmsg"], m["text"]) for m in records
+               if not m["accepted"]]
+    assert refused[:3] == [
+        ("ops", 130101, "send too fast, exceed 20 times per minute",
+         "- tmall T20 (P1): incomplete_address"),
+        ("ops", 310000, "sign not match", "forged"),
+        (None, 300001, "token is not exist", "stranger")]
+    assert refused[3][1] is None and refused[3][2].startswith("HTTP 5")
+    first = records[0]
+    assert set(first) >= {"seq", "at", "robot", "accepted", "errcode", "errmsg", "msgtype",
+                          "title", "text"}
+    assert (first["msgtype"], first["title"], first["errcode"], first["at"]) == (
+        "markdown", "OrderHub 异常订单", 0, T0.isoformat())

@@ -65,10 +65,12 @@ def test_dispatch_is_idempotent_by_key(http: httpx.Client) -> None:
     assert [r["status"] for r in first] == ["accepted"] * 3
     assert [r["status"] for r in again] == ["duplicate"] * 3
     assert [r["wms_order_no"] for r in again] == [r["wms_order_no"] for r in first]
-    assert other_key[0]["status"] == "duplicate"
-    assert other_key[0]["wms_order_no"] == first[1]["wms_order_no"]
-    assert stats["wms"]["orders"] == 3
-    assert stats["wms"]["counts"]["duplicates"] == 4
+    # a new key for an order already held is a second warehouse order (contract §1)
+    assert other_key[0]["status"] == "accepted"
+    assert other_key[0]["wms_order_no"] != first[1]["wms_order_no"]
+    assert stats["wms"]["orders"] == 4
+    assert stats["wms"]["counts"]["duplicates"] == 3
+    assert stats["wms"]["counts"]["second_orders"] == 1
 
 
 def test_order_reaches_shipped_with_tracking_number(http: httpx.Client) -> None:

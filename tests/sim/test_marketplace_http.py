@@ -254,3 +254,43 @@ def test_three_marketplaces_replay_one_trace_file(tmp_path) -> None:
     assert got == {ch: sorted(o.order_id for o in mixed if o.channel.value == ch)
                    for ch in CHANNELS}
     assert all(len(v) == 2 for v in got.values())
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_records_hold_every_status_change_and_every_page_served(channel: str) -> None:
+    from hub.domain.order import Receiver
+
+    there = Receiver(name="李四", phone="13912345678", province="浙江省", city="杭州市",
+                     district="拱墅区", street="米市巷街道", detail="湖墅南路1号")
+    first = orders_for(channel, [1], status="unpaid")[0]
+    paid = orders_for(channel, [1], status="paid")[0]
+    moved = orders_for(channel, [1], status="paid", receiver=there)[0]
+    gone = orders_for(channel, [1], status="cancelled", receiver=there)[0]
+    other = orders_for(channel, [2])[0]
+    events = [TraceEvent(10.0, EventKind.CREATED, first), TraceEvent(12.0, EventKind.CREATED,
+                                                                     other),
+              TraceEvent(40.0, EventKind.PAID, paid),
+              TraceEvent(70.0, EventKind.ADDRESS_CHANGED, moved),
+              TraceEvent(95.0, EventKind.CANCELLED, gone)]
+    state = make_state(channel, events=events)
+    with serving(state) as server:
+        pull(client(channel, server.url, page_size=1))
+        records = HTTP.get(server.url + "/_records").json()
+    mine = [c for c in records["changes"] if c["order_id"] == first.order_id]
+    assert [(c["event"], c["status"]) for c in mine] == [
+        ("created", "unpaid"), ("paid", "paid"), ("address_changed", "paid"),
+        ("cancelled", "cancelled")]
+    assert [c["at"] for c in mine] == [(T0 + timedelta(seconds=s)).isoformat()
+                                       for s in (10, 40, 70, 95)]
+    assert mine[0]["version"] == mine[0]["at"] and mine[0]["channel"] == channel
+    assert mine[0]["shop"] == "flagship"
+    assert len(records["changes"]) == 5
+    pages = records["pages"]
+    assert len(pages) == state.stats["pages"] >= 2  # page size 1, two orders visible
+    assert {p["count"] for p in pages} == {1}
+    assert set(pages[0]) >= {"at", "shop", "api", "start", "end", "page", "count"}
+    assert pages[0]["api"] == {"tmall": "taobao.trades.sold.increment.get",
+                               "jd": "jingdong.pop.order.search",
+                               "douyin": "order.searchList"}[channel]
+    assert pages[0]["start"] == T0.isoformat()
+    assert pages[0]["shop"] is None  # the demo token sees every shop
