@@ -91,6 +91,9 @@ class BackOfficeConfig(_Section):
     crm_cache_ttl_s: float = Field(default=600.0, ge=0)
     inventory_refresh_s: float = Field(default=60.0, gt=0)
     wms_poll_s: float = Field(default=5.0, gt=0)
+    # warehouse name -> the secret its status callbacks are signed with (none: refused)
+    wms_callback_secrets: dict[str, SecretStr] = {}
+    wms_callback_window_s: float = Field(default=300.0, gt=0)  # timestamps this far off
 
 
 class DingTalkConfig(_Section):

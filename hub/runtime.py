@@ -184,8 +184,11 @@ class Hub:
         loops.add("relay", self.relay.run.remote)
         from hub.api.intake import IntakePorts
 
-        self.intake_ports = IntakePorts(ledger, RouterHandle(router), self.clock, s.channels,
-                                        connect)
+        self.intake_ports = IntakePorts(
+            ledger, RouterHandle(router), self.clock, s.channels, connect,
+            wms_secrets={name: secret.get_secret_value()
+                         for name, secret in bo.wms_callback_secrets.items()},
+            wms_window_s=bo.wms_callback_window_s)
         if bo.wms_url:
             self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
                 self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,

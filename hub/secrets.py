@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from hub.config import HubSettings
 
 # the values the emulators and `orderhub run --demo` use; never good enough for real shops
-DEMO_VALUES = frozenset({"demo-secret", "demo-token", "SECdemo-secret"})
+DEMO_VALUES = frozenset({"demo-secret", "demo-token", "SECdemo-secret", "demo-wms-callback"})
 SHOP_SECRETS = ("app_secret", "access_token")
 REDACTED = "**********"
 
@@ -112,6 +112,13 @@ def secret_problems(settings: HubSettings) -> list[str]:
                 what = "is not set" if not value else "is the demo value"
                 problems.append(f"dingtalk.{field} {what}; set ORDERHUB_DINGTALK__"
                                 f"{field.upper()} or the file <secrets_dir>/dingtalk.{field}")
+    office = settings.back_office
+    if office.wms_url and not office.wms_callback_secrets:
+        problems.append("back_office.wms_callback_secrets is empty: every WMS status callback "
+                        "would be refused; give each warehouse's name its secret")
+    for name, secret in office.wms_callback_secrets.items():
+        if _unset(secret):
+            problems.append(f"back_office.wms_callback_secrets.{name} is not set or a demo value")
     if not settings.api.token.get_secret_value():
         problems.append("api.token is not set: nobody could release an order or publish rules; "
                         "set ORDERHUB_API__TOKEN or the file <secrets_dir>/api.token")

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 
+from hub.api.signed_callback import CallbackGuard, CallbackRefused
 from hub.app.intake import Intake
 from hub.app.ports import Connections, DecisionQueue, IntakeLedger, StageRecorder, no_connections
 from hub.app.warehouse import StatusRefused, record_status
@@ -42,6 +43,9 @@ class IntakePorts:
     clock: Clock
     channels: Sequence[ChannelConfig] = ()
     connections: Connections | None = None  # builds Douyin's client to decrypt pushes
+    # warehouse name -> secret of its signed status callbacks (none: every one refused)
+    wms_secrets: Mapping[str, str] = field(default_factory=dict)
+    wms_window_s: float = 300.0
 
     def __post_init__(self) -> None:
         if self.connections is None and any(c.channel == "douyin" for c in self.channels):
@@ -52,6 +56,7 @@ def intake_router(ports: IntakePorts) -> APIRouter:
     router = APIRouter(tags=["intake"])
     clients: dict[str, Any] = {}
     intake = Intake(ports.ledger, ports.router, ports.clock)
+    guard = CallbackGuard(ports.wms_secrets, window_s=ports.wms_window_s)
 
     async def _decrypted(payload: Any) -> dict[str, str]:
         """Douyin's batch-decrypt of a pushed payload's receivers. When the marketplace
@@ -97,9 +102,15 @@ def intake_router(ports: IntakePorts) -> APIRouter:
 
     @router.post("/wms/status")
     async def wms_status(request: Request) -> dict[str, int]:
-        """Status callbacks from the WMS: picked, packed, shipped with tracking number."""
+        """Status callbacks from the WMS: picked, packed, shipped with tracking number,
+        signed by the warehouse (``hub.api.signed_callback``)."""
+        raw = await request.body()
         try:
-            body = orjson.loads(await request.body())
+            guard.check(request.headers, raw)
+        except CallbackRefused as exc:
+            raise HTTPException(exc.status, exc.reason) from None
+        try:
+            body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise HTTPException(400, f"bad status callback: body is not JSON: {exc}") from None
         items = body.get("events") if isinstance(body, dict) else body

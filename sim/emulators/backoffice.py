@@ -217,8 +217,10 @@ class EventForwarder:
     def __init__(self, office: BackOffice, source: Callable[[int, int], tuple[int, list]],
                  last: Callable[[], int], url: str, *, batch: int = 500, poll_s: float = 0.2,
                  timeout_s: float = 5.0, retry_base_s: float = 0.1, retry_max_s: float = 5.0,
-                 seed: int = 0) -> None:
+                 seed: int = 0,
+                 sign: Callable[[bytes], dict[str, str]] | None = None) -> None:
         self.office, self.source, self.last, self.url = office, source, last, url
+        self.sign = sign  # body -> headers that sign it (the WMS's callbacks)
         self.batch, self.poll_s = batch, poll_s
         self.retry_base_s, self.retry_max_s = retry_base_s, retry_max_s
         self._client = httpx.Client(timeout=timeout_s)
@@ -259,8 +261,9 @@ class EventForwarder:
         seq, events = self.source(self.cursor, self.batch)
         if not events:
             return 0
-        answer = self._client.post(self.url, content=orjson.dumps({"events": events}),
-                                   headers={"content-type": "application/json"})
+        body = orjson.dumps({"events": events})
+        headers = {"content-type": "application/json", **(self.sign(body) if self.sign else {})}
+        answer = self._client.post(self.url, content=body, headers=headers)
         answer.raise_for_status()
         self.cursor = seq
         self.office.count("callback_batches")

@@ -301,6 +301,9 @@ class EmulatorSuite:
         urls = self.urls
         out: dict[str, Any] = {"back_office": {k + "_url": urls[k] for k in ("wms", "erp",
                                                                              "crm") if k in urls}}
+        if "wms" in urls:  # the WMS signs its status callbacks with its own secret
+            wms = self.config.wms
+            out["back_office"]["wms_callback_secrets"] = {wms.warehouse: wms.callback_secret}
         if "dingtalk" in urls and self.config.dingtalk.robots:
             robot = self.config.dingtalk.robots[0]
             out["dingtalk"] = {"url": urls["dingtalk"], "access_token": robot.access_token,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from sim.emulators.backoffice import OutageWindow
 from sim.emulators.crews import PackingGroup
@@ -58,6 +58,9 @@ class WmsConfig(BaseModel):
     callback_url: str = ""  # the hub's status endpoint, e.g. http://127.0.0.1:8700/wms/status
     callback_batch: int = Field(default=500, ge=1)
     callback_poll_s: float = Field(default=0.2, gt=0)  # wall seconds between rounds
+    # callbacks are signed as this warehouse with this secret (sim.emulators.callback_signing)
+    warehouse: str = Field(default="main", min_length=1)
+    callback_secret: SecretStr = SecretStr("demo-wms-callback")
     max_batch: int = Field(default=1000, ge=1)  # orders per dispatch call
     outages: list[OutageWindow] = []
     seed: int = 0

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -49,6 +50,7 @@ from sim.emulators.backoffice import (
     mount_common,
     read_json,
 )
+from sim.emulators.callback_signing import signed_headers
 from sim.emulators.warehouse import Key, WmsConfig, WmsOrder, WmsState
 
 __all__ = ["WmsConfig", "WmsEmulator", "WmsOrder", "WmsState", "create_app"]
@@ -182,7 +184,9 @@ class WmsEmulator(Emulator):
             self.callback = EventForwarder(
                 self.office, self.state.events_since, self.state.newest_seq,
                 config.callback_url, batch=config.callback_batch,
-                poll_s=config.callback_poll_s, seed=config.seed)
+                poll_s=config.callback_poll_s, seed=config.seed,
+                sign=partial(signed_headers, config.warehouse,
+                             config.callback_secret.get_secret_value()))
             self.threads.append(self.callback)
 
     def fast_forward(self, factor: float) -> datetime:

@@ -8,6 +8,7 @@ with nothing stored, so the sender pushes it again."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from hub.config import ChannelConfig
 from hub.connectors import Connections
 from hub.ledger import open_ledger
 from hub.ledger.local import LocalLedger
+from sim.emulators.callback_signing import signed_headers
 from tests.fakes import FakeRouter
 from tests.sim.marketplace_helpers import T0, make_state, orders_for, serving
 
@@ -37,9 +39,22 @@ class Face:
     submitted: Any  # () -> the order keys handed to the router
 
 
+WMS_SECRETS = {"main": "wms-test-secret"}
+
+
+def status(client: Any, events: Any = None, *, content: bytes | None = None,
+           secret: str = "wms-test-secret", **signing: Any) -> Any:
+    """POST /wms/status signed as the warehouse signs it (the emulator's own recipe)."""
+    body = content if content is not None else orjson.dumps(events)
+    headers = signed_headers("main", secret, body, **signing)
+    return client.post("/wms/status", content=body,
+                       headers={"content-type": "application/json", **headers})
+
+
 def _local(tmp_path, channels=()) -> tuple[IntakePorts, Any, Any, Any]:
     ledger, router = open_ledger(tmp_path / "ledger.sqlite3"), FakeRouter()
-    ports = IntakePorts(LocalLedger(ledger), router, ManualClock(T0), channels, Connections())
+    ports = IntakePorts(LocalLedger(ledger), router, ManualClock(T0), channels, Connections(),
+                        wms_secrets=WMS_SECRETS)
     return (ports, lambda method, *args: getattr(ledger, method)(*args),
             lambda: [o.key for o in router.orders], ledger.close)
 
@@ -64,7 +79,8 @@ def _actors(ray, tmp_path) -> tuple[IntakePorts, Any, Any, Any]:
 
     ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
     router = ray.remote(Submitted).remote()
-    ports = IntakePorts(LedgerHandle(ledger), RouterHandle(router), ManualClock(T0))
+    ports = IntakePorts(LedgerHandle(ledger), RouterHandle(router), ManualClock(T0),
+                        wms_secrets=WMS_SECRETS)
     return (ports, lambda method, *args: ray.get(ledger.call.remote(method, *args)),
             lambda: ray.get(router.taken.remote()), lambda: ray.kill(ledger))
 
@@ -110,18 +126,39 @@ def test_a_status_callback_is_recorded_and_an_unknown_stage_is_refused(face) -> 
     assert face.client.post("/push/jd?shop=flagship",
                             content=orjson.dumps([state.encode(o)])).status_code == 200
     report = {"channel": "jd", "shop": "flagship", "order_id": o.order_id, "at": "x"}
-    refused = face.client.post("/wms/status", json={"events": [
+    refused = status(face.client, {"events": [
         report | {"stage": "picked"}, report | {"stage": "teleported"}]})
     assert refused.status_code == 400
     assert "unknown stage 'teleported'" in refused.json()["detail"]
     assert face.read("get_order", o.key).stage == "received"  # none of the batch
-    shipped = face.client.post("/wms/status", json={"events": [
+    shipped = status(face.client, {"events": [
         report | {"stage": "shipped", "tracking_no": "SF1"}]})
     assert shipped.json() == {"recorded": 1}
     view = face.read("get_order", o.key)
     assert (view.stage, view.tracking_no) == ("shipped", "SF1")
-    assert face.client.post("/wms/status", content=b"{").status_code == 400
-    assert face.client.post("/wms/status", json={"events": 3}).status_code == 400
+    assert status(face.client, content=b"{").status_code == 400
+    assert status(face.client, {"events": 3}).status_code == 400
+
+
+def test_a_status_callback_must_be_signed_fresh_and_new(face) -> None:
+    [o] = orders_for("jd", [1])
+    state = make_state("jd", [o])
+    face.client.post("/push/jd?shop=flagship", content=orjson.dumps([state.encode(o)]))
+    events = {"events": [{"channel": "jd", "shop": "flagship", "order_id": o.order_id,
+                          "stage": "picked"}]}
+    unsigned = face.client.post("/wms/status", json=events)
+    assert unsigned.status_code == 401 and "X-Signature" in unsigned.json()["detail"]
+    assert status(face.client, events, secret="guessed").status_code == 401
+    stale = status(face.client, events, now_ms=int((time.time() - 3600) * 1000))
+    assert stale.status_code == 401 and "X-Timestamp" in stale.json()["detail"]
+    assert face.read("get_order", o.key).stage == "received"  # nothing refused was taken
+    first = status(face.client, events, nonce="once")
+    assert first.status_code == 200 and first.json() == {"recorded": 1}
+    replay = status(face.client, events, nonce="once")
+    assert replay.status_code == 409 and "replay" in replay.json()["detail"]
+    body = orjson.dumps(events)
+    other = signed_headers("elsewhere", "wms-test-secret", body)
+    assert face.client.post("/wms/status", content=body, headers=other).status_code == 401
 
 
 def test_douyin_push_is_decrypted_or_refused_whole(tmp_path) -> None:

@@ -60,7 +60,8 @@ Key = tuple[str, str, str]
 # -- the world: the emulators, a stream of orders, the hub's config -----------------------
 def _suite() -> EmulatorSuite:
     quick = ServiceTimes(pick_s=5, pack_s=5, ship_s=10)
-    wms = WmsConfig(default_workers=50, service={lane: quick for lane in ("P0", "P1", "P2", "P3")})
+    wms = WmsConfig(default_workers=50, service={lane: quick for lane in ("P0", "P1", "P2", "P3")},
+                    callback_secret="restart-wms-secret")
     clock = ScaledClock(T0, SPEEDUP)
     # secrets of its own: `orderhub run` outside --demo refuses the demo ones
     shops = {channel: ShopCredential(app_secret=f"{channel}-restart-secret",
