@@ -420,8 +420,9 @@ def known_scenarios(folders: Sequence[Path] = ()) -> list[str]:
 
 def _check_rule_files(scenario: Scenario, path: Path) -> None:
     """Each scheduled rule file loads, and keeps what the planted truth relies on."""
-    from hub.domain import RuleError, load_ruleset
+    from hub.domain import RuleError, default_ruleset, load_ruleset
 
+    window = default_ruleset().duplicate_window_minutes
     for n, change in enumerate(scenario.rule_changes):
         where = f"{path}: rule_changes.{n}.file"
         file = scenario.rule_file(change)
@@ -432,7 +433,7 @@ def _check_rule_files(scenario: Scenario, path: Path) -> None:
         except RuleError as exc:
             raise ScenarioError(f"{where}: {file} is not a valid rule set:\n{exc}") from None
         if tuple(rules.remote_regions) != tuple(scenario.regions.remote_provinces) or \
-                rules.duplicate_window_minutes != 30:
+                rules.duplicate_window_minutes != window:
             raise ScenarioError(f"{where}: {file} changes remote_regions or "
                                 "duplicate_window_minutes, which the planted truth relies on")
 
