@@ -5,10 +5,13 @@ Arrivals are a non-homogeneous Poisson process on the day's hourly shape, drawn 
 thinning. Each order then lives as a SimPy process: created, paid after a short wait (or
 never paid and closed), a presale deposit now and the final payment at its scheduled
 time, an address change or a cancellation after payment. The truth labels are what the
-generator planted (``scenarios/README.md`` lists how), never what the hub's checks say.
-Same scenario + seed -> byte-identical trace; all randomness comes from one NumPy
-generator seeded with the seed, and events at the same instant keep the order in
-which the model emitted them.
+generator planted (``scenarios/README.md`` lists how), never what the hub's checks say,
+each with the time it became observable. A small share of clean orders is made
+valid-but-odd on purpose (hard negatives, labelled ``odd``). Same scenario + seed ->
+byte-identical trace; all randomness comes from NumPy generators seeded with the seed
+(the oddities from a stream of their own, so that they leave every other order as it
+would be without them), and events at the same instant keep the order in which the
+model emitted them.
 
     python -m sim.generator double11-42k --seed 11 --out var/trace.jsonl
 """
@@ -32,9 +35,12 @@ import simpy
 from hub.domain import (
     Channel,
     DeliveryService,
+    Item,
     Order,
     OrderStatus,
     OrderType,
+    Receiver,
+    default_ruleset,
 )
 from hub.domain import build_model as build
 from sim import population as pop
@@ -51,7 +57,9 @@ from sim.scenario import (
 from sim.trace import EventKind, TraceEvent, TraceHeader, write_trace
 
 UNIFORMS = 64  # random numbers drawn ahead for each order (more come if it needs them)
-DUP_MARGIN_S = 35 * 60  # clean orders keep this far from any look-alike (window: 30 min)
+EDGE_S = (60.0, 300.0)  # a duplicate_window_edge twin: this long after the window closes
+ODD_STREAM = 0x0DD  # the oddities' own random stream: (seed, ODD_STREAM), (seed, n, ODD_STREAM)
+ODD_SERIAL = 90_000_001  # the edge twins' order serials (the others' serials stay as they were)
 ID_PREFIX = {"tmall": ("", "tb"), "jd": ("", "jd"), "douyin": ("69", "dy")}  # order, buyer
 # Enum members looked up once (attribute access on an Enum class is slow in 3.11).
 UNPAID, PAID, CANCELLED = OrderStatus.UNPAID, OrderStatus.PAID, OrderStatus.CANCELLED
@@ -105,6 +113,10 @@ class DayModel:
         self.origin = s.origin
         self.env = simpy.Environment()
         self.events: list[TraceEvent] = []
+        # the duplicate window of the rule set (scenario rule changes must keep it); clean
+        # orders keep clear of look-alikes by it and the edge twins' widest gap
+        self.dup_window_s = 60.0 * default_ruleset().duplicate_window_minutes
+        self.margin_s = self.dup_window_s + EDGE_S[1]
         rng = np.random.default_rng(seed)
         dup = s.anomalies.get("duplicate_order", 0.0)
         self.twin_p = dup / (1 - dup)  # a twin per arrival; twins are dup of all orders
@@ -114,6 +126,9 @@ class DayModel:
         rate = s.orders_per_day * (1 - dup) * weights / weights.sum() / 3600.0
         self.arrivals = thinned_arrivals(rate, self.start, self.end, rng).tolist()
         self.uniforms = rng.random((len(self.arrivals), UNIFORMS))
+        oddity = pop.Mix(s.odd, total=1.0)
+        self.odd_of = [oddity.at(u) for u in np.random.default_rng(
+            [seed, ODD_STREAM]).random(len(self.arrivals)).tolist()]
         self.channels = pop.Mix({k: c.share for k, c in s.channels.items()})
         self.types = {k: pop.Mix({OrderType(t): v for t, v in s.mix_of(k).items()})
                       for k in s.channels}
@@ -127,7 +142,10 @@ class DayModel:
         self.final_at = None if s.presale.final_at is None else seconds_of_day(
             s.presale.final_at)
         self.remote = tuple(s.regions.remote_provinces)
+        self.warehouse = tuple(s.regions.warehouse)
         self._serial = itertools.count(1)
+        self._odd_serial = itertools.count(ODD_SERIAL)
+        self._observed: dict[str, dict[str, float]] = {}  # order id -> code -> first at
         self._id_prefix = {k: f"{ID_PREFIX[k][0]}{s.date:%y%m%d}{seed % 1000:03d}"
                            for k in s.channels}
         self._channel = {k: Channel(k) for k in s.channels}
@@ -165,34 +183,46 @@ class DayModel:
         for n, at in enumerate(self.arrivals):
             yield self.env.timeout(at - self.env.now)
             dice = pop.Dice(self.uniforms[n].tolist(), (self.seed, n))
-            self.env.process(self.life(dice))
+            self.env.process(self.life(dice, n))
 
-    def emit(self, kind: EventKind, order: Order, truth: tuple[str, ...], **changes) -> Order:
+    def emit(self, kind: EventKind, order: Order, truth: tuple[str, ...],
+             odd: tuple[str, ...] = (), **changes) -> Order:
         """Record ``order`` (with ``changes``) as it stands now; ``paid_at=NOW`` stamps the
-        payment with the event's time."""
+        payment with the event's time. A planted code is observable from the first event
+        whose truth holds it."""
         at = round(self.env.now, 3)
         stamp = self.origin + timedelta(seconds=at)
         values = {**order.__dict__, **changes, "modified_at": stamp}
         if values["paid_at"] is NOW:
             values["paid_at"] = stamp
         order = build(Order, values)
-        self.events.append(TraceEvent(at, kind, order, truth and truth_of(truth, order.status)))
+        codes = truth and truth_of(truth, order.status)
+        observable = {}
+        if codes:
+            first = self._observed.setdefault(order.order_id, {})
+            observable = {code: first.setdefault(code, at) for code in codes}
+        self.events.append(TraceEvent(at, kind, order, codes, {}, observable, odd))
         return order
 
     # -- one order ----------------------------------------------------------------------------
-    def life(self, d: pop.Dice) -> Iterator[simpy.Event]:
+    def life(self, d: pop.Dice, n: int) -> Iterator[simpy.Event]:
         env, follow = self.env, self.s.follow_ups
         plant = "duplicate_order" if d.u() < self.twin_p else self.plant.choose(d)
         planted = (plant,) if plant and plant != "duplicate_order" else ()
         clean = not plant
-        paid, expected = self.build(d, plant)
+        odd = self.odd_of[n] if clean else ""
+        od = pop.Dice([], (self.seed, n, ODD_STREAM)) if odd else None
+        paid, expected, odd = self.build(d, plant, odd, od)
         if paid.order_type is FINAL:  # its deposit was paid in the presale weeks
             order = self.emit(FINAL_, paid, planted, paid_at=NOW)
             if clean:
                 yield from self.after_payment(d, order)
             return
-        order = self.emit(CREATED_, paid, planted, status=UNPAID, paid_at=None,
-                          amounts=altered(paid.amounts, paid_fen=0))
+        edge = odd == "duplicate_window_edge"  # the twin is the odd one, not this order
+        order = self.emit(CREATED_, paid, planted, () if edge or not odd else (odd,),
+                          status=UNPAID, paid_at=None, amounts=altered(paid.amounts, paid_fen=0))
+        if edge:
+            env.process(self.edge_twin(od, order, env.now))
         if clean and order.order_type is not DEPOSIT and d.chance(follow.unpaid):
             yield env.timeout(d.between(*follow.unpaid_close_s))
             self.emit(EventKind.CANCELLED, order, planted, status=CANCELLED)
@@ -248,18 +278,39 @@ class DayModel:
         amounts = altered(order.amounts, paid_fen=pop.due(order.amounts))
         self.emit(PAID_, order, truth, status=PAID, paid_at=NOW, amounts=amounts)
 
+    def edge_twin(self, od: pop.Dice, original: Order, created: float
+                  ) -> Iterator[simpy.Event]:
+        """A hard negative: the same buyer orders the same to the same address again, a
+        minute or a few after the duplicate window has closed (skipped in the rare case
+        that another look-alike is near)."""
+        yield self.env.timeout(self.dup_window_s + od.between(*EDGE_S))
+        now = self.env.now
+        key = pop.dup_key(original.buyer.id, original.items, original.receiver)
+        if any(abs(t - now) <= self.margin_s for t in self._seen.get(key, ())
+               if abs(t - created) > 0.01):
+            return
+        self.remember(key, now)
+        order = self.emit(CREATED_, original, (), ("duplicate_window_edge",),
+                          created_at=self.origin + timedelta(seconds=round(now, 3)),
+                          order_id=self.order_id(original.channel.value, self._odd_serial))
+        yield self.env.timeout(self.pay_delay(od, order))
+        amounts = altered(order.amounts, paid_fen=pop.due(order.amounts))
+        self.emit(PAID_, order, (), status=PAID, paid_at=NOW, amounts=amounts)
+
     # -- building ---------------------------------------------------------------------------
-    def order_id(self, channel: str) -> str:
-        return f"{self._id_prefix[channel]}{next(self._serial):08d}"
+    def order_id(self, channel: str, serial: Iterator[int] | None = None) -> str:
+        return f"{self._id_prefix[channel]}{next(serial or self._serial):08d}"
 
     def unique(self, key: tuple, created: float) -> bool:
-        return all(abs(t - created) > DUP_MARGIN_S for t in self._seen.get(key, ()))
+        return all(abs(t - created) > self.margin_s for t in self._seen.get(key, ()))
 
     def remember(self, key: tuple, created: float) -> None:
         self._seen.setdefault(key, []).append(created)
 
-    def build(self, d: pop.Dice, plant: str) -> tuple[Order, int]:
-        """The order as it stands once paid (status paid), and the amount due."""
+    def build(self, d: pop.Dice, plant: str, odd: str = "",
+              od: pop.Dice | None = None) -> tuple[Order, int, str]:
+        """The order as it stands once paid (status paid), the amount due, and the oddity
+        made (``odd`` if it could be made on this order, else "")."""
         s, now = self.s, self.env.now
         channel = self.channels.choose(d)
         kind = self.types[channel].choose(d)
@@ -280,6 +331,10 @@ class DayModel:
             low, high = s.presale.deposit_days
             created_s = -86400.0 * d.between(low, high + 1)
         items = self.shelf.basket(d)
+        if odd and kind is not FINAL:  # the odd label goes on a created event
+            odd, to, delivery, items = self.oddity(od, odd, channel, kind, to, delivery, items)
+        else:
+            odd = ""
         buyer = customer.buyer
         while not self.unique(key := pop.dup_key(buyer.id, items, to), created_s):
             items = (self.shelf.more(items[0]), *items[1:])  # a look-alike: one more of it
@@ -299,7 +354,35 @@ class DayModel:
             "paid_at": created, "modified_at": created, "buyer": buyer, "receiver": to,
             "items": items, "amounts": amounts, "order_type": kind, "source": source,
             "source_detail": detail, "delivery": delivery, "warehouse_hint": ""})
-        return order, expected
+        return order, expected, odd
+
+    def oddity(self, od: pop.Dice, odd: str, channel: str, kind: OrderType, to: Receiver,
+               delivery: DeliveryService, items: tuple[Item, ...]) -> tuple:
+        """(odd or "", receiver, delivery, items) of a clean order made valid-but-odd:
+        the definitions stay clear (a remote address goes express, a same-city order stays
+        in the warehouse city, a Douyin order, which has no express, stays out of the
+        remote provinces)."""
+        if odd == "rare_phone_prefix":
+            return odd, altered(to, phone=pop.rare_phone(od)), delivery, items
+        if odd == "long_address":
+            return odd, altered(to, detail=pop.long_detail(od)), delivery, items
+        if odd == "gift_zero_fen":
+            gift = self.shelf.free_gift(items)
+            return (odd, to, delivery, (*items, gift)) if gift else ("", to, delivery, items)
+        if odd == "duplicate_window_edge":
+            return ("" if kind in PRESALE else odd), to, delivery, items
+        pool = {"remote_express": self.places.remote, "renamed_district": self.places.renamed,
+                "no_district_city": self.places.bare}[odd]
+        if delivery is SAME_CITY:
+            pool = tuple(p for p in pool if p[:2] == self.warehouse)
+        if channel == "douyin":
+            pool = tuple(p for p in pool if not p[0].startswith(self.remote))
+        if not pool:
+            return "", to, delivery, items
+        place = od.pick(pool)
+        if place[0].startswith(self.remote):
+            delivery = EXPRESS
+        return odd, pop.moved(od, to, place), delivery, items
 
     def route(self, d: pop.Dice, channel: str, kind: OrderType,
               plant: str) -> tuple[str, DeliveryService]:
@@ -355,9 +438,11 @@ def count(events: list[TraceEvent]) -> dict:
                 truth[key] = e.truth
     planted = Counter(code for codes in truth.values() for code in codes)
     kinds = Counter(e.kind for e in events)
+    odd = Counter(label for e in events for label in e.odd)
     return {"orders": len(truth), "events": {k.value: n for k, n in kinds.items()},
             "anomalous_orders": sum(1 for codes in truth.values() if codes),
-            "planted": {code: planted[code] for code in sorted(planted)}}
+            "planted": {code: planted[code] for code in sorted(planted)},
+            "odd_orders": sum(odd.values()), "odd": dict(sorted(odd.items()))}
 
 
 def write(scenario: Scenario, path: Path, seed: int | None = None,
@@ -395,6 +480,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({', '.join(f'{k} {v}' for k, v in m['events'].items())})")
     print(f"planted: {m['anomalous_orders']} orders ({share:.1%}): "
           f"{', '.join(f'{k} {v}' for k, v in m['planted'].items()) or 'none'}")
+    odd = m["odd_orders"] / max(m["orders"], 1)
+    print(f"odd (clean): {m['odd_orders']} orders ({odd:.1%}): "
+          f"{', '.join(f'{k} {v}' for k, v in m['odd'].items()) or 'none'}")
     print(f"generated in {made - began:.2f}s, written in {time.perf_counter() - made:.2f}s "
           f"-> {args.out}")
     return 0

@@ -1,7 +1,8 @@
 """Who buys, where they live and what they buy: real Chinese divisions (jionlp's table,
 loaded once), valid phones, buyers who come back, baskets of the scenario's SKUs and
-their amounts, and the flaws the generator plants (incomplete addresses, invalid phones,
-wrong payments).
+their amounts, the flaws the generator plants (incomplete addresses, invalid phones,
+wrong payments) and the valid oddities it plants as hard negatives (rare phone prefixes,
+renamed districts, the cities with no district level, long addresses, free gift lines).
 
 Random numbers come in bulk: each order gets a ``Dice``, a row of uniform numbers it
 uses in turn, so building an order costs no NumPy call.
@@ -29,7 +30,8 @@ import numpy as np
 from hub.domain import Amounts, Buyer, Item, Receiver
 from hub.domain import build_model as build
 
-Place = tuple[str, str, str]  # province, city, district (full names from the table)
+Place = tuple[str, str, str]  # province, city, district (full names from the table);
+# district "" in a city with no district level (东莞市): its towns sit under the city
 SKIPPED_PROVINCES = ("香港特别行政区", "澳门特别行政区", "台湾省")  # not served from the mainland
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红娥玲芬燕鹏辉建文"
@@ -38,6 +40,29 @@ ROADS = ("人民路", "解放路", "中山路", "建设路", "文三路", "学�
 ESTATES = ("阳光", "金色家园", "翠苑", "东方明珠", "绿城", "万科城", "锦绣", "桂花园")
 NEW = ("new_first_order",)
 TOWNS = ("城关", "新城", "东湖", "西湖", "南苑", "北苑", "中心", "滨江", "高新", "长安")
+# Valid mobile prefixes that are rare in orders: data-card, virtual-operator and newer
+# ranges (all 1[3-9]..., so valid by the definition).
+RARE_PREFIXES = ("141", "145", "146", "147", "148", "149", "162", "165", "167", "170", "171",
+                 "172", "190", "191", "192", "196", "197")
+# Districts created or renamed since 2012, valid today (kept only where the table has them).
+RENAMED = {
+    ("浙江省", "杭州市"): ("临平区", "钱塘区", "富阳区", "临安区"),
+    ("浙江省", "宁波市"): ("奉化区",), ("浙江省", "温州市"): ("洞头区",),
+    ("浙江省", "绍兴市"): ("柯桥区", "上虞区"), ("广东省", "深圳市"): ("光明区", "坪山区"),
+    ("广东省", "广州市"): ("从化区", "增城区"), ("山东省", "济南市"): ("莱芜区", "钢城区"),
+    ("陕西省", "西安市"): ("鄠邑区", "高陵区"), ("江苏省", "南京市"): ("溧水区", "高淳区"),
+    ("江苏省", "苏州市"): ("姑苏区", "吴江区"), ("北京市", "北京市"): ("密云区", "延庆区"),
+    ("上海市", "上海市"): ("崇明区",), ("福建省", "福州市"): ("长乐区",),
+    ("海南省", "三亚市"): ("海棠区", "吉阳区", "天涯区", "崖州区"),
+    ("重庆市", "重庆市"): ("璧山区", "铜梁区", "潼南区", "荣昌区", "开州区", "梁平区", "武隆区"),
+    ("西藏自治区", "拉萨市"): ("堆龙德庆区", "达孜区"),
+    ("新疆维吾尔自治区", "吐鲁番市"): ("高昌区",), ("新疆维吾尔自治区", "哈密市"): ("伊州区",),
+}
+NOTES = ("快递请放丰巢快递柜，电话打不通请放门卫室，谢谢",
+         "工作日白天家里没人，请送到公司前台或放驿站",
+         "小区东门进，左转第二栋，电梯坏了请打电话我下楼取",
+         "送货前请提前半小时电话联系，周末全天在家",
+         "收件人是我母亲，年纪大了请耐心敲门，不要放在门口")  # long_address: for the courier
 
 
 def altered(model, **changes):
@@ -96,7 +121,11 @@ class Mix:
         self._names, self._cum = tuple(names), tuple(c / cum[-1] for c in cum)
 
     def choose(self, d: Dice):
-        return self._names[min(bisect_right(self._cum, d.u()), len(self._names) - 1)]
+        return self.at(d.u())
+
+    def at(self, u: float):
+        """The choice a uniform number ``u`` in [0, 1) makes."""
+        return self._names[min(bisect_right(self._cum, u), len(self._names) - 1)]
 
 
 @cache
@@ -110,40 +139,97 @@ def division_table() -> dict:
 
 @dataclass(frozen=True)
 class Places:
-    """Real (province, city, district) triples by region class."""
+    """Real (province, city, district) triples by region class; ``bare`` and ``renamed``
+    are the oddities, kept apart so that ordinary orders never land on them."""
 
     inland: tuple[Place, ...]  # not in a remote province
     remote: tuple[Place, ...]
     local: tuple[Place, ...]  # in the warehouse city: same-city delivery possible
+    bare: tuple[Place, ...] = ()  # the cities with no district level, district ""
+    renamed: tuple[Place, ...] = ()  # districts created or renamed lately (RENAMED)
 
     def of(self, region: str) -> tuple[Place, ...]:
         return getattr(self, region)
 
 
+def _without_districts(cnode: dict) -> bool:
+    """A city whose only child is the table's '市直辖行政区划' (东莞市, 中山市, 儋州市,
+    嘉峪关市): towns and streets sit directly under the city."""
+    children = [k for k in cnode if not k.startswith("_")]
+    return bool(children) and all("直辖" in k for k in children)
+
+
+@cache
+def no_district_cities() -> frozenset[tuple[str, str]]:
+    """(province, city) of every city of the table with no district level."""
+    return frozenset((province, city) for province, pnode in division_table().items()
+                     if province not in SKIPPED_PROVINCES for city, cnode in pnode.items()
+                     if not city.startswith("_") and isinstance(cnode, dict)
+                     and _without_districts(cnode))
+
+
+def towns(province: str, city: str) -> tuple[str, ...]:
+    """The towns (镇) and streets (街道) of a city with no district level."""
+    return _towns()[(province, city)]
+
+
+@cache
+def _towns() -> dict[tuple[str, str], tuple[str, ...]]:
+    """The towns of every city with no district level, from jionlp's detailed table
+    (loaded once, on first use: it takes most of a second)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        import jionlp
+
+        table = jionlp.china_location_loader(detail=True)
+    out = {}
+    for province, city in sorted(no_district_cities()):
+        out[(province, city)] = tuple(sorted(
+            town for district, dnode in table[province][city].items()
+            if not district.startswith("_") and isinstance(dnode, dict)
+            for town in dnode if town.endswith(("镇", "街道"))))
+    return out
+
+
 @cache
 def places(warehouse: tuple[str, str], remote_prefixes: tuple[str, ...]) -> Places:
+    """The place table; ValueError if the warehouse is not a city the generator can place
+    (not in the table, or in a remote province)."""
     inland: list[Place] = []
     remote: list[Place] = []
+    bare: list[Place] = []
     for province, pnode in division_table().items():
         if province in SKIPPED_PROVINCES:
             continue
         for city, cnode in pnode.items():
             if city.startswith("_") or not isinstance(cnode, dict) or "直辖" in city:
                 continue  # county-level cities directly under a province are left out
+            if _without_districts(cnode):
+                bare.append((province, city, ""))
+                continue
             for district in cnode:
                 if not district.startswith("_") and "直辖" not in district:
                     into = remote if province.startswith(remote_prefixes) else inland
                     into.append((province, city, district))
-    local = tuple(p for p in inland if p[:2] == tuple(warehouse))
+    known = {*inland, *remote}
+    renamed = tuple((p, c, d) for (p, c), names in RENAMED.items() for d in names
+                    if (p, c, d) in known)
+    warehouse = tuple(warehouse)
+    local = tuple(p for p in inland if p[:2] == warehouse) or tuple(
+        p for p in bare if p[:2] == warehouse and not p[0].startswith(remote_prefixes))
     if not local:
-        raise ValueError(f"warehouse {warehouse[0]} {warehouse[1]} is not a city of the "
-                         "division table outside the remote provinces")
-    return Places(tuple(inland), tuple(remote), local)
+        raise ValueError(f"{warehouse[0]} {warehouse[1]} is not a city of the division "
+                         "table outside the remote provinces")
+    return Places(tuple(inland), tuple(remote), local, tuple(bare), renamed)
 
 
 def phone(d: Dice) -> str:
     """A valid mainland mobile number: 1[3-9] and nine digits."""
     return str(13_000_000_000 + int(d.u() * 7_000_000_000))
+
+
+def rare_phone(d: Dice) -> str:
+    """A valid mobile number with a prefix seldom seen in orders (170, 141, 192, ...)."""
+    return f"{d.pick(RARE_PREFIXES)}{d.below(10**8):08d}"
 
 
 def bad_phone(d: Dice) -> str:
@@ -169,7 +255,8 @@ _STREETS = tuple(f"{t}街道" for t in TOWNS)
 
 
 def receiver(d: Dice, place: Place) -> Receiver:
-    """A complete address at ``place``: street and a detail of five characters or more."""
+    """A complete address at ``place``: street and a detail of five characters or more.
+    In a city with no district level the street is one of its real towns (长安镇)."""
     u = d.u()
     if u < 0.6:
         detail = f"{d.pick(ROADS)}{1 + d.below(999)}号"
@@ -178,15 +265,30 @@ def receiver(d: Dice, place: Place) -> Receiver:
     else:
         detail = f"{d.pick(ESTATES)}小区{1 + d.below(40)}栋{101 + d.below(3200)}"
     return build(Receiver, {"name": d.pick(_names()), "phone": phone(d), "province": place[0],
-                            "city": place[1], "district": place[2], "street": d.pick(_STREETS),
+                            "city": place[1], "district": place[2],
+                            "street": d.pick(_STREETS if place[2] else towns(*place[:2])),
                             "detail": detail})
 
 
+def moved(d: Dice, good: Receiver, place: Place) -> Receiver:
+    """``good``'s receiver (name, phone) at a new complete address at ``place``."""
+    to = receiver(d, place)
+    return altered(to, name=good.name, phone=good.phone)
+
+
+def long_detail(d: Dice) -> str:
+    """A complete detail of 40 characters and more: road, estate, building, unit, room
+    and a note for the courier."""
+    return (f"{d.pick(ROADS)}{1 + d.below(999)}号{d.pick(ESTATES)}小区{d.pick(TOWNS)}苑"
+            f"{1 + d.below(40)}栋{1 + d.below(6)}单元{101 + d.below(3200)}室（{d.pick(NOTES)}）")
+
+
 def incomplete(d: Dice, good: Receiver) -> Receiver:
-    """``good`` with one flaw: no district, a too-short detail, or only the city name."""
+    """``good`` with one flaw: no district (in a city with no district level: no town
+    or street), a too-short detail, or only the city name."""
     kind = d.below(3)
     if kind == 0:
-        return altered(good, district="")
+        return altered(good, district="") if good.district else altered(good, street="")
     if kind == 1:
         return altered(good, street="", detail=f"{1 + d.below(99)}号")
     return altered(good, detail=good.city if d.chance(0.5) else good.province + good.city)
@@ -254,6 +356,16 @@ class Shelf:
     def more(self, item: Item) -> Item:
         """One more of ``item``."""
         return self.item(self.index[item.sku], item.quantity + 1)
+
+    def free_gift(self, items: tuple[Item, ...]) -> Item | None:
+        """A gift line at 0 fen: one of the best-stocked SKU not in ``items`` (None if
+        every SKU is in them)."""
+        taken = {i.sku for i in items}
+        spare = [s for s in self.skus if s.sku not in taken]
+        if not spare:
+            return None
+        s = max(spare, key=lambda s: s.stock)
+        return Item(sku=s.sku, outer_sku=s.sku.lower(), quantity=1, price_fen=0)
 
     def basket(self, d: Dice) -> tuple[Item, ...]:
         u = d.u()

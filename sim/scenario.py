@@ -34,6 +34,14 @@ NO_ORDER_TYPES = {"jd": ("gift",)}
 FAULT_KINDS = {"outage": "outage", "throttle": "throttle", "error5xx": "5xx", "5xx": "5xx",
                "timeout": "timeout"}  # scenario word -> the emulators' fault kind
 ORDER_TYPES = tuple(t.value for t in OrderType)
+DELIVERIES = tuple(d.value for d in DeliveryService)
+# Valid-but-odd clean orders (hard negatives), share of all orders by label (about 1.5%).
+ODD_DEFAULT = {"rare_phone_prefix": 0.0025, "duplicate_window_edge": 0.002,
+               "remote_express": 0.002, "renamed_district": 0.0025, "gift_zero_fen": 0.002,
+               "long_address": 0.002, "no_district_city": 0.0025}
+# Ship-by hours after payment (issue #19's promises).
+PROMISES_DEFAULT = {"same_city": 2.0, "express": 24.0, "standard": 48.0, "live_flash": 24.0,
+                    "presale_final": 48.0}
 Share = float
 
 
@@ -132,6 +140,37 @@ class FollowUps(_Strict):
     change_after_s: tuple[float, float] = (60.0, 1200.0)
 
 
+class Group(_Strict):
+    """One packing group's crew: ``workers`` and, optionally, the shifts they work
+    (business clock, local time; none: all day)."""
+
+    workers: int = Field(ge=0, strict=True)
+    shifts: list[tuple[str, str]] | None = Field(default=None, min_length=1)
+
+    @field_validator("shifts")
+    @classmethod
+    def _shifts(cls, value: list[tuple[str, str]] | None) -> list[tuple[str, str]] | None:
+        for start, end in value or ():
+            if not _minutes(start) < _minutes(end):
+                raise ValueError(f"shift {start}-{end} does not run forward in one day "
+                                 "(split a night shift in two: 22:00-24:00, 00:00-06:00)")
+        return value
+
+
+class Warehouse(_Strict):
+    """The packing groups' crews, passed to the WMS emulator as is."""
+
+    default_workers: int = Field(default=40, ge=1, strict=True)  # a group not listed
+    groups: dict[str, Group] = {}
+
+    @field_validator("groups")
+    @classmethod
+    def _groups(cls, value: dict[str, Group]) -> dict[str, Group]:
+        if any(not name.strip() for name in value):
+            raise ValueError("a packing group needs a name")
+        return value
+
+
 class Sku(_Strict):
     sku: str = Field(min_length=1)
     price_fen: int = Field(gt=0)
@@ -198,7 +237,29 @@ class Scenario(_Strict):
     skus: list[Sku] = Field(min_length=1)
     faults: list[Fault] = []
     rule_changes: list[RuleChange] = []
+    odd: dict[str, Share] = ODD_DEFAULT  # valid-but-odd clean orders, share of all orders
+    promises: dict[str, float] = PROMISES_DEFAULT  # ship-by hours after payment
+    crews: Warehouse = Field(default=Warehouse(), alias="warehouse")  # [warehouse]
     source: Path | None = None  # the file it was read from
+
+    @field_validator("odd")
+    @classmethod
+    def _odd(cls, value: dict[str, Share]) -> dict[str, Share]:
+        if unknown := [k for k in value if k not in ODD_DEFAULT]:
+            raise ValueError(f"unknown {unknown}; use {list(ODD_DEFAULT)}")
+        if any(v < 0 for v in value.values()) or sum(value.values()) > 0.1:
+            raise ValueError("shares must be >= 0 and add up to at most 0.1")
+        return value
+
+    @field_validator("promises")
+    @classmethod
+    def _promises(cls, value: dict[str, float]) -> dict[str, float]:
+        if unknown := [k for k in value if k not in (*DELIVERIES, *ORDER_TYPES)]:
+            raise ValueError(f"unknown {unknown}; use a delivery service {list(DELIVERIES)} "
+                             f"or an order type {list(ORDER_TYPES)}")
+        if bad := [k for k, v in value.items() if not v > 0]:
+            raise ValueError(f"{bad}: hours must be more than zero")
+        return {**{d: PROMISES_DEFAULT[d] for d in DELIVERIES}, **value}
 
     @field_validator("order_types")
     @classmethod
@@ -262,6 +323,34 @@ class Scenario(_Strict):
                     raise ValueError(f"{where}.sources: {name} cannot carry source {src!r} "
                                      "(live_room is for live_flash orders only)")
         return self
+
+    @model_validator(mode="after")
+    def _warehouse_city(self) -> Scenario:
+        from sim.population import places  # the place table loads jionlp: only here
+
+        try:
+            places(tuple(self.regions.warehouse), tuple(self.regions.remote_provinces))
+        except ValueError as exc:
+            raise ValueError(f"regions.warehouse: the generator cannot serve {exc}") from None
+        return self
+
+    def promise_hours(self, order_type: str, delivery: str) -> float:
+        """Ship-by hours after payment: the order type's promise if the scenario gives
+        one, else the delivery service's.
+
+        >>> s = load_scenario("double11-42k")
+        >>> s.promise_hours("live_flash", "same_city"), s.promise_hours("normal", "same_city")
+        (24.0, 2.0)
+        """
+        hours = self.promises.get(order_type)
+        return float(hours if hours is not None else self.promises[delivery])
+
+    @property
+    def warehouse(self) -> dict:
+        """The packing groups' crews (``[warehouse]``) as the WMS emulator's ``WmsConfig``
+        fields: ``{"default_workers": N, "groups": {group: {"workers": N[, "shifts":
+        [[HH:MM, HH:MM], ...]]}}}``."""
+        return self.crews.model_dump(mode="json", exclude_none=True)
 
     @property
     def origin(self) -> datetime:
@@ -331,8 +420,9 @@ def known_scenarios(folders: Sequence[Path] = ()) -> list[str]:
 
 def _check_rule_files(scenario: Scenario, path: Path) -> None:
     """Each scheduled rule file loads, and keeps what the planted truth relies on."""
-    from hub.domain import RuleError, load_ruleset
+    from hub.domain import RuleError, default_ruleset, load_ruleset
 
+    window = default_ruleset().duplicate_window_minutes
     for n, change in enumerate(scenario.rule_changes):
         where = f"{path}: rule_changes.{n}.file"
         file = scenario.rule_file(change)
@@ -343,7 +433,7 @@ def _check_rule_files(scenario: Scenario, path: Path) -> None:
         except RuleError as exc:
             raise ScenarioError(f"{where}: {file} is not a valid rule set:\n{exc}") from None
         if tuple(rules.remote_regions) != tuple(scenario.regions.remote_provinces) or \
-                rules.duplicate_window_minutes != 30:
+                rules.duplicate_window_minutes != window:
             raise ScenarioError(f"{where}: {file} changes remote_regions or "
                                 "duplicate_window_minutes, which the planted truth relies on")
 

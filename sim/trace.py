@@ -7,13 +7,18 @@ One JSON object per line. The first line is a header::
 
 Every other line is an event, ordered by ``at`` (business seconds after ``origin``)::
 
-    {"at": 12.5, "kind": "created", "order": {<canonical Order>}, "truth": ["incomplete_address"]}
+    {"at": 12.5, "kind": "created", "order": {<canonical Order>},
+     "truth": ["incomplete_address"], "observable": {"incomplete_address": 12.5}}
 
 ``order`` is the whole canonical order after the event (its ``modified_at`` equals
 ``origin + at``). ``truth`` lists the anomaly reason codes the generator planted
-in this order (ground truth; empty for a clean order). Faults and rule changes are
-events too, with ``kind`` ``fault`` or ``rules`` and a ``detail`` object instead
-of an order.
+in this order (ground truth; empty for a clean order), and ``observable`` when each of
+them became observable (business seconds after ``origin``: an incomplete address at
+creation, a payment mismatch only once paid). ``odd`` (only on the ``created`` event of
+a clean order the generator made valid-but-odd on purpose, a hard negative) names
+what is odd about it, e.g. ``["no_district_city"]``; its ``truth`` stays empty. Faults
+and rule changes are events too, with ``kind`` ``fault`` or ``rules`` and a ``detail``
+object instead of an order.
 """
 
 from __future__ import annotations
@@ -46,12 +51,17 @@ class TraceEvent:
     order: Order | None = None
     truth: tuple[str, ...] = ()
     detail: dict = field(default_factory=dict)
+    observable: dict[str, float] = field(default_factory=dict)  # code -> at (s)
+    odd: tuple[str, ...] = ()
 
     def to_json(self) -> bytes:
         data: dict = {"at": self.at, "kind": self.kind.value}
         if self.order is not None:
             data["order"] = self.order.model_dump(mode="json")
             data["truth"] = list(self.truth)
+            data["observable"] = self.observable
+            if self.odd:
+                data["odd"] = list(self.odd)
         if self.detail:
             data["detail"] = self.detail
         return orjson.dumps(data)
@@ -66,6 +76,8 @@ class TraceEvent:
             order=order,
             truth=tuple(data.get("truth", ())),
             detail=data.get("detail", {}),
+            observable={k: float(v) for k, v in data.get("observable", {}).items()},
+            odd=tuple(data.get("odd", ())),
         )
 
 

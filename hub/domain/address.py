@@ -35,6 +35,9 @@ class Divisions:
     cities: dict[str, dict[str, str]]  # province full name -> (city name or alias -> full)
     names: dict[str, tuple[str, ...]]  # full name -> its spellings, longest first
     codes: dict[str, str]  # province / city full name -> admin code
+    # cities with no district level (东莞市, 中山市, 儋州市, 嘉峪关市): towns and streets
+    # sit directly under the city, so an address there has no district
+    no_district: frozenset[str] = frozenset()
 
 
 def _aliases(node: dict[str, Any]) -> list[str]:
@@ -53,6 +56,7 @@ def divisions() -> Divisions:
     cities: dict[str, dict[str, str]] = {}
     names: dict[str, set[str]] = {}
     codes: dict[str, str] = {}
+    no_district: set[str] = set()
 
     def spell(full: str, node: dict[str, Any], into: dict[str, str]) -> None:
         codes.setdefault(full, str(node.get("_admin_code", "")))
@@ -72,12 +76,15 @@ def divisions() -> Divisions:
                         spell(county, knode, own)
                 continue
             spell(city, cnode, own)
+            children = [k for k in cnode if not k.startswith("_")]
+            if children and all("直辖" in k for k in children):  # only 市直辖行政区划
+                no_district.add(city)
         if len(set(own.values())) == 1:  # a municipality: 北京市 / 北京 / 市辖区
             for name in (*_MUNICIPAL_CITY, *names[province]):
                 own.setdefault(name, next(iter(own.values())))
     longest = {full: tuple(sorted(spelled, key=len, reverse=True))
                for full, spelled in names.items()}
-    return Divisions(provinces, cities, longest, codes)
+    return Divisions(provinces, cities, longest, codes, frozenset(no_district))
 
 
 def normalise_province(name: str) -> str | None:
@@ -120,11 +127,21 @@ def address_problems(province: str, city: str, district: str, street: str,
     >>> address_problems("浙江", "北京市", "", "", "浙江省")
     ['district missing', 'street and detail too short', 'detail is only a place name', \
 'city 北京市 is not in 浙江省']
+
+    A city with no district level needs its town or street instead of a district:
+
+    >>> address_problems("广东省", "东莞市", "", "长安镇", "长青南路88号")
+    []
+    >>> address_problems("广东省", "东莞市", "", "", "长青南路88号")
+    ['town or street missing (东莞市 has no districts)']
     """
     full, city_full, spelled = _PLACES.get((province, city)) or _place(province, city)
     problems = []
     if not district or district.isspace():
-        problems.append("district missing")
+        if city_full not in divisions().no_district:
+            problems.append("district missing")
+        elif not street or street.isspace():
+            problems.append(f"town or street missing ({city_full} has no districts)")
     detail = detail.strip()
     if len(street.strip()) + len(detail) < 5:
         problems.append("street and detail too short")

@@ -91,3 +91,42 @@ def test_remote_regions_match_on_prefix_and_normalised_name(province, remote):
 def test_a_full_name_in_the_table_matches_an_alias_in_the_order():
     assert is_remote("新疆", ("新疆维吾尔自治区",))
     assert not is_remote("西藏", ("新疆维吾尔自治区",))
+
+
+# The prefecture-level cities with no district level: towns and streets sit directly under
+# the city, so a complete address there has a town or street instead of a district.
+NO_DISTRICT = [("广东省", "东莞市", "长安镇", "长青南路88号"),
+               ("广东", "中山市", "古镇镇", "中兴大道1号灯饰城3楼"),
+               ("海南省", "儋州市", "那大镇", "中兴大街66号"),
+               ("甘肃省", "嘉峪关市", "新城镇", "新城村3组18号"),
+               ("广东省", "东莞", "南城街道", "鸿福路200号海德广场")]
+
+
+def test_the_cities_without_districts_are_known():
+    assert {"东莞市", "中山市", "儋州市", "嘉峪关市"} <= divisions().no_district
+    assert "杭州市" not in divisions().no_district
+
+
+@pytest.mark.parametrize(("province", "city", "town", "detail"), NO_DISTRICT)
+def test_a_city_without_districts_is_complete_with_a_town_and_detail(province, city, town,
+                                                                      detail):
+    assert check_address(receiver(province=province, city=city, district="", street=town,
+                                  detail=detail)) == []
+    # a town given where the marketplace puts the district is fine too
+    assert check_address(receiver(province=province, city=city, district=town, street="",
+                                  detail=detail)) == []
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    ({"street": "", "detail": "长青南路88号"}, "town or street missing (东莞市 has no districts)"),
+    ({"street": " ", "detail": "长青南路88号"}, "town or street missing"),
+    ({"street": "长安镇", "detail": ""}, "street and detail too short"),
+    ({"street": "", "detail": "东莞市"}, "detail is only a place name"),
+])
+def test_an_incomplete_address_in_a_city_without_districts_still_fails(changes, problem):
+    address = receiver(**{"province": "广东省", "city": "东莞市", "district": "", **changes})
+    assert any(problem in p for p in check_address(address))
+
+
+def test_other_cities_still_need_a_district_with_a_street():
+    assert check_address(receiver(district="", street="西溪街道")) == ["district missing"]

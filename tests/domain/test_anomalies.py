@@ -152,3 +152,16 @@ def test_several_anomalies_on_one_order():
     o = order(1, receiver=receiver(phone="1", district=""),
               amounts=Amounts(total_fen=19900, paid_fen=1))
     assert sorted(codes([o])[0]) == ["incomplete_address", "invalid_phone", "payment_mismatch"]
+
+
+@pytest.mark.parametrize(("province", "city", "town", "delivery"), [
+    ("广东省", "东莞市", "长安镇", "standard"), ("广东省", "中山市", "古镇镇", "standard"),
+    ("海南省", "儋州市", "那大镇", "express"), ("甘肃省", "嘉峪关市", "新城镇", "express"),
+])
+def test_a_complete_address_in_a_city_without_districts_is_clean(province, city, town,
+                                                                 delivery):
+    there = receiver(province=province, city=city, district="", street=town,
+                     detail="人民路88号3栋201室")
+    assert codes([order(1, receiver=there, delivery=delivery)]) == [[]]
+    vague = receiver(province=province, city=city, district="", street="", detail="人民路88号")
+    assert codes([order(1, receiver=vague, delivery=delivery)]) == [["incomplete_address"]]

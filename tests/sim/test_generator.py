@@ -31,9 +31,9 @@ def opening():
 
 # -- independent checkers of the definitions ----------------------------------------------------
 
-def _spellings() -> tuple[dict, dict]:
+def _spellings() -> tuple[dict, dict, set]:
     table = division_table()
-    provinces, cities = {}, {}
+    provinces, cities, bare = {}, {}, set()
     for province, node in table.items():
         alias = node.get("_alias") or []
         provinces[province] = {province, *([alias] if isinstance(alias, str) else alias)}
@@ -42,14 +42,21 @@ def _spellings() -> tuple[dict, dict]:
             if not city.startswith("_"):
                 alias = cnode.get("_alias") or [] if isinstance(cnode, dict) else []
                 cities[province][city] = {city, *([alias] if isinstance(alias, str) else alias)}
-    return provinces, cities
+                below = [k for k in cnode if not k.startswith("_")] if isinstance(cnode, dict) \
+                    else []
+                if below == ["市直辖行政区划"]:  # towns directly under the city
+                    bare.add(city)
+    return provinces, cities, bare
 
 
-PROVINCES, CITIES = _spellings()
+PROVINCES, CITIES, NO_DISTRICT = _spellings()
 
 
 def incomplete(r) -> bool:
-    if not r.district.strip() or len(r.street.strip()) + len(r.detail.strip()) < 5:
+    """A city with no district level (东莞市) needs a town or street where others need
+    a district."""
+    place = r.district.strip() or (r.city in NO_DISTRICT and r.street.strip())
+    if not place or len(r.street.strip()) + len(r.detail.strip()) < 5:
         return True
     if r.province not in PROVINCES or r.city not in CITIES[r.province]:
         return True
@@ -122,6 +129,10 @@ def test_checkers_catch_what_they_should() -> None:
     for change in ({"district": ""}, {"street": "", "detail": "9号"}, {"detail": "杭州市"},
                    {"detail": "浙江杭州"}, {"city": "北京市"}, {"province": "火星"}):
         assert incomplete(good.model_copy(update=change)), change
+    dongguan = good.model_copy(update={"province": "广东省", "city": "东莞市", "district": "",
+                                       "street": "长安镇"})
+    assert {"东莞市", "中山市", "儋州市", "嘉峪关市"} == NO_DISTRICT
+    assert not incomplete(dongguan) and incomplete(dongguan.model_copy(update={"street": ""}))
     paid = order(2)
     assert not mismatched(paid)
     assert mismatched(paid.model_copy(update={"amounts": paid.amounts.model_copy(
@@ -177,8 +188,10 @@ def test_orders_in_a_window_match_orders_per_day_times_its_share(opening) -> Non
         assert len(firsts) == header.meta["orders"]
         start = 3600.0 * hour
         # every order arrives in the window (a planted twin up to 25 minutes after its
-        # original); follow-ups stop tail_s after the window
-        assert all(start <= at < start + 3600 + 1500 for at in firsts.values())
+        # original, an odd twin up to 35); follow-ups stop tail_s after the window
+        edge = {e.order.order_id for e in events if "duplicate_window_edge" in e.odd}
+        assert all(start <= at < start + 3600 + (2100 if oid in edge else 1500)
+                   for oid, at in firsts.items())
         assert all(start <= e.at < start + 3600 + scenario.tail_s for e in events)
 
 
@@ -336,3 +349,143 @@ def test_dice_go_on_deterministically_when_a_row_runs_out() -> None:
     assert first == draws((7, 1)) and first[2:] != draws((7, 2))[2:]
     mix, d = Mix({"a": 1, "b": 3}, total=8, rest="none"), Dice([0.1, 0.2, 0.3, 0.6, 0.99])
     assert [mix.choose(d) for _ in range(5)] == ["a", "b", "b", "none", "none"]
+
+
+# -- when the planted anomalies became observable ---------------------------------------------
+
+def test_each_planted_code_says_when_it_became_observable(opening) -> None:
+    _, _, events = opening
+    first: dict[tuple[str, str], float] = {}
+    created: dict[str, float] = {}
+    for e in events:
+        if e.order is None:
+            continue
+        created.setdefault(e.order.order_id, e.at)
+        assert set(e.observable) == set(e.truth)
+        for code in e.truth:
+            first.setdefault((e.order.order_id, code), e.at)
+            assert e.observable[code] == first[(e.order.order_id, code)] <= e.at
+    assert {code for _, code in first} == {"incomplete_address", "remote_standard_express",
+                                           "payment_mismatch", "duplicate_order",
+                                           "invalid_phone"}
+    for (oid, code), at in first.items():
+        if code == "payment_mismatch":  # only once paid
+            assert at > created[oid] or next(
+                e for e in events if e.order and e.order.order_id == oid).kind == \
+                EventKind.PRESALE_FINAL
+        else:  # visible on the order as placed (a duplicate: when the twin is placed)
+            assert at == created[oid], (oid, code)
+
+
+def test_observable_survives_the_file(tmp_path, opening) -> None:
+    _, header, events = opening
+    planted = [e for e in events if e.truth][:50]
+    write_trace(tmp_path / "t.jsonl", header, planted)
+    back = list(read_trace(tmp_path / "t.jsonl")[1])
+    assert back == planted and all(e.observable for e in back)
+
+
+# -- the odd negatives: valid, labelled, deterministic -------------------------------------
+
+ODD = {"rare_phone_prefix", "duplicate_window_edge", "remote_express", "renamed_district",
+       "gift_zero_fen", "long_address", "no_district_city"}
+COMMON_PREFIXES = {*(f"1{a}{b}" for a in "358" for b in "0123456789"),
+                   "166", "173", "175", "176", "177", "178", "198", "199"}
+
+
+def odd_orders(events) -> dict[str, tuple]:
+    """order id -> (label, every event of it)."""
+    label = {e.order.order_id: e.odd for e in events if e.odd}
+    history = defaultdict(list)
+    for e in events:
+        if e.order is not None and e.order.order_id in label:
+            history[e.order.order_id].append(e)
+    return {oid: (label[oid], history[oid]) for oid in label}
+
+
+def test_odd_clean_orders_are_labelled_and_valid_by_our_own_checks(opening) -> None:
+    scenario, header, events = opening
+    odd = odd_orders(events)
+    looks = defaultdict(list)
+    for e in events:
+        if e.kind == EventKind.CREATED:
+            looks[look(e.order)].append(e.order.created_at)
+    labels = Counter()
+    for oid, (label, history) in odd.items():
+        assert len(label) == 1 and label[0] in ODD, label
+        labels[label[0]] += 1
+        assert history[0].kind == EventKind.CREATED and history[0].odd == label
+        assert all(not e.truth and not e.observable for e in history), oid
+        assert all(not e.odd for e in history[1:])
+        o, r = history[0].order, history[0].order.receiver
+        assert not incomplete(r) and not bad_phone(r.phone)
+        kind = label[0]
+        if kind == "rare_phone_prefix":
+            assert r.phone[:3] not in COMMON_PREFIXES and r.phone[1] in "3456789"
+        elif kind == "duplicate_window_edge":  # a look-alike placed 31 to 35 minutes before
+            gaps = [(o.created_at - when).total_seconds() for when in looks[look(o)]]
+            assert any(1800 + 60 <= g <= 1800 + 300 for g in gaps), gaps
+            assert not any(0 < g <= 1800 for g in gaps)
+        elif kind == "remote_express":
+            assert r.province.startswith(REMOTE) and o.delivery.value == "express"
+        elif kind == "renamed_district":
+            assert r.district in {"临平区", "钱塘区", "富阳区", "临安区", "奉化区", "洞头区",
+                                  "柯桥区", "上虞区", "光明区", "坪山区", "从化区", "增城区",
+                                  "莱芜区", "钢城区", "鄠邑区", "高陵区", "溧水区", "高淳区",
+                                  "姑苏区", "吴江区", "密云区", "延庆区", "崇明区", "长乐区",
+                                  "海棠区", "吉阳区", "天涯区", "崖州区", "璧山区", "铜梁区",
+                                  "潼南区", "荣昌区", "开州区", "梁平区", "武隆区",
+                                  "堆龙德庆区", "达孜区", "高昌区", "伊州区"}
+            assert r.district in division_table()[r.province][r.city]
+        elif kind == "gift_zero_fen":
+            assert any(i.price_fen == 0 for i in o.items)
+            paid = history[1].order if len(history) > 1 else None
+            assert paid is None or paid.status.value != "paid" or not mismatched(paid)
+        elif kind == "long_address":
+            assert len(r.detail) >= 40
+        else:
+            assert r.city in NO_DISTRICT and r.district == "" and r.street
+        if o.delivery.value == "same_city":
+            assert (r.province, r.city) == tuple(scenario.regions.warehouse)
+        if r.province.startswith(REMOTE):
+            assert o.delivery.value == "express" and o.channel.value != "douyin"
+    assert set(labels) == ODD, labels
+    share = len(odd) / header.meta["orders"]
+    assert 0.01 <= share <= 0.02, share
+    assert header.meta["odd"] == dict(sorted(labels.items()))
+    assert header.meta["odd_orders"] == len(odd)
+
+
+def test_the_oddities_leave_every_other_order_as_it_was() -> None:
+    scenario = load_scenario("double11-42k")
+    window = ("00:00", "00:20")
+    _, events = generate(scenario, window=window)
+    _, plain = generate(scenario.model_copy(update={"odd": {}}), window=window)
+    assert not any(e.odd for e in plain)
+    odd = set(odd_orders(events))
+    assert odd
+    def others(trace):
+        return [e for e in trace if e.order is None or e.order.order_id not in odd]
+
+    assert len(others(events)) > 0.95 * len(events)
+    assert others(events) == others(plain)
+    again = generate(scenario, window=window)[1]
+    assert [e.odd for e in again] == [e.odd for e in events]  # deterministic
+    other = generate(scenario, seed=12, window=window)[1]
+    assert set(odd_orders(other)) != odd
+
+
+def test_a_warehouse_in_a_city_without_districts_is_served(tmp_path) -> None:
+    text = load_scenario("double11-42k").source.read_text(encoding="utf-8")
+    for province, city in (("广东省", "东莞市"), ("广东省", "中山市"), ("海南省", "儋州市")):
+        path = tmp_path / "here.toml"
+        path.write_text(text.replace('warehouse = ["浙江省", "杭州市"]',
+                                     f'warehouse = ["{province}", "{city}"]'), encoding="utf-8")
+        scenario = load_scenario(path)
+        _, events = generate(scenario, window=("00:00", "00:10"))
+        local = [e.order for e in events if e.order and not e.truth
+                 and e.order.delivery.value == "same_city"]
+        assert local and all((o.receiver.city, o.receiver.district) == (city, "")
+                             and o.receiver.street for o in local)
+        wrong = [(found, truth) for found, truth in check_all(events) if found != truth]
+        assert not wrong, wrong[:3]

@@ -118,3 +118,63 @@ def test_parse_window() -> None:
     assert parse_window(" 19:00 - 24:00 ") == ("19:00", "24:00")
     with pytest.raises(ScenarioError, match="expected HH:MM-HH:MM"):
         parse_window("00:00")
+
+
+BAD_CREWS = [
+    ("default_workers = 10", "default_workers = 0", "warehouse.default_workers: Input should be"),
+    ("workers = 70", "workers = -1", "warehouse.groups.lane-P2.workers: Input should be"),
+    ("workers = 70", "workers = 7.5", "warehouse.groups.lane-P2.workers: Input should be"),
+    ("workers = 70", 'workers = 70\nshifts = [["20:00", "08:00"]]',
+     "warehouse.groups.lane-P2.shifts: shift 20:00-08:00 does not run forward"),
+    ("workers = 70", 'workers = 70\nshifts = [["08:00", "25:00"]]',
+     "warehouse.groups.lane-P2.shifts: '25:00' is not a time of day"),
+    ("workers = 70", 'workers = 70\nshifts = [["08:00"]]', "warehouse.groups.lane-P2.shifts.0"),
+    ("workers = 70", "workers = 70\nshifts = []", "warehouse.groups.lane-P2.shifts: List should"),
+    ("workers = 70", "workers = 70\nbreaks = 2", "warehouse.groups.lane-P2.breaks: Extra"),
+    ("same_city = 2\n", "same_city = 0\n", r"promises: \['same_city'\]: hours must be more"),
+    ("same_city = 2\n", "same_city = 2\nteleport = 1\n", "promises: unknown"),
+    ('warehouse = ["浙江省", "杭州市"]', 'warehouse = ["浙江省", "东莞市"]',
+     "regions.warehouse: the generator cannot serve"),
+    ('warehouse = ["浙江省", "杭州市"]', 'warehouse = ["甘肃省", "嘉峪关市"]',
+     "regions.warehouse: the generator cannot serve .*remote"),
+    ("[anomalies]", "[odd]\nlong_address = 0.5\n\n[anomalies]", "odd: shares must be"),
+    ("[anomalies]", "[odd]\nugly = 0.01\n\n[anomalies]", "odd: unknown"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), BAD_CREWS, ids=[b[2][:40] for b in BAD_CREWS])
+def test_bad_crews_promises_warehouse_city_and_odd_shares_are_named(tmp_path, old, new,
+                                                                     message) -> None:
+    test_a_bad_file_names_itself_and_the_field(tmp_path, old, new, message)
+
+
+def test_promises_by_order_type_then_delivery() -> None:
+    s = load_scenario("double11-42k")
+    assert s.promise_hours("normal", "same_city") == 2
+    assert s.promise_hours("normal", "express") == 24
+    assert s.promise_hours("gift", "standard") == 48
+    assert s.promise_hours("live_flash", "same_city") == 24  # the order type wins
+    assert s.promise_hours("presale_final", "express") == 48
+
+
+def test_promises_default_for_the_services_a_file_leaves_out(tmp_path) -> None:
+    text = (SCENARIOS / "double11-42k.toml").read_text(encoding="utf-8")
+    path = tmp_path / "few.toml"
+    path.write_text(text.replace("same_city = 2\nexpress = 24\n", "normal = 12\n", 1),
+                    encoding="utf-8")
+    s = load_scenario(path)
+    assert s.promise_hours("normal", "same_city") == 12
+    assert s.promise_hours("gift", "same_city") == 2 and s.promise_hours("gift", "express") == 24
+
+
+def test_the_warehouse_crews_are_wms_config_fields() -> None:
+    d11 = load_scenario("double11-42k").warehouse
+    assert d11["default_workers"] == 10
+    assert d11["groups"]["lane-P2"] == {"workers": 70}
+    assert set(d11["groups"]) == {"lane-P0", "same-city", "live-new-buyer", "lane-P1",
+                                  "lane-P2", "lane-P3"}
+    base = load_scenario("baseline-8k").warehouse
+    assert base["groups"]["lane-P3"]["shifts"] == [["08:00", "16:00"], ["16:00", "24:00"]]
+    assert "live-flash" in load_scenario("fault-drill").warehouse["groups"]
+    for name in SHIPPED:  # every packing group of the rule sets the scenario uses has a crew
+        assert load_scenario(name).warehouse["groups"].keys() >= {"lane-P2", "same-city"}
