@@ -100,8 +100,8 @@ router = APIRouter(tags=["anomalies"])
 @router.get("/api/anomalies", response_model=AnomaliesOut, dependencies=[Reader])
 def anomalies(request: Request, reason: str | None = None, group: str | None = None,
               limit: int = Query(100, ge=1, le=1000)) -> AnomaliesOut:
-    """Open holds (reconcile mismatches, intercepts too late) by reason and group, with the held orders,
-    oldest first."""
+    """Open holds (reconcile mismatches, intercepts too late) by reason and group, with
+    the orders, oldest first."""
     ledger = request.app.state.ledger
     rows = [r for r in ledger.open_anomalies()
             if (reason is None or r["reason"] == reason) and (group is None or r["group"] == group)]
