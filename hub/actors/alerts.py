@@ -39,6 +39,7 @@ REASON_ZH = {
     "out_of_stock_paid": "已付款缺货", "payment_mismatch": "支付金额异常",
     "duplicate_order": "疑似重复订单", "invalid_phone": "手机号无效",
     "reconcile_mismatch": "对账不一致", "rule_hold": "规则拦截",
+    "intercept_too_late": "仓库已打包/发货，拦截不及",
 }
 
 
@@ -49,8 +50,9 @@ def compose(group: str, alerts: Sequence[dict[str, Any]], limit: int = 30) -> tu
     for alert in alerts[:limit]:
         reasons = "、".join(REASON_ZH.get(r, r) for r in alert.get("reasons") or
                            [alert.get("hold_reason") or ""])
+        todo = f"；待办: {alert['todo']}" if alert.get("todo") else ""
         lines.append(f"- {alert['channel']} {alert['order_id']} ({alert.get('lane', '')}): "
-                     f"{reasons}")
+                     f"{reasons}{todo}")
     if len(alerts) > limit:
         lines.append(f"- …… 另有 {len(alerts) - limit} 单，请在看板查看")
     return title, "\n".join(lines)

@@ -1,6 +1,10 @@
 """OutboxRelay: delivers the ledger's outbox to the WMS, the ERP and DingTalk, and
 brings the WMS's status back as stage events.
 
+Follow-ups of a dispatch (intercepts, amendments) go after the round's dispatches;
+the WMS's answers are recorded by ``hub.app.followup`` (stage events, alerts,
+retries of ``unknown``).
+
 Delivery is at least once: a row is claimed with a lease, marked delivered only
 after the receiver answered, and retried with backoff when it failed; the
 receivers dedupe by the row's idempotency key. Alerts are grouped: one message
@@ -13,15 +17,18 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from hub.actors.alerts import MinuteLimit, compose
 from hub.actors.handles import LedgerHandle
+from hub.app.followup import record_answers
 from hub.app.ports import Connections, no_connections
 from hub.app.warehouse import record_status
 from hub.clock import Clock
-from hub.domain.outbox import DINGTALK, ERP, WMS
+from hub.domain.outbox import DINGTALK, ERP, WMS, WMS_AMEND, WMS_INTERCEPT
 from hub.errors import OrderHubError
 from hub.gcwatch import GcWatch
 
@@ -29,6 +36,22 @@ log = logging.getLogger("orderhub.relay")
 
 # The WMS status feed's position is kept in the ledger's cursor table, as seconds.
 WMS_FEED = ("wms", "status-feed")
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpHandle:
+    """The ledger actor as ``hub.app.followup.FollowUpLedger``."""
+
+    actor: Any
+
+    async def record_stage(self, events: Sequence[Any], outbox: Sequence[Any]) -> int:
+        return await self.actor.record_stage.remote(events, outbox)
+
+    async def delivered(self, ids: Sequence[int], now: datetime) -> Any:
+        return await self.actor.delivered.remote(ids, now)
+
+    async def failed(self, message_id: int, error: str, now: datetime) -> None:
+        await self.actor.failed.remote(message_id, error, now)
 
 
 class OutboxRelay:
@@ -53,6 +76,7 @@ class OutboxRelay:
     ) -> None:
         self.ledger, self.clock = ledger, clock or Clock()
         self.stages = LedgerHandle(ledger)  # where the WMS's status is recorded
+        self.followups = FollowUpHandle(ledger)  # where its answers to follow-ups are
         if connections is None and (wms_url or erp_url or (dingtalk or {}).get("url")):
             raise no_connections("the outbox relay")
         if connections is not None:
@@ -66,7 +90,8 @@ class OutboxRelay:
         self.wms_seq: int | None = None  # read from the ledger at the first poll
         self._stopping = False
         self.counts = {"delivered": 0, "failed": 0, "alerts_sent": 0, "alert_orders": 0,
-                       "status_events": 0, "rate_limited": 0}
+                       "status_events": 0, "rate_limited": 0, "intercepted": 0,
+                       "amended": 0, "intercept_too_late": 0, "follow_up_retries": 0}
         GcWatch.install(actor=True, threshold=gc_threshold)
 
     async def _failed(self, rows: list, error: str) -> None:
@@ -88,6 +113,19 @@ class OutboxRelay:
             await self._failed(rows, f"{type(exc).__name__}: {exc}"[:500])
         else:
             await self._delivered(rows)
+
+    async def _follow_up(self, rows: list, call: Any) -> None:
+        try:
+            results = await call([{**r.payload, "key": r.key} for r in rows])
+        except OrderHubError as exc:  # the WMS refused the request or did not answer
+            log.warning("%d WMS follow-ups failed: %s", len(rows), exc)
+            await self._failed(rows, f"{type(exc).__name__}: {exc}"[:500])
+            return
+        done = await record_answers(rows, results, self.followups, self.clock.now())
+        for outcome in ("intercepted", "amended", "intercept_too_late"):
+            self.counts[outcome] += done.outcomes[outcome]
+        self.counts["follow_up_retries"] += len(done.retry)
+        self.counts["delivered"] += len(done.delivered)
 
     async def _alert(self, rows: list) -> None:
         by_group: dict[str, list] = defaultdict(list)
@@ -122,6 +160,12 @@ class OutboxRelay:
                 await self._failed(by_dest[WMS], "no WMS configured")
             else:
                 await self._send(by_dest[WMS], self.wms.dispatch)
+        for dest, call in ((WMS_INTERCEPT, "intercept"), (WMS_AMEND, "amend")):
+            if by_dest.get(dest):
+                if self.wms is None:
+                    await self._failed(by_dest[dest], "no WMS configured")
+                else:
+                    await self._follow_up(by_dest[dest], getattr(self.wms, call))
         if by_dest.get(ERP) and self.erp is not None:
             await self._send(by_dest[ERP], self.erp.sync_orders)
         if by_dest.get(DINGTALK):

@@ -18,7 +18,8 @@ from hub.api.orders import ReceiverOut, receiver_out
 from hub.app import operator
 from hub.app.operator import ActionResult, AddressFix, NotInStage, OrderNotFound
 from hub.app.records import OrderView
-from hub.domain.decision import Stage
+from hub.domain.decision import Reason, Stage
+from hub.domain.outbox import CS_GROUP
 
 
 class AnomalyGroupOut(BaseModel):
@@ -74,13 +75,20 @@ class ActionOut(BaseModel):
     reasons: list[str]  # what still holds it (address re-check)
 
 
+def groups_of(s: Any) -> list[str]:
+    """The groups an open anomaly is theirs: a hold's, or customer service's for an
+    intercept that came too late."""
+    own = [CS_GROUP] if s.stage == Stage.INTERCEPT_TOO_LATE else []
+    return [*own, *([s.hold_group] if s.hold_group else [])]
+
+
 def held_out(view: OrderView) -> HeldOrderOut:
     s, d = view.summary, view.decision
     anomalies = d.anomalies if d is not None else ()
-    reasons = list(dict.fromkeys([*([s.hold_reason] if s.hold_reason else []),
+    late = [Reason.INTERCEPT_TOO_LATE.value] if s.stage == Stage.INTERCEPT_TOO_LATE else []
+    reasons = list(dict.fromkeys([*late, *([s.hold_reason] if s.hold_reason else []),
                                   *(a.code for a in anomalies)]))
-    groups = list(dict.fromkeys([*([s.hold_group] if s.hold_group else []),
-                                 *(a.group for a in anomalies)]))
+    groups = list(dict.fromkeys([*groups_of(s), *(a.group for a in anomalies)]))
     return HeldOrderOut(channel=s.key[0], shop=s.key[1], order_id=s.key[2], stage=s.stage,
                         lane=s.lane, hold_reason=s.hold_reason, reasons=reasons, groups=groups,
                         held_since=s.stage_at, receiver=receiver_out(view.order))
@@ -92,14 +100,17 @@ router = APIRouter(tags=["anomalies"])
 @router.get("/api/anomalies", response_model=AnomaliesOut, dependencies=[Reader])
 def anomalies(request: Request, reason: str | None = None, group: str | None = None,
               limit: int = Query(100, ge=1, le=1000)) -> AnomaliesOut:
-    """Open holds (and reconcile mismatches) by reason and group, with the held orders,
-    oldest first."""
+    """Open holds (reconcile mismatches, intercepts too late) by reason and group, with
+    the orders, oldest first."""
     ledger = request.app.state.ledger
     rows = [r for r in ledger.open_anomalies()
             if (reason is None or r["reason"] == reason) and (group is None or r["group"] == group)]
     summaries = [*ledger.find_orders(stage=Stage.HELD, hold_reason=reason, limit=limit),
-                 *ledger.find_orders(stage=Stage.RECONCILE_MISMATCH, limit=limit)]
-    summaries = [s for s in summaries if group is None or s.hold_group == group]
+                 *ledger.find_orders(stage=Stage.RECONCILE_MISMATCH, limit=limit),
+                 *ledger.find_orders(stage=Stage.INTERCEPT_TOO_LATE, limit=limit)]
+    if reason is not None:
+        summaries = [s for s in summaries if reason in (s.hold_reason, s.stage)]
+    summaries = [s for s in summaries if group is None or group in groups_of(s)]
     summaries.sort(key=lambda s: s.stage_at)
     views = [v for v in map(ledger.get_order, [s.key for s in summaries[:limit]]) if v]
     return AnomaliesOut(total=sum(r["count"] for r in rows),

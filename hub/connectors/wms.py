@@ -1,5 +1,5 @@
-"""WMS client: dispatch batches of orders (idempotent by key), pull status events by
-sequence number, look orders up for the reconciler.
+"""WMS client: dispatch batches of orders (idempotent by key), intercept or amend them
+before packing, pull status events by sequence number, look orders up for the reconciler.
 
 >>> import asyncio, httpx
 >>> def wms(request):
@@ -25,6 +25,9 @@ from hub.connectors.backoffice import (
 )
 
 OrderKey = tuple[str, str, str]  # (channel, shop, order_id)
+# what an intercept or amend line carries (the outbox payload may hold more for the hub)
+INTERCEPT_FIELDS = ("key", "channel", "shop", "order_id", "reason")
+AMEND_FIELDS = ("key", "channel", "shop", "order_id", "receiver", "items")
 
 
 class WmsClient(BackOfficeClient):
@@ -47,6 +50,33 @@ class WmsClient(BackOfficeClient):
         self.stats["dispatched"] += sum(r.get("status") == "accepted" for r in results)
         self.stats["duplicates"] += sum(r.get("status") == "duplicate" for r in results)
         refused_lines(self.system, results)
+        return results
+
+    async def intercept(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Ask the WMS to stop orders before packing; each row is the outbox payload plus
+        its idempotency ``key``. One result per row: ``intercepted``, ``duplicate`` (the
+        first answer's effect), ``too_late`` (packed or shipped) or ``unknown`` (the WMS
+        holds no such order)."""
+        return await self._follow_up("/orders/intercept", rows, INTERCEPT_FIELDS)
+
+    async def amend(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Ask the WMS to change orders' receiver and/or items before packing: results
+        ``amended``, ``duplicate``, ``too_late`` or ``unknown``."""
+        return await self._follow_up("/orders/amend", rows, AMEND_FIELDS)
+
+    async def _follow_up(self, path: str, rows: Sequence[dict[str, Any]],
+                         fields: tuple[str, ...]) -> list[dict[str, Any]]:
+        missing = [n for n, row in enumerate(rows) if not row.get("key")]
+        if missing:
+            raise BackOfficeRejected(self.system, f"rows {missing[:10]} have no idempotency "
+                                     "key", problems=["key: missing"])
+        lines = [{name: row[name] for name in fields if name in row} for row in rows]
+        results: list[dict[str, Any]] = []
+        for part in chunks(lines, self.batch):
+            answer = await self.call("POST", path, body={"orders": list(part)})
+            results.extend(answer["results"])
+        for result in results:
+            self.stats[f"{path.rsplit('/', 1)[-1]}:{result.get('status')}"] += 1
         return results
 
     async def status_since(self, seq: int, limit: int = 1000) -> tuple[int, list[dict]]:

@@ -33,6 +33,7 @@ class Reason(StrEnum):
     INVALID_PHONE = "invalid_phone"
     RECONCILE_MISMATCH = "reconcile_mismatch"
     RULE_HOLD = "rule_hold"
+    INTERCEPT_TOO_LATE = "intercept_too_late"  # the WMS had packed or shipped it already
 
 
 class Stage(StrEnum):
@@ -48,7 +49,10 @@ class Stage(StrEnum):
     PACKED = "packed"
     SHIPPED = "shipped"
     CANCELLED = "cancelled"
+    INTERCEPTED = "intercepted"  # the WMS stopped it before packing (a cancellation)
+    AMENDED = "amended"  # the WMS took a later version's address or lines before packing
     RECONCILE_MISMATCH = "reconcile_mismatch"
+    INTERCEPT_TOO_LATE = "intercept_too_late"  # an anomaly: customer service must act
 
 
 class Anomaly(msgspec.Struct, frozen=True, gc=False):

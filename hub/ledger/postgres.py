@@ -38,11 +38,11 @@ from hub.domain.decision import Decision, Stage
 from hub.domain.lifecycle import DECIDING, PHASE, moves
 from hub.domain.order import Order
 from hub.domain.outbox import DISPATCH_DESTINATION, backoff_s
-from hub.ledger import prepare, schema
+from hub.ledger import followups, prepare, schema
 from hub.ledger.base import Cursor, LedgerError, OrderKey, OutboxMessage, StageEvent
 from hub.ledger.sqlbase import SqlLedger, claimed
 from hub.ledger.times import epoch
-from hub.ledger.writes import commit_plan, operator_plan, outbox_params, stage_plan
+from hub.ledger.writes import StagePlan, commit_plan, operator_plan, outbox_params, stage_plan
 
 T = TypeVar("T")
 RETRIES = 5
@@ -248,6 +248,26 @@ class PostgresLedger(SqlLedger):
         self._insert(c, "outbox", "key, destination, oid, payload, created_at, next_attempt_at",
                      "text text bigint bytea float8 float8", rows, "ON CONFLICT (key) DO NOTHING")
 
+    @staticmethod
+    def _dispatches(c: Any, keys: list[str]) -> followups.Dispatches:
+        """The orders' dispatch rows, locked (a relay's claim skips them or is waited for)."""
+        if not keys:
+            return {}
+        rows = c.execute("SELECT key, id, attempts, delivered_at, payload FROM outbox "
+                         "WHERE key = ANY(%s) ORDER BY id FOR UPDATE", (keys,)).fetchall()
+        return {key: (rid, followups.dispatch_state(delivered_at, attempts), payload)
+                for key, rid, attempts, delivered_at, payload in rows}
+
+    def _follow_up(self, c: Any, later: followups.FollowUpPlan) -> None:
+        if later.withdrawn:
+            c.execute("DELETE FROM outbox WHERE id = ANY(%b::bigint[]) AND delivered_at IS NULL",
+                      (later.withdrawn,))
+        if later.payloads:
+            c.execute("UPDATE outbox o SET payload = u.payload FROM unnest(%b::bytea[], "
+                      "%b::bigint[]) AS u(payload, id) WHERE o.id = u.id",
+                      columns(later.payloads, 2))
+        self._apply_stages(c, StagePlan(events=later.events, updates=later.updates))
+
     # -- writes -----------------------------------------------------------------------------
     def ingest(self, orders: Sequence[Order], *, cursor: Cursor | None = None,
                at: datetime | None = None) -> list[Order]:
@@ -318,7 +338,11 @@ class PostgresLedger(SqlLedger):
             self._events(c, plan.events, decision=True)
             if plan.updates:
                 c.execute(ORDER_UPDATE_SQL, columns(plan.updates, 10))
-            self._outbox(c, outbox_params(orows, found, plan.dropped_keys, at_s))
+            later = followups.settle(orows, found, plan, self._dispatches(
+                c, followups.wanted(plan)), at_s)
+            self._outbox(c, later.inserts)
+            if later.withdrawn or later.payloads or later.events:
+                self._follow_up(c, later)
             return plan.stored
 
         return self._run("commit_decisions", work)

@@ -174,6 +174,7 @@ class DecisionRow:
     hold_group: str | None
     ruleset_version: int
     detail: bytes | bytearray | None  # {stage: detail} of its events, None when all empty
+    version: str = ""  # the decision's version as given (names a follow-up's change)
 
 
 def _version_us(decision: Decision, index: int) -> int:
@@ -209,7 +210,8 @@ def decision_rows(decisions: Sequence[Decision]) -> list[DecisionRow]:
             detail[Stage.AUTO_REMEDIED.value] = {"remedies": list(d.remedies)}
         rows.append(DecisionRow(
             key, _version_us(d, index), stage, body, d.lane, float(d.score), d.packing_group,
-            d.hold_reason, group, int(d.ruleset_version), blob(detail) if detail else None))
+            d.hold_reason, group, int(d.ruleset_version), blob(detail) if detail else None,
+            d.version))
     return rows
 
 

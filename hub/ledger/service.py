@@ -50,8 +50,8 @@ class LedgerService:
     def undecided_orders(self, older_than_s: float = 0.0, limit: int = 1000) -> list[Order]:
         return self.ledger.undecided_orders(older_than_s, limit)
 
-    def record_stage(self, events: Sequence[Any]) -> Any:
-        return self.ledger.record_stage(events)
+    def record_stage(self, events: Sequence[Any], outbox: Sequence[Any] = ()) -> Any:
+        return self.ledger.record_stage(events, outbox)
 
     def apply_operator_action(self, key: tuple[str, str, str], stage: str, at: datetime,
                               detail: dict[str, Any], **what: Any) -> bool:

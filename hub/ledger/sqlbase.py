@@ -16,8 +16,10 @@ from typing import Any
 import orjson
 
 from hub.domain import durations
+from hub.domain.decision import Stage
 from hub.domain.lifecycle import WAREHOUSE
 from hub.domain.order import Order
+from hub.domain.outbox import CS_GROUP
 from hub.ledger.base import (
     EventRecord,
     Ledger,
@@ -88,6 +90,7 @@ UNDECIDED_SQL = (
     "SELECT 1 FROM events e WHERE e.oid = o.id AND e.stage = 'received' "
     "AND e.version_us = o.version_us AND e.at <= ?) "
     "ORDER BY 1 LIMIT ?")
+TOO_LATE = Stage.INTERCEPT_TOO_LATE.value
 WAREHOUSE_IN = ", ".join(f"'{s}'" for s in WAREHOUSE)
 
 
@@ -202,6 +205,9 @@ class SqlLedger(Ledger):
             rows += self._all(c, "SELECT 'reconcile_mismatch', 'reconcile', COUNT(*), "
                                  "MIN(stage_at) FROM orders WHERE stage = 'reconcile_mismatch' "
                                  "HAVING COUNT(*) > 0")
+            rows += self._all(c, "SELECT ?, ?, COUNT(*), MIN(stage_at) FROM orders "
+                                 "WHERE stage = ? HAVING COUNT(*) > 0",
+                              (TOO_LATE, CS_GROUP, TOO_LATE))
         out = [{"reason": r[0] or "", "group": r[1] or "", "count": r[2],
                 "oldest_at": from_epoch(r[3])} for r in rows]
         return sorted(out, key=lambda a: (-a["count"], a["reason"], a["group"]))

@@ -35,7 +35,7 @@ from hub.domain.decision import Decision, Stage
 from hub.domain.lifecycle import moves
 from hub.domain.order import Order
 from hub.domain.outbox import DISPATCH_DESTINATION, backoff_s
-from hub.ledger import prepare, schema
+from hub.ledger import followups, prepare, schema
 from hub.ledger.base import (
     Cursor,
     LedgerError,
@@ -48,7 +48,7 @@ from hub.ledger.base import (
 from hub.ledger.sqlbase import SqlLedger, chunks, claimed
 from hub.ledger.sqlite_batch import NULL, insert, update_orders
 from hub.ledger.times import epoch
-from hub.ledger.writes import commit_plan, operator_plan, outbox_params, stage_plan
+from hub.ledger.writes import StagePlan, commit_plan, operator_plan, outbox_params, stage_plan
 
 log = logging.getLogger("orderhub.ledger")
 SYNCHRONOUS = ("normal", "full")
@@ -301,8 +301,28 @@ class SQLiteLedger(SqlLedger):
             insert(c, "INSERT INTO events (oid, stage, at, version_us, ruleset_version, steps, "
                       "detail, body)", plan.events)
             update_orders(c, plan.updates)
-            self._outbox(c, outbox_params(orows, found, plan.dropped_keys, at_s))
+            later = followups.settle(orows, found, plan, self._dispatches(
+                c, followups.wanted(plan)), at_s, null=NULL)
+            self._outbox(c, later.inserts)
+            if later.withdrawn or later.payloads or later.events:
+                self._follow_up(c, later)
         return plan.stored
+
+    def _dispatches(self, c: sqlite3.Connection, keys: list[str]) -> followups.Dispatches:
+        found: followups.Dispatches = {}
+        for part in chunks(keys, KEY_CHUNK):
+            marks = ",".join("?" * len(part))
+            for key, rid, attempts, delivered_at, payload in c.execute(
+                    "SELECT key, id, attempts, delivered_at, payload FROM outbox "
+                    f"WHERE key IN ({marks})", part):
+                found[key] = (rid, followups.dispatch_state(delivered_at, attempts), payload)
+        return found
+
+    def _follow_up(self, c: sqlite3.Connection, later: followups.FollowUpPlan) -> None:
+        c.executemany("DELETE FROM outbox WHERE id = ? AND delivered_at IS NULL",
+                      [(rid,) for rid in later.withdrawn])
+        c.executemany("UPDATE outbox SET payload = ? WHERE id = ?", later.payloads)
+        self._apply_stages(c, StagePlan(events=later.events, updates=later.updates))
 
     def _outbox(self, c: sqlite3.Connection, params: list[tuple]) -> None:
         insert(c, "INSERT INTO outbox (key, destination, oid, payload, created_at, "

@@ -27,6 +27,8 @@ class CommitPlan:
     events: list[tuple] = field(default_factory=list)  # oid stage at version rs steps detail body
     updates: list[tuple] = field(default_factory=list)  # stage .. decided_us, oid
     dropped_keys: set[OrderKey] = field(default_factory=set)
+    decided: dict[OrderKey, DecisionRow] = field(default_factory=dict)  # the stored ones
+    redecided: list[OrderKey] = field(default_factory=list)  # stored, an older version decided
 
 
 def commit_plan(rows: Sequence[DecisionRow], found: Found, at: float,
@@ -38,15 +40,17 @@ def commit_plan(rows: Sequence[DecisionRow], found: Found, at: float,
     of the decisions not stored."""
     plan = CommitPlan()
     events, updates = plan.events, plan.updates
-    stored: set[OrderKey] = set()
+    stored = plan.decided
     for d in rows:
         hit = found.get(d.key)
         version = d.version_us
         if hit is None or hit[1] != version or hit[5] == version:
             continue
+        if hit[5] is not None and hit[5] == hit[5]:  # NaN: SQLite's NULL in a batch
+            plan.redecided.append(d.key)
         hit[5] = version  # a second decision for this version in the batch is not stored
         oid = hit[0]
-        stored.add(d.key)
+        stored[d.key] = d
         detail = d.detail
         events.append((oid, d.stage, at, version, d.ruleset_version, DECISION_STEPS,
                        null if detail is None else detail, d.body))
@@ -58,7 +62,7 @@ def commit_plan(rows: Sequence[DecisionRow], found: Found, at: float,
                         d.ruleset_version, version, oid))
     plan.stored = len(events)
     if len(stored) < len(rows):
-        plan.dropped_keys = {d.key for d in rows} - stored
+        plan.dropped_keys = {d.key for d in rows} - stored.keys()
     return plan
 
 

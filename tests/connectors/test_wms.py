@@ -118,3 +118,40 @@ def test_status_since_and_status_of() -> None:
     (seq, events), stages = asyncio.run(both())
     assert seq == 8 and events[0]["tracking_no"] == "SF1"
     assert stages == {("jd", "s", "J1"): "packed"}
+
+
+def answer_each(status: str):
+    def answer(request: httpx.Request) -> httpx.Response:
+        lines = orjson.loads(request.content)["orders"]
+        return httpx.Response(200, json={"results": [
+            {"key": r["key"], "channel": r["channel"], "shop": r["shop"],
+             "order_id": r["order_id"], "status": status, "stage": "picked"} for r in lines]})
+    return answer
+
+
+def test_intercept_and_amend_post_the_contracts_lines_in_batches() -> None:
+    seen = Recorder(answer_each("intercepted"))
+    wms = client(seen)
+    wms.batch = 2
+    lines = [{**r, "reason": "cancelled", "lane": "P1"} for r in rows(3)]
+    results = asyncio.run(wms.intercept(lines))
+    assert [r["status"] for r in results] == ["intercepted"] * 3
+    assert [q.url.path for q in seen.requests] == ["/orders/intercept"] * 2
+    assert orjson.loads(seen.requests[0].content)["orders"][0] == {
+        "key": "k0", "channel": "tmall", "shop": "s", "order_id": "T0", "reason": "cancelled"}
+    amend = Recorder(answer_each("too_late"))
+    receiver = {"name": "张三", "phone": "13812345678", "province": "浙江省", "city": "杭州市",
+                "district": "西湖区", "street": "", "detail": "1 号"}
+    results = asyncio.run(client(amend).amend([{**rows(1)[0], "receiver": receiver,
+                                                "lane": "P1"}]))
+    assert results[0]["status"] == "too_late"
+    assert amend.requests[0].url.path == "/orders/amend"
+    assert orjson.loads(amend.requests[0].content)["orders"][0]["receiver"] == receiver
+    assert "lane" not in orjson.loads(amend.requests[0].content)["orders"][0]
+
+
+def test_a_follow_up_without_a_key_is_refused_before_sending() -> None:
+    seen = Recorder(answer_each("amended"))
+    with pytest.raises(BackOfficeRejected, match="no idempotency key"):
+        asyncio.run(client(seen).amend([{"channel": "jd", "shop": "s", "order_id": "J1"}]))
+    assert seen.requests == []

@@ -10,9 +10,9 @@ BEFORE_WMS = (Stage.RECEIVED, Stage.VALIDATED, Stage.SCORED, Stage.ROUTED, Stage
               Stage.AUTO_REMEDIED, Stage.RELEASED)
 
 
-def test_every_stage_is_known_and_has_a_phase_but_a_mismatch() -> None:
+def test_every_stage_is_known_and_has_a_phase_but_the_anomaly_stages() -> None:
     assert set(STAGES) == set(Stage)
-    assert set(PHASE) == set(Stage) - {Stage.RECONCILE_MISMATCH}
+    assert set(PHASE) == set(Stage) - {Stage.RECONCILE_MISMATCH, Stage.INTERCEPT_TOO_LATE}
     assert WAREHOUSE == (Stage.PICKED, Stage.PACKED, Stage.SHIPPED)
 
 
@@ -62,3 +62,28 @@ def test_durations_are_per_lane_and_only_between_steps_of_one_order() -> None:
     assert got == {("P0", "received", "routed"): (1, 2.0),
                    ("P1", "received", "routed"): (1, 1.0),
                    ("P1", "routed", "shipped"): (1, 10.0)}
+
+
+@pytest.mark.parametrize("current", [*BEFORE_WMS, Stage.DISPATCHED, Stage.PICKED])
+def test_an_interception_is_final_like_a_cancellation(current: Stage) -> None:
+    assert moves(current, Stage.INTERCEPTED)
+    for later in (Stage.RECEIVED, Stage.ROUTED, Stage.PICKED, Stage.PACKED, Stage.SHIPPED,
+                  Stage.DISPATCHED, Stage.AMENDED):
+        assert not moves(Stage.INTERCEPTED, later), later
+    assert moves(Stage.INTERCEPTED, Stage.CANCELLED)
+
+
+@pytest.mark.parametrize("current", [*BEFORE_WMS, Stage.DISPATCHED, Stage.PICKED,
+                                     Stage.PACKED, Stage.SHIPPED, Stage.CANCELLED])
+def test_an_amendment_is_recorded_but_never_the_current_stage(current: Stage) -> None:
+    assert not moves(current, Stage.AMENDED)
+
+
+def test_an_intercept_too_late_shows_until_the_order_is_stopped() -> None:
+    for current in (Stage.DISPATCHED, Stage.PICKED, Stage.PACKED, Stage.SHIPPED):
+        assert moves(current, Stage.INTERCEPT_TOO_LATE)
+    for later in (Stage.PACKED, Stage.SHIPPED, Stage.RECEIVED, Stage.ROUTED,
+                  Stage.RECONCILE_MISMATCH, Stage.AMENDED):
+        assert not moves(Stage.INTERCEPT_TOO_LATE, later), later
+    assert moves(Stage.INTERCEPT_TOO_LATE, Stage.INTERCEPTED)
+    assert moves(Stage.INTERCEPT_TOO_LATE, Stage.CANCELLED)

@@ -15,6 +15,7 @@ import pytest
 
 from hub.clock import ManualClock
 from hub.domain.order import SHANGHAI
+from hub.domain.outbox import WMS_AMEND, WMS_INTERCEPT, outbox_for
 from hub.ledger import (
     MAX_PAYLOAD_BYTES,
     Cursor,
@@ -397,6 +398,130 @@ class LedgerContract:
             ledger.apply_operator_action(o.key, "released", clock.now(), {}, amended=fixed)
         assert ledger.get_order(o.key).order == o
         assert event_count(ledger) == events
+
+    # -- a later version against the dispatch (hub.ledger.followups) ---------------------------
+    def decide(self, ledger: Ledger, o: Any, **kw: Any) -> int:
+        """Ingest ``o`` and commit its decision with what the domain says it owes."""
+        ledger.ingest([o])
+        made = decisions([o], **kw)
+        return ledger.commit_decisions(made, outbox_for([o], made))
+
+    def rows(self, ledger: Ledger, clock: ManualClock) -> dict[str, OutboxMessage]:
+        """Every undelivered row by key (claimed far ahead, so any lease has run out)."""
+        return {m.key: m for m in ledger.claim(100, 0.001, clock.now() + timedelta(days=1))}
+
+    def test_a_cancellation_withdraws_an_unsent_dispatch_and_records_cancelled(self, ledger,
+                                                                               clock):
+        o, kept = order(1001), order(1002)
+        self.decide(ledger, o)
+        self.decide(ledger, kept)
+        assert ledger.pending_count() == 2
+        clock.advance(30)
+        cancelled = order(1001, version=60, status="cancelled")
+        assert self.decide(ledger, cancelled) == 1
+        assert list(self.rows(ledger, clock)) == [f"wms:{':'.join(kept.key)}"]
+        view = ledger.get_order(o.key)
+        assert view.stage == "cancelled" and view.timeline[-1].stage == "cancelled"
+        assert view.timeline[-1].detail == {"dispatch": "withdrawn"}
+        assert view.timeline[-2].stage == "routed"  # the decision about that version, before
+
+    def test_a_cancellation_before_any_dispatch_is_recorded_and_owes_nothing(self, ledger):
+        held = order(1003)
+        self.decide(ledger, held, hold_reason="incomplete_address")
+        pending = ledger.pending_count()
+        assert self.decide(ledger, order(1003, version=60, status="cancelled")) == 1
+        first_seen = order(1004, status="cancelled")
+        assert self.decide(ledger, first_seen) == 1
+        assert ledger.pending_count() == pending  # no intercept, no alert
+        assert ledger.get_order(held.key).stage == "cancelled"
+        assert ledger.get_order(held.key).timeline[-1].detail == {"dispatch": "not sent"}
+        assert ledger.get_order(first_seen.key).stage == "cancelled"
+
+    def test_a_cancellation_after_delivery_owes_an_intercept_per_version(self, ledger, clock):
+        o = order(1005)
+        self.decide(ledger, o)
+        [dispatch] = ledger.claim(10, 30, clock.now())
+        ledger.delivered([dispatch.id], clock.now())
+        clock.advance(30)
+        cancelled = order(1005, version=60, status="cancelled")
+        assert self.decide(ledger, cancelled) == 1
+        [row] = self.rows(ledger, clock).values()
+        assert row.destination == WMS_INTERCEPT
+        assert row.key == f"wms-intercept:{':'.join(o.key)}:{cancelled.modified_at.isoformat()}"
+        assert row.payload["reason"] == "cancelled" and row.payload["order_id"] == o.order_id
+        view = ledger.get_order(o.key)
+        assert view.stage == "dispatched"  # the WMS's answer moves it, not the decision
+        assert "cancelled" not in [e.stage for e in view.timeline]
+        assert self.decide(ledger, cancelled) == 0  # decided again: nothing more
+        assert ledger.pending_count() == 1
+
+    def test_an_in_flight_dispatch_counts_as_sent(self, ledger, clock):
+        o = order(1006)
+        self.decide(ledger, o)
+        [dispatch] = ledger.claim(10, 30, clock.now())  # leased: the relay is sending it
+        cancelled = order(1006, version=60, status="cancelled")
+        assert self.decide(ledger, cancelled) == 1
+        assert ledger.claim(10, 30, clock.now()) != []  # the intercept is due now
+        rows = self.rows(ledger, clock)
+        assert set(rows) == {dispatch.key, f"wms-intercept:{':'.join(o.key)}:"
+                                           f"{cancelled.modified_at.isoformat()}"}
+        assert ledger.delivered([dispatch.id], clock.now()) == 1  # the send still completes
+        assert ledger.get_order(o.key).stage == "dispatched"
+
+    def test_an_address_change_before_sending_replaces_the_dispatch(self, ledger, clock):
+        o = order(1007)
+        self.decide(ledger, o)
+        moved = order(1007, version=60, receiver=o.receiver.model_copy(
+            update={"detail": "新地址 8 号", "phone": "13900001111"}))
+        assert self.decide(ledger, moved) == 1
+        [row] = self.rows(ledger, clock).values()
+        assert row.key == f"wms:{':'.join(o.key)}"
+        assert row.payload["receiver"]["detail"] == "新地址 8 号"
+        assert row.payload["receiver"]["phone"] == "13900001111"
+        assert ledger.get_order(o.key).stage == "routed"
+
+    def test_an_address_change_after_sending_owes_an_amendment_each_time(self, ledger, clock):
+        o = order(1008)
+        self.decide(ledger, o)
+        [dispatch] = ledger.claim(10, 30, clock.now())
+        ledger.delivered([dispatch.id], clock.now())
+        same = order(1008, version=30, warehouse_hint="WH-2")  # nothing the WMS ships changed
+        assert self.decide(ledger, same) == 1 and ledger.pending_count() == 0
+        first = order(1008, version=60, receiver=o.receiver.model_copy(
+            update={"detail": "新地址 1 号"}))
+        second = order(1008, version=90, receiver=o.receiver)  # and back again
+        for n, version in enumerate((first, second), start=1):
+            assert self.decide(ledger, version) == 1
+            assert ledger.pending_count() == n
+        rows = self.rows(ledger, clock)
+        amend1 = rows[f"wms-amend:{':'.join(o.key)}:{first.modified_at.isoformat()}"]
+        amend2 = rows[f"wms-amend:{':'.join(o.key)}:{second.modified_at.isoformat()}"]
+        assert amend1.destination == amend2.destination == WMS_AMEND
+        assert amend1.payload["receiver"]["detail"] == "新地址 1 号"
+        assert "items" not in amend1.payload
+        assert amend2.payload["receiver"]["detail"] == o.receiver.detail
+        assert ledger.get_order(o.key).stage == "dispatched"
+        assert ledger.delivered([amend1.id], clock.now()) == 1
+        assert ledger.get_order(o.key).stage == "dispatched"  # an amend row is no dispatch
+
+    def test_a_later_version_held_withdraws_an_unsent_dispatch(self, ledger, clock):
+        o = order(1009)
+        self.decide(ledger, o)
+        bad = order(1009, version=60, receiver=o.receiver.model_copy(update={"district": ""}))
+        assert self.decide(ledger, bad, hold_reason="incomplete_address") == 1
+        assert [m.destination for m in self.rows(ledger, clock).values()] == ["dingtalk"]
+        assert ledger.get_order(o.key).stage == "held"
+
+    def test_a_stale_cancellation_changes_nothing(self, ledger, clock):
+        o = order(1010)
+        self.decide(ledger, o)
+        newer = order(1010, version=90)
+        ledger.ingest([newer])
+        stale = order(1010, version=60, status="cancelled")
+        made = decisions([stale])
+        assert ledger.commit_decisions(made, outbox_for([stale], made)) == 0
+        assert list(self.rows(ledger, clock)) == [f"wms:{':'.join(o.key)}"]
+        assert ledger.get_order(o.key).stage == "received"
 
     # -- outbox ----------------------------------------------------------------------------------
     def test_claim_leases_rows_until_the_lease_expires(self, ledger, clock):

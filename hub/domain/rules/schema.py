@@ -39,6 +39,7 @@ DeliveryName = Literal["standard", "express", "same_city"]
 ReasonCode = Literal[
     "incomplete_address", "remote_standard_express", "out_of_stock_paid", "payment_mismatch",
     "duplicate_order", "invalid_phone", "reconcile_mismatch", "rule_hold",
+    "intercept_too_late",
 ]
 Name = Annotated[str, Field(min_length=1)]
 Score = Annotated[float, Field(ge=0, le=100)]
@@ -148,6 +149,7 @@ DEFAULT_ANOMALIES: dict[str, dict[str, str]] = {
     "invalid_phone": {"severity": "warn", "group": "cs-address", "action": "hold"},
     "reconcile_mismatch": {"severity": "warn", "group": "cs-orders", "action": "alert"},
     "rule_hold": {"severity": "warn", "group": "cs-orders", "action": "hold"},
+    "intercept_too_late": {"severity": "critical", "group": "cs-orders", "action": "alert"},
 }
 
 
