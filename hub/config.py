@@ -117,6 +117,14 @@ class ApiConfig(_Section):
     graceful_shutdown_s: float | None = Field(default=None, gt=0)
 
 
+    @field_validator("token")
+    @classmethod
+    def _tokens(cls, value: SecretStr) -> SecretStr:
+        from hub.roles import parse_tokens
+
+        parse_tokens(value.get_secret_value())  # unknown roles are refused with the name
+        return value
+
 class ClockConfig(_Section):
     """Business time: the wall clock unless ``origin`` is set. With it, business time was
     ``origin`` at ``wall_origin`` (epoch seconds; default: when the hub starts) and runs

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
-from hub.api.auth import Reader, Writer
+from hub.api.auth import Operator, Reader
 from hub.api.orders import ReceiverOut, receiver_out
 from hub.app import operator
 from hub.app.operator import ActionResult, AddressFix, NotInStage, OrderNotFound
@@ -141,21 +141,21 @@ def _act(request: Request, action: Callable[..., ActionResult], *args: Any,
 
 @router.post(ORDER + "/release", response_model=ActionOut, responses=ACTION_ERRORS)
 def release(request: Request, channel: str, shop: str, order_id: str, body: NoteIn,
-            user: str = Writer) -> ActionOut:
+            user: str = Operator) -> ActionOut:
     """Release a held order: it goes to the WMS as decided, the note is kept."""
     return _act(request, operator.release, (channel, shop, order_id), by=user, note=body.note)
 
 
 @router.post(ORDER + "/cancel", response_model=ActionOut, responses=ACTION_ERRORS)
 def cancel(request: Request, channel: str, shop: str, order_id: str, body: NoteIn,
-           user: str = Writer) -> ActionOut:
+           user: str = Operator) -> ActionOut:
     """Cancel an order that has not reached the warehouse yet."""
     return _act(request, operator.cancel, (channel, shop, order_id), by=user, note=body.note)
 
 
 @router.post(ORDER + "/address", response_model=ActionOut, responses=ACTION_ERRORS)
 def edit_address(request: Request, channel: str, shop: str, order_id: str, body: AddressIn,
-                 user: str = Writer) -> ActionOut:
+                 user: str = Operator) -> ActionOut:
     """Correct a held order's address and check it again with the rules in force."""
     fix = AddressFix(**body.model_dump(exclude={"note"}))
     return _act(request, operator.fix_address, (channel, shop, order_id), fix,

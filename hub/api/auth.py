@@ -1,39 +1,17 @@
-"""Who may read and who may change: ``Authorization: Bearer <token>``.
-
-``api.token`` is either one token (its holder is recorded as ``operator``) or a
-comma-separated list of ``name:token`` pairs, so each action in the ledger names the
-person who did it. No token configured means nothing can be changed through the API.
-
->>> tokens = parse_tokens("alice:s3cret, bob:hunter22")
->>> tokens["s3cret"], tokens["hunter22"]
-('alice', 'bob')
->>> parse_tokens("just-a-token")
-{'just-a-token': 'operator'}
+"""Who may read and who may change: ``Authorization: Bearer <token>``, checked against
+``api.token`` (its format and the roles: ``hub.roles``). Every change records the
+holder's name. No token configured means nothing can be changed through the API.
 """
 
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request
 
 from hub.config import ApiConfig
-
-DEFAULT_USER = "operator"
-
-
-def parse_tokens(raw: str) -> dict[str, str]:
-    """token -> user name, from the configured ``api.token`` value."""
-    tokens: dict[str, str] = {}
-    for part in (p.strip() for p in raw.split(",")):
-        if not part:
-            continue
-        name, sep, secret = part.partition(":")
-        if sep and name.strip() and secret.strip():
-            tokens[secret.strip()] = name.strip()
-        else:
-            tokens[part] = DEFAULT_USER
-    return tokens
+from hub.roles import OPERATOR, RULES_APPROVER, RULES_AUTHOR, VIEWER, parse_tokens
 
 
 class Auth:
@@ -47,8 +25,9 @@ class Auth:
     def writes_enabled(self) -> bool:
         return bool(self._tokens)
 
-    def user_for(self, request: Request) -> str:
-        """The user a request's bearer token names; 401 without one, 403 for a wrong one."""
+    def user_for(self, request: Request, role: str = VIEWER) -> str:
+        """The user a request's bearer token names; 401 without one, 403 for a wrong one
+        or one whose holder lacks ``role``."""
         header = request.headers.get("authorization", "")
         scheme, _, given = header.partition(" ")
         if scheme.lower() != "bearer" or not given.strip():
@@ -57,20 +36,28 @@ class Auth:
         if not self._tokens:
             raise HTTPException(403, "no api.token is configured: changes are disabled")
         given = given.strip()
-        for secret, user in self._tokens.items():
-            if hmac.compare_digest(secret.encode(), given.encode()):
-                return user
-        raise HTTPException(403, "the bearer token is not valid",
+        holder = next((h for secret, h in self._tokens.items()
+                       if hmac.compare_digest(secret.encode(), given.encode())), None)
+        if holder is None:
+            raise HTTPException(403, "the bearer token is not valid",
                             headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if role not in holder.roles:
+            raise HTTPException(403, f"{holder.name} may not do this: it needs the role {role}")
+        return holder.name
 
 
 def get_auth(request: Request) -> Auth:
     return request.app.state.auth
 
 
-def require_writer(request: Request) -> str:
-    """Dependency for changes: the user name of a valid token."""
-    return get_auth(request).user_for(request)
+def requires(role: str) -> Callable[[Request], str]:
+    """A dependency for a change: the name of a valid token's holder who has ``role``."""
+
+    def holder_with_role(request: Request) -> str:
+        return get_auth(request).user_for(request, role)
+
+    holder_with_role.__name__ = f"requires_{role}"
+    return holder_with_role
 
 
 def require_reader(request: Request) -> str | None:
@@ -80,4 +67,6 @@ def require_reader(request: Request) -> str | None:
 
 
 Reader = Depends(require_reader)
-Writer = Depends(require_writer)
+Operator = Depends(requires(OPERATOR))
+RulesAuthor = Depends(requires(RULES_AUTHOR))
+RulesApprover = Depends(requires(RULES_APPROVER))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from hub.api.auth import Reader, Writer
+from hub.api.auth import Reader, RulesApprover, RulesAuthor
 from hub.app.rules import (
     MAX_DRY_RUN,
     UPLOAD,
@@ -156,7 +156,7 @@ def version_text(request: Request, version: int) -> VersionTextOut:
     return VersionTextOut(**version_out(row).model_dump(), text=row.text)
 
 
-@router.post("/check", response_model=CheckOut, dependencies=[Reader])
+@router.post("/check", response_model=CheckOut, dependencies=[RulesAuthor])
 def check(request: Request, body: RuleTextIn) -> CheckOut:
     """Upload a rule file and check it (nothing changes): every problem with its line."""
     rules = admin(request)
@@ -170,7 +170,7 @@ def check(request: Request, body: RuleTextIn) -> CheckOut:
     return out
 
 
-@router.post("/dry-run", response_model=DryRunOut, responses=REFUSED, dependencies=[Reader])
+@router.post("/dry-run", response_model=DryRunOut, responses=REFUSED, dependencies=[RulesAuthor])
 def dry_run(request: Request, body: DryRunIn) -> DryRunOut | JSONResponse:
     """Decide the last N orders under the running rules and under this file, on the same
     inputs (no stock snapshot), and count the orders whose lane, packing group or hold
@@ -188,7 +188,8 @@ def dry_run(request: Request, body: DryRunIn) -> DryRunOut | JSONResponse:
 
 
 @router.post("/publish", response_model=PublishOut, responses=REFUSED, status_code=201)
-def publish(request: Request, body: RuleTextIn, user: str = Writer) -> PublishOut | JSONResponse:
+def publish(request: Request, body: RuleTextIn,
+            user: str = RulesApprover) -> PublishOut | JSONResponse:
     """Check and publish a new version; the hub swaps it in between batches."""
     rules = admin(request)
     previous = rules.current().version
@@ -200,7 +201,8 @@ def publish(request: Request, body: RuleTextIn, user: str = Writer) -> PublishOu
 
 
 @router.post("/rollback", response_model=PublishOut, responses=REFUSED, status_code=201)
-def rollback(request: Request, body: RollbackIn, user: str = Writer) -> PublishOut | JSONResponse:
+def rollback(request: Request, body: RollbackIn,
+             user: str = RulesApprover) -> PublishOut | JSONResponse:
     """Put an earlier version's rules back in force, published as the next version."""
     rules = admin(request)
     previous = rules.current().version

@@ -58,8 +58,10 @@ def test_change_and_refusal_responses_match_the_schema(hub, doc):
     r = hub.client.post("/api/rules/publish", json={"text": "version: 0\n"}, headers=AUTH)
     assert r.status_code == 422
     validate(doc, "/api/rules/publish", "post", 422, r.json())
-    r = hub.client.post("/api/rules/dry-run", json={"text": "version: 5\nname: x\n", "n": 5})
+    r = hub.client.post("/api/rules/dry-run", json={"text": "version: 5\nname: x\n", "n": 5},
+                        headers=AUTH)
     assert r.status_code == 200
     validate(doc, "/api/rules/dry-run", "post", 200, r.json())
-    r = hub.client.post("/api/rules/check", json={"text": "version: 5\nname: x\n"})
+    r = hub.client.post("/api/rules/check", json={"text": "version: 5\nname: x\n"},
+                        headers=AUTH)
     validate(doc, "/api/rules/check", "post", 200, r.json())

@@ -33,7 +33,8 @@ def test_versions_and_text(hub):
 
 
 def test_check_lists_every_problem_with_its_line(hub):
-    r = hub.client.post("/api/rules/check", json={"text": BAD})
+    r = hub.client.post("/api/rules/check", json={"text": BAD},
+                        headers=AUTH)
     assert r.status_code == 200
     body = r.json()
     assert body["ok"] is False
@@ -41,7 +42,8 @@ def test_check_lists_every_problem_with_its_line(hub):
         (3, "<upload>"), (7, "<upload>"), (8, "<upload>")]
     assert "sum to 1" in body["problems"][0]["reason"]
     assert "nosuchfield" in body["problems"][1]["reason"]
-    good = hub.client.post("/api/rules/check", json={"text": with_rules(2, "")}).json()
+    good = hub.client.post("/api/rules/check", json={"text": with_rules(2, "")},
+                        headers=AUTH).json()
     assert (good["ok"], good["version"], good["rules"], good["problems"]) == (True, 2, 2, [])
 
 
@@ -112,7 +114,8 @@ def test_dry_run_counts_match_a_hand_computed_case(hub):
         "then: {hold: rule_hold}}\n"
         "  - {id: tmall-p1, precedence: 5, when: {field: channel, eq: tmall}, "
         "then: {lane: P1}}\n"))
-    r = hub.client.post("/api/rules/dry-run", json={"text": candidate, "n": 100})
+    r = hub.client.post("/api/rules/dry-run", json={"text": candidate, "n": 100},
+                        headers=AUTH)
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["version"], body["baseline_version"], body["orders"]) == (2, 1, 5)
@@ -125,11 +128,13 @@ def test_dry_run_counts_match_a_hand_computed_case(hub):
         None, "rule_hold")
     assert hub.published == [] and hub.ledger.get_ruleset(None).version == 1
     # the last 2 orders stored are "open" (tmall) and "douyin"
-    last_two = hub.client.post("/api/rules/dry-run", json={"text": candidate, "n": 2}).json()
+    last_two = hub.client.post("/api/rules/dry-run", json={"text": candidate, "n": 2},
+                        headers=AUTH).json()
     assert last_two["changed"] == {"lane": 1, "packing_group": 1, "hold": 1, "any": 2}
 
 
 def test_dry_run_of_a_bad_file_answers_its_problems(hub):
-    r = hub.client.post("/api/rules/dry-run", json={"text": BAD, "n": 10})
+    r = hub.client.post("/api/rules/dry-run", json={"text": BAD, "n": 10},
+                        headers=AUTH)
     assert r.status_code == 422
     assert [p["line"] for p in r.json()["problems"]] == [3, 7, 8]

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hub.api.auth import parse_tokens
 from hub.api.eta import estimate, typical_steps
 from hub.api.feed import Histogram, percentile
 from hub.app.rules import renumber
 from hub.domain.order import SHANGHAI
 from hub.domain.rules import default_ruleset, load_ruleset
+from hub.roles import parse_tokens
 
 T = datetime(2026, 11, 11, 12, 0, tzinfo=SHANGHAI)
 
 
 def test_tokens_name_their_users():
-    assert parse_tokens("alice:a1, bob:b2,") == {"a1": "alice", "b2": "bob"}
-    assert parse_tokens("plain") == {"plain": "operator"}
+    tokens = parse_tokens("alice:a1, bob:b2,")
+    assert {t: h.name for t, h in tokens.items()} == {"a1": "alice", "b2": "bob"}
+    assert parse_tokens("plain")["plain"].name == "operator"
     assert parse_tokens("") == {}
 
 
