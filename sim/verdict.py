@@ -408,9 +408,11 @@ def anomalies(buyers: Mapping[Key, Intent], wms: Warehouse, named: Mapping[Key, 
 
 
 def failures(verdict: Mapping[str, Any], floor: float = 0.99) -> list[str]:
-    """What makes the run fail: the hard counts above zero, precision or recall below
-    ``floor``. Empty when the run passes."""
-    out = [f"{name} = {verdict[name]}" for name in HARD_FIGURES if verdict.get(name)]
+    """What makes the run fail: the hard counts above zero, a message the robot refused
+    (an alert nobody received), precision or recall below ``floor``. Empty when the
+    run passes."""
+    out = [f"{name} = {verdict[name]}" for name in (*HARD_FIGURES, "alerts_refused")
+           if verdict.get(name)]
     for score in ("precision", "recall"):
         value = verdict.get("anomalies", {}).get(score)
         if value is not None and value < floor:

@@ -228,6 +228,7 @@ def test_refused_messages_are_counted_by_errcode() -> None:
                                    alert(30, events[-1].order, accepted=False, errcode=310000)])
     assert v["alerts_refused"] == 2
     assert v["alerts_refused_by_errcode"] == {"130101": 1, "310000": 1}
+    assert failures(v) == ["alerts_refused = 2"]
 
 
 def test_late_is_judged_against_the_promise_by_lane_and_order_type() -> None:
