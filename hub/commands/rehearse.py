@@ -1,4 +1,7 @@
-"""``orderhub rehearse``: replay a surge day against the real hub and write the report."""
+"""``orderhub rehearse``: replay a surge day against the real hub and write the report.
+Exit 1 when the outside verdict finds an order lost, shipped twice, shipped after an
+avoidable cancellation, to a stale address or with wrong items, or when the anomaly
+precision or recall is below 0.99 (each reason printed)."""
 
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--timeout", type=float, default=900.0,
                    help="give up settling after this many wall seconds")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--compare", choices=["fifo"], help="replay the same trace again with "
+                   "first-come-first-served rules (no lanes) and put both runs side by side")
     p.set_defaults(func=rehearse)
 
 
@@ -34,14 +39,17 @@ def rehearse(args: argparse.Namespace) -> int:
     from sim.rehearsal import RehearsalError
     from sim.rehearsal import rehearse as run
     from sim.scenario import env_folders
+    from sim.verdict import failures
 
     try:
         summary = run(args.scenario, speedup=args.speedup, window=args.window, seed=args.seed,
                       out=args.out, push=args.push, interval_s=args.interval,
                       port=args.port, timeout_s=args.timeout, progress=not args.no_progress,
-                      scenario_folders=env_folders(os.environ))
+                      scenario_folders=env_folders(os.environ), compare=args.compare)
     except RehearsalError as exc:
         print(f"orderhub rehearse: {exc}", file=sys.stderr)
         return 1
-    orders = summary["orders"]
-    return 0 if orders["lost"] == 0 and orders["duplicated"] == 0 else 1
+    failed = failures({**summary["verdict"], "anomalies": summary["anomalies"]})
+    for reason in failed:
+        print(f"orderhub rehearse: FAILED: {reason}", file=sys.stderr)
+    return 1 if failed else 0

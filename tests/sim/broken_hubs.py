@@ -1,0 +1,83 @@
+"""Hubs broken on purpose, for the rehearsal's "every figure can fail" test only: each
+replaces one actor class of ``hub.runtime`` while the hub starts. The faults live here,
+never in the hub.
+
+- ``resends_dispatch``: every dispatch is sent a second time under a new key
+- ``misses_incomplete_address``: the validators drop one anomaly code
+- ``ignores_rate_limit``: one DingTalk message per held order, no per-minute limit
+- ``ignores_cancellations``: the pullers drop every cancelled version
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack, suppress
+from typing import Any
+from unittest import mock
+
+import hub.runtime as runtime
+from hub.actors.alerts import MinuteLimit, compose
+from hub.actors.puller import ChannelPuller
+from hub.actors.relay import OutboxRelay
+from hub.actors.workers import Validator
+from hub.domain import WMS
+from hub.errors import OrderHubError
+from hub.runtime import Hub
+
+
+class ResendingRelay(OutboxRelay):
+    async def _send(self, rows: list, call: Any) -> None:
+        await super()._send(rows, call)
+        if rows and rows[0].destination == WMS:
+            await call([{**r.payload, "key": f"{r.key}:again"} for r in rows])
+
+
+class BlindValidator(Validator):
+    MISSED = "incomplete_address"
+
+    def check(self, *args: Any, **kwargs: Any) -> list[list[Any]]:
+        found = super().check(*args, **kwargs)
+        return [[a for a in anomalies if a.code != self.MISSED] for anomalies in found]
+
+
+class ChattyRelay(OutboxRelay):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.limit = MinuteLimit(10**6)
+
+    async def _alert(self, rows: list) -> None:
+        for row in rows:  # one message an order, as fast as they come
+            title, text = compose(row.payload.get("group", "ops"), [row.payload])
+            with suppress(OrderHubError):  # the robot refuses: the point of the test
+                await self.robot.send_markdown(title, text)
+            await self._delivered([row])
+
+
+class DeafPuller(ChannelPuller):
+    async def _take_in(self, orders: list, bad: list, cursor: Any, at: Any) -> None:
+        await super()._take_in([o for o in orders if o.status.value != "cancelled"], bad,
+                               cursor, at)
+
+
+class BrokenHub(Hub):
+    """A hub whose actors named in ``replaced`` (a ``hub.runtime`` name -> a class) are
+    the broken ones."""
+
+    replaced: dict[str, type] = {}
+
+    def start(self, *args: Any, **kwargs: Any) -> Hub:
+        with ExitStack() as stack:
+            for name, cls in self.replaced.items():
+                stack.enter_context(mock.patch.object(runtime, name, cls))
+            return super().start(*args, **kwargs)
+
+
+def broken(name: str, **replaced: type) -> type[Hub]:
+    return type(name, (BrokenHub,), {"replaced": replaced})
+
+
+HUBS = {
+    "resends_dispatch": broken("ResendingHub", OutboxRelay=ResendingRelay),
+    "misses_incomplete_address": broken("BlindHub", Validator=BlindValidator),
+    "ignores_rate_limit": broken("ChattyHub", OutboxRelay=ChattyRelay),
+    "ignores_cancellations": broken("DeafHub", ChannelPuller=DeafPuller),
+}
