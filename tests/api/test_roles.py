@@ -51,7 +51,7 @@ def test_each_change_needs_its_role(hub: Hub, role: str) -> None:
         assert f"needs the role {role}" in refused.json()["detail"]
     assert CHANGES[role](hub, bearer("tok-viewer")).status_code == 403
     assert CHANGES[role](hub, {}).status_code == 401
-    name, token = HOLDERS[role]
+    _, token = HOLDERS[role]
     done = CHANGES[role](hub, bearer(token))
     assert done.status_code in (200, 201), done.text
 
