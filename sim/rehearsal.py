@@ -349,48 +349,15 @@ def _alert_clock(clock: ScaledClock) -> Callable[[str], datetime]:
 
 
 def collect_records(suite: Any, out: Path, keys: list[tuple]) -> tuple[dict, dict[str, Any]]:
-    """The emulators' records (contract §2: ``suite.write_records(out)`` writes
-    ``out/records/<name>.json``). Where the suite cannot write them, a thinner copy is
-    read over the emulators' older routes (WMS lookup, the robot's accepted messages),
-    and the summary says what the verdict could not see."""
+    """The emulators' own records (``suite.write_records(out)`` writes
+    ``out/records/<name>.json``), read back for the verdict; the summary says which
+    expected ones are missing."""
+    suite.write_records(out)
     folder = out / "records"
-    if hasattr(suite, "write_records"):
-        suite.write_records(out)
-        records = {p.stem: json.loads(p.read_text(encoding="utf-8"))
-                   for p in sorted(folder.glob("*.json"))}
-        missing = [n for n in ("wms", "dingtalk") if n not in records]
-        return records, {"source": "emulators", "missing": missing}
-    folder.mkdir(parents=True, exist_ok=True)
-    views: list[dict] = []
-    for i in range(0, len(keys), 1000):
-        answer = httpx.post(suite["wms"] + "/orders/lookup", timeout=60,
-                            json={"orders": [list(k) for k in keys[i:i + 1000]]})
-        answer.raise_for_status()
-        views += answer.json()["orders"]
-    wms = {"requests": [], "orders": [{
-        **{k: v[k] for k in ("wms_order_no", "key", "channel", "shop", "order_id", "lane",
-                             "packing_group", "tracking_no", "carrier")},
-        "accepted_at": v["times"].get("dispatched"), "picked_at": v["times"].get("picked"),
-        "packed_at": v["times"].get("packed"), "shipped_at": v["times"].get("shipped"),
-        "intercepted_at": v["times"].get("intercepted")} for v in views],
-        "shipments": [{k: v[k] for k in ("wms_order_no", "channel", "shop", "order_id",
-                                         "tracking_no", "carrier")} |
-                      {"shipped_at": v["times"]["shipped"]} for v in views
-                      if v["times"].get("shipped")]}
-    messages = httpx.get(suite["dingtalk"] + "/_messages", timeout=30).json()["messages"]
-    robots = httpx.get(suite["dingtalk"] + "/_robots", timeout=30).json()["robots"]
-    stamp = messages[-1]["at"] if messages else datetime.now().astimezone().isoformat()
-    refused = [{"at": stamp, "robot": r.get("name"), "accepted": False, "errcode": int(code),
-                "text": ""} for r in robots for code, n in r.get("refused", {}).items()
-               for _ in range(n)]  # only counts are kept: no time, no text
-    dingtalk = {"messages": [m | {"accepted": True} for m in messages] + refused}
-    for name, body in (("wms", wms), ("dingtalk", dingtalk)):
-        (folder / f"{name}.json").write_text(json.dumps(body, ensure_ascii=False))
-    return {"wms": wms, "dingtalk": dingtalk}, {
-        "source": "fallback: the emulators keep no records (contract §2 not in this build)",
-        "missing": ["wms.requests", "wms items and receivers (wrong_items, stale_address "
-                    "unchecked)", "second warehouse orders (shipped_twice blind)",
-                    "refused DingTalk messages' times and texts (counted only)", "marketplaces"]}
+    records = {p.stem: json.loads(p.read_text(encoding="utf-8"))
+               for p in sorted(folder.glob("*.json"))}
+    missing = [n for n in ("wms", "dingtalk") if n not in records]
+    return records, {"source": "emulators", "missing": missing}
 
 
 def _busiest_minute(stamps: list[str], scale: float = 1.0) -> int:

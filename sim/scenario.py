@@ -215,6 +215,9 @@ class RuleChange(_Strict):
 
 
 class Scenario(_Strict):
+    # `crews` is read from the file's [warehouse]; a dumped scenario validates again
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     name: str = Field(min_length=1)
     description: str = ""
     seed: int = 1

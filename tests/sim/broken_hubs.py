@@ -53,9 +53,14 @@ class ChattyRelay(OutboxRelay):
 
 
 class DeafPuller(ChannelPuller):
+    """Never passes on the cancellation of an order it passed on before (an order first
+    seen cancelled still goes in, so the run can count it decided and end)."""
+
     async def _take_in(self, orders: list, bad: list, cursor: Any, at: Any) -> None:
-        await super()._take_in([o for o in orders if o.status.value != "cancelled"], bad,
-                               cursor, at)
+        seen = self.__dict__.setdefault("_passed_on", set())
+        kept = [o for o in orders if not (o.status.value == "cancelled" and o.key in seen)]
+        seen.update(o.key for o in kept)
+        await super()._take_in(kept, bad, cursor, at)
 
 
 class BrokenHub(Hub):

@@ -83,11 +83,6 @@ CASES = {  # broken hub -> the verdict figure it must move
 @pytest.mark.parametrize("fault", list(CASES))
 def test_a_broken_hub_moves_its_figure_and_fails_the_command(ray_session, tmp_path, fault,
                                                               monkeypatch) -> None:
-    from sim.emulators.suite import EmulatorSuite
-
-    if fault == "resends_dispatch" and not hasattr(EmulatorSuite, "write_records"):
-        pytest.skip("the WMS emulator keeps no second warehouse order per new key yet "
-                    "(contract §1/§2 not in this build)")
     scenario = _drill(tmp_path)
     summary = rehearse(str(scenario), window="19:00-19:10", speedup=200,
                        out=tmp_path / "run", progress=False, warmup_s=8, timeout_s=120,
