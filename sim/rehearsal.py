@@ -281,7 +281,8 @@ class Run:
         outside = Outside.read(self.events, records, origin=scenario.origin,
                                alert_clock=_alert_clock(clock))
         promise, promises_from = promises(scenario)
-        verdict, shipping = judge(outside, promise=promise,
+        notice_s = speedup * 1.0 if push else 2 * self.interval_s
+        verdict, shipping = judge(outside, promise=promise, notice_s=notice_s,
                                   hold_after_s=max(900.0, 10 * self.interval_s))
         delays = latency_to_wms(outside, speedup=speedup, pulled=not push,
                                 pulls=_pulls(schedules))

@@ -12,9 +12,14 @@ Definitions (counts of marketplace orders; times are business times):
 - ``lost``: owed, never cancelled, no planted anomaly, never reached the WMS and never
   named in an alert (a hold no person was told of looks lost to the merchant).
 - ``shipped_twice``: two shipments, or two warehouse orders not intercepted.
-- ``avoidable_shipped_after_cancel``: cancelled at the marketplace before the WMS packed
-  it (intercept and amend work until packing) and shipped anyway; cancelled after
-  packing: ``unavoidable_shipped_after_cancel``.
+- ``avoidable_shipped_after_cancel``: cancelled at the marketplace more than ``notice_s``
+  before the WMS packed it (intercept and amend work until packing) and shipped anyway;
+  cancelled after packing: ``unavoidable_shipped_after_cancel``; cancelled before packing
+  but within ``notice_s`` of it: ``within_notice_shipped_after_cancel``. ``notice_s`` is
+  the least time the hub needs to learn of a change and act on it: the rehearsal passes
+  two pull intervals in pull mode (the change shows at the next pull, and acting takes
+  the hub's own time, which a speed-up stretches in business time), and one wall second
+  at the speed-up in push mode.
 - ``stale_address``: shipped to another address than the one in force when it was
   packed, the buyer having changed it before then (compared on the receiver fields the
   shipment carries; shipments without any are counted ``address_unchecked``).
@@ -28,8 +33,9 @@ Definitions (counts of marketplace orders; times are business times):
   unshipped once it passed by the end of the records; by lane (the WMS order's) and by
   order type. ``on_time`` shares are on_time / (on_time + late).
 - ``complaint_risk``: orders with any of the per-order figures above / paid orders.
-- anomalies: an order is *flagged* when named in an alert or, owed and not cancelled,
-  never dispatched; compared with the planted truth. ``hard_negatives``: the odd but
+- anomalies: an order is *flagged* when named in an alert, or owed and not cancelled but
+  never dispatched, or dispatched with another delivery service than the buyer chose
+  (the hub's own remedy); compared with the planted truth. ``hard_negatives``: the odd but
   clean orders. Detection delay: observable -> first accepted alert naming the order.
 """
 
@@ -49,7 +55,8 @@ RECEIVER_FIELDS = ("name", "phone", "province", "city", "district", "street", "d
 CASE_COMPLAINTS = {"before": 0.056, "after": 0.012}
 HARD_FIGURES = ("lost", "shipped_twice", "avoidable_shipped_after_cancel", "stale_address",
                 "wrong_items")
-PER_ORDER = (*HARD_FIGURES, "unavoidable_shipped_after_cancel", "held_clean", "late")
+PER_ORDER = (*HARD_FIGURES, "unavoidable_shipped_after_cancel",
+             "within_notice_shipped_after_cancel", "held_clean", "late")
 ALERT_LINE = re.compile(r"^\s*[-*]\s+(\S+)\s+(\S+)\s+\(", re.MULTILINE)
 EXAMPLES = 5
 Key = tuple[str, str, str]
@@ -260,8 +267,8 @@ class Outside:
         return cls(buyers, wms, sent, named, origin, end, dict(bundles or {}))
 
 
-def judge(outside: Outside, *, promise: Promise,
-          hold_after_s: float = 900.0) -> tuple[dict[str, Any], dict[str, Any]]:
+def judge(outside: Outside, *, promise: Promise, hold_after_s: float = 900.0,
+          notice_s: float = 0.0) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``verdict`` of a run (see the module's docstring for each figure) and the
     series for the report's plot: per lane, (business s since origin shipped or judged
     late, on time?)."""
@@ -299,7 +306,12 @@ def judge(outside: Outside, *, promise: Promise,
                 "wms_order_no")), mine[0] if mine else {})
             stop_by = packed_at(order) or when(shipment.get("shipped_at")) or end
             if cancelled is not None:
-                name = "avoidable" if cancelled < stop_by else "unavoidable"
+                if cancelled >= stop_by:
+                    name = "unavoidable"
+                elif cancelled + timedelta(seconds=notice_s) >= stop_by:
+                    name = "within_notice"
+                else:
+                    name = "avoidable"
                 hit[f"{name}_shipped_after_cancel"].add(key)
                 continue
             wanted = buyer.paid_version(stop_by) or buyer.at(stop_by)
@@ -335,6 +347,8 @@ def judge(outside: Outside, *, promise: Promise,
     verdict: dict[str, Any] = {name: len(hit[name]) for name in HARD_FIGURES}
     verdict |= {
         "unavoidable_shipped_after_cancel": len(hit["unavoidable_shipped_after_cancel"]),
+        "within_notice_shipped_after_cancel": len(hit["within_notice_shipped_after_cancel"]),
+        "notice_s": notice_s,
         "held_clean": {"count": len(hit["held_clean"]), "never_reached_wms": held_never,
                        "hold_after_s": hold_after_s, "held_s": stats(held_for)},
         "alerts_refused": len(refused),
@@ -365,11 +379,18 @@ def _share(c: Counter) -> dict[str, Any]:
             "on_time": c["on_time"], "late": c["late"], "pending": c["pending"]}
 
 
+def _remedied(buyer: Intent, orders: list[dict[str, Any]]) -> bool:
+    """The warehouse was sent another delivery service than the buyer chose: the hub
+    found something and put it right itself (an auto-remedy), visible from outside."""
+    return any(o.get("delivery") and o["delivery"] != buyer.delivery for o in orders)
+
+
 def anomalies(buyers: Mapping[Key, Intent], wms: Warehouse, named: Mapping[Key, datetime],
               origin: datetime) -> dict[str, Any]:
     """Precision and recall of the planted anomalies judged from outside."""
     flagged = {k for k, b in buyers.items() if k in named or (
-        b.paid_at is not None and b.cancelled_at is None and not wms.orders.get(k))}
+        b.paid_at is not None and b.cancelled_at is None and not wms.orders.get(k))
+        or _remedied(b, wms.orders.get(k, []))}
     planted = {k for k, b in buyers.items() if b.truth}
     tp, fp, fn = len(flagged & planted), len(flagged - planted), len(planted - flagged)
     by_code: dict[str, Counter] = defaultdict(Counter)

@@ -15,17 +15,20 @@ from typing import Any
 
 
 class MinuteLimit:
-    """At most ``per_minute`` takes in any sliding 60 s of wall time."""
+    """At most ``per_minute`` takes in any sliding ``window_s`` of wall time: a little over
+    the robot's 60 s, as a message reaches DingTalk some time after it was taken here and
+    one counted inside DingTalk's minute earns a throttle for every message after it."""
 
-    def __init__(self, per_minute: int, now: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
+    def __init__(self, per_minute: int, now: Callable[[], float] = time.monotonic,
+                 window_s: float = 62.0) -> None:
+        self.per_minute, self.window_s = per_minute, window_s
         self._now = now
         self._taken: deque[float] = deque()
         self.max_in_minute = 0
 
     def take(self) -> bool:
         now = self._now()
-        while self._taken and now - self._taken[0] >= 60.0:
+        while self._taken and now - self._taken[0] >= self.window_s:
             self._taken.popleft()
         if len(self._taken) >= self.per_minute:
             return False
@@ -33,6 +36,8 @@ class MinuteLimit:
         self.max_in_minute = max(self.max_in_minute, len(self._taken))
         return True
 
+
+MESSAGE_BYTES = 18_000  # DingTalk's robot takes 20,000 bytes a message; room for the JSON around
 
 REASON_ZH = {
     "incomplete_address": "地址不完整", "remote_standard_express": "偏远地区普通快递",
@@ -43,16 +48,26 @@ REASON_ZH = {
 }
 
 
-def compose(group: str, alerts: Sequence[dict[str, Any]], limit: int = 30) -> tuple[str, str]:
-    """One markdown message for a group: title and text. Order ids only; no buyer data."""
+def compose(group: str, alerts: Sequence[dict[str, Any]],
+            max_bytes: int = MESSAGE_BYTES) -> tuple[str, str]:
+    """One markdown message for a group: title and text, every order id that fits in
+    ``max_bytes`` (the rest counted, to be found on the dashboard). Order ids only; no
+    buyer data."""
     title = f"OrderHub 异常订单 {len(alerts)} 单 · {group}"
     lines = [f"### {title}", ""]
-    for alert in alerts[:limit]:
+    size = sum(len(line.encode()) + 1 for line in lines)
+    shown = 0
+    for alert in alerts:
         reasons = "、".join(REASON_ZH.get(r, r) for r in alert.get("reasons") or
                            [alert.get("hold_reason") or ""])
         todo = f"；待办: {alert['todo']}" if alert.get("todo") else ""
-        lines.append(f"- {alert['channel']} {alert['order_id']} ({alert.get('lane', '')}): "
-                     f"{reasons}{todo}")
-    if len(alerts) > limit:
-        lines.append(f"- …… 另有 {len(alerts) - limit} 单，请在看板查看")
+        line = (f"- {alert['channel']} {alert['order_id']} ({alert.get('lane', '')}): "
+                f"{reasons}{todo}")
+        size += len(line.encode()) + 1
+        if size > max_bytes:
+            break
+        lines.append(line)
+        shown += 1
+    if shown < len(alerts):
+        lines.append(f"- …… 另有 {len(alerts) - shown} 单，请在看板查看")
     return title, "\n".join(lines)

@@ -163,6 +163,9 @@ def test_a_cancellation_before_packing_that_shipped_is_avoidable_after_it_is_not
     v = verdict(later(events, 500, "cancelled", status="cancelled"), wms, out)
     assert (v["avoidable_shipped_after_cancel"], v["unavoidable_shipped_after_cancel"]) == (0, 1)
     assert failures(v) == []
+    within = verdict(later(events, 350, "cancelled", status="cancelled"), wms, out, notice_s=60)
+    assert within["avoidable_shipped_after_cancel"] == 0  # 50 s before packing: the hub
+    assert within["within_notice_shipped_after_cancel"] == 1  # could not have known in time
     stopped = [wms[0] | {"intercepted_at": iso(320), "packed_at": None, "shipped_at": None}]
     v = verdict(later(events, 300, "cancelled", status="cancelled"), stopped, [])
     assert v["avoidable_shipped_after_cancel"] == v["unavoidable_shipped_after_cancel"] == 0
@@ -277,6 +280,16 @@ def test_precision_recall_and_hard_negatives_from_outside() -> None:
     assert a["hard_negatives"]["flagged"] == 1 and a["hard_negatives"]["precision"] == 0.5
     assert a["detected_without_alert"] == 1  # held, never named
     assert failures(v) == ["anomaly precision = 0.5 < 0.99", "anomaly recall = 0.5 < 0.99"]
+
+
+def test_a_delivery_changed_by_the_hub_is_a_flag_seen_from_outside() -> None:
+    remote = life(4, truth=("remote_standard_express",))
+    order = remote[-1].order
+    wms = [warehouse_order(order, "W4", delivery="express")]
+    a = verdict(remote, wms, [shipment(order, "W4")])["anomalies"]
+    assert (a["true_positive"], a["missed"]) == (1, 0)
+    a = verdict(remote, [warehouse_order(order, "W4")], [shipment(order, "W4")])["anomalies"]
+    assert (a["true_positive"], a["missed"]) == (0, 1)
 
 
 def test_latency_to_wms_counts_the_pull_wait_in_business_time_and_the_hub_in_wall() -> None:
