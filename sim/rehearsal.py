@@ -421,9 +421,10 @@ def _hurry_warehouse(suite: Any, factor: float) -> bool:
 
 def _follow(hub: Any, clock: ScaledClock, suite: Any, created: dict, last_event: Any,
             timeout_s: float, progress: bool) -> dict[str, Any]:
-    """Wait until every order is decided and the warehouse has shipped or stopped every
-    order it took (a held order stays held: no one releases it here), with a progress
-    bar; ``timeout_s`` wall seconds at most."""
+    """Wait until every order is decided, the warehouse has shipped or stopped every
+    order it took (a held order stays held: no one releases it here) and the hub's
+    outbox is empty (its alerts out), with a progress bar; ``timeout_s`` wall seconds at
+    most."""
     from tqdm import tqdm
 
     from hub.ledger import open_ledger
@@ -458,7 +459,10 @@ def _follow(hub: Any, clock: ScaledClock, suite: Any, created: dict, last_event:
             if decided_wall is None:
                 decided_wall = time.time()
                 hurried = WAREHOUSE_HURRY if _hurry_warehouse(suite, WAREHOUSE_HURRY) else 1
-            quiet = quiet + 1 if in_warehouse == 0 else 0
+            # done when the warehouse is idle and every message the hub owes is out (an
+            # alert still queued behind DingTalk's rate limit names orders held meanwhile)
+            owed = ledger.pending_count()
+            quiet = quiet + 1 if in_warehouse == 0 and owed == 0 else 0
             if quiet >= 2:  # twice: a dispatch in flight between two looks is not missed
                 break
     finally:

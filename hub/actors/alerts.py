@@ -37,6 +37,42 @@ class MinuteLimit:
         return True
 
 
+class AlertPacer:
+    """Alert rows wait here by group and go out as one message a group, the robot's
+    allowance spread evenly: at most one message every ``window_s / per_minute`` seconds,
+    the group holding the oldest row first. A surge then costs a few large messages, not
+    many small ones each throttled. Rows wait in memory only: the outbox keeps them (their
+    lease lapses and they are claimed again), so a restart loses none."""
+
+    def __init__(self, per_minute: int, now: Callable[[], float] = time.monotonic,
+                 window_s: float = 62.0) -> None:
+        self.limit = MinuteLimit(per_minute, now, window_s)
+        self.spacing_s = window_s / per_minute
+        self._now = now
+        self._last: float | None = None
+        self.waiting: dict[str, dict[Any, Any]] = {}
+
+    def add(self, rows: Sequence[Any]) -> None:
+        for row in rows:
+            self.waiting.setdefault(row.payload.get("group", "ops"), {})[row.id] = row
+
+    def next_message(self) -> tuple[str, list[Any]] | None:
+        """The group and rows of the message to send now, if one may go."""
+        if not self.waiting:
+            return None
+        now = self._now()
+        if self._last is not None and now - self._last < self.spacing_s:
+            return None
+        if not self.limit.take():
+            return None
+        self._last = now
+        group = min(self.waiting, key=lambda g: min(self.waiting[g]))
+        return group, list(self.waiting.pop(group).values())
+
+    def pending(self) -> int:
+        return sum(len(rows) for rows in self.waiting.values())
+
+
 MESSAGE_BYTES = 18_000  # DingTalk's robot takes 20,000 bytes a message; room for the JSON around
 
 REASON_ZH = {

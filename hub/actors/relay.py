@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.actors.alerts import MinuteLimit, compose
+from hub.actors.alerts import AlertPacer, compose
 from hub.actors.handles import LedgerHandle
 from hub.app.followup import record_answers
 from hub.app.ports import Connections, no_connections
@@ -85,12 +85,13 @@ class OutboxRelay:
             robot = robot or connections.robot(dingtalk or {})
         self.wms, self.erp, self.robot = wms, erp, robot
         per_minute = (dingtalk or {}).get("per_minute", per_minute)
-        self.limit = MinuteLimit(per_minute)
+        self.pacer = AlertPacer(per_minute)
+        self.limit = self.pacer.limit
         self.lease_s, self.batch, self.poll_s, self.wms_poll_s = lease_s, batch, poll_s, wms_poll_s
         self.wms_seq: int | None = None  # read from the ledger at the first poll
         self._stopping = False
         self.counts = {"delivered": 0, "failed": 0, "alerts_sent": 0, "alert_orders": 0,
-                       "status_events": 0, "rate_limited": 0, "intercepted": 0,
+                       "status_events": 0, "alerts_waiting": 0, "intercepted": 0,
                        "amended": 0, "intercept_too_late": 0, "follow_up_retries": 0}
         GcWatch.install(actor=True, threshold=gc_threshold)
 
@@ -128,17 +129,14 @@ class OutboxRelay:
         self.counts["delivered"] += len(done.delivered)
 
     async def _alert(self, rows: list) -> None:
-        by_group: dict[str, list] = defaultdict(list)
-        for row in rows:
-            by_group[row.payload.get("group", "ops")].append(row)
-        for group, members in by_group.items():
-            if self.robot is None:
-                await self._delivered(members)  # no robot configured: recorded, not sent
-                continue
-            if not self.limit.take():
-                self.counts["rate_limited"] += 1
-                await self._failed(members, "rate limited: over the robot's messages a minute")
-                continue
+        """Alert rows wait by group; the pacer says when a group's message may go (every
+        round, with or without new rows)."""
+        if self.robot is None:
+            await self._delivered(rows)  # no robot configured: recorded, not sent
+            return
+        self.pacer.add(rows)
+        while (message := self.pacer.next_message()) is not None:
+            group, members = message
             title, text = compose(group, [r.payload for r in members])
             try:
                 await self.robot.send_markdown(title, text)
@@ -149,6 +147,7 @@ class OutboxRelay:
                 self.counts["alerts_sent"] += 1
                 self.counts["alert_orders"] += len(members)
                 await self._delivered(members)
+        self.counts["alerts_waiting"] = self.pacer.pending()
 
     async def deliver_once(self) -> int:
         rows = await self.ledger.claim.remote(self.batch, self.lease_s, self.clock.now())
@@ -168,8 +167,7 @@ class OutboxRelay:
                     await self._follow_up(by_dest[dest], getattr(self.wms, call))
         if by_dest.get(ERP) and self.erp is not None:
             await self._send(by_dest[ERP], self.erp.sync_orders)
-        if by_dest.get(DINGTALK):
-            await self._alert(by_dest[DINGTALK])
+        await self._alert(by_dest.get(DINGTALK, []))  # waiting alerts may go now
         return len(rows)
 
     async def poll_wms_once(self) -> int:

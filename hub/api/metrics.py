@@ -34,8 +34,6 @@ RELAY_COUNTERS = {
                "Failed delivery attempts (each is retried with backoff)."),
     "alerts_sent": ("orderhub_alerts_sent_total", "DingTalk messages sent."),
     "alert_orders": ("orderhub_alert_orders_total", "Held orders listed in DingTalk messages."),
-    "rate_limited": ("orderhub_alerts_rate_limited_total",
-                     "DingTalk messages put off by the per-minute limit."),
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from hub.actors.alerts import MESSAGE_BYTES, MinuteLimit, compose
+from types import SimpleNamespace
+
+from hub.actors.alerts import MESSAGE_BYTES, AlertPacer, MinuteLimit, compose
 
 
 def _alert(n: int) -> dict:
@@ -31,3 +33,28 @@ def test_the_limit_keeps_a_margin_over_the_robots_minute() -> None:
     assert not limit.take()
     clock[0] = 62.0
     assert limit.take()
+
+
+def _row(n: int, group: str) -> SimpleNamespace:
+    return SimpleNamespace(id=n, payload={"group": group})
+
+
+def test_the_pacer_sends_one_message_a_group_spaced_within_the_allowance() -> None:
+    clock = [0.0]
+    pacer = AlertPacer(20, now=lambda: clock[0])  # one message every 3.1 s at most
+    pacer.add([_row(1, "supply"), _row(2, "finance"), _row(3, "supply")])
+    group, rows = pacer.next_message()
+    assert group == "supply" and [r.id for r in rows] == [1, 3]  # the oldest row's group
+    assert pacer.next_message() is None  # too soon after the last message
+    pacer.add([_row(3, "supply"), _row(4, "finance")])  # row 3 claimed again: once
+    clock[0] = 3.2
+    group, rows = pacer.next_message()
+    assert group == "finance" and [r.id for r in rows] == [2, 4]
+    clock[0] = 6.4
+    assert [r.id for r in pacer.next_message()[1]] == [3]
+    sent = 3
+    for _ in range(40):  # never more than 20 in the robot's minute
+        clock[0] += 3.1
+        pacer.add([_row(100 + sent, "ops")])
+        sent += pacer.next_message() is not None
+    assert pacer.limit.max_in_minute <= 20
