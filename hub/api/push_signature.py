@@ -140,7 +140,8 @@ class SeenMessages:
 
 
 class PushGuard:
-    """Checks the signed pushes of the shops in ``credentials`` ((channel, shop) -> app)."""
+    """Checks the signed pushes of the shops in ``credentials`` ((channel, shop) -> app;
+    shop "": the app of every shop of that channel not named on its own)."""
 
     def __init__(self, credentials: Mapping[tuple[str, str], PushCredential], *,
                  window_s: float = 300.0, seen_max: int = 200_000, seen_ttl_s: float = 900.0,
@@ -169,7 +170,8 @@ class PushGuard:
 
     def _check(self, channel: str, shop: str, headers: Mapping[str, str],
                query: Mapping[str, str], body: bytes) -> PushCredential:
-        cred = self.credentials.get((channel, shop))
+        # a channel configured with no shop is one app for every shop
+        cred = self.credentials.get((channel, shop)) or self.credentials.get((channel, ""))
         if cred is None:
             raise PushRefused(401, f"no push credentials here for {channel} shop "
                                    f"{shop[:64]!r}")

@@ -195,3 +195,16 @@ def test_a_notice_without_an_order_is_answered_and_stores_nothing(tmp_path) -> N
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"accepted": 0, "new": 0, "quarantined": 0,
                                  "duplicate_messages": 0}
+
+
+def test_a_channel_configured_without_a_shop_signs_for_every_shop(tmp_path) -> None:
+    orders = orders_for("tmall", [1])
+    state = make_state("tmall", orders)
+    configs = channel_configs("tmall", app_key="isv", app_secret="isv-secret")
+    configs = [c.model_copy(update={"shop": ""}) for c in configs]
+    with hub(tmp_path, configs) as h:
+        assert push(h.client, "tmall", orders, state, shop="any-shop").status_code == 401
+        answer = push(h.client, "tmall", orders, state, shop="any-shop", app_key="isv",
+                      app_secret="isv-secret")
+        assert answer.status_code == 200, answer.text
+        assert h.ledger.get_order(("tmall", "any-shop", orders[0].order_id)) is not None
