@@ -13,12 +13,11 @@ it is accepted or the sender is stopped: at-least-once, in release order.
 >>> from datetime import datetime
 >>> from hub.clock import ManualClock, SHANGHAI
 >>> from sim.emulators.marketplace import MarketplaceState
-from sim.emulators.push_signing import envelope, signed
 >>> state = MarketplaceState([], ManualClock(datetime(2026, 11, 11, tzinfo=SHANGHAI)),
 ...                          channel="jd")
 >>> sender = PushSender(state, "http://127.0.0.1:9/push/jd")
->>> sender.stats()["sent_events"]
-0
+>>> sender.stats()["sent_events"], sender.url, sender.app_key
+(0, 'http://127.0.0.1:9/push/jd', 'demo-key')
 """
 
 from __future__ import annotations
