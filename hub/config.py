@@ -115,6 +115,8 @@ class ApiConfig(_Section):
     forwarded_allow_ips: str = "127.0.0.1"
     keep_alive_s: float = Field(default=30.0, gt=0)
     graceful_shutdown_s: float | None = Field(default=None, gt=0)
+    # a signed push stamped further than this from the hub's clock is refused (a replay)
+    push_window_s: float = Field(default=300.0, gt=0)
 
 
     @field_validator("token")

@@ -188,7 +188,7 @@ class Hub:
             ledger, RouterHandle(router), self.clock, s.channels, connect,
             wms_secrets={name: secret.get_secret_value()
                          for name, secret in bo.wms_callback_secrets.items()},
-            wms_window_s=bo.wms_callback_window_s)
+            wms_window_s=bo.wms_callback_window_s, push_window_s=s.api.push_window_s)
         if bo.wms_url:
             self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
                 self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,

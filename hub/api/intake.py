@@ -1,9 +1,12 @@
 """What the outside world posts to the hub: marketplace pushes and WMS status.
 
-A push is taken in as a pulled page is (``hub.app.intake``): adapters, quarantine
-for bad records, the ledger's idempotent ingest, then the router. A status callback
-is recorded as the status feed is (``hub.app.warehouse``). Nothing is acknowledged
-(200) before the ledger has it.
+A push is each marketplace's message envelope (``hub.api.push_envelope``), signed as
+that platform signs it (``hub.api.push_signature``): unsigned, wrongly signed or stale
+pushes are refused (401), a message id taken in lately is answered without storing it
+again. Its orders are taken in as a pulled page's are (``hub.app.intake``): adapters,
+quarantine for bad records, the ledger's idempotent ingest, then the router. A status
+callback is recorded as the status feed is (``hub.app.warehouse``). Nothing is
+acknowledged (200) before the ledger has it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from typing import Any, Protocol
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 
+from hub.api.push_envelope import EnvelopeError, messages
+from hub.api.push_signature import PushCredential, PushGuard, PushRefused
 from hub.api.signed_callback import CallbackGuard, CallbackRefused
 from hub.app.intake import Intake
 from hub.app.ports import Connections, DecisionQueue, IntakeLedger, StageRecorder, no_connections
@@ -36,7 +41,8 @@ class IntakeStore(IntakeLedger, StageRecorder, Protocol):
 @dataclass(frozen=True)
 class IntakePorts:
     """What the intake handlers work with; ``channels``: the configured marketplaces
-    (Douyin's, to decrypt pushed receivers)."""
+    (their app key and secret check the shops' pushes; Douyin's decrypts pushed
+    receivers); ``push_window_s``: how far a push's time may be from the hub's clock."""
 
     ledger: IntakeStore
     router: DecisionQueue
@@ -46,6 +52,7 @@ class IntakePorts:
     # warehouse name -> secret of its signed status callbacks (none: every one refused)
     wms_secrets: Mapping[str, str] = field(default_factory=dict)
     wms_window_s: float = 300.0
+    push_window_s: float = 300.0
 
     def __post_init__(self) -> None:
         if self.connections is None and any(c.channel == "douyin" for c in self.channels):
@@ -57,6 +64,9 @@ def intake_router(ports: IntakePorts) -> APIRouter:
     clients: dict[str, Any] = {}
     intake = Intake(ports.ledger, ports.router, ports.clock)
     guard = CallbackGuard(ports.wms_secrets, window_s=ports.wms_window_s)
+    push_guard = PushGuard(
+        {(c.channel, c.shop): PushCredential(c.app_key, c.app_secret.get_secret_value())
+         for c in ports.channels}, window_s=ports.push_window_s)
 
     async def _decrypted(payload: Any) -> dict[str, str]:
         """Douyin's batch-decrypt of a pushed payload's receivers. When the marketplace
@@ -81,24 +91,39 @@ def intake_router(ports: IntakePorts) -> APIRouter:
 
     @router.post("/push/{channel}")
     async def push(channel: str, request: Request, shop: str = "") -> dict[str, Any]:
-        """Orders pushed by a marketplace's message service (one, a list, or a page)."""
+        """A marketplace's signed message push: each message carries an order record as
+        the pull API serves it. ``duplicate_messages``: ids taken in lately, not stored
+        again."""
         if channel not in ADAPTERS:
             raise HTTPException(404, f"unknown channel {channel!r}")
+        raw = await request.body()
+        shop = push_guard.shop_of(channel, shop)
         try:
-            payload = orjson.loads(await request.body())
+            push_guard.check(channel, shop, request.headers, request.query_params, raw)
+            pushed = messages(channel, raw)
+            for message in pushed:
+                if message.sent_s is not None:
+                    push_guard.check_time(message.sent_s, f"message {message.msg_id} msg_time")
+        except PushRefused as exc:
+            raise HTTPException(exc.status, exc.reason) from None
+        except EnvelopeError as exc:
+            raise HTTPException(400, f"bad push: {exc}") from None
+        new = push_guard.unseen(channel, (m.msg_id for m in pushed))
+        fresh = [m for m, is_new in zip(pushed, new, strict=True) if is_new]
+        records = [record for m in fresh for record in m.records]
+        try:
             if channel == "douyin":  # receivers arrive encrypted, as they do when pulled
-                page = douyin.parse_any(payload, shop, await _decrypted(payload))
+                page = douyin.parse_any(records, shop, await _decrypted(records))
             else:
-                page = parse_any(channel, payload, shop)
-        except orjson.JSONDecodeError as exc:
-            raise HTTPException(400, f"body is not JSON: {exc}") from None
-        except ValueError as exc:  # a page whose envelope itself is malformed
-            raise HTTPException(400, str(exc)) from None
+                page = parse_any(channel, records, shop)
+        except ValueError as exc:
+            raise HTTPException(400, f"bad push: {exc}") from None
         except MarketplaceError as exc:
             raise HTTPException(400, f"error envelope pushed: {exc}") from None
         taken = await intake.take_in(channel, shop, page.orders, page.quarantined)
+        push_guard.taken(channel, (m.msg_id for m in fresh))
         return {"accepted": len(taken.stored), "new": len(taken.new),
-                "quarantined": taken.quarantined}
+                "quarantined": taken.quarantined, "duplicate_messages": len(pushed) - len(fresh)}
 
     @router.post("/wms/status")
     async def wms_status(request: Request) -> dict[str, int]:

@@ -249,7 +249,10 @@ class EmulatorSuite:
                 url = f"{self.config.hub_url.rstrip('/')}/push/{channel}"
                 if cred.shop:
                     url += f"?shop={cred.shop}"
-                self._push.append(PushSender(state, url, seed=m.seed))
+                # signed with the shop's app, as the hub's channel config knows it
+                self._push.append(PushSender(
+                    state, url, seed=m.seed, app_key=cred.app_key,
+                    app_secret=cred.app_secret.get_secret_value()))
 
     # -- running --------------------------------------------------------------------------
     def start(self) -> EmulatorSuite:

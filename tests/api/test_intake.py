@@ -21,11 +21,11 @@ from fastapi.testclient import TestClient
 
 from hub.api.intake import IntakePorts, intake_router
 from hub.clock import ManualClock
-from hub.config import ChannelConfig
 from hub.connectors import Connections
 from hub.ledger import open_ledger
 from hub.ledger.local import LocalLedger
 from sim.emulators.callback_signing import signed_headers
+from tests.api.push_helpers import channel_configs, push, push_request
 from tests.fakes import FakeRouter
 from tests.sim.marketplace_helpers import T0, make_state, orders_for, serving
 
@@ -51,7 +51,10 @@ def status(client: Any, events: Any = None, *, content: bytes | None = None,
                        headers={"content-type": "application/json", **headers})
 
 
-def _local(tmp_path, channels=()) -> tuple[IntakePorts, Any, Any, Any]:
+PUSHING = channel_configs("tmall", "jd")  # the shops whose signed pushes are taken
+
+
+def _local(tmp_path, channels=PUSHING) -> tuple[IntakePorts, Any, Any, Any]:
     ledger, router = open_ledger(tmp_path / "ledger.sqlite3"), FakeRouter()
     ports = IntakePorts(LocalLedger(ledger), router, ManualClock(T0), channels, Connections(),
                         wms_secrets=WMS_SECRETS)
@@ -80,7 +83,7 @@ def _actors(ray, tmp_path) -> tuple[IntakePorts, Any, Any, Any]:
     ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
     router = ray.remote(Submitted).remote()
     ports = IntakePorts(LedgerHandle(ledger), RouterHandle(router), ManualClock(T0),
-                        wms_secrets=WMS_SECRETS)
+                        PUSHING, wms_secrets=WMS_SECRETS)
     return (ports, lambda method, *args: ray.get(ledger.call.remote(method, *args)),
             lambda: ray.get(router.taken.remote()), lambda: ray.kill(ledger))
 
@@ -106,10 +109,12 @@ def test_a_push_with_one_order_too_large_stores_the_others_and_quarantines_it(fa
     receiver = orders[2].receiver.model_copy(update={"detail": "长" * 400_000})  # > 1 MiB
     giant = orders[2] = orders[2].model_copy(update={"receiver": receiver})
     state = make_state("tmall", orders)
-    payload = orjson.dumps([state.encode(o) for o in orders] + [{"tid": "no"}])
-    answer = face.client.post("/push/tmall?shop=flagship", content=payload)
+    junk = orders[0].model_copy(update={"order_id": "no"})
+    items = [(o, state.encode(o)) for o in orders] + [(junk, {"tid": "no"})]
+    answer = face.client.post(**push_request("tmall", items))
     assert answer.status_code == 200, answer.text[:500]
-    assert answer.json() == {"accepted": 4, "new": 4, "quarantined": 2}
+    assert answer.json() == {"accepted": 4, "new": 4, "quarantined": 2,
+                             "duplicate_messages": 0}
     others = sorted(o.key for o in orders if o is not giant)
     assert sorted(face.submitted()) == others
     assert face.read("get_order", giant.key) is None
@@ -123,8 +128,7 @@ def test_a_push_with_one_order_too_large_stores_the_others_and_quarantines_it(fa
 def test_a_status_callback_is_recorded_and_an_unknown_stage_is_refused(face) -> None:
     [o] = orders_for("jd", [1])
     state = make_state("jd", [o])
-    assert face.client.post("/push/jd?shop=flagship",
-                            content=orjson.dumps([state.encode(o)])).status_code == 200
+    assert push(face.client, "jd", [o], state).status_code == 200
     report = {"channel": "jd", "shop": "flagship", "order_id": o.order_id, "at": "x"}
     refused = status(face.client, {"events": [
         report | {"stage": "picked"}, report | {"stage": "teleported"}]})
@@ -143,7 +147,7 @@ def test_a_status_callback_is_recorded_and_an_unknown_stage_is_refused(face) -> 
 def test_a_status_callback_must_be_signed_fresh_and_new(face) -> None:
     [o] = orders_for("jd", [1])
     state = make_state("jd", [o])
-    face.client.post("/push/jd?shop=flagship", content=orjson.dumps([state.encode(o)]))
+    assert push(face.client, "jd", [o], state).status_code == 200
     events = {"events": [{"channel": "jd", "shop": "flagship", "order_id": o.order_id,
                           "stage": "picked"}]}
     unsigned = face.client.post("/wms/status", json=events)
@@ -165,24 +169,25 @@ def test_douyin_push_is_decrypted_or_refused_whole(tmp_path) -> None:
     orders = orders_for("douyin", range(1, 6))
     state = make_state("douyin", orders)
     with serving(state) as server:
-        channels = [ChannelConfig(channel="douyin", shop="flagship", base_url=server.url)]
+        channels = channel_configs("douyin", base_url=server.url)
         ports, read, submitted, close = _local(tmp_path, channels)
         app = FastAPI()
         app.include_router(intake_router(ports))
-        payload = orjson.dumps([state.encode(o) for o in orders])
-        assert b"13812345678" not in payload  # the receiver travels encrypted
+        signed = push_request("douyin", [(o, state.encode(o)) for o in orders])
+        assert b"13812345678" not in signed["content"]  # the receiver travels encrypted
         try:
             with TestClient(app) as client:
                 httpx.post(server.url + "/_control/faults",
                            json={"kind": "outage", "duration_s": 3600}).raise_for_status()
-                refused = client.post("/push/douyin?shop=flagship", content=payload)
+                refused = client.post(**signed)
                 assert refused.status_code == 503 and "push again" in refused.text
                 assert read("counts")["stages"] == {}
                 assert submitted() == []
                 httpx.delete(server.url + "/_control/faults").raise_for_status()
-                accepted = client.post("/push/douyin?shop=flagship", content=payload)
+                accepted = client.post(**signed)  # the same messages, pushed again
                 assert accepted.status_code == 200, accepted.text
-                assert accepted.json() == {"accepted": 5, "new": 5, "quarantined": 0}
+                assert accepted.json() == {"accepted": 5, "new": 5, "quarantined": 0,
+                                           "duplicate_messages": 0}
             stored = read("get_order", orders[0].key)
             assert stored.order.receiver == orders[0].receiver
             assert sorted(submitted()) == sorted(o.key for o in orders)

@@ -88,7 +88,8 @@ def test_suite_with_a_hub_pushes_orders_and_wms_status_to_it(tmp_path: Path) -> 
 
     @hub.post("/push/{channel}")
     async def push(channel: str, request: Request) -> dict:
-        received["push"].extend((channel, r["tid"]) for r in await request.json())
+        received["push"].extend((channel, json.loads(m["content"])["trade"]["tid"])
+                                for m in await request.json())  # TMC messages
         return {"accepted": 1}
 
     @hub.post("/wms/status")
