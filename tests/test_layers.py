@@ -46,6 +46,7 @@ def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("hub/app/intake.py", "import hub.ledger", "domain <- app <- shells"),
     ("hub/api/orders.py", "import hub.actors", "domain <- app <- shells"),
     ("hub/ledger/memory.py", "import sim.trace", "the hub does not import the harness"),
+    ("sim/emulators/jd.py", "import hub.connectors", "the emulators sign and check with"),
 ])
 def test_a_forbidden_import_breaks_the_check(scratch: Path, module: str, line: str,
                                              contract: str) -> None:

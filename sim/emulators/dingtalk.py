@@ -41,10 +41,11 @@ from fastapi import FastAPI, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from hub.clock import Clock
-from hub.connectors import SIGN_REFUSED, TOKEN_UNKNOWN, TOO_FAST
-from hub.connectors import dingtalk_signature as signature
 from sim.emulators.backoffice import BackOffice, Emulator, OutageWindow, json_response, mount_common
+from sim.emulators.signatures import dingtalk as signature
 
+# DingTalk's documented errcodes: the emulator keeps its own copy of the platform's facts
+TOKEN_UNKNOWN, SIGN_REFUSED, TOO_FAST = 300001, 310000, 130101
 BAD_BODY, TOO_LONG = 40035, 460101
 MAX_BYTES = 20_000
 

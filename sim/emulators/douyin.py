@@ -25,12 +25,11 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 
-from hub.connectors import douyin_param_json, douyin_sign
-from hub.connectors import same_signature as same
 from hub.domain import SHANGHAI, Order
 from hub.domain.adapters import remember
 from sim.emulators.market_http import gate, json_response, mount_common
 from sim.emulators.marketplace import Credential, MarketplaceState
+from sim.emulators.signatures import douyin, douyin_body, matches
 from sim.shapes import douyin as shape
 
 SEARCH, DECRYPT = "order.searchList", "order.batchDecrypt"
@@ -106,9 +105,9 @@ def authenticate(state: MarketplaceState, params: dict[str, str], method: str,
         raise DouyinError(40001, "获取签名失败，请根据文档确保参数拼装正确",
                           "isv.signature-missing")
     sign_method = params.get("sign_method") or "md5"
-    if sign_method not in ("md5", "hmac-sha256") or not same(douyin_sign(
-            params["app_key"], method, param_json, params.get("timestamp", ""),
-            params.get("v", ""), secret, sign_method), params["sign"]):
+    if sign_method not in ("md5", "hmac-sha256") or not matches(douyin(
+            secret, params["app_key"], method, param_json, params.get("timestamp", ""),
+            params.get("v", ""), sign_method), params["sign"]):
         raise DouyinError(40003, "签名校验失败", "isv.signature-invalid")
     if not params.get("access_token"):
         raise DouyinError(40001, "认证失败，access_token不能为空", "isv.access-token-missing")
@@ -169,7 +168,7 @@ def create_app(state: MarketplaceState, *, max_span: timedelta = timedelta(days=
         if not isinstance(body, dict):
             raise _bad("param_json (the body) must be a JSON object")
         cred = authenticate(state, dict(request.query_params), method,
-                            douyin_param_json(body))
+                            douyin_body(body))
         return cred, body
 
     def unavailable(status: int) -> dict:

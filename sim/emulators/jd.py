@@ -22,11 +22,10 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request, Response
 
-from hub.connectors import jd_sign
-from hub.connectors import same_signature as same
 from hub.domain import SHANGHAI
 from sim.emulators.market_http import gate, json_response, mount_common, request_params
 from sim.emulators.marketplace import Credential, MarketplaceState
+from sim.emulators.signatures import jd, matches
 from sim.shapes import jd as shape
 
 METHOD = "jingdong.pop.order.search"
@@ -63,7 +62,7 @@ def authenticate(state: MarketplaceState, params: dict[str, str]) -> Credential:
     if params["method"] != METHOD:
         raise gateway_error("22", "无效方法", f"Invalid method; this emulator serves {METHOD}",
                             "bad_request")
-    if not same(jd_sign(params, secret), params["sign"]):
+    if not matches(jd(secret, params), params["sign"]):
         raise gateway_error("12", "无效签名", "Invalid signature")
     cred = state.authorise(params["app_key"], params["access_token"])
     if cred is None:

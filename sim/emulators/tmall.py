@@ -18,11 +18,10 @@ from datetime import datetime, timedelta
 
 from fastapi import FastAPI, Request, Response
 
-from hub.connectors import TOP_SIGN_METHODS, top_sign
-from hub.connectors import same_signature as same
 from hub.domain import SHANGHAI
 from sim.emulators.market_http import gate, json_response, mount_common, request_params
 from sim.emulators.marketplace import Credential, MarketplaceState
+from sim.emulators.signatures import TOP_METHODS, matches, top
 from sim.shapes import tmall as shape
 
 METHOD = "taobao.trades.sold.increment.get"
@@ -75,8 +74,8 @@ def authenticate(state: MarketplaceState, params: dict[str, str]) -> Credential:
     sign_method = params.get("sign_method") or "md5"
     if not params.get("sign"):
         raise TopError(24, "Missing Signature", kind="auth")
-    if sign_method not in TOP_SIGN_METHODS or not same(
-            top_sign(params, secret, sign_method), params["sign"]):
+    if sign_method not in TOP_METHODS or not matches(
+            top(secret, params, sign_method), params["sign"]):
         raise TopError(25, "Invalid Signature", kind="auth")
     session = params.get("session", "")
     if not session:
