@@ -279,7 +279,7 @@ class Run:
         summary, series = summarise(self.created, self.truth, outcomes, speedup=speedup,
                                     origin=window_origin, pulled=not push)
         outside = Outside.read(self.events, records, origin=scenario.origin,
-                               alert_clock=_alert_clock(clock))
+                               alert_clock=_alert_clock(clock), stock=scenario.inventory())
         promise, promises_from = promises(scenario)
         notice_s = speedup * 1.0 if push else 2 * self.interval_s
         verdict, shipping = judge(outside, promise=promise, notice_s=notice_s,

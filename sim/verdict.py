@@ -50,6 +50,8 @@ from typing import Any
 
 import numpy as np
 
+from sim.stock import stock_outs
+
 PAID_STATES = ("paid", "partially_shipped", "shipped", "finished")
 RECEIVER_FIELDS = ("name", "phone", "province", "city", "district", "street", "detail")
 CASE_COMPLAINTS = {"before": 0.056, "after": 0.012}
@@ -59,6 +61,7 @@ PER_ORDER = (*HARD_FIGURES, "unavoidable_shipped_after_cancel",
              "within_notice_shipped_after_cancel", "held_clean", "late")
 ALERT_LINE = re.compile(r"^\s*[-*]\s+(\S+)\s+(\S+)\s+\(", re.MULTILINE)
 EXAMPLES = 5
+STOCK_SLACK_S = 600.0  # how long before the ERP ran out a hold for stock still counts
 Key = tuple[str, str, str]
 Promise = Callable[[str, str], float]  # (order_type, delivery) -> hours after payment
 
@@ -253,18 +256,33 @@ class Outside:
     origin: datetime
     end: datetime  # the latest time the records show
     bundles: Mapping[str, Any] = field(default_factory=dict)  # sku -> ((sku, qty), ...)
+    stock_out: dict[str, datetime] = field(default_factory=dict)  # sku -> when it ran out
 
     @classmethod
     def read(cls, events: Iterable[Any], records: Mapping[str, Any], *, origin: datetime,
              alert_clock: Callable[[str], datetime] = datetime.fromisoformat,
-             bundles: Mapping[str, Any] | None = None) -> Outside:
+             bundles: Mapping[str, Any] | None = None,
+             stock: Mapping[str, int] | None = None) -> Outside:
         buyers = intents(events, origin, bundles)
         wms = warehouse(records.get("wms"))
         sent = alerts(records.get("dingtalk"), alert_clock)
         named = _named(sent, {(k[0], k[2]): k for k in buyers})
         end = max([t for t in (wms.end, *(a.at for a in sent)) if t is not None],
                   default=origin)
-        return cls(buyers, wms, sent, named, origin, end, dict(bundles or {}))
+        ran_out = stock_outs(stock or {}, records.get("erp"))
+        return cls(buyers, wms, sent, named, origin, end, dict(bundles or {}), ran_out)
+
+    def held_for_stock(self, key: Key) -> bool:
+        """Never dispatched, and a SKU it needs had run out by then (or did within
+        ``STOCK_SLACK_S``: the hub counts stock as it decides, the ERP as it dispatches):
+        a hold the warehouse's own stock justifies."""
+        buyer = self.buyers[key]
+        if buyer.paid_at is None or self.wms.orders.get(key) or not buyer.versions:
+            return False
+        wanted = buyer.paid_version(buyer.paid_at) or buyer.versions[-1]
+        slack = timedelta(seconds=STOCK_SLACK_S)
+        return any(sku in self.stock_out and buyer.paid_at + slack >= self.stock_out[sku]
+                   for sku in wanted.items)
 
 
 def judge(outside: Outside, *, promise: Promise, hold_after_s: float = 900.0,
@@ -291,7 +309,8 @@ def judge(outside: Outside, *, promise: Promise, hold_after_s: float = 900.0,
         if owed and cancelled is None and reached is None and not buyer.truth \
                 and key not in named:
             hit["lost"].add(key)
-        if owed and not buyer.truth and (cancelled is None or (reached and cancelled > reached)):
+        if owed and not buyer.truth and (cancelled is None or (reached and cancelled > reached)) \
+                and not outside.held_for_stock(key):
             if reached is not None:
                 waited = (reached - buyer.paid_at).total_seconds()
                 if waited > hold_after_s:
@@ -369,7 +388,7 @@ def judge(outside: Outside, *, promise: Promise, hold_after_s: float = 900.0,
         "examples": {name: ["/".join(k) for k in sorted(keys)[:EXAMPLES]]
                      for name, keys in hit.items() if keys},
     }
-    verdict["anomalies"] = anomalies(buyers, wms, named, origin)
+    verdict["anomalies"] = anomalies(outside)
     return verdict, {"shipping_by_lane": dict(points)}
 
 
@@ -385,13 +404,17 @@ def _remedied(buyer: Intent, orders: list[dict[str, Any]]) -> bool:
     return any(o.get("delivery") and o["delivery"] != buyer.delivery for o in orders)
 
 
-def anomalies(buyers: Mapping[Key, Intent], wms: Warehouse, named: Mapping[Key, datetime],
-              origin: datetime) -> dict[str, Any]:
-    """Precision and recall of the planted anomalies judged from outside."""
+def anomalies(outside: Outside) -> dict[str, Any]:
+    """Precision and recall of the planted anomalies judged from outside; a clean order
+    held for stock the warehouse really lacked (``Outside.held_for_stock``) is neither a
+    false positive nor a hit, and is counted as ``stock_holds``."""
+    buyers, wms, named, origin = outside.buyers, outside.wms, outside.named, outside.origin
     flagged = {k for k, b in buyers.items() if k in named or (
         b.paid_at is not None and b.cancelled_at is None and not wms.orders.get(k))
         or _remedied(b, wms.orders.get(k, []))}
     planted = {k for k, b in buyers.items() if b.truth}
+    stock_holds = {k for k in flagged - planted if outside.held_for_stock(k)}
+    flagged -= stock_holds
     tp, fp, fn = len(flagged & planted), len(flagged - planted), len(planted - flagged)
     by_code: dict[str, Counter] = defaultdict(Counter)
     for key in planted:
@@ -413,7 +436,8 @@ def anomalies(buyers: Mapping[Key, Intent], wms: Warehouse, named: Mapping[Key, 
         since = min(seen) if seen else (buyer.paid_at or buyer.created_at)
         delays.append(max((named[key] - since).total_seconds(), 0.0))
     return {
-        "planted": len(planted), "flagged": len(flagged), "true_positive": tp,
+        "planted": len(planted), "flagged": len(flagged), "stock_holds": len(stock_holds),
+        "true_positive": tp,
         "false_positive": fp, "missed": fn,
         "precision": round(tp / (tp + fp), 4) if tp + fp else None,
         "recall": round(tp / (tp + fn), 4) if tp + fn else None,

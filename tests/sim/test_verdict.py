@@ -320,3 +320,25 @@ def test_held_orders_are_left_out_of_the_delay() -> None:
                "dingtalk": {"messages": [alert(30, o)]}}
     outside = Outside.read(events, records, origin=ORIGIN)
     assert latency_to_wms(outside, speedup=1)["latency_to_wms_s"]["all"]["n"] == 0
+
+
+def test_a_clean_order_held_for_stock_the_erp_ran_out_of_is_not_a_false_hold() -> None:
+    events, wms, out = shipped_normally(1)
+    held = life(2)
+    order = held[-1].order
+    sku = order.items[0].sku
+    draws = {"requests": [{"seq": 1, "at": iso(5), "op": "wms_dispatch",
+                           "orders": [{"items": [{"sku": sku, "quantity": 10}]}],
+                           "results": [{"status": "accepted", "short": []}]}]}
+    records = {"wms": {"requests": [], "orders": wms, "shipments": out},
+               "dingtalk": {"messages": [alert(60, order)]}, "erp": draws}
+
+    def judged(stock: int) -> dict:
+        outside = Outside.read(events + held, records, origin=ORIGIN, stock={sku: stock})
+        return judge(outside, promise=promise)[0]
+
+    ran_out, plenty = judged(10), judged(11)  # 10 drawn: out of stock at 5 s, or not
+    assert ran_out["anomalies"]["stock_holds"] == 1 and ran_out["anomalies"]["false_positive"] == 0
+    assert ran_out["held_clean"]["count"] == 0
+    assert plenty["anomalies"]["stock_holds"] == 0 and plenty["anomalies"]["false_positive"] == 1
+    assert plenty["held_clean"]["count"] == 1
