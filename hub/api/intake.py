@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 
+from hub.api.limits import records_capped
 from hub.api.signed_callback import CallbackGuard, CallbackRefused
 from hub.app.intake import Intake
 from hub.app.ports import Connections, DecisionQueue, IntakeLedger, StageRecorder, no_connections
@@ -79,7 +80,7 @@ def intake_router(ports: IntakePorts) -> APIRouter:
         raise HTTPException(503, "douyin batch decrypt failed; nothing was stored, push again",
                             headers={"Retry-After": "1"})
 
-    @router.post("/push/{channel}")
+    @router.post("/push/{channel}", dependencies=[Depends(records_capped)])
     async def push(channel: str, request: Request, shop: str = "") -> dict[str, Any]:
         """Orders pushed by a marketplace's message service (one, a list, or a page)."""
         if channel not in ADAPTERS:
@@ -100,7 +101,7 @@ def intake_router(ports: IntakePorts) -> APIRouter:
         return {"accepted": len(taken.stored), "new": len(taken.new),
                 "quarantined": taken.quarantined}
 
-    @router.post("/wms/status")
+    @router.post("/wms/status", dependencies=[Depends(records_capped)])
     async def wms_status(request: Request) -> dict[str, int]:
         """Status callbacks from the WMS: picked, packed, shipped with tracking number,
         signed by the warehouse (``hub.api.signed_callback``)."""
