@@ -27,6 +27,7 @@ from hub.api import rules as rule_console
 from hub.api.auth import Auth
 from hub.api.feed import EventFeed
 from hub.api.limits import Limits, RequestLimits
+from hub.api.refusals import document_refusals
 from hub.app.ports import OperatorWrites
 from hub.app.rules import RuleConsole
 from hub.clock import Clock
@@ -82,6 +83,7 @@ def create_app(
     for router in own:
         app.include_router(router)
     taken = _served(own)
+    extra_routers = list(extra_routers)
     for router in extra_routers:
         app.include_router(_without(router, taken))
         taken |= _served([router])
@@ -91,4 +93,5 @@ def create_app(
         return FileResponse(str(STATIC / "index.html"), media_type="text/html; charset=utf-8")
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    document_refusals(app, (*own, *extra_routers), reads_need_token=api.read_requires_token)
     return app

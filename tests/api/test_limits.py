@@ -232,3 +232,20 @@ def test_the_limit_settings_are_validated_and_reach_the_server() -> None:
         assert server.config.h11_max_incomplete_event_size == 4096
     finally:
         server.stop()
+
+
+# -- the schema ----------------------------------------------------------------------------
+@pytest.mark.parametrize("reads_need_token", [False, True])
+def test_the_schema_lists_the_refusals_where_they_apply(tmp_path, reads_need_token) -> None:
+    from tests.api.conftest import make_hub
+
+    for hub in make_hub(tmp_path, read_requires_token=reads_need_token):
+        paths = hub.client.get("/openapi.json").json()["paths"]
+        lanes = paths["/api/lanes"]["get"]["responses"]
+        release = paths["/api/orders/{channel}/{shop}/{order_id}/release"]["post"]["responses"]
+        assert {"408", "413", "429"} <= set(lanes) and {"401", "403", "400"} <= set(release)
+        assert ("401" in lanes) is reads_need_token
+        assert lanes["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
+        dry_run = paths["/api/rules/dry-run"]["post"]["responses"]["422"]
+        shapes = dry_run["content"]["application/json"]["schema"]["anyOf"]
+        assert {"$ref": "#/components/schemas/HTTPValidationError"} in shapes
