@@ -164,7 +164,7 @@ def test_pushes_are_limited_per_marketplace(serve) -> None:
                  for _ in range(3)]
         assert codes == [200, 200, 429]
         refused = client.post("/push/tmall?shop=flagship", content=b"[]")
-        assert refused.headers["retry-after"] == "2"
+        assert refused.headers["retry-after"] in ("1", "2")  # a token every 2 s
         assert "too many pushes from tmall" in refused.json()["detail"]
         assert client.post("/push/jd?shop=flagship", content=b"[]").status_code == 200
         assert client.get("/healthz").status_code == 200  # the address is not limited
