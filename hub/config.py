@@ -117,6 +117,17 @@ class ApiConfig(_Section):
     graceful_shutdown_s: float | None = Field(default=None, gt=0)
     # a signed push stamped further than this from the hub's clock is refused (a replay)
     push_window_s: float = Field(default=300.0, gt=0)
+    # what one client may send (hub.api.limits): a larger body is 413, a slower one 408
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    body_timeout_s: float = Field(default=30.0, gt=0)
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)  # request line and headers
+    max_records: int = Field(default=1000, ge=1)  # per push or status callback, else 413
+    # token buckets (429 with Retry-After): per client address, and per marketplace for
+    # pushes; generous enough for Double-11's pushes on loopback; 0 turns one off
+    rate_per_s: float = Field(default=1000.0, ge=0)
+    rate_burst: int = Field(default=2000, ge=1)
+    push_rate_per_s: float = Field(default=500.0, ge=0)
+    push_rate_burst: int = Field(default=1000, ge=1)
 
 
     @field_validator("token")

@@ -26,6 +26,8 @@ from hub.api import anomalies, lanes, metrics, orders
 from hub.api import rules as rule_console
 from hub.api.auth import Auth
 from hub.api.feed import EventFeed
+from hub.api.limits import Limits, RequestLimits
+from hub.api.refusals import document_refusals
 from hub.app.ports import OperatorWrites
 from hub.app.rules import RuleConsole
 from hub.clock import Clock
@@ -63,8 +65,9 @@ def create_app(
     ``ledger`` is read; operator actions write through ``writer``, the ledger's single
     writer (the running hub's ledger actor, or the ledger itself where nothing else
     writes); ``rules`` is the rule console;
-    ``api`` holds the token and the read policy; ``stats`` (optional) returns the running
-    hub's counters for ``/metrics``."""
+    ``api`` holds the token, the read policy and the limits on what a client may send
+    (``hub.api.limits``, over every route, the extra routers' too); ``stats``
+    (optional) returns the running hub's counters for ``/metrics``."""
     app = FastAPI(title="OrderHub", version="1", description=(
         "Order look-up, lanes, anomalies and the rule console of the OrderHub order hub. "
         "Changes need `Authorization: Bearer <api.token>`; reads do too when "
@@ -74,10 +77,13 @@ def create_app(
     app.state.auth = Auth(api)
     app.state.feed = EventFeed(ledger, clock)
     app.state.stats = stats
+    app.state.limits = Limits.of(api)
+    app.add_middleware(RequestLimits, limits=app.state.limits)
     own = (orders.router, lanes.router, anomalies.router, rule_console.router, metrics.router)
     for router in own:
         app.include_router(router)
     taken = _served(own)
+    extra_routers = list(extra_routers)
     for router in extra_routers:
         app.include_router(_without(router, taken))
         taken |= _served([router])
@@ -87,4 +93,5 @@ def create_app(
         return FileResponse(str(STATIC / "index.html"), media_type="text/html; charset=utf-8")
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    document_refusals(app, (*own, *extra_routers), reads_need_token=api.read_requires_token)
     return app

@@ -5,6 +5,7 @@ holder's name. No token configured means nothing can be changed through the API.
 
 from __future__ import annotations
 
+import functools
 import hmac
 from collections.abc import Callable
 
@@ -50,6 +51,7 @@ def get_auth(request: Request) -> Auth:
     return request.app.state.auth
 
 
+@functools.cache
 def requires(role: str) -> Callable[[Request], str]:
     """A dependency for a change: the name of a valid token's holder who has ``role``."""
 
@@ -66,6 +68,8 @@ def require_reader(request: Request) -> str | None:
     return auth.user_for(request) if auth.read_requires_token else None
 
 
+# the dependencies that need a token for a change (the API's schema lists their 401/403)
+CHANGE_GUARDS = frozenset(requires(role) for role in (OPERATOR, RULES_AUTHOR, RULES_APPROVER))
 Reader = Depends(require_reader)
 Operator = Depends(requires(OPERATOR))
 RulesAuthor = Depends(requires(RULES_AUTHOR))

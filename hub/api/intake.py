@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 
+from hub.api.limits import records_capped
 from hub.api.push_envelope import EnvelopeError, messages
 from hub.api.push_signature import PushCredential, PushGuard, PushRefused
 from hub.api.signed_callback import CallbackGuard, CallbackRefused
@@ -89,7 +90,7 @@ def intake_router(ports: IntakePorts) -> APIRouter:
         raise HTTPException(503, "douyin batch decrypt failed; nothing was stored, push again",
                             headers={"Retry-After": "1"})
 
-    @router.post("/push/{channel}")
+    @router.post("/push/{channel}", dependencies=[Depends(records_capped)])
     async def push(channel: str, request: Request, shop: str = "") -> dict[str, Any]:
         """A marketplace's signed message push: each message carries an order record as
         the pull API serves it. ``duplicate_messages``: ids taken in lately, not stored
@@ -125,7 +126,7 @@ def intake_router(ports: IntakePorts) -> APIRouter:
         return {"accepted": len(taken.stored), "new": len(taken.new),
                 "quarantined": taken.quarantined, "duplicate_messages": len(pushed) - len(fresh)}
 
-    @router.post("/wms/status")
+    @router.post("/wms/status", dependencies=[Depends(records_capped)])
     async def wms_status(request: Request) -> dict[str, int]:
         """Status callbacks from the WMS: picked, packed, shipped with tracking number,
         signed by the warehouse (``hub.api.signed_callback``)."""

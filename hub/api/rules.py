@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -103,8 +103,11 @@ class DryRunOut(BaseModel):
     examples: list[ExampleOut]
 
 
+VERSION_MAX = 2**63 - 1  # a ledger keeps versions as 64-bit integers
+
+
 class RollbackIn(BaseModel):
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=VERSION_MAX)
 
 
 class PublishOut(BaseModel):
@@ -149,7 +152,8 @@ def versions(request: Request) -> VersionsOut:
 
 @router.get("/{version}", response_model=VersionTextOut, dependencies=[Reader],
             responses={404: {"description": "no such version"}})
-def version_text(request: Request, version: int) -> VersionTextOut:
+def version_text(request: Request,
+                 version: int = Path(ge=1, le=VERSION_MAX)) -> VersionTextOut:
     row = admin(request).get(version)
     if row is None:
         raise HTTPException(404, f"no rule-set version {version}")
@@ -200,7 +204,8 @@ def publish(request: Request, body: RuleTextIn,
     return PublishOut(version=version, previous=previous, by=user)
 
 
-@router.post("/rollback", response_model=PublishOut, responses=REFUSED, status_code=201)
+@router.post("/rollback", response_model=PublishOut, status_code=201,
+             responses={**REFUSED, 404: {"description": "no such version"}})
 def rollback(request: Request, body: RollbackIn,
              user: str = RulesApprover) -> PublishOut | JSONResponse:
     """Put an earlier version's rules back in force, published as the next version."""

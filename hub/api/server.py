@@ -33,7 +33,8 @@ class ApiServer:
     def __init__(self, app: Any, *, name: str = "hub-api", host: str = "127.0.0.1",
                  port: int = 0, access_log: bool = False, proxy_headers: bool = True,
                  forwarded_allow_ips: str = "127.0.0.1", keep_alive_s: float = 30.0,
-                 graceful_shutdown_s: float | None = None) -> None:
+                 graceful_shutdown_s: float | None = None,
+                 max_header_bytes: int = 16 * 1024) -> None:
         self.app, self.name, self.host = app, name, host
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -43,7 +44,9 @@ class ApiServer:
             app, log_level="warning", access_log=access_log, lifespan="off",
             proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips,
             timeout_keep_alive=keep_alive_s,
-            timeout_graceful_shutdown=graceful_shutdown_s)
+            timeout_graceful_shutdown=graceful_shutdown_s,
+            # a request line and headers past this are refused (400) before the app
+            h11_max_incomplete_event_size=max_header_bytes)
         if access_log:  # uvicorn put its access logger at the warning level above
             logging.getLogger("uvicorn.access").setLevel(logging.INFO)
         self._server = uvicorn.Server(self.config)
@@ -55,7 +58,8 @@ class ApiServer:
         return cls(app, name=name, host=api.host, port=api.port, access_log=api.access_log,
                    proxy_headers=api.proxy_headers,
                    forwarded_allow_ips=api.forwarded_allow_ips,
-                   keep_alive_s=api.keep_alive_s, graceful_shutdown_s=api.graceful_shutdown_s)
+                   keep_alive_s=api.keep_alive_s, graceful_shutdown_s=api.graceful_shutdown_s,
+                   max_header_bytes=api.max_header_bytes)
 
     @property
     def url(self) -> str:
