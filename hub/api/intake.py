@@ -144,7 +144,8 @@ def intake_router(ports: IntakePorts) -> APIRouter:
             raise HTTPException(400, "bad status callback: expected a list of events or "
                                      '{"events": [...]}')
         try:
-            recorded = await record_status(items, ports.ledger, ports.clock.now())
+            recorded = await record_status(items, ports.ledger, ports.clock.now(),
+                                          orders=ports.ledger)
         except StatusRefused as exc:
             raise HTTPException(400, f"bad status callback: {exc}") from None
         return {"recorded": recorded}

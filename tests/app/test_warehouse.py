@@ -31,6 +31,7 @@ def test_reports_become_stage_events_recorded_at_the_hubs_time() -> None:
 
 @pytest.mark.parametrize(("report", "why"), [
     ({**SHIPPED, "stage": "teleported"}, "unknown stage 'teleported'"),
+    ({**SHIPPED, "stage": "received"}, "unknown stage 'received'"),  # not a warehouse's
     ({k: v for k, v in SHIPPED.items() if k != "order_id"}, "missing 'order_id'"),
     ("shipped", "status report 1: missing"),
 ])
@@ -54,5 +55,19 @@ def test_a_status_reaches_a_real_ledger() -> None:
         asyncio.run(record_status([SHIPPED], LocalLedger(ledger), T0))
         view = ledger.get_order(("tmall", "flagship", "T100001"))
         assert (view.stage, view.tracking_no) == ("shipped", "SF123")
+    finally:
+        ledger.close()
+
+
+def test_a_report_for_an_order_the_hub_never_sent_refuses_the_batch() -> None:
+    ledger = MemoryLedger()
+    try:
+        ledger.ingest([order(1)])
+        port = LocalLedger(ledger)
+        stranger = {**SHIPPED, "order_id": "T999999"}
+        with pytest.raises(StatusRefused, match="unknown order.*tmall:flagship:T999999"):
+            asyncio.run(record_status([SHIPPED, stranger], port, T0, orders=port))
+        assert ledger.get_order(("tmall", "flagship", "T100001")).stage == "received"
+        assert asyncio.run(record_status([SHIPPED], port, T0, orders=port)) == 1
     finally:
         ledger.close()
