@@ -28,6 +28,7 @@ class Reason(StrEnum):
     INCOMPLETE_ADDRESS = "incomplete_address"
     REMOTE_STANDARD_EXPRESS = "remote_standard_express"
     OUT_OF_STOCK_PAID = "out_of_stock_paid"
+    UNMAPPED_SKU = "unmapped_sku"  # a line the catalogue maps to no merchant SKU
     PAYMENT_MISMATCH = "payment_mismatch"
     DUPLICATE_ORDER = "duplicate_order"
     INVALID_PHONE = "invalid_phone"
