@@ -56,6 +56,12 @@ class Stage(StrEnum):
     INTERCEPT_TOO_LATE = "intercept_too_late"  # an anomaly: customer service must act
 
 
+# ``Decision.extra`` key of a decision that decides a held order version again (its value:
+# the hold's reason, e.g. ``unmapped_sku`` once the catalogue maps the line): the ledger
+# stores it although that version was decided, if the order is still held.
+REDECIDES = "redecides"
+
+
 class Anomaly(msgspec.Struct, frozen=True, gc=False):
     code: str  # a Reason value
     severity: str  # "info" | "warn" | "critical"
