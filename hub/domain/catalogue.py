@@ -45,6 +45,7 @@ Components = tuple[tuple[str, int], ...]  # (merchant SKU, quantity), each quant
 # and the lines that map to nothing, each described (an order with any is unmapped).
 Expansion = tuple[Components, tuple[str, ...]]
 _MEMO_MAX = 200_000
+_MISS = object()
 
 
 class CatalogueRefused(OrderHubError):
@@ -88,12 +89,12 @@ class Catalogue:
     def resolve(self, channel: str, shop: str, item: Item) -> Components | None:
         """The stocked merchant SKUs one unit of ``item`` ships, or None (unmapped)."""
         d = item.__dict__
-        item_id, sku, outer = d["item_id"], d["sku"], d["outer_sku"]
-        key = (channel, shop, item_id, sku, outer)
+        key = (channel, shop, d["item_id"], d["sku"], d["outer_sku"])
         memo = self._memo
-        if key in memo:
-            return memo[key]
-        found = self._resolve(channel, shop, item_id, sku, outer)
+        found = memo.get(key, _MISS)
+        if found is not _MISS:
+            return found  # type: ignore[return-value]
+        found = self._resolve(*key)
         if len(memo) > _MEMO_MAX:
             memo.clear()
         memo[key] = found
@@ -270,9 +271,20 @@ def expand_lines(cat: Catalogue, channel: str, shop: str, items: Iterable[Item])
     return tuple(total.items()), tuple(unmapped)
 
 
+_NONE: tuple[str, ...] = ()
+
+
 def expand(order: Order, cat: Catalogue) -> Expansion:
     d = order.__dict__
-    return expand_lines(cat, d["channel"]._value_, d["shop"], d["items"])
+    items = d["items"]
+    if len(items) != 1:
+        return expand_lines(cat, d["channel"]._value_, d["shop"], items)
+    item = items[0]  # the common case, without the sums
+    parts = cat.resolve(d["channel"]._value_, d["shop"], item)
+    if parts is None:
+        return (), (describe(item),)
+    n = item.__dict__["quantity"]
+    return (parts if n == 1 else tuple((sku, m * n) for sku, m in parts)), _NONE
 
 
 def expand_batch(batch: Sequence[Order], cat: Catalogue | None) -> list[Expansion] | None:
