@@ -89,6 +89,11 @@ class FakeLedger:
         decided = {key for key, _ in self.decisions}
         return [o for k, o in self.orders.items() if k not in decided][:limit]
 
+    async def held_orders(self, reason: str, limit: int) -> list[Order]:
+        latest = {key: d for (key, _), d in self.decisions.items()}
+        return [o for k, o in self.orders.items()
+                if k in latest and latest[k].hold_reason == reason][:limit]
+
     # -- stage recorder ------------------------------------------------------------------
     async def record_stage(self, events: Sequence[StageEvent]) -> int:
         self.stages += events

@@ -36,6 +36,20 @@ def test_round_trip_with_both_picklers():
         same(pickle.loads(dumps(order)), order)
 
 
+def test_an_items_ids_travel_with_it():
+    from hub.domain.order import Item
+
+    lines = (Item(sku="4987654321012", item_id="680112345678", outer_sku="LT-CEIL-24W",
+                  quantity=1, price_fen=39900),
+             Item(outer_sku="LT-BULB-E27-9W", sku="", quantity=3, price_fen=900))
+    order = make_order().model_copy(update={"items": lines})
+    back = pickle.loads(pickle.dumps(order))
+    same(back, order)
+    assert [(i.item_id, i.sku, i.outer_sku) for i in back.items] == [
+        ("680112345678", "4987654321012", "LT-CEIL-24W"), ("", "", "LT-BULB-E27-9W")]
+    assert "item_id" not in back.items[1].model_fields_set
+
+
 def test_fields_left_to_defaults_stay_unset():
     order = make_order(buyer=Buyer(id="b9"))
     assert "paid_at" not in order.model_fields_set

@@ -1,12 +1,13 @@
 """What the domain needs besides the orders: buyer tiers and tags (CRM, cached with
-a TTL), an inventory snapshot (ERP, refreshed every K seconds and drawn down by
-the orders routed since), and the recent orders for duplicate checks."""
+a TTL), an inventory snapshot (ERP, per merchant SKU when a catalogue is in force,
+refreshed every K seconds and drawn down by what the batches since took), and the
+recent orders for duplicate checks."""
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from hub.domain.order import Buyer, Order, OrderStatus
@@ -56,15 +57,23 @@ class CustomerCache:
 
 
 class InventoryView:
-    """ERP snapshot minus what was routed since it was taken."""
+    """ERP snapshot minus what was routed since it was asked for (``asking``: what is
+    drawn while the ERP answers counts against the new snapshot, not lost with the old)."""
 
     def __init__(self) -> None:
         self.snapshot: dict[str, int] = {}
         self.taken_at: float | None = None
         self._drawn: dict[str, int] = {}
+        self._since_asked: dict[str, int] | None = None
+
+    def asking(self) -> None:
+        """A snapshot is asked for now: draws from here on count against it too."""
+        self._since_asked = {}
 
     def refresh(self, snapshot: dict[str, int], at: float) -> None:
-        self.snapshot, self.taken_at, self._drawn = dict(snapshot), at, {}
+        drawn = self._since_asked if self._since_asked is not None else {}
+        self.snapshot, self.taken_at, self._drawn = dict(snapshot), at, drawn
+        self._since_asked = None
 
     def current(self, skus: Iterable[str] | None = None) -> dict[str, int]:
         """What is left of each SKU in the snapshot; of ``skus`` only, when given (a
@@ -76,12 +85,19 @@ class InventoryView:
             return {sku: n - drawn.get(sku, 0) for sku, n in snapshot.items()}
         return {sku: snapshot[sku] - drawn.get(sku, 0) for sku in skus if sku in snapshot}
 
+    def take(self, drawn: Mapping[str, int]) -> None:
+        """Count ``drawn`` (units per SKU, ``priority.taken``: what a batch served) as gone."""
+        for mine in (self._drawn, self._since_asked):
+            if mine is not None:
+                for sku, n in drawn.items():
+                    mine[sku] = mine.get(sku, 0) + n
+
     def draw(self, orders: Iterable[Order]) -> None:
+        """Every paid order's lines as gone, by their own SKU ids (served or not)."""
         for order in orders:
             if order.status != OrderStatus.PAID:
                 continue
-            for item in order.items:
-                self._drawn[item.sku] = self._drawn.get(item.sku, 0) + item.quantity
+            self.take({item.sku: item.quantity for item in order.items})
 
 
 class RecentOrders:

@@ -48,6 +48,9 @@ class LedgerHandle:
     async def undecided_orders(self, older_than_s: float, limit: int) -> list[Order]:
         return await self.actor.undecided_orders.remote(older_than_s, limit)
 
+    async def held_orders(self, reason: str, limit: int) -> list[Order]:
+        return await self.actor.held_orders.remote(reason, limit)
+
     async def record_stage(self, events: Sequence[StageEvent]) -> int:
         return await self.actor.record_stage.remote(events)
 

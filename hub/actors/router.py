@@ -10,6 +10,14 @@ still undecided after ``redrive_after_s`` and decides them again: a batch lost w
 dead replica, a failed commit, a crashed puller or this actor's own restart (its
 queue is memory only). Orders queued or in flight here are skipped, and the
 ledger stores one decision per order version however often one is decided.
+
+The merchant's catalogue comes from the ERP (asked what changed every
+``catalogue_refresh_s`` of business time, with a batch or in the re-drive round when
+none comes): each batch's lines are expanded to merchant SKUs here, checked and drawn
+against the inventory snapshot here (one stock per merchant SKU for every channel),
+and the pools get the batch's expansions and stock states, not the catalogue. A new
+catalogue version sends the orders held as ``unmapped_sku`` that it maps to be decided
+again (``redecide``); a version that fails its checks is refused and logged.
 """
 
 from __future__ import annotations
@@ -24,11 +32,14 @@ from typing import Any
 import ray
 
 from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
+from hub.app.catalogue import refresh, release_mapped
 from hub.app.decide import decide_batch
 from hub.app.ports import Connections, no_connections
 from hub.clock import Clock
 from hub.config import PoolConfig
+from hub.domain.catalogue import Catalogue, expand_batch, skus_of
 from hub.domain.order import Order
+from hub.domain.priority import stock_states, taken
 from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.router")
@@ -62,6 +73,7 @@ class Router:
         connections: Connections | None = None,
         crm_ttl_s: float = 600.0,
         inventory_refresh_s: float = 60.0,
+        catalogue_refresh_s: float = 30.0,
         queue_max: int = 20_000,
         redrive_every_s: float = 2.0,
         redrive_after_s: float = 2.0,
@@ -81,6 +93,13 @@ class Router:
         self.customers = CustomerCache(crm_ttl_s)
         self.inventory = InventoryView()
         self.inventory_refresh_s = inventory_refresh_s
+        self.catalogue: Catalogue | None = None  # None: lines are read as they are
+        self.catalogue_refresh_s = catalogue_refresh_s
+        self._catalogue_asked_at: float | None = None
+        self._catalogue_refused: int | None = None
+        self._catalogue_lock = asyncio.Lock()
+        self._inventory_lock = asyncio.Lock()
+        self._again: dict[tuple, str] = {}  # (key, version) -> the hold's reason
         self.recent = RecentOrders(timedelta(minutes=self.ruleset.duplicate_window_minutes),
                                    pools.recent_orders_max)
         self.queue_max = queue_max
@@ -97,7 +116,7 @@ class Router:
         self._retaken = False
         self._stopping = False
         self.counts = {"submitted": 0, "decided": 0, "committed": 0, "batches": 0, "held": 0,
-                       "redriven": 0, "errors": 0}
+                       "redriven": 0, "errors": 0, "redecided": 0}
         self.peak_backlog = 0
         self._inflight_orders = 0
         GcWatch.install(actor=True, threshold=gc_threshold)
@@ -116,6 +135,15 @@ class Router:
             self.counts["submitted"] += len(fresh)
             self.peak_backlog = max(self.peak_backlog, self.backlog())
         return len(fresh)
+
+    async def redecide(self, orders: Sequence[Order], reason: str) -> int:
+        """Decide held order versions again (``hub.app.ports.RedecisionQueue``): the
+        ledger stores the new decision over the held one while it is still held."""
+        for o in orders:
+            self._again[(o.key, o.modified_at)] = reason
+        queued = await self.submit(orders)
+        self.counts["redecided"] += queued
+        return queued
 
     def backlog(self) -> int:
         return len(self._queue) + self._inflight_orders
@@ -190,15 +218,59 @@ class Router:
                 except Exception as exc:  # decide with what we have; tiers fill in later
                     log.warning("CRM lookup failed: %s", exc)
             batch = self.customers.apply(batch)
-        now = time.monotonic()
-        stale = self.inventory.taken_at is None or (
-            now - self.inventory.taken_at > self.clock.wall_seconds(self.inventory_refresh_s))
-        if self.erp is not None and stale:
-            try:
-                self.inventory.refresh(await self.erp.inventory(), now)
-            except Exception as exc:  # decide with the stock known; asked again next batch
-                log.warning("ERP inventory failed: %s", exc)
+        if self.erp is not None and self._inventory_stale():
+            async with self._inventory_lock:  # one batch asks; the others wait for it
+                if self._inventory_stale():
+                    now = time.monotonic()
+                    self.inventory.asking()
+                    try:
+                        self.inventory.refresh(await self.erp.inventory(), now)
+                    except Exception as exc:  # decide with the stock known; asked again
+                        log.warning("ERP inventory failed: %s", exc)
+        await self._refresh_catalogue()
         return batch
+
+    def _inventory_stale(self) -> bool:
+        taken_at = self.inventory.taken_at
+        return taken_at is None or (time.monotonic() - taken_at
+                                    > self.clock.wall_seconds(self.inventory_refresh_s))
+
+    async def _refresh_catalogue(self) -> None:
+        """Ask the ERP what changed in the catalogue, when it was last asked longer ago
+        than ``catalogue_refresh_s`` (business time); a new version in force sends the
+        orders it now maps to be decided again."""
+        if self.erp is None:
+            return
+        due = self.clock.wall_seconds(self.catalogue_refresh_s)
+        asked = self._catalogue_asked_at
+        if asked is not None and time.monotonic() - asked <= due \
+                and not self._catalogue_lock.locked():
+            return
+        async with self._catalogue_lock:  # a batch waits for the answer another asked for
+            asked = self._catalogue_asked_at
+            if asked is not None and time.monotonic() - asked <= due:
+                return
+            self._catalogue_asked_at = time.monotonic()
+            try:
+                got = await refresh(self.catalogue, self.erp, self._catalogue_refused)
+            except Exception as exc:  # decide with the catalogue in force; asked again later
+                log.warning("ERP catalogue failed: %s", exc)
+                return
+            if got.refused:
+                self._catalogue_refused = got.version
+            if not got.changed or got.catalogue is None:
+                return
+            self.catalogue = got.catalogue
+        # its own task: a batch must not wait on the queue it is holding a slot of
+        task = asyncio.get_running_loop().create_task(self._release_mapped(got.catalogue))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _release_mapped(self, catalogue: Catalogue) -> None:
+        try:
+            await release_mapped(self.ledger, self, catalogue)
+        except Exception as exc:  # the next catalogue version or a restart asks again
+            log.warning("deciding again the orders the catalogue maps failed: %s", exc)
 
     async def _decide(self, batch: list[Order]) -> None:
         self._inflight_orders += len(batch)
@@ -206,16 +278,23 @@ class Router:
         try:
             batch = await self._enrich(batch)
             ref, ruleset = self.rules_ref, self.ruleset
-            inventory = self.inventory.current({i.sku for o in batch for i in o.items})
+            lines = expand_batch(batch, self.catalogue)
+            inventory = self.inventory.current(
+                skus_of(lines) if lines is not None else {i.sku for o in batch for i in o.items})
+            # checked and drawn here, before the next batch: the pools get the states
+            stocks = stock_states(batch, inventory, ruleset.low_stock, lines)
+            self.inventory.take(taken(batch, stocks, inventory, lines))
             recent = self.recent.snapshot(self.clock.now(), {o.buyer.id for o in batch})
             self.recent.add(batch)
-            self.inventory.draw(batch)
+            again = {o.key: reason for o in batch
+                     if (reason := self._again.pop((o.key, o.modified_at), None))}
             shared = ray.put(batch)  # pickled once for both pools, not once for each
             anomalies, scores = await asyncio.gather(
-                self.validators.submit("check", shared, inventory, recent, ref),
-                self.scorers.submit("score", shared, inventory, ref),
+                self.validators.submit("check", shared, inventory, recent, ref, lines, stocks),
+                self.scorers.submit("score", shared, inventory, ref, lines, stocks),
             )
-            decided = await decide_batch(batch, anomalies, scores, ruleset, self.ledger)
+            decided = await decide_batch(batch, anomalies, scores, ruleset, self.ledger,
+                                         lines=lines, again=again)
             if self._done_during_redrive is not None:
                 self._done_during_redrive.update((o.key, o.modified_at) for o in batch)
             held = decided.held
@@ -262,6 +341,7 @@ class Router:
                 await self.redrive(after)
             except Exception as exc:  # the ledger may be restarting; try next round
                 log.warning("re-drive failed: %s", exc)
+            await self._refresh_catalogue()  # when no batch comes to ask
 
     async def drain(self, timeout_s: float = 30.0) -> bool:
         """Finish queued and in-flight batches (clean shutdown)."""
@@ -273,4 +353,6 @@ class Router:
 
     def stats(self) -> dict[str, Any]:
         return {**self.counts, "backlog": self.backlog(), "peak_backlog": self.peak_backlog,
-                "rules_version": self.rules_ref[0], "gc": GcWatch.install().snapshot()}
+                "rules_version": self.rules_ref[0],
+                "catalogue_version": self.catalogue.version if self.catalogue else None,
+                "gc": GcWatch.install().snapshot()}

@@ -62,11 +62,15 @@ class Validator(_Worker):
         inventory: Mapping[str, int],
         recent: Sequence[Order],
         rules: RulesRef,
+        lines: Sequence[Any] | None = None,
+        stocks: Sequence[Any] | None = None,
     ) -> list[list[Any]]:
+        """``lines``: the batch's merchant SKUs (``catalogue.expand_batch``), ``stocks``:
+        its stock states, checked and drawn by the router (computed here when None)."""
         from hub.domain.anomalies import find_anomalies
 
         self.batches += 1
-        return find_anomalies(batch, inventory, recent, self.rules.get(rules))
+        return find_anomalies(batch, inventory, recent, self.rules.get(rules), stocks, lines)
 
 
 class Scorer(_Worker):
@@ -84,8 +88,9 @@ class Scorer(_Worker):
         score_batch([], {}, self.rules.get(rules))
         return rules[0]
 
-    def score(self, batch: Sequence[Order], inventory: Mapping[str, int], rules: RulesRef) -> list:
+    def score(self, batch: Sequence[Order], inventory: Mapping[str, int], rules: RulesRef,
+              lines: Sequence[Any] | None = None, stocks: Sequence[Any] | None = None) -> list:
         from hub.domain.priority import score_batch
 
         self.batches += 1
-        return score_batch(batch, inventory, self.rules.get(rules))
+        return score_batch(batch, inventory, self.rules.get(rules), lines, stocks)

@@ -8,12 +8,16 @@ pools, and re-drives what the store holds undecided.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from hub.app.ports import DecisionStore
-from hub.domain.decision import Anomaly, Decision
+from hub.app.records import OrderKey
+from hub.domain.catalogue import Expansion
+from hub.domain.decision import REDECIDES, Anomaly, Decision
 from hub.domain.order import Order
 from hub.domain.outbox import outbox_for
 from hub.domain.priority import Score
@@ -34,10 +38,17 @@ class Decided:
 
 
 async def decide_batch(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
-                       scores: Sequence[Score], rule_set: Any,
-                       store: DecisionStore) -> Decided:
+                       scores: Sequence[Score], rule_set: Any, store: DecisionStore, *,
+                       lines: Sequence[Expansion] | None = None,
+                       again: Mapping[OrderKey, str] | None = None) -> Decided:
     """Route ``batch`` (``anomalies`` and ``scores`` are the pools' answers, one per
-    order) under ``rule_set`` and commit the decisions and their outbox rows."""
-    decisions = route(batch, anomalies, scores, rule_set)
+    order) under ``rule_set`` and commit the decisions and their outbox rows.
+    ``lines``: the orders' merchant SKUs (``catalogue.expand_batch``); ``again``: the
+    orders decided again while held, with the hold's reason (the store keeps the new
+    decision over the held one)."""
+    decisions = route(batch, anomalies, scores, rule_set, lines)
+    if again:
+        decisions = [msgspec.structs.replace(d, extra={**d.extra, REDECIDES: again[d.key]})
+                     if d.key in again else d for d in decisions]
     stored = await store.commit_decisions(decisions, outbox_for(batch, decisions))
     return Decided(decisions, stored)

@@ -95,6 +95,23 @@ class DecisionQueue(Protocol):
         ...
 
 
+class RedecisionQueue(Protocol):
+    """The router's intake for held order versions to decide again."""
+
+    async def redecide(self, orders: Sequence[Order], reason: str) -> int:
+        """Queue ``orders`` (held for ``reason``) to be decided again; how many were queued."""
+        ...
+
+
+class CatalogueSource(Protocol):
+    """The merchant's catalogue (``hub.connectors.erp.ErpClient`` is one)."""
+
+    async def catalogue(self, since: int = 0) -> dict[str, Any] | None:
+        """What changed since version ``since``: ``{"version", "skus", "listings"}``;
+        None when there is no catalogue to ask."""
+        ...
+
+
 class DecisionStore(Protocol):
     """Where decisions are committed, with their stage events and outbox rows."""
 
@@ -106,6 +123,10 @@ class DecisionStore(Protocol):
 
     async def undecided_orders(self, older_than_s: float, limit: int) -> list[Order]:
         """Stored order versions still undecided after ``older_than_s``."""
+        ...
+
+    async def held_orders(self, reason: str, limit: int) -> list[Order]:
+        """The orders held for ``reason`` now (a ``Reason`` value), oldest first."""
         ...
 
 

@@ -1,4 +1,5 @@
-"""ERP client: inventory snapshot (per SKU, or per SKU and warehouse) and order sync.
+"""ERP client: inventory snapshot (per SKU, or per SKU and warehouse), the merchant's
+catalogue (paged, versioned: what changed since a version) and order sync.
 
 >>> import asyncio, httpx
 >>> def erp(request):
@@ -15,12 +16,50 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from hub.connectors.backoffice import BackOfficeClient, BackOfficeRejected, chunks, refused_lines
+from hub.connectors.backoffice import (
+    BackOfficeClient,
+    BackOfficeRejected,
+    BackOfficeUnavailable,
+    chunks,
+    refused_lines,
+)
+
+CATALOGUE_PAGE = 500  # the ERP's largest page
+CATALOGUE_TRIES = 3  # the version moved while paging: start again, this many times at most
 
 
 class ErpClient(BackOfficeClient):
     system = "erp"
     batch = 1000
+
+    async def catalogue(self, since: int = 0, page_size: int = CATALOGUE_PAGE,
+                        ) -> dict[str, Any] | None:
+        """What changed in the catalogue since version ``since`` (0: all of it), every
+        page read: ``{"version", "skus", "listings"}`` (entries as the ERP sends them;
+        no listings when nothing changed). None when the ERP keeps no catalogue (404).
+        A version that moves while the pages are read is read again from page 1."""
+        for _ in range(CATALOGUE_TRIES):
+            try:
+                first = await self.call("GET", "/catalogue", params={
+                    "since": since, "page": 1, "page_size": page_size})
+            except BackOfficeRejected as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            version = int(first["version"])
+            skus, listings = list(first.get("skus") or ()), list(first.get("listings") or ())
+            moved = False
+            for page in range(2, int(first.get("pages") or 1) + 1):
+                answer = await self.call("GET", "/catalogue", params={
+                    "since": since, "page": page, "page_size": page_size})
+                if int(answer["version"]) != version:
+                    moved = True
+                    break
+                listings += answer.get("listings") or ()
+            if not moved:
+                return {"version": version, "skus": skus, "listings": listings}
+        raise BackOfficeUnavailable(self.system, f"GET /catalogue: the version kept moving "
+                                                 f"while paging ({CATALOGUE_TRIES} tries)")
 
     async def inventory_rows(self, warehouse: str | None = None,
                              skus: Iterable[str] | None = None) -> list[dict[str, Any]]:

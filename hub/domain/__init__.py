@@ -6,6 +6,7 @@ below are its parts:
 
 - ``order``, ``decision``: the canonical order, what the hub decides, the ``Stage`` enum
 - ``adapters``: a marketplace page -> ``Page`` of orders (``parse_any``)
+- ``catalogue``: the merchant's SKUs and listings; an order's lines as merchant SKUs
 - ``anomalies``, ``address``: the checks of an order (``find_anomalies``)
 - ``priority``: a score and a lane per order (``score_batch``)
 - ``rules``: the versioned rule language (``load_ruleset``)
@@ -32,6 +33,7 @@ from hub.domain.adapters import (
 )
 from hub.domain.address import check_address, divisions
 from hub.domain.anomalies import find_anomalies
+from hub.domain.catalogue import Catalogue, CatalogueRefused, catalogue, expand, expand_batch
 from hub.domain.decision import Anomaly, Decision, Lane, Reason, Stage
 from hub.domain.durations import stage_durations
 from hub.domain.facts import order_facts
@@ -92,6 +94,8 @@ __all__ = [
     "Anomaly",
     "AnomalyPolicy",
     "Buyer",
+    "Catalogue",
+    "CatalogueRefused",
     "Channel",
     "Decision",
     "DeliveryService",
@@ -117,12 +121,15 @@ __all__ = [
     "alert_payload",
     "backoff_s",
     "build_model",
+    "catalogue",
     "check_address",
     "decide",
     "decision_stage",
     "default_ruleset",
     "dispatch_payload",
     "divisions",
+    "expand",
+    "expand_batch",
     "facts_for",
     "find_anomalies",
     "flatten",

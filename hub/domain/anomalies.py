@@ -1,7 +1,8 @@
 """Anomaly checks over a batch: each finding is an ``Anomaly`` with the reason code, and
 the severity and group the rule set gives that code. See the spec in docs (section 1):
 incomplete address, remote region with standard express, out of stock but paid, payment
-mismatch, duplicate order, invalid phone.
+mismatch, duplicate order, invalid phone; and a line the catalogue maps to no merchant SKU
+(``unmapped_sku``, when the lines come expanded: ``hub.domain.catalogue``).
 
 >>> from hub.domain.rules import default_ruleset
 >>> from tests.factories import order
@@ -20,9 +21,10 @@ from datetime import timedelta
 from typing import Any
 
 from hub.domain.address import _PLACES, address_problems, remote_provinces
-from hub.domain.decision import Anomaly
+from hub.domain.catalogue import Expansion
+from hub.domain.decision import Anomaly, Reason
 from hub.domain.order import DeliveryService, Order, OrderStatus, OrderType
-from hub.domain.priority import stock_states
+from hub.domain.priority import StockState, stock_states
 
 _PAID = frozenset({"paid", "partially_shipped", "shipped", "finished"})
 # Enum members as module constants: reading ``OrderStatus.PAID`` costs a microsecond here.
@@ -30,6 +32,8 @@ _PAID_NOW, _STANDARD, _DEPOSIT = (OrderStatus.PAID, DeliveryService.STANDARD,
                                   OrderType.PRESALE_DEPOSIT)
 _PHONE_JUNK = str.maketrans("", "", " -")
 _MOBILE_2ND = frozenset("3456789")
+_UNMAPPED = Reason.UNMAPPED_SKU.value
+_NO_LINES: Expansion = ((), ())
 
 
 def phone_ok(phone: str) -> bool:
@@ -119,11 +123,13 @@ def duplicates(batch: Sequence[Order], recent: Sequence[Order],
 
 def find_anomalies(batch: Sequence[Order], inventory: Mapping[str, int],
                    recent_orders: Sequence[Order], ruleset: Any,
-                   stocks: Sequence[tuple[str, tuple[str, ...]]] | None = None,
-                   ) -> list[list[Anomaly]]:
+                   stocks: Sequence[StockState] | None = None,
+                   lines: Sequence[Expansion] | None = None) -> list[list[Anomaly]]:
     """The anomalies of each order of ``batch``, in order (an empty list when clean).
 
-    ``stocks`` (from ``priority.stock_states``) saves recomputing the stock draw-down.
+    ``lines``: each order's merchant SKUs (``catalogue.expand_batch``): stock is checked
+    per merchant SKU, and a line mapped to nothing is ``unmapped_sku``. ``stocks`` (from
+    ``priority.stock_states`` with the same ``lines``) saves recomputing the draw-down.
     """
     policy = ruleset.anomalies
 
@@ -134,11 +140,13 @@ def find_anomalies(batch: Sequence[Order], inventory: Mapping[str, int],
     remote = remote_provinces(tuple(ruleset.remote_regions))
     prefixes = tuple(ruleset.remote_regions)
     if stocks is None:
-        stocks = stock_states(batch, inventory, ruleset.low_stock)
+        stocks = stock_states(batch, inventory, ruleset.low_stock, lines)
     dups = duplicates(batch, recent_orders, ruleset.duplicate_window_minutes)
     places = _PLACES
     out: list[list[Anomaly]] = []
-    for order, (_, short), dup in zip(batch, stocks, dups, strict=True):
+    expanded = (_NO_LINES,) * len(batch) if lines is None else lines
+    for order, (_, short), dup, (_, unmapped) in zip(batch, stocks, dups, expanded,
+                                                     strict=True):
         found: list[Anomaly] = []
         fields = order.__dict__  # pydantic attributes are slow to read; the dicts are not
         r = fields["receiver"].__dict__
@@ -155,6 +163,8 @@ def find_anomalies(batch: Sequence[Order], inventory: Mapping[str, int],
         if fields["delivery"] == _STANDARD and (
                 province in remote or province.startswith(prefixes)):
             found.append(make("remote_standard_express", f"standard delivery to {province}"))
+        if unmapped:
+            found.append(make(_UNMAPPED, "no merchant SKU for: " + "; ".join(unmapped)))
         if short and fields["status"] == _PAID_NOW:
             found.append(make("out_of_stock_paid", "short: " + ", ".join(short)))
         a = fields["amounts"].__dict__

@@ -28,6 +28,7 @@ class Reason(StrEnum):
     INCOMPLETE_ADDRESS = "incomplete_address"
     REMOTE_STANDARD_EXPRESS = "remote_standard_express"
     OUT_OF_STOCK_PAID = "out_of_stock_paid"
+    UNMAPPED_SKU = "unmapped_sku"  # a line the catalogue maps to no merchant SKU
     PAYMENT_MISMATCH = "payment_mismatch"
     DUPLICATE_ORDER = "duplicate_order"
     INVALID_PHONE = "invalid_phone"
@@ -53,6 +54,12 @@ class Stage(StrEnum):
     AMENDED = "amended"  # the WMS took a later version's address or lines before packing
     RECONCILE_MISMATCH = "reconcile_mismatch"
     INTERCEPT_TOO_LATE = "intercept_too_late"  # an anomaly: customer service must act
+
+
+# ``Decision.extra`` key of a decision that decides a held order version again (its value:
+# the hold's reason, e.g. ``unmapped_sku`` once the catalogue maps the line): the ledger
+# stores it although that version was decided, if the order is still held.
+REDECIDES = "redecides"
 
 
 class Anomaly(msgspec.Struct, frozen=True, gc=False):

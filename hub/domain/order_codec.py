@@ -114,7 +114,8 @@ def _flatten(order: Order) -> tuple:
         b["id"], b["tier"], b["tags"],
         r["name"], r["phone"], r["province"], r["city"], r["district"], r["street"],
         r["detail"],
-        tuple((i.sku, i.outer_sku, i.quantity, i.price_fen, _given(i)) for i in items),
+        tuple((i.sku, i.outer_sku, i.quantity, i.price_fen, _given(i), i.item_id)
+              for i in items),
         a["total_fen"], a["discount_fen"], a["freight_fen"], a["paid_fen"],
         d["order_type"]._value_, d["source"], d["source_detail"], d["delivery"]._value_,
         d["warehouse_hint"],
@@ -153,7 +154,8 @@ def _rebuild(s: tuple) -> Order:
                                      "city": s[13], "district": s[14], "street": s[15],
                                      "detail": s[16]}, s[29]),
         "items": tuple(build(Item, {"sku": i[0], "outer_sku": i[1], "quantity": i[2],
-                                    "price_fen": i[3]}, i[4]) for i in s[17]),
+                                    "price_fen": i[3], "item_id": i[5]}, i[4])
+                       for i in s[17]),
         "amounts": build(Amounts, {"total_fen": s[18], "discount_fen": s[19],
                                    "freight_fen": s[20], "paid_fen": s[21]}, s[30]),
         "order_type": _TYPE[s[22]], "source": s[23], "source_detail": s[24],

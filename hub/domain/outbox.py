@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from hub.domain.catalogue import from_text
 from hub.domain.decision import Decision, Reason, Stage
 from hub.domain.order import Order, OrderStatus
 
@@ -106,17 +107,32 @@ def receiver_payload(order: Order) -> dict[str, str]:
             "district": r.district, "street": r.street, "detail": r.detail}
 
 
+def dispatch_items(order: Order, decision: Decision) -> list[dict[str, Any]]:
+    """The merchant SKUs and quantities the order ships, bundles expanded, as the decision
+    recorded them (``extra["skus"]``); the marketplace SKU ids when it recorded none (no
+    catalogue in force)."""
+    merchant = decision.extra.get("skus")
+    if merchant:
+        return [{"sku": sku, "quantity": n} for sku, n in from_text(merchant)]
+    return [{"sku": i.sku, "quantity": i.quantity} for i in order.items]
+
+
 def dispatch_payload(order: Order, decision: Decision) -> dict:
     """What the warehouse needs to ship: who and where (Douyin's decrypted, as stored),
-    what, how and by when."""
+    what (merchant SKUs after expansion; the marketplace lines too, under
+    ``listing_items``, when they were expanded), how and by when."""
     payload = {
         "channel": order.channel.value, "shop": order.shop, "order_id": order.order_id,
         "lane": decision.lane, "packing_group": decision.packing_group,
         "delivery": decision.delivery, "warehouse_hint": order.warehouse_hint,
         "created_at": order.created_at.isoformat(),
-        "items": [{"sku": i.sku, "quantity": i.quantity} for i in order.items],
+        "items": dispatch_items(order, decision),
         "receiver": receiver_payload(order),
     }
+    if "skus" in decision.extra:
+        payload["listing_items"] = [
+            {"item_id": i.item_id, "sku_id": i.sku, "outer_sku": i.outer_sku,
+             "quantity": i.quantity} for i in order.items]
     carrier = decision.extra.get("carrier")
     if carrier:
         payload["carrier"] = carrier

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from hub.domain.address import remote_provinces
+from hub.domain.catalogue import Expansion
 from hub.domain.order import Order, OrderStatus
 
 DIMENSIONS = ("order_type", "customer_tier", "region", "inventory")
@@ -68,13 +69,22 @@ def tables(ruleset: Any) -> Tables:
     return made
 
 
-def stock_states(batch: Sequence[Order], inventory: Mapping[str, int],
-                 low_stock: int) -> list[tuple[str, tuple[str, ...]]]:
+StockState = tuple[str, tuple[str, ...]]
+UNMAPPED: StockState = ("unknown", ())
+
+
+def stock_states(batch: Sequence[Order], inventory: Mapping[str, int], low_stock: int,
+                 lines: Sequence[Expansion] | None = None) -> list[StockState]:
     """Per order: its inventory state (out, low, unknown, in_stock) and the SKUs short.
 
     Paid orders draw the snapshot down in batch order; an order that cannot be served
     whole takes nothing (it will be held). SKUs missing from the snapshot are unknown.
+    ``lines``: each order's merchant SKUs (``catalogue.expand_batch``), checked against a
+    snapshot of merchant SKUs, one stock for every channel; an order with an unmapped
+    line is unknown and takes nothing. Without them an item's own SKU id is its stock's.
     """
+    if lines is not None:
+        return _merchant_states(batch, inventory, low_stock, lines)
     left = dict(inventory) if inventory else {}
     out = []
     for order in batch:
@@ -95,6 +105,54 @@ def stock_states(batch: Sequence[Order], inventory: Mapping[str, int],
                 if item["sku"] in left:
                     left[item["sku"]] -= item["quantity"]
         out.append((state, short))
+    return out
+
+
+def _merchant_states(batch: Sequence[Order], inventory: Mapping[str, int], low_stock: int,
+                     lines: Sequence[Expansion]) -> list[StockState]:
+    left = dict(inventory) if inventory else {}
+    out: list[StockState] = []
+    for order, (skus, unmapped) in zip(batch, lines, strict=True):
+        if unmapped:
+            out.append(UNMAPPED)
+            continue
+        state, short = "in_stock" if left else "unknown", ()
+        for sku, n in skus:
+            have = left.get(sku)
+            if have is None:
+                if state == "in_stock":
+                    state = "unknown"
+            elif have < n:
+                state, short = "out", (*short, sku)
+            elif have < low_stock and state != "out":
+                state = "low"
+        if state != "out" and left and order.__dict__["status"] == _PAID:
+            for sku, n in skus:
+                if sku in left:
+                    left[sku] -= n
+        out.append((state, short))
+    return out
+
+
+def taken(batch: Sequence[Order], stocks: Sequence[StockState], inventory: Mapping[str, int],
+          lines: Sequence[Expansion] | None = None) -> dict[str, int]:
+    """The units of each SKU of ``inventory`` the batch draws, as ``stock_states`` drew
+    them (``stocks`` is its answer): the paid orders served whole, none of the others."""
+    out: dict[str, int] = {}
+    if not inventory:
+        return out
+    for index, (order, (state, _)) in enumerate(zip(batch, stocks, strict=True)):
+        if state == "out" or order.__dict__["status"] != _PAID:
+            continue
+        if lines is None:
+            wanted: Any = ((i.sku, i.quantity) for i in order.items)
+        else:
+            wanted, unmapped = lines[index]
+            if unmapped:
+                continue
+        for sku, n in wanted:
+            if sku in inventory:
+                out[sku] = out.get(sku, 0) + n
     return out
 
 
@@ -130,9 +188,12 @@ def score_order(order: Order, stock: str, t: Tables) -> Score:
     return t.scores.get(labels) or _score(labels, t)
 
 
-def score_batch(batch: Sequence[Order], inventory: Mapping[str, int],
-                ruleset: Any) -> list[Score]:
-    """Score, breakdown and lane per order of ``batch``, in order."""
+def score_batch(batch: Sequence[Order], inventory: Mapping[str, int], ruleset: Any,
+                lines: Sequence[Expansion] | None = None,
+                stocks: Sequence[StockState] | None = None) -> list[Score]:
+    """Score, breakdown and lane per order of ``batch``, in order (``lines`` and
+    ``stocks`` as for ``stock_states``, whose answer ``stocks`` is when given)."""
     t = tables(ruleset)
-    stocks = stock_states(batch, inventory, t.low_stock)
+    if stocks is None:
+        stocks = stock_states(batch, inventory, t.low_stock, lines)
     return [score_order(o, s[0], t) for o, s in zip(batch, stocks, strict=True)]

@@ -5,7 +5,9 @@ Per order: the lane (the score's, unless a rule sets one), the packing group (a 
 severe first, else a rule's ``hold``), auto-remedies (remote region + standard delivery ->
 the rule set's ``remote_remedy``: no hold), the delivery service, the groups to alert, the
 rules that fired and the rule-set version. An anomaly whose policy is ``remedy`` but that
-has no automatic remedy holds the order rather than let it through unchecked.
+has no automatic remedy holds the order rather than let it through unchecked. With the
+lines expanded by the catalogue, ``extra["skus"]`` records the merchant SKUs the order
+ships (what its dispatch carries, ``catalogue.as_text``).
 
 >>> from hub.domain.rules import default_ruleset
 >>> from tests.factories import order
@@ -21,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from hub.domain.anomalies import find_anomalies
+from hub.domain.catalogue import Catalogue, Expansion, as_text, expand_batch
 from hub.domain.decision import Anomaly, Decision, Stage
 from hub.domain.facts import ROWS, FactsBuilder, facts_builder, version_of
 from hub.domain.lifecycle import decision_stage
@@ -106,16 +109,20 @@ LANE_GROUP = {lane: f"lane-{lane}" for lane in ("P0", "P1", "P2", "P3")}
 
 
 def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
-          scores: Sequence[Score], rule_set: Any) -> list[Decision]:
+          scores: Sequence[Score], rule_set: Any,
+          lines: Sequence[Expansion] | None = None) -> list[Decision]:
     """Decisions from the checks' and the scorer's results (what the router actor joins).
     The rules run straight over the orders (``facts.ROWS``): a fact is computed only when
-    a rule's test reaches it, as if from ``facts.order_facts``."""
+    a rule's test reaches it, as if from ``facts.order_facts``. ``lines``: each order's
+    merchant SKUs (``catalogue.expand_batch``), kept in the decision."""
     hits_per_order = rule_set.evaluator.over(ROWS)(batch, scores, anomalies)
     collect, version = rule_set.hit_policy == "collect", rule_set.version
     memo: dict[tuple[int, ...], tuple] = {}  # hits -> effects, for this batch
     out = []
     append = out.append
-    for order, s, found, hits in zip(batch, scores, anomalies, hits_per_order, strict=True):
+    expanded = (None,) * len(batch) if lines is None else lines
+    for order, s, found, hits, merchant in zip(batch, scores, anomalies, hits_per_order,
+                                                expanded, strict=True):
         if hits:
             key = tuple(map(id, hits))
             effects = memo.get(key) or memo.setdefault(key, _effects(hits, collect))
@@ -132,6 +139,8 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
             hold, remedies, alerts, found = effects[2], (), effects[4], ()
             delivery = effects[3] or str(fields["delivery"])
             extra = {"stage": HELD if hold else ROUTED}
+        if merchant is not None and merchant[0] and not merchant[1]:
+            extra["skus"] = as_text(merchant[0])
         append(Decision(
             str(fields["channel"]), fields["shop"], fields["order_id"],
             version_of(fields["modified_at"]), lane, s.score, s.breakdown, group, found, hold,
@@ -140,13 +149,15 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
 
 
 def decide(batch: Sequence[Order], inventory: Mapping[str, int], recent_orders: Sequence[Order],
-           rule_set: Any) -> list[Decision]:
+           rule_set: Any, catalogue: Catalogue | None = None) -> list[Decision]:
     """One decision per order of ``batch``, in order. ``inventory`` is {sku: available}
     (SKUs missing are not checked), ``recent_orders`` the orders seen shortly before (for
-    duplicates)."""
+    duplicates). With a ``catalogue`` the lines are expanded to merchant SKUs first and
+    ``inventory`` counts merchant SKUs (one stock for every channel)."""
     batch = list(batch)
     t = tables(rule_set)
-    stocks = stock_states(batch, inventory, t.low_stock)
-    found = find_anomalies(batch, inventory, recent_orders, rule_set, stocks)
+    lines = expand_batch(batch, catalogue)
+    stocks = stock_states(batch, inventory, t.low_stock, lines)
+    found = find_anomalies(batch, inventory, recent_orders, rule_set, stocks, lines)
     scores = [score_order(o, s[0], t) for o, s in zip(batch, stocks, strict=True)]
-    return route(batch, found, scores, rule_set)
+    return route(batch, found, scores, rule_set, lines)

@@ -187,6 +187,11 @@ class Ledger(ABC):
         """Orders still ``received`` for at least ``older_than_s`` (re-drive after a crash)."""
 
     @abstractmethod
+    def held_orders(self, reason: str, limit: int = 1000) -> list[Order]:
+        """The orders held for ``reason`` now (their stored version), oldest first: what
+        is decided again when what held them changed (the catalogue maps a line)."""
+
+    @abstractmethod
     def reconcile_candidates(self, sample: int = 2000) -> list[dict[str, Any]]:
         """Recent orders not settled (``{"key", "marketplace_status", "stage"}``)."""
 

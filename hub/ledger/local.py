@@ -73,6 +73,9 @@ class LocalLedger:
     async def undecided_orders(self, older_than_s: float, limit: int) -> list[Order]:
         return self.ledger.undecided_orders(older_than_s, limit)
 
+    async def held_orders(self, reason: str, limit: int) -> list[Order]:
+        return self.ledger.held_orders(reason, limit)
+
     async def record_stage(self, events: Sequence[StageEvent]) -> int:
         return self.ledger.record_stage(events)
 

@@ -13,7 +13,7 @@ import msgspec
 import orjson
 from pydantic import BaseModel
 
-from hub.domain.decision import Decision, Stage
+from hub.domain.decision import REDECIDES, Decision, Stage
 from hub.domain.lifecycle import STAGES, decision_stage
 from hub.domain.order import Order
 from hub.ledger.base import (
@@ -175,6 +175,7 @@ class DecisionRow:
     ruleset_version: int
     detail: bytes | bytearray | None  # {stage: detail} of its events, None when all empty
     version: str = ""  # the decision's version as given (names a follow-up's change)
+    redecides: bool = False  # decides a held version again (``decision.REDECIDES``)
 
 
 def _version_us(decision: Decision, index: int) -> int:
@@ -211,7 +212,7 @@ def decision_rows(decisions: Sequence[Decision]) -> list[DecisionRow]:
         rows.append(DecisionRow(
             key, _version_us(d, index), stage, body, d.lane, float(d.score), d.packing_group,
             d.hold_reason, group, int(d.ruleset_version), blob(detail) if detail else None,
-            d.version))
+            d.version, REDECIDES in d.extra))
     return rows
 
 

@@ -50,6 +50,9 @@ class LedgerService:
     def undecided_orders(self, older_than_s: float = 0.0, limit: int = 1000) -> list[Order]:
         return self.ledger.undecided_orders(older_than_s, limit)
 
+    def held_orders(self, reason: str, limit: int = 1000) -> list[Order]:
+        return self.ledger.held_orders(reason, limit)
+
     def record_stage(self, events: Sequence[Any], outbox: Sequence[Any] = ()) -> Any:
         return self.ledger.record_stage(events, outbox)
 

@@ -264,6 +264,13 @@ class SqlLedger(Ledger):
             rows = self._all(c, UNDECIDED_SQL, (cutoff, cutoff, limit))
         return [Order.model_validate_json(r[1]) for r in rows]
 
+    def held_orders(self, reason: str, limit: int = 1000) -> list[Order]:
+        with self._reading("held_orders") as c:
+            rows = self._all(c, "SELECT o.id, b.body FROM orders o JOIN order_bodies b "
+                                "ON b.id = o.id WHERE o.hold_reason = ? AND o.stage = ? "
+                                "ORDER BY o.id LIMIT ?", (reason, Stage.HELD.value, limit))
+        return [Order.model_validate_json(r[1]) for r in rows]
+
     def _warehouse_events(self, c: Any, oids: Sequence[int]) -> set[tuple[int, str, str]]:
         """(order id, stage, tracking number or "") of the warehouse stages already stored
         for ``oids``: the same status from the WMS callback and from the status feed is

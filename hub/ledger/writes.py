@@ -18,6 +18,7 @@ from hub.ledger.base import OrderKey
 from hub.ledger.prepare import DecisionRow, OperatorRows, OutboxRow, StageRow, dumps
 
 Found = dict[OrderKey, list]
+_HELD = Stage.HELD.value
 DECISION_STEPS = "validated,scored"  # passed through, at the same instant, before the last stage
 
 
@@ -34,7 +35,8 @@ class CommitPlan:
 def commit_plan(rows: Sequence[DecisionRow], found: Found, at: float,
                 null: Any = None) -> CommitPlan:
     """The decisions to store: those about the stored version of their order that is not
-    decided yet (``decided_us``), the first of several for one order. Returns their stage
+    decided yet (``decided_us``), the first of several for one order; or that decide a
+    held version again (``DecisionRow.redecides``) while it is still held. Returns their stage
     events (one row each, holding the decision's body, see hub.ledger.schema), the order
     rows' new columns (``null`` for a missing detail, hold reason or group), and the keys
     of the decisions not stored."""
@@ -44,7 +46,8 @@ def commit_plan(rows: Sequence[DecisionRow], found: Found, at: float,
     for d in rows:
         hit = found.get(d.key)
         version = d.version_us
-        if hit is None or hit[1] != version or hit[5] == version:
+        if hit is None or hit[1] != version or (
+                hit[5] == version and not (d.redecides and hit[2] == _HELD)):
             continue
         if hit[5] is not None and hit[5] == hit[5]:  # NaN: SQLite's NULL in a batch
             plan.redecided.append(d.key)

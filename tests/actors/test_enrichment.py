@@ -33,6 +33,20 @@ def test_inventory_is_drawn_down_by_paid_orders_until_refreshed() -> None:
     assert view.current() == {"SKU-1": 10}
 
 
+def test_what_a_batch_took_is_drawn_and_what_is_taken_while_asking_counts_again() -> None:
+    view = InventoryView()
+    view.refresh({"LT-DESK-12W": 10, "LT-BULB-E27-9W": 7}, at=0.0)
+    view.take({"LT-DESK-12W": 4})
+    assert view.current({"LT-DESK-12W"}) == {"LT-DESK-12W": 6}
+    view.asking()  # the ERP is asked for a new snapshot; a batch draws meanwhile
+    view.take({"LT-BULB-E27-9W": 6})
+    assert view.current() == {"LT-DESK-12W": 6, "LT-BULB-E27-9W": 1}
+    view.refresh({"LT-DESK-12W": 6, "LT-BULB-E27-9W": 7}, at=1.0)
+    assert view.current() == {"LT-DESK-12W": 6, "LT-BULB-E27-9W": 1}  # not yet in the ERP's
+    view.refresh({"LT-DESK-12W": 6, "LT-BULB-E27-9W": 1}, at=2.0)
+    assert view.current() == {"LT-DESK-12W": 6, "LT-BULB-E27-9W": 1}
+
+
 def test_a_batch_gets_the_stock_of_its_own_skus_and_decides_as_with_all() -> None:
     from hub.domain.priority import stock_states
 

@@ -3,17 +3,22 @@
 import time
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from hub.actors.handles import LedgerHandle
 from hub.actors.pool import BatchPool
 from hub.actors.router import Router
 from hub.actors.workers import Scorer, Validator
+from hub.api.server import ApiServer
+from hub.clock import Clock
 from hub.config import PoolConfig
-from hub.domain.order import Receiver
+from hub.connectors import Connections
+from hub.domain.order import Item, Receiver
 from hub.domain.rules import default_ruleset
 from hub.ledger import StageEvent
 from hub.ledger.service import LedgerService
+from tests.actors.erp_stub import ErpStub
 from tests.factories import order
 
 pytestmark = pytest.mark.ray
@@ -94,3 +99,120 @@ def test_router_redrives_what_the_ledger_holds_undecided(ray_session, tmp_path) 
     assert _wait(decided_at_new_version)
     assert {ray.get(ledger.get_order.remote(key)).stage for key in with_wms} == {"dispatched"}
     assert ray.get(ledger.call.remote("undecided_orders", 0.0)) == []
+
+
+# -- the catalogue: one stock per merchant SKU, refreshed while the hub runs -------------------
+# The ERP is a FastAPI stand-in of the contract's endpoints (tests/actors/erp_stub.py): the
+# ERP emulator's catalogue endpoint is written in parallel, on the sim side.
+
+SKUS = [{"sku": "LT-DESK-12W", "name": "台灯"}, {"sku": "LT-CEIL-24W", "name": "吸顶灯"},
+        {"sku": "LT-BULB-E27-9W", "name": "灯泡"}]
+DESK = {"tmall": ("680112345678", "4987654321012"), "jd": ("100012345600", "100012345678"),
+        "douyin": ("3556718201736620111", "1745123456789012345")}
+LISTINGS = [{"channel": ch, "shop": "", "item_id": ids[0], "sku_id": ids[1],
+             "components": [{"sku": "LT-DESK-12W", "quantity": 1}]} for ch, ids in DESK.items()]
+BUNDLE = {"channel": "jd", "shop": "", "item_id": "100099990000", "sku_id": "100099990001",
+          "components": [{"sku": "LT-CEIL-24W", "quantity": 1},
+                         {"sku": "LT-BULB-E27-9W", "quantity": 3}]}
+STRIP = {"channel": "douyin", "shop": "", "item_id": "3556718201730000001",
+         "sku_id": "1745120000000000001", "components": [{"sku": "LT-STRIP-5M", "quantity": 2}]}
+
+
+def _line(item_id="", sku="", outer="", quantity=1):
+    return Item(item_id=item_id, sku=sku, outer_sku=outer, quantity=quantity, price_fen=100)
+
+
+def _catalogue_router(ray, tmp_path, erp_url, **kw):
+    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
+    rules = default_ruleset()
+    router = ray.remote(Router).options(max_concurrency=16).remote(
+        LedgerHandle(ledger), BatchPool(ray.remote(Validator), 2), BatchPool(ray.remote(Scorer), 1),
+        (rules.version, rules.text), PoolConfig(batch_max=4, batch_ms=5), erp_url=erp_url,
+        connections=Connections(), inventory_refresh_s=3600.0, **kw)
+    return ledger, router
+
+
+def _decided(ray, ledger, keys):
+    views = [ray.get(ledger.get_order.remote(k)) for k in keys]
+    return all(v is not None and v.decision is not None for v in views)
+
+
+def test_one_stock_per_merchant_sku_across_all_three_channels(ray_session, tmp_path) -> None:
+    """10 desk lamps in stock, 12 paid orders from three marketplaces in batches of 4:
+    exactly 2 held out_of_stock_paid, whichever channels they came from; a bundle draws
+    each of its components."""
+    ray = ray_session
+    stub = ErpStub(SKUS, [*LISTINGS, BUNDLE],
+                   {"LT-DESK-12W": 10, "LT-CEIL-24W": 5, "LT-BULB-E27-9W": 7})
+    with ApiServer(stub.app, name="erp-stub") as erp:
+        ledger, router = _catalogue_router(ray, tmp_path, erp.url)
+        channels = ["douyin", "jd", "tmall"] * 4
+        desks = [order(i, channel=ch, order_id=f"{ch}-{i}", items=(_line(*DESK[ch]),))
+                 for i, ch in enumerate(channels)]
+        ray.get(ledger.ingest.remote(desks, None))
+        ray.get(router.submit.remote(desks))
+        assert _wait(lambda: _decided(ray, ledger, [o.key for o in desks]))
+        held = ray.get(ledger.find_orders.remote(hold_reason="out_of_stock_paid"))
+        assert len(held) == 2
+        routed = [ray.get(ledger.get_order.remote(o.key)) for o in desks]
+        assert sum(v.stage == "routed" for v in routed) == 10
+        assert {v.order.channel for v in routed if v.stage == "routed"} == {
+            "tmall", "jd", "douyin"}
+
+        bundle = order(100, channel="jd", order_id="jd-bundle",
+                       items=(_line(BUNDLE["item_id"], BUNDLE["sku_id"], quantity=2),))
+        bulbs = order(101, channel="tmall", order_id="tmall-bulbs",
+                      items=(_line(outer="LT-BULB-E27-9W", quantity=2),))  # by outer code
+        for one in (bundle, bulbs):  # one after the other: 7 - 6 bulbs leave 1 for 2
+            ray.get(ledger.ingest.remote([one], None))
+            ray.get(router.submit.remote([one]))
+            assert _wait(lambda one=one: _decided(ray, ledger, [one.key]))
+        assert ray.get(ledger.get_order.remote(bundle.key)).stage == "routed"
+        short = ray.get(ledger.get_order.remote(bulbs.key)).decision
+        assert short.hold_reason == "out_of_stock_paid"
+        assert short.anomalies[0].detail == "short: LT-BULB-E27-9W"
+        rows = ray.get(ledger.claim.remote(100, 30.0, Clock().now()))
+        [dispatch] = [r for r in rows if r.destination == "wms"
+                      and r.payload["order_id"] == "jd-bundle"]
+        assert dispatch.payload["items"] == [{"sku": "LT-CEIL-24W", "quantity": 2},
+                                             {"sku": "LT-BULB-E27-9W", "quantity": 6}]
+        assert dispatch.payload["listing_items"][0]["sku_id"] == BUNDLE["sku_id"]
+        assert ray.get(router.stats.remote())["catalogue_version"] == 1
+
+
+def test_a_catalogue_change_while_running_releases_an_unmapped_order(ray_session,
+                                                                     tmp_path) -> None:
+    ray = ray_session
+    stub = ErpStub(SKUS, LISTINGS, {"LT-DESK-12W": 50, "LT-STRIP-5M": 50})
+    with ApiServer(stub.app, name="erp-stub") as erp:
+        ledger, router = _catalogue_router(ray, tmp_path, erp.url, catalogue_refresh_s=0.2,
+                                           redrive_every_s=0.2)
+        strip = order(1, channel="douyin", order_id="dy-strip",
+                      items=(_line(STRIP["item_id"], STRIP["sku_id"], quantity=1),))
+        desk = order(2, channel="jd", order_id="jd-desk", items=(_line(*DESK["jd"]),))
+        ray.get(ledger.ingest.remote([strip, desk], None))
+        ray.get(router.submit.remote([strip, desk]))
+        assert _wait(lambda: _decided(ray, ledger, [strip.key, desk.key]))
+        held = ray.get(ledger.get_order.remote(strip.key))
+        assert held.stage == "held" and held.decision.hold_reason == "unmapped_sku"
+        assert held.summary.hold_group == "merchandising"
+
+        # a bad version (an unknown merchant SKU) is refused; the one in force stays
+        httpx.post(f"{erp.url}/_control/catalogue", json={"listings": [STRIP]}).raise_for_status()
+        assert _wait(lambda: (1, 2) in stub.asked)  # v2 seen (asked since v1, in force)
+        time.sleep(0.5)
+        assert ray.get(router.stats.remote())["catalogue_version"] == 1
+        assert ray.get(ledger.get_order.remote(strip.key)).stage == "held"
+
+        # the merchant SKU arrives: the catalogue maps the line, the order is decided again
+        httpx.post(f"{erp.url}/_control/catalogue",
+                   json={"skus": [{"sku": "LT-STRIP-5M", "name": "灯带"}]}).raise_for_status()
+        assert _wait(lambda: ray.get(ledger.get_order.remote(strip.key)).stage == "routed")
+        view = ray.get(ledger.get_order.remote(strip.key))
+        assert view.decision.extra["skus"] == "LT-STRIP-5M*2"
+        assert view.decision.extra["redecides"] == "unmapped_sku"
+        stats = ray.get(router.stats.remote())
+        assert stats["catalogue_version"] == 3 and stats["redecided"] == 1
+        assert [e.stage for e in view.timeline] == ["received", "validated", "scored", "held",
+                                                    "validated", "scored", "routed"]
+        assert ray.get(ledger.get_order.remote(desk.key)).stage == "routed"  # untouched

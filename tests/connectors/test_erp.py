@@ -59,3 +59,49 @@ def test_sync_errors_are_typed() -> None:
 def test_an_empty_base_url_is_refused() -> None:
     with pytest.raises(ValueError, match="erp: base_url is empty"):
         ErpClient("")
+
+
+LISTING = {"channel": "jd", "shop": "", "item_id": "100012345600", "sku_id": "100012345678",
+           "components": [{"sku": "LT-DESK-12W", "quantity": 1}]}
+
+
+@respx.mock
+def test_catalogue_reads_every_page_since_a_version() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        return httpx.Response(200, json={
+            "version": 9, "page": page, "pages": 3,
+            "skus": [{"sku": "LT-DESK-12W", "name": "台灯"}] if page == 1 else [],
+            "listings": [{**LISTING, "sku_id": f"10001234567{page}"}]})
+
+    route = respx.get("http://erp.test/catalogue").mock(side_effect=answer)
+    got = asyncio.run(ErpClient("http://erp.test").catalogue(since=4, page_size=1))
+    assert got["version"] == 9 and got["skus"] == [{"sku": "LT-DESK-12W", "name": "台灯"}]
+    assert [entry["sku_id"] for entry in got["listings"]] == [
+        "100012345671", "100012345672", "100012345673"]
+    assert [dict(c.request.url.params) for c in route.calls] == [
+        {"since": "4", "page": str(n), "page_size": "1"} for n in (1, 2, 3)]
+
+
+@respx.mock
+def test_catalogue_read_again_when_the_version_moves_while_paging() -> None:
+    versions = iter([5, 6, 6, 6])
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"version": next(versions), "pages": 2,
+                                         "skus": [], "listings": [LISTING]})
+
+    route = respx.get("http://erp.test/catalogue").mock(side_effect=answer)
+    got = asyncio.run(ErpClient("http://erp.test").catalogue())
+    assert got["version"] == 6 and len(got["listings"]) == 2 and route.call_count == 4
+
+
+@respx.mock
+def test_an_erp_without_a_catalogue_answers_none_and_other_refusals_raise() -> None:
+    respx.get("http://erp.test/catalogue").mock(
+        return_value=httpx.Response(404, json={"detail": "Not Found"}))
+    assert asyncio.run(ErpClient("http://erp.test").catalogue()) is None
+    respx.get("http://erp.test/catalogue").mock(
+        return_value=httpx.Response(422, json={"problems": ["page_size: at most 500"]}))
+    with pytest.raises(BackOfficeRejected, match="page_size"):
+        asyncio.run(ErpClient("http://erp.test").catalogue(page_size=900))

@@ -46,8 +46,8 @@ def test_unix_times_tags_live_room_and_masked_receiver(page):
     assert order.buyer.tags == ("new_first_order",) and order.buyer.tier == "normal"
     assert order.order_type == "live_flash" and order.source == "live_room"
     assert order.source_detail == "7301199282736633635"
-    assert [(i.sku, i.outer_sku, i.quantity, i.price_fen) for i in order.items] == [
-        ("3410716076201730", "LAMP-FLOOR-01", 2, 8900)]
+    assert [(i.item_id, i.sku, i.outer_sku, i.quantity, i.price_fen) for i in order.items] == [
+        ("3556718201736620111", "3410716076201730", "LAMP-FLOOR-01", 2, 8900)]
     a = order.amounts
     assert (a.total_fen, a.discount_fen, a.freight_fen, a.paid_fen) == (17800, 1000, 0, 16800)
     r = order.receiver
@@ -116,3 +116,24 @@ def test_field_errors_name_the_path(change, path, reason):
         douyin.parse_order(raw)
     assert caught.value.path == path and reason in caught.value.reason
     assert caught.value.order_id == raw["order_id"]
+
+
+@pytest.mark.parametrize(("line", "ids"), [
+    ({"out_sku_id": "LT-STRIP-5M"}, ("", "", "LT-STRIP-5M")),  # only the merchant's code
+    ({"product_id": 3556718201736620111, "sku_id": 1745123456789012345},
+     ("3556718201736620111", "1745123456789012345", "")),
+    ({"product_id": "3556718201736620111"}, ("3556718201736620111", "", "")),
+])
+def test_a_line_with_only_an_outer_code_or_only_platform_ids_is_read(line, ids):
+    raw = dict(records()[0])
+    raw["sku_order_list"] = [{**line, "origin_amount": 8900, "item_num": 2}]
+    item = douyin.parse_order(raw).items[0]
+    assert (item.item_id, item.sku, item.outer_sku, item.quantity) == (*ids, 2)
+
+
+def test_a_line_that_names_nothing_is_refused():
+    raw = dict(records()[0])
+    raw["sku_order_list"] = [{"origin_amount": 8900, "item_num": 2}]
+    with pytest.raises(ParseError) as caught:
+        douyin.parse_order(raw)
+    assert caught.value.path == "sku_order_list[0].sku_id"

@@ -40,8 +40,9 @@ def test_page_total_paging_and_quarantine(page):
 def test_plus_member_multi_line_and_address_detail(page):
     order = page.orders[0]
     assert order.shop == "10086" and order.status == "paid" and order.buyer.tier == "plus"
-    assert [(i.sku, i.outer_sku, i.quantity, i.price_fen) for i in order.items] == [
-        ("100012345678", "LAMP-DESK-01", 2, 19900), ("100012349999", "", 1, 6000)]
+    assert [(i.item_id, i.sku, i.outer_sku, i.quantity, i.price_fen) for i in order.items] == [
+        ("100012345600", "100012345678", "LAMP-DESK-01", 2, 19900),
+        ("100012349900", "100012349999", "", 1, 6000)]
     a = order.amounts
     assert (a.total_fen, a.discount_fen, a.freight_fen, a.paid_fen) == (45800, 2000, 0, 43800)
     r = order.receiver
@@ -92,7 +93,7 @@ def test_throttling_codes():
     ({"consigneeInfo": {"mobile": 18600003333.5}}, "consigneeInfo.mobile", "expected a string"),
     ({"itemInfoList": {"skuId": "1"}}, "itemInfoList", "expected a list"),
     ({"itemInfoList": [{"jdPrice": "1.00", "itemTotal": "1"}]}, "itemInfoList[0].skuId",
-     "missing"),
+     "a line needs a SKU id, an item id or an outer code"),
     ({"itemInfoList": [{"skuId": "1", "jdPrice": "1.00", "itemTotal": "-1"}]},
      "itemInfoList[0].itemTotal", "expected an integer"),
     ({"orderTotalPrice": None}, "orderTotalPrice", "missing"),
@@ -106,3 +107,15 @@ def test_field_errors_name_the_path(change, path, reason):
     known_id = raw["orderId"] if isinstance(raw["orderId"], str) else ""
     assert (caught.value.path, caught.value.order_id) == (path, known_id)
     assert reason in caught.value.reason
+
+
+@pytest.mark.parametrize(("line", "ids"), [
+    ({"outerSkuId": "LT-DESK-12W"}, ("", "", "LT-DESK-12W")),  # only the merchant's code
+    ({"wareId": 100012345600, "skuId": "100012345678"}, ("100012345600", "100012345678", "")),
+    ({"wareId": "100012345600"}, ("100012345600", "", "")),
+])
+def test_a_line_with_only_an_outer_code_or_only_platform_ids_is_read(line, ids):
+    raw = dict(records()[0])
+    raw["itemInfoList"] = [{**line, "jdPrice": "199.00", "itemTotal": "2"}]
+    item = jd.parse_order(raw).items[0]
+    assert (item.item_id, item.sku, item.outer_sku, item.quantity) == (*ids, 2)

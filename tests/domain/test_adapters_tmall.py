@@ -45,8 +45,9 @@ def test_multi_line_trade(page):
     assert order.status == "paid" and order.order_type == "normal"
     assert order.created_at == datetime(2026, 11, 11, 0, 0, 3, tzinfo=SHANGHAI)
     assert order.paid_at.utcoffset().total_seconds() == 8 * 3600
-    assert [(i.sku, i.outer_sku, i.quantity, i.price_fen) for i in order.items] == [
-        ("4987654321012", "LAMP-CEIL-60W", 1, 39900), ("680112349999", "BULB-E27", 2, 10900)]
+    assert [(i.item_id, i.sku, i.outer_sku, i.quantity, i.price_fen) for i in order.items] == [
+        ("680112345678", "4987654321012", "LAMP-CEIL-60W", 1, 39900),
+        ("680112349999", "", "BULB-E27", 2, 10900)]  # an item without SKUs: no SKU id
     a = order.amounts
     assert (a.total_fen, a.discount_fen, a.freight_fen, a.paid_fen) == (61700, 5000, 0, 56700)
     r = order.receiver
@@ -128,3 +129,28 @@ def test_one_trade_and_a_list_are_accepted():
     listed = tmall.parse_any(trades)
     assert len(listed.orders) == 4 and listed.quarantined[0].error.path.startswith("[4].")
     assert tmall.parse_order(trades[0], "other-shop").shop == "other-shop"
+
+
+@pytest.mark.parametrize(("line", "ids"), [
+    ({"outer_sku_id": "LT-CEIL-24W"}, ("", "", "LT-CEIL-24W")),  # only the merchant's code
+    ({"num_iid": 680112345678, "sku_id": 4987654321012}, ("680112345678", "4987654321012", "")),
+    ({"num_iid": "680112345678"}, ("680112345678", "", "")),
+    ({"outer_iid": "LT-CEIL"}, ("", "", "LT-CEIL")),  # the item's outer code
+])
+def test_a_line_with_only_an_outer_code_or_only_platform_ids_is_read(line, ids):
+    trade = dict(sample("tmall_page.json")["trades_sold_increment_get_response"]["trades"]
+                 ["trade"][0])
+    trade["orders"] = {"order": [{**line, "num": 3, "price": "10.00"}]}
+    trade.update(total_fee="30.00", payment="30.00", discount_fee="0.00", post_fee="0.00")
+    item = tmall.parse_order(trade).items[0]
+    assert (item.item_id, item.sku, item.outer_sku, item.quantity) == (*ids, 3)
+
+
+def test_a_line_that_names_nothing_is_refused():
+    trade = dict(sample("tmall_page.json")["trades_sold_increment_get_response"]["trades"]
+                 ["trade"][0])
+    trade["orders"] = {"order": [{"num": 1, "price": "10.00", "sku_id": ""}]}
+    with pytest.raises(ParseError) as caught:
+        tmall.parse_order(trade)
+    assert caught.value.path == "orders.order[0].sku_id"
+    assert "a SKU id, an item id or an outer code" in caught.value.reason

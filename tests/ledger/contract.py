@@ -210,6 +210,38 @@ class LedgerContract:
         assert ledger.commit_decisions([again], retry_rows) == 0
         assert ledger.pending_count() == 1
 
+    def test_held_orders_are_the_orders_held_for_a_reason_now(self, ledger, clock):
+        unmapped, other, routed = order(23), order(24), order(25)
+        ledger.ingest([unmapped, other, routed])
+        ledger.commit_decisions([decision(unmapped, hold_reason="unmapped_sku"),
+                                 decision(other, hold_reason="invalid_phone"),
+                                 decision(routed)], [])
+        assert ledger.held_orders("unmapped_sku") == [unmapped]
+        assert ledger.held_orders("invalid_phone", limit=5) == [other]
+        newer = order(23, version=30)
+        ledger.ingest([newer])  # a new version is undecided, not held
+        assert ledger.held_orders("unmapped_sku") == []
+
+    def test_a_held_version_decided_again_is_stored_while_it_is_held(self, ledger, clock):
+        from hub.domain.decision import REDECIDES
+
+        o = order(26)
+        ledger.ingest([o])
+        ledger.commit_decisions([decision(o, hold_reason="unmapped_sku")], [])
+        again = decision(o)
+        again.extra[REDECIDES] = "unmapped_sku"
+        rows = [OutboxMessage("wms", f"wms:{':'.join(o.key)}", {"order_id": o.order_id},
+                              order_key=o.key)]
+        assert ledger.commit_decisions([decision(o)], rows) == 0  # not marked: stays held
+        assert ledger.get_order(o.key).stage == "held" and ledger.pending_count() == 0
+        clock.advance(1)
+        assert ledger.commit_decisions([again], rows) == 1
+        view = ledger.get_order(o.key)
+        assert view.stage == "routed" and view.summary.hold_reason is None
+        assert view.decision.extra[REDECIDES] == "unmapped_sku"
+        assert ledger.pending_count() == 1 and ledger.held_orders("unmapped_sku") == []
+        assert ledger.commit_decisions([again], rows) == 0  # no longer held: once only
+
     def test_decision_for_an_unknown_order_is_ignored(self, ledger):
         ghost = order(22)
         assert ledger.commit_decisions(decisions([ghost]), []) == 0

@@ -287,7 +287,15 @@ class Interned(dict):
 
 
 def new_item(k: tuple) -> Item:
-    return build(Item, {"sku": k[0], "outer_sku": k[1], "quantity": k[2], "price_fen": k[3]})
+    """``k``: (SKU id, outer code, quantity, unit price in fen, item id)."""
+    return build(Item, {"sku": k[0], "outer_sku": k[1], "quantity": k[2], "price_fen": k[3],
+                        "item_id": k[4]})
+
+
+def line_named(sku: str, item_id: str, outer: str, path: str) -> None:
+    """A line needs a SKU id, an item id or an outer code (any one of them is read)."""
+    if not (sku or item_id or outer):
+        raise ParseError(path, "missing: a line needs a SKU id, an item id or an outer code")
 
 
 def new_buyer(buyer_id: str, tier: str, tags: tuple[str, ...]) -> Buyer:

@@ -58,6 +58,7 @@ from hub.domain.adapters.common import (
     count,
     guarded,
     has_next,
+    line_named,
     new_buyer,
     new_receiver,
     opt_text,
@@ -102,7 +103,10 @@ def _lines(order: dict) -> tuple[tuple, int, list]:
                 line = as_object(line, "")
             get = line.get
             sku = get("sku_id")
-            sku = str(sku) if sku.__class__ is int else text(sku, "sku_id")
+            sku = str(sku) if sku.__class__ is int else opt_text(sku, "sku_id")
+            item_id = get("product_id_str") or get("product_id")
+            if item_id.__class__ is not str:
+                item_id = "" if item_id == 0 else opt_text(item_id, "product_id")
             num = get("item_num")
             if num.__class__ is not int or num < 1:
                 num = count(num, "item_num", minimum=1)
@@ -117,7 +121,9 @@ def _lines(order: dict) -> tuple[tuple, int, list]:
             outer = get("out_sku_id") or ""
             if outer.__class__ is not str:
                 outer = opt_text(outer, "out_sku_id")
-            key = (sku, outer, num, price)
+            if not sku and not item_id and not outer:
+                line_named(sku, item_id, outer, "sku_id")
+            key = (sku, outer, num, price, item_id)
             out.append(ITEMS.get(key) or ITEMS.make(key))
             total += line_total
             trade_type = get("trade_type")

@@ -31,6 +31,8 @@ _A = Any  # a field of any JSON value, None when missing
 
 class Line(Struct):
     sku_id: _A = None
+    product_id: _A = None
+    product_id_str: _A = None
     out_sku_id: _A = None
     item_num: _A = None
     origin_amount: _A = None
@@ -143,7 +145,10 @@ def _lines(order: ShopOrder) -> tuple[tuple, int, list]:
         outer = line.out_sku_id or ""
         if outer.__class__ is not _STR:
             raise Irregular
-        key = (sku, outer, num, price)
+        item_id = line.product_id_str or line.product_id
+        if item_id.__class__ is not _STR:
+            item_id = "" if item_id == 0 else ident(item_id)
+        key = (sku, outer, num, price, item_id)
         out.append(ITEMS.get(key) or ITEMS.make(key))
         total += line_total
         trade_type = line.trade_type

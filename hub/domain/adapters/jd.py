@@ -12,8 +12,9 @@ Where the docs leave room, this is what the adapter assumes (``sim.shapes.jd`` f
   POP_ORDER_PAUSE and LOCKED (paid, locked by an after-sale request) are paid;
   WAIT_GOODS_RECEIVE_CONFIRM shipped; FINISHED_L finished; TRADE_CANCELED cancelled;
   NOT_PAY / WAIT_PAY unpaid. JD has no partly-shipped state (it splits the order).
-- Items: ``itemInfoList[]`` with ``skuId``, ``outerSkuId``, unit price ``jdPrice``,
-  quantity ``itemTotal`` (a digit string).
+- Items: ``itemInfoList[]`` with ``skuId``, the item (ware) id ``wareId``, the outer
+  code ``outerSkuId`` (a line needs one of the three), unit price ``jdPrice``, quantity
+  ``itemTotal`` (a digit string).
 - Receiver: ``consigneeInfo`` (``fullname``, ``mobile`` else ``telephone``, ``province``,
   ``city``, ``county`` = district, ``town`` = street). ``fullAddress`` is the whole
   address; the detail is what is left after the province, city, county and town names
@@ -53,6 +54,7 @@ from hub.domain.adapters.common import (
     count,
     guarded,
     has_next,
+    line_named,
     local_time,
     new_buyer,
     new_receiver,
@@ -102,18 +104,23 @@ def _items(order: dict) -> tuple:
                 line = as_object(line, "")
             get = line.get
             sku = get("skuId")
-            if sku.__class__ is not str or not sku:
-                sku = text(sku, "skuId")
+            if sku.__class__ is not str:
+                sku = opt_text(sku, "skuId")
+            item_id = get("wareId")
+            if item_id.__class__ is not str:
+                item_id = opt_text(item_id, "wareId")
             outer = get("outerSkuId") or ""
             if outer.__class__ is not str:
                 outer = opt_text(outer, "outerSkuId")
+            if not sku and not item_id and not outer:
+                line_named(sku, item_id, outer, "skuId")
             num = get("itemTotal")
             num = SMALL_COUNTS.get(num) if num.__class__ is str else None
             if num is None:
                 num = count(get("itemTotal"), "itemTotal", minimum=1)
             price = get("jdPrice")
             fen = cached_fen(price) if price.__class__ is str else None
-            key = (sku, outer, num, to_fen(price, "jdPrice") if fen is None else fen)
+            key = (sku, outer, num, to_fen(price, "jdPrice") if fen is None else fen, item_id)
             out.append(ITEMS.get(key) or ITEMS.make(key))
         except ParseError as exc:
             raise exc.within(f"itemInfoList[{index}]") from None

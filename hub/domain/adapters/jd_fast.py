@@ -34,6 +34,7 @@ _A = Any  # a field of any JSON value, None when missing
 
 class Line(Struct):
     skuId: _A = None
+    wareId: _A = None
     outerSkuId: _A = None
     jdPrice: _A = None
     itemTotal: _A = None
@@ -107,6 +108,9 @@ def _items(order: JdOrder) -> tuple:
         sku = line.skuId
         if sku.__class__ is not _STR or not sku:
             raise Irregular
+        item_id = line.wareId
+        if item_id.__class__ is not _STR:
+            item_id = ident(item_id)
         outer = text(line.outerSkuId or "")
         num = line.itemTotal
         num = _COUNTS(num) if num.__class__ is _STR else None
@@ -114,7 +118,8 @@ def _items(order: JdOrder) -> tuple:
         if num is None or price.__class__ is not _STR:
             raise Irregular
         amount = cached_fen(price)
-        key = (sku, outer, num, to_fen(price, "jdPrice") if amount is None else amount)
+        key = (sku, outer, num, to_fen(price, "jdPrice") if amount is None else amount,
+               item_id)
         out.append(ITEMS.get(key) or ITEMS.make(key))
     return tuple(out)
 

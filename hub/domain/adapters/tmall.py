@@ -20,8 +20,9 @@ this is what the adapter assumes (the emulator's shapes in ``sim.shapes.tmall`` 
 - Delivery: a non-empty ``tcps_code`` (同城业务类型) is same-city; ``shipping_type``
   "25" (次日必达) or "ems" is express; anything else ("express", "free", "post", ...) standard.
 - Buyer: ``buyer_open_uid``, else ``buyer_nick``; tier and tags come from the CRM later.
-- Items: ``orders.order[]``; the SKU is ``sku_id`` (``num_iid`` when the item has no
-  SKU), the outer SKU ``outer_sku_id`` (else ``outer_iid``), unit price ``price``.
+- Items: ``orders.order[]``; the SKU id is ``sku_id`` ("" when the item has no SKU),
+  the item id ``num_iid``, the outer code ``outer_sku_id`` (else ``outer_iid``), unit
+  price ``price``. A line needs one of them.
 - ``receiver_town`` is the street; ``receiver_address`` the detail; the phone is
   ``receiver_mobile``, else ``receiver_phone``. ``rt_omni_store_id`` is the warehouse hint.
 - Throttled: code 7 (App Call Limited) or sub_code ``accesscontrol.limited-by-*`` /
@@ -51,6 +52,7 @@ from hub.domain.adapters.common import (
     count,
     guarded,
     has_next,
+    line_named,
     local_time,
     new_buyer,
     new_receiver,
@@ -107,17 +109,22 @@ def _items(trade: dict) -> tuple:
                 line = as_object(line, "")
             get = line.get
             sku = get("sku_id")
-            if sku.__class__ is not str or not sku:
-                sku = opt_text(sku, "sku_id") or text(get("num_iid"), "num_iid")
+            if sku.__class__ is not str:
+                sku = opt_text(sku, "sku_id")
+            item_id = get("num_iid")
+            if item_id.__class__ is not str:
+                item_id = opt_text(item_id, "num_iid")
             outer = get("outer_sku_id")
             if outer.__class__ is not str or not outer:
                 outer = opt_text(outer, "outer_sku_id") or opt_text(get("outer_iid"), "outer_iid")
+            if not sku and not item_id and not outer:
+                line_named(sku, item_id, outer, "sku_id")
             num = get("num")
             if num.__class__ is not int or num < 1:
                 num = count(num, "num", minimum=1)
             price = get("price")
             fen = cached_fen(price) if price.__class__ is str else None
-            key = (sku, outer, num, to_fen(price, "price") if fen is None else fen)
+            key = (sku, outer, num, to_fen(price, "price") if fen is None else fen, item_id)
             out.append(ITEMS.get(key) or ITEMS.make(key))
         except ParseError as exc:
             raise exc.within(f"orders.order[{index}]") from None

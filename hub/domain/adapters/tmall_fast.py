@@ -115,6 +115,9 @@ def _items(trade: Trade) -> tuple:
         sku = line.sku_id
         if sku.__class__ is not _STR or not sku:
             raise Irregular
+        item_id = line.num_iid
+        if item_id.__class__ is not _STR:
+            item_id = ident(item_id)
         outer = line.outer_sku_id
         if outer.__class__ is not _STR or not outer:
             outer = text(outer) or ident(line.outer_iid)
@@ -125,7 +128,7 @@ def _items(trade: Trade) -> tuple:
         if price.__class__ is not _STR:
             raise Irregular
         amount = cached_fen(price)
-        key = (sku, outer, num, to_fen(price, "price") if amount is None else amount)
+        key = (sku, outer, num, to_fen(price, "price") if amount is None else amount, item_id)
         out.append(ITEMS.get(key) or ITEMS.make(key))
     return tuple(out)
 

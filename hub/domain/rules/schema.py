@@ -38,6 +38,7 @@ LaneName = Literal["P0", "P1", "P2", "P3"]
 DeliveryName = Literal["standard", "express", "same_city"]
 ReasonCode = Literal[
     "incomplete_address", "remote_standard_express", "out_of_stock_paid", "payment_mismatch",
+    "unmapped_sku",
     "duplicate_order", "invalid_phone", "reconcile_mismatch", "rule_hold",
     "intercept_too_late",
 ]
@@ -144,6 +145,7 @@ DEFAULT_ANOMALIES: dict[str, dict[str, str]] = {
     "incomplete_address": {"severity": "warn", "group": "cs-address", "action": "hold"},
     "remote_standard_express": {"severity": "info", "group": "logistics", "action": "remedy"},
     "out_of_stock_paid": {"severity": "critical", "group": "supply", "action": "hold"},
+    "unmapped_sku": {"severity": "warn", "group": "merchandising", "action": "hold"},
     "payment_mismatch": {"severity": "critical", "group": "finance", "action": "hold"},
     "duplicate_order": {"severity": "warn", "group": "cs-orders", "action": "hold"},
     "invalid_phone": {"severity": "warn", "group": "cs-address", "action": "hold"},
