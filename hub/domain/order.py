@@ -96,6 +96,7 @@ class Item(_Frozen):
     outer_sku: str = ""
     quantity: int = Field(ge=1)
     price_fen: int = Field(ge=0)
+    item_id: str = ""  # the marketplace's item / ware / product id (numeric string)
 
 
 class Amounts(_Frozen):

@@ -311,20 +311,22 @@ def test_presale_deposit_then_final_payment_later(opening) -> None:
 
 
 def test_the_limited_sku_runs_out_in_the_surge_not_on_an_ordinary_day(opening) -> None:
-    def demand(events) -> Counter:
+    def demand(scenario, events) -> Counter:  # per merchant SKU, bundles expanded
+        parts = scenario.expansions()
         wanted, seen = Counter(), set()
         for e in events:
             o = e.order
             if o is not None and o.status == OrderStatus.PAID and o.order_id not in seen:
                 seen.add(o.order_id)
                 for item in o.items:
-                    wanted[item.sku] += item.quantity
+                    for sku, n in parts[item.sku]:
+                        wanted[sku] += n * item.quantity
         return wanted
 
     scenario, _, events = opening
-    assert demand(events)["SKU-GIFTBOX-D11"] > scenario.inventory()["SKU-GIFTBOX-D11"]
+    assert demand(scenario, events)["LT-GIFTBOX-D11"] > scenario.inventory()["LT-GIFTBOX-D11"]
     base = load_scenario("baseline-8k")
-    wanted = demand(generate(base, window=("19:00", "20:00"))[1])
+    wanted = demand(base, generate(base, window=("19:00", "20:00"))[1])
     assert all(wanted[sku] < stock for sku, stock in base.inventory().items())
 
 
