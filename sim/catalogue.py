@@ -92,9 +92,10 @@ def listings(specs: Sequence[Mapping[str, Any]], shops: Mapping[str, Sequence[st
                 where = f"{channel}/{shop}"
                 item = items.get((channel, shop, spec["item"]))
                 salt = 0
-                while item is None or item in taken:
+                while item is None:  # the first variant of the item names it
                     item = _number(f"{where}/item/{spec['item']}", item_digits, item_first,
                                    salt)
+                    item = None if item in taken else item
                     salt += 1
                 items[(channel, shop, spec["item"])] = item
                 taken.add(item)
