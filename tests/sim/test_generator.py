@@ -494,7 +494,8 @@ def test_a_warehouse_in_a_city_without_districts_is_served(tmp_path) -> None:
 
 
 # -- the catalogue (issue #20) ------------------------------------------------------------------
-ID_SHAPES = {"tmall": ((12,), (13,)), "jd": ((11, 12), (11, 12)), "douyin": ((19,), (16, 17, 18, 19))}
+ID_SHAPES = {"tmall": ((12,), (13,)), "jd": ((11, 12), (11, 12)),  # (item id, SKU id) lengths
+             "douyin": ((19,), (16, 17, 18, 19))}
 
 
 def test_lines_carry_listing_ids_in_each_marketplaces_shape(opening) -> None:
