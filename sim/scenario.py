@@ -8,7 +8,7 @@ setup`` installs the checkout in editable mode, so that folder is always there).
 
 >>> s = load_scenario("double11-42k")
 >>> s.orders_per_day, s.window, s.inventory()["LT-GIFTBOX-D11"]
-(42000, ('00:00', '02:00'), 150)
+(42000, ('00:00', '02:00'), 120)
 """
 
 from __future__ import annotations
