@@ -138,7 +138,7 @@ class DayModel:
                                     s.buyers.new_first_order, s.buyers.repeat)
                        for k in s.channels}
         self.places = pop.places(tuple(s.regions.warehouse), tuple(s.regions.remote_provinces))
-        self.shelf = pop.Shelf(s.skus)
+        self.shelf = pop.Shelf(s.shelf(), s.inventory())
         self.final_at = None if s.presale.final_at is None else seconds_of_day(
             s.presale.final_at)
         self.remote = tuple(s.regions.remote_provinces)
@@ -330,9 +330,11 @@ class DayModel:
         if kind is FINAL:
             low, high = s.presale.deposit_days
             created_s = -86400.0 * d.between(low, high + 1)
-        items = self.shelf.basket(d)
+        shop = d.pick(self._shops[channel])
+        items = self.shelf.basket(d, channel, shop)
         if odd and kind is not FINAL:  # the odd label goes on a created event
-            odd, to, delivery, items = self.oddity(od, odd, channel, kind, to, delivery, items)
+            odd, to, delivery, items = self.oddity(od, odd, channel, shop, kind, to, delivery,
+                                                   items)
         else:
             odd = ""
         buyer = customer.buyer
@@ -349,15 +351,15 @@ class DayModel:
             amounts = altered(amounts, paid_fen=pop.wrong_payment(d, amounts))
         created = self.origin + timedelta(seconds=created_s)
         order = build(Order, {
-            "channel": self._channel[channel], "shop": d.pick(self._shops[channel]),
+            "channel": self._channel[channel], "shop": shop,
             "order_id": self.order_id(channel), "status": PAID, "created_at": created,
             "paid_at": created, "modified_at": created, "buyer": buyer, "receiver": to,
             "items": items, "amounts": amounts, "order_type": kind, "source": source,
             "source_detail": detail, "delivery": delivery, "warehouse_hint": ""})
         return order, expected, odd
 
-    def oddity(self, od: pop.Dice, odd: str, channel: str, kind: OrderType, to: Receiver,
-               delivery: DeliveryService, items: tuple[Item, ...]) -> tuple:
+    def oddity(self, od: pop.Dice, odd: str, channel: str, shop: str, kind: OrderType,
+               to: Receiver, delivery: DeliveryService, items: tuple[Item, ...]) -> tuple:
         """(odd or "", receiver, delivery, items) of a clean order made valid-but-odd:
         the definitions stay clear (a remote address goes express, a same-city order stays
         in the warehouse city, a Douyin order, which has no express, stays out of the
@@ -367,7 +369,7 @@ class DayModel:
         if odd == "long_address":
             return odd, altered(to, detail=pop.long_detail(od)), delivery, items
         if odd == "gift_zero_fen":
-            gift = self.shelf.free_gift(items)
+            gift = self.shelf.free_gift(items, channel, shop)
             return (odd, to, delivery, (*items, gift)) if gift else ("", to, delivery, items)
         if odd == "duplicate_window_edge":
             return ("" if kind in PRESALE else odd), to, delivery, items

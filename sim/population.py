@@ -1,8 +1,9 @@
 """Who buys, where they live and what they buy: real Chinese divisions (jionlp's table,
-loaded once), valid phones, buyers who come back, baskets of the scenario's SKUs and
-their amounts, the flaws the generator plants (incomplete addresses, invalid phones,
-wrong payments) and the valid oddities it plants as hard negatives (rare phone prefixes,
-renamed districts, the cities with no district level, long addresses, free gift lines).
+loaded once), valid phones, buyers who come back, baskets of each shop's listings
+(``sim.catalogue``) and their amounts, the flaws the generator plants (incomplete
+addresses, invalid phones, wrong payments) and the valid oddities it plants as hard
+negatives (rare phone prefixes, renamed districts, the cities with no district level,
+long addresses, free gift lines).
 
 Random numbers come in bulk: each order gets a ``Dice``, a row of uniform numbers it
 uses in turn, so building an order costs no NumPy call.
@@ -336,46 +337,56 @@ class Crowd:
 
 
 class Shelf:
-    """The scenario's SKUs as baskets: 1-3 distinct SKUs by weight, 1-3 of each."""
+    """The listings of each shop as baskets: 1-3 distinct listings by weight, 1-3 of
+    each. Lines carry the listing's platform ids (``sku`` = the SKU id, ``item_id``) and
+    its outer code ("" when the seller typed none)."""
 
-    def __init__(self, skus: Sequence) -> None:
-        self.skus = tuple(skus)
-        self.mix = Mix({n: s.weight for n, s in enumerate(self.skus)})
-        self.index = {s.sku: n for n, s in enumerate(self.skus)}
-        self._items: dict[tuple[int, int], Item] = {}
+    def __init__(self, listings: Sequence, stock: Mapping[str, int]) -> None:
+        self.stock = stock  # merchant sku -> units at the start of the day
+        self.shops: dict[tuple[str, str], tuple] = {}
+        for x in listings:
+            self.shops.setdefault((x.channel, x.shop), ())
+            self.shops[(x.channel, x.shop)] += (x,)
+        self.mixes = {k: Mix({n: x.weight for n, x in enumerate(v)})
+                      for k, v in self.shops.items()}
+        self.by_sku = {x.sku_id: x for x in listings}
+        self._items: dict[tuple[str, int], Item] = {}
 
-    def item(self, index: int, quantity: int) -> Item:
-        key = (index, quantity)
+    def item(self, listing, quantity: int) -> Item:
+        key = (listing.sku_id, quantity)
         found = self._items.get(key)
         if found is None:
-            s = self.skus[index]
-            found = self._items[key] = Item(sku=s.sku, outer_sku=s.sku.lower(),
-                                            quantity=quantity, price_fen=s.price_fen)
+            found = self._items[key] = Item(sku=listing.sku_id, outer_sku=listing.outer,
+                                            quantity=quantity, price_fen=listing.price_fen,
+                                            item_id=listing.item_id)
         return found
 
     def more(self, item: Item) -> Item:
         """One more of ``item``."""
-        return self.item(self.index[item.sku], item.quantity + 1)
+        return self.item(self.by_sku[item.sku], item.quantity + 1)
 
-    def free_gift(self, items: tuple[Item, ...]) -> Item | None:
-        """A gift line at 0 fen: one of the best-stocked SKU not in ``items`` (None if
-        every SKU is in them)."""
+    def free_gift(self, items: tuple[Item, ...], channel: str, shop: str) -> Item | None:
+        """A gift line at 0 fen: the shop's single-SKU listing of the best-stocked merchant
+        SKU not in ``items`` (None if there is none)."""
         taken = {i.sku for i in items}
-        spare = [s for s in self.skus if s.sku not in taken]
+        spare = [x for x in self.shops.get((channel, shop), ())
+                 if x.single and x.sku_id not in taken]
         if not spare:
             return None
-        s = max(spare, key=lambda s: s.stock)
-        return Item(sku=s.sku, outer_sku=s.sku.lower(), quantity=1, price_fen=0)
+        x = max(spare, key=lambda x: self.stock.get(x.components[0][0], 0))
+        return Item(sku=x.sku_id, outer_sku=x.outer, quantity=1, price_fen=0,
+                    item_id=x.item_id)
 
-    def basket(self, d: Dice) -> tuple[Item, ...]:
+    def basket(self, d: Dice, channel: str, shop: str) -> tuple[Item, ...]:
+        offer, mix = self.shops[(channel, shop)], self.mixes[(channel, shop)]
         u = d.u()
-        lines = min(1 + (u > 0.7) + (u > 0.92), len(self.skus))
+        lines = min(1 + (u > 0.7) + (u > 0.92), len(offer))
         chosen: list[int] = []
         while len(chosen) < lines:
-            n = self.mix.choose(d)
+            n = mix.choose(d)
             if n not in chosen:
                 chosen.append(n)
-        return tuple(self.item(n, 1 + (q > 0.8) + (q > 0.95)) for n in chosen
+        return tuple(self.item(offer[n], 1 + (q > 0.8) + (q > 0.95)) for n in chosen
                      for q in (d.u(),))
 
 

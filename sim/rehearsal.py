@@ -235,7 +235,8 @@ class Run:
         hub_url = f"http://127.0.0.1:{port}"
         suite_config = SuiteConfig.model_validate({
             "trace": trace / "trace.jsonl", "speedup": speedup,
-            "hub_url": hub_url if push else "", "erp": {"stock": scenario.inventory()},
+            "hub_url": hub_url if push else "",
+            "erp": {"stock": scenario.inventory(), "catalogue": scenario.catalogue()},
             "wms": crew,
             "marketplaces": {"channels": sorted(scenario.channels), "push": push}})
         suite = EmulatorSuite(suite_config, clock=clock).start()
@@ -279,7 +280,8 @@ class Run:
         summary, series = summarise(self.created, self.truth, outcomes, speedup=speedup,
                                     origin=window_origin, pulled=not push)
         outside = Outside.read(self.events, records, origin=scenario.origin,
-                               alert_clock=_alert_clock(clock), stock=scenario.inventory())
+                               alert_clock=_alert_clock(clock), stock=scenario.inventory(),
+                               bundles=scenario.expansions())
         promise, promises_from = promises(scenario)
         notice_s = speedup * 1.0 if push else 2 * self.interval_s
         verdict, shipping = judge(outside, promise=promise, notice_s=notice_s,

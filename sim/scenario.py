@@ -7,8 +7,8 @@ then in the checkout's ``scenarios/`` folder next to the ``sim`` package (``make
 setup`` installs the checkout in editable mode, so that folder is always there).
 
 >>> s = load_scenario("double11-42k")
->>> s.orders_per_day, s.window, s.inventory()["SKU-GIFTBOX-D11"]
-(42000, ('00:00', '02:00'), 150)
+>>> s.orders_per_day, s.window, s.inventory()["LT-GIFTBOX-D11"]
+(42000, ('00:00', '02:00'), 120)
 """
 
 from __future__ import annotations
@@ -172,10 +172,34 @@ class Warehouse(_Strict):
 
 
 class Sku(_Strict):
+    """A merchant SKU: what the warehouse counts, one stock for every marketplace."""
+
     sku: str = Field(min_length=1)
+    name: str = ""  # default: the code
     price_fen: int = Field(gt=0)
     stock: int = Field(ge=0)  # the ERP's level at the start of the day
-    weight: float = Field(default=1.0, gt=0)  # how often it is bought
+    weight: float = Field(default=1.0, gt=0)  # how often bought (only without [[listings]])
+
+
+class Component(_Strict):
+    sku: str = Field(min_length=1)  # a merchant SKU of [[skus]]
+    quantity: int = Field(default=1, ge=1, strict=True)
+
+
+class ListingSpec(_Strict):
+    """What the marketplaces sell: one merchant SKU (quantity 1), a multi-pack (quantity
+    n) or a bundle of several, listed on some or all of the channels."""
+
+    code: str = Field(min_length=1)  # unique; the outer code of a multi-pack or bundle
+    item: str = ""  # listings with the same item are variants of one marketplace item
+    name: str = ""
+    components: list[Component] = Field(min_length=1)
+    price_fen: int | None = Field(default=None, gt=0)  # default: the components' prices
+    weight: float = Field(default=1.0, gt=0)  # how often bought
+    channels: list[Literal["tmall", "jd", "douyin"]] | None = None  # default: all
+
+
+PLATFORMS = ("tmall", "jd", "douyin")
 
 
 class Fault(_Strict):
@@ -238,6 +262,9 @@ class Scenario(_Strict):
     follow_ups: FollowUps = FollowUps()
     anomalies: dict[str, Share]  # planted share of all orders, by reason code
     skus: list[Sku] = Field(min_length=1)
+    listings: list[ListingSpec] = []  # none: each SKU is a listing of itself everywhere
+    outer_codes: Share = Field(default=0.85, ge=0, le=1)  # listings with an outer code
+    by_outer_code: Share = Field(default=0.0, ge=0, le=1)  # of those naming a SKU: not in the ERP
     faults: list[Fault] = []
     rule_changes: list[RuleChange] = []
     odd: dict[str, Share] = ODD_DEFAULT  # valid-but-odd clean orders, share of all orders
@@ -307,6 +334,28 @@ class Scenario(_Strict):
         return value
 
     @model_validator(mode="after")
+    def _listings(self) -> Scenario:
+        known = {s.sku for s in self.skus}
+        codes: set[str] = set()
+        for n, listing in enumerate(self.listings):
+            where = f"listings.{n}"
+            if listing.code in codes:
+                raise ValueError(f"{where}.code: {listing.code!r} is listed twice")
+            codes.add(listing.code)
+            parts = [c.sku for c in listing.components]
+            for m, sku in enumerate(parts):
+                if sku not in known:
+                    raise ValueError(f"{where}.components.{m}.sku: unknown merchant SKU "
+                                     f"{sku!r} (not in [[skus]])")
+                if parts.index(sku) != m:
+                    raise ValueError(f"{where}.components.{m}.sku: {sku!r} twice (give a "
+                                     "quantity)")
+            if off := [c for c in listing.channels or () if c not in self.channels]:
+                raise ValueError(f"{where}.channels: {off} not among the scenario's "
+                                 f"channels {list(self.channels)}")
+        return self
+
+    @model_validator(mode="after")
     def _channels(self) -> Scenario:
         if sum(c.share for c in self.channels.values()) <= 0:
             raise ValueError("channels: shares add up to zero")
@@ -364,8 +413,46 @@ class Scenario(_Strict):
         return 60.0 * _minutes(self.window[0]), 60.0 * _minutes(self.window[1])
 
     def inventory(self) -> dict[str, int]:
-        """The ERP's stock at the start of the day: sku -> units."""
+        """The ERP's stock at the start of the day: merchant sku -> units."""
         return {s.sku: s.stock for s in self.skus}
+
+    def listing_specs(self) -> list[dict]:
+        """The listings (``[[listings]]``, or one per SKU when there are none) as plain
+        dicts, channels and price filled in."""
+        price = {s.sku: s.price_fen for s in self.skus}
+        everywhere = tuple(c for c in PLATFORMS if c in self.channels)
+        if not self.listings:
+            return [{"code": s.sku, "item": s.sku, "components": ((s.sku, 1),),
+                     "price_fen": s.price_fen, "weight": s.weight, "channels": everywhere}
+                    for s in self.skus]
+        return [{"code": x.code, "item": x.item or x.code,
+                 "components": tuple((c.sku, c.quantity) for c in x.components),
+                 "price_fen": x.price_fen or sum(price[c.sku] * c.quantity
+                                                 for c in x.components),
+                 "weight": x.weight, "channels": tuple(x.channels or everywhere)}
+                for x in self.listings]
+
+    def shelf(self) -> tuple:
+        """Every listing of every shop with its platform ids (``sim.catalogue.Listing``)."""
+        from sim.catalogue import listings
+
+        shops = {c: self.channels[c].shops for c in PLATFORMS if c in self.channels}
+        return listings(self.listing_specs(), shops, self.outer_codes, self.by_outer_code)
+
+    def catalogue(self) -> dict:
+        """The ERP's catalogue at the start of the day (``ErpConfig.catalogue``):
+        ``{"skus": [{"sku", "name"}], "listings": [{"channel", "shop", "item_id",
+        "sku_id", "components": [{"sku", "quantity"}]}]}``."""
+        from sim.catalogue import erp_catalogue
+
+        return erp_catalogue(self.shelf(), {s.sku: s.name or s.sku for s in self.skus})
+
+    def expansions(self) -> dict[str, tuple[tuple[str, int], ...]]:
+        """Platform SKU id -> (merchant sku, quantity), ...: the verdict's own copy of
+        what each listing contains."""
+        from sim.catalogue import expansions
+
+        return expansions(self.shelf())
 
     def mix_of(self, channel: str) -> dict[str, Share]:
         """The order-type mix of one channel."""

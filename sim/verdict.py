@@ -23,8 +23,11 @@ Definitions (counts of marketplace orders; times are business times):
 - ``stale_address``: shipped to another address than the one in force when it was
   packed, the buyer having changed it before then (compared on the receiver fields the
   shipment carries; shipments without any are counted ``address_unchecked``).
-- ``wrong_items``: the shipped lines (summed per SKU, bundles expanded) differ from the
-  lines in force when it was packed (a line refunded before packing counts here).
+- ``wrong_items``: the shipped lines (summed per merchant SKU) differ from the paid
+  lines in force when it was packed (a line refunded before packing counts here), both
+  expanded by ``bundles``: the verdict's own copy of the catalogue, platform SKU id ->
+  ((merchant sku, quantity), ...) (``Scenario.expansions()``; a SKU not in it counts as
+  itself), so a bundle or a multi-pack paid once is its components shipped.
 - ``held_clean``: a clean owed order, not cancelled, that reached the WMS more than
   ``hold_after_s`` after payment, or never reached it but was named in an alert (a
   false hold); with how long (payment to WMS, or to the end of the records).
@@ -255,7 +258,7 @@ class Outside:
     named: dict[Key, datetime]  # first accepted alert naming each order
     origin: datetime
     end: datetime  # the latest time the records show
-    bundles: Mapping[str, Any] = field(default_factory=dict)  # sku -> ((sku, qty), ...)
+    bundles: Mapping[str, Any] = field(default_factory=dict)  # sku id -> ((sku, qty), ...)
     stock_out: dict[str, datetime] = field(default_factory=dict)  # sku -> when it ran out
 
     @classmethod

@@ -1,22 +1,34 @@
-"""Emulated ERP: inventory per SKU and warehouse, drawn down as orders are synced or
-dispatched to the WMS (the suite wires the WMS's dispatches here), so stock conflicts
-appear during a surge.
+"""Emulated ERP: the merchant's catalogue (``sim.emulators.erp_catalogue``: merchant
+SKUs and each marketplace listing's mapping to them, paged and versioned) and inventory
+per merchant SKU and warehouse, drawn down as orders are synced or dispatched to the
+WMS (the suite wires the WMS's dispatches here), so stock conflicts appear during a
+surge.
 
 An order draws its items once, whichever comes first (sync or dispatch), from its
 ``warehouse_hint`` when the ERP knows that warehouse, else from the warehouse holding
-most of the SKU. Stock never goes below zero: what is missing is reported as
+most of the SKU. A line names a merchant SKU (what the hub sends once it expands
+listings); a line that names a platform SKU id instead (an older hub) is mapped through
+the ERP's own catalogue, then by its ``outer_sku`` when that names a merchant SKU, and
+draws each component. Stock never goes below zero: what is missing is reported as
 ``short`` and counted as oversold. SKUs the ERP does not track are not checked.
 
 Routes:
 
 - ``GET /inventory[?warehouse=W&sku=A,B]`` -> ``{"taken_at", "items": [{"sku",
-  "warehouse", "available", "drawn"}]}``
+  "warehouse", "available", "drawn"}]}`` (per merchant SKU)
+- ``GET /catalogue?since=V&page=N&page_size=M`` (page from 1, page_size <= 500) ->
+  ``{"version", "page", "pages", "total", "skus": [{"sku", "name"}] (page 1 only),
+  "listings": [{"channel", "shop", "item_id", "sku_id", "components": [{"sku",
+  "quantity"}]}]}``: the listings changed after version V (default 0: all)
+- ``POST /_control/catalogue`` ``{"skus": [...], "listings": [...]}`` adds or replaces
+  entries as one new version -> ``{"catalogue": {"version", "skus", "listings"}}``
 - ``POST /orders/sync`` ``{"orders": [{"key", "channel", "shop", "order_id",
   "warehouse_hint", "items": [{"sku", "quantity"}]}]}`` -> ``{"results": [{"key",
   "status": accepted|duplicate|rejected, "erp_order_no", "short": [{"sku", "missing"}]}]}``
   (idempotent by key and by order)
 - ``GET /_records`` -> ``{"requests": [{"seq", "at", "op": sync|wms_dispatch, "orders",
-  "results"}]}``
+  "results"}], "catalogue": [{"seq", "at", "version", "source": config|control, "skus",
+  "listings"}]}``
 - ``POST /_control/stock`` ``{"stock": {"SKU-1": 10, "SKU-2": {"WH-GZ": 3}}}`` sets levels
 - common: ``/healthz``, ``/_stats``, ``/_control/faults``
 
@@ -52,6 +64,7 @@ from sim.emulators.backoffice import (
     problems,
     read_json,
 )
+from sim.emulators.erp_catalogue import MAX_PAGE, Catalogue, CatalogueChange, checked
 
 Stock = dict[str, int | dict[str, int]]  # sku -> quantity (default warehouse) or per warehouse
 
@@ -65,10 +78,12 @@ class ErpConfig(BaseModel):
     max_batch: int = Field(default=1000, ge=1)
     outages: list[OutageWindow] = []
     seed: int = 0
+    catalogue: dict[str, Any] = {}  # {"skus": [...], "listings": [...]}: version 1
 
     @model_validator(mode="after")
     def _checked(self) -> ErpConfig:
         _levels(self.stock, self.warehouses)
+        checked(self.catalogue)
         return self
 
 
@@ -110,6 +125,10 @@ class ErpState:
         self._numbers = itertools.count(1)
         self.counts: Counter[str] = Counter()
         self.log: list[dict[str, Any]] = []  # records: every sync and dispatch draw
+        self.catalogue = Catalogue()
+        self.changes: list[dict[str, Any]] = []  # records: every catalogue change
+        if self.config.catalogue:
+            self._change(checked(self.config.catalogue), "config")
 
     def seed_skus(self, skus: Iterable[str], quantity: int | None = None) -> int:
         """Give every SKU not yet stocked ``quantity`` (default: ``default_stock``) in the
@@ -125,16 +144,62 @@ class ErpState:
                 self._available[(sku, warehouse)] = quantity
         return len(fresh)
 
+    def merchant_skus(self, lines: Iterable[tuple[str, str, str, str]]) -> set[str]:
+        """The merchant SKUs order lines ``(channel, shop, sku, outer_sku)`` draw (a
+        platform SKU id mapped through the catalogue, else kept as it is)."""
+        with self._lock:
+            return {str(sku) for channel, shop, sku, outer in lines
+                    for sku, _ in self._merchant_lines([{"sku": sku, "outer_sku": outer}],
+                                                       channel, shop)}
+
     def set_stock(self, stock: Stock) -> None:
         levels = _levels(stock, self.config.warehouses)
         with self._lock:
             self._available.update(levels)
 
+    # -- the catalogue ---------------------------------------------------------------------
+    def change_catalogue(self, body: Any) -> dict[str, int]:
+        """Add or replace catalogue entries as one new version (ValueError naming the
+        field when an entry is not well-typed)."""
+        change = checked(body)
+        with self._lock:
+            self._change(change, "control")
+            return self.catalogue.summary()
+
+    def _change(self, change: CatalogueChange, source: str) -> None:
+        version = self.catalogue.change(change)
+        self.changes.append({"seq": len(self.changes) + 1, "at": self.clock.now().isoformat(),
+                             "version": version, "source": source,
+                             **change.model_dump()})
+
+    def catalogue_page(self, since: int, page: int, page_size: int) -> dict[str, Any]:
+        with self._lock:
+            return self.catalogue.page(since=since, page=page, page_size=page_size)
+
     # -- drawing -------------------------------------------------------------------------
-    def _draw(self, items: list[dict[str, Any]], hint: str | None) -> list[dict[str, Any]]:
-        short = []
+    def _merchant_lines(self, items: list[dict[str, Any]], channel: str,
+                        shop: str) -> list[tuple[Any, Any]]:
+        """(merchant sku, quantity) per line: a tracked SKU as is, else the components
+        of the listing its platform SKU id names, else its outer code's SKU."""
+        tracked = {sku for sku, _ in self._available}
+        out: list[tuple[Any, Any]] = []
         for item in items:
             sku, quantity = item.get("sku"), item.get("quantity", 1)
+            parts = () if sku in tracked or not isinstance(sku, str) else \
+                self.catalogue.parts(channel, shop, sku)
+            outer = item.get("outer_sku")
+            if not parts and sku not in tracked and outer in tracked:
+                parts = ((outer, 1),)
+            if parts and isinstance(quantity, int):
+                out += [(part, n * quantity) for part, n in parts]
+            else:
+                out.append((sku, quantity))
+        return out
+
+    def _draw(self, items: list[dict[str, Any]], hint: str | None, channel: str = "",
+              shop: str = "") -> list[dict[str, Any]]:
+        short = []
+        for sku, quantity in self._merchant_lines(items, channel, shop):
             places = [w for w in self.config.warehouses if (sku, w) in self._available]
             if not places or not isinstance(quantity, int):
                 continue  # not tracked here
@@ -170,7 +235,8 @@ class ErpState:
                     self.counts["duplicates"] += 1
                     results.append({**first, "key": line.key, "status": "duplicate"})
                     continue
-                results.append(self._record(line.key, ident, line.items, line.warehouse_hint))
+                results.append(self._record(line.key, ident, line.items,
+                                            line.warehouse_hint))
                 self.counts["synced"] += 1
             self._note("sync", lines, results)
         return results
@@ -183,13 +249,13 @@ class ErpState:
         """The ERP's records: every sync (as sent, with its answers) and every draw made
         for a WMS dispatch."""
         with self._lock:
-            return {"requests": list(self.log)}
+            return {"requests": list(self.log), "catalogue": list(self.changes)}
 
     def _record(self, key: str, ident: tuple[str, str, str], items: list[dict[str, Any]],
                 hint: str | None) -> dict[str, Any]:
         result = {"key": key, "status": "accepted",
                   "erp_order_no": f"ERP{next(self._numbers):09d}",
-                  "short": self._draw(items, hint)}
+                  "short": self._draw(items, hint, ident[0], ident[1])}
         self._results[key] = result
         self._by_ident[ident] = key
         return result
@@ -230,7 +296,8 @@ class ErpState:
                     "units_available": sum(self._available.values()),
                     "units_drawn": sum(self._drawn.values()),
                     "out_of_stock": sum(1 for n in self._available.values() if n == 0),
-                    "orders": len(self._results), "counts": dict(self.counts)}
+                    "orders": len(self._results), "counts": dict(self.counts),
+                    "catalogue": self.catalogue.summary()}
 
 
 def create_app(state: ErpState, office: BackOffice) -> FastAPI:
@@ -260,6 +327,24 @@ def create_app(state: ErpState, office: BackOffice) -> FastAPI:
         kinds = Counter(r["status"] for r in results)
         return json_response({"results": results, "accepted": kinds["accepted"],
                               "duplicates": kinds["duplicate"], "rejected": kinds["rejected"]})
+
+    @app.get("/catalogue")
+    async def catalogue(since: int = 0, page: int = 1, page_size: int = 100) -> Response:
+        if (blocked := await office.gate("catalogue")) is not None:
+            return blocked
+        if page < 1 or not 1 <= page_size <= MAX_PAGE or since < 0:
+            raise BadRequest([f"page from 1, page_size 1 to {MAX_PAGE}, since >= 0; got "
+                              f"page={page} page_size={page_size} since={since}"])
+        return json_response(state.catalogue_page(since, page, page_size))
+
+    @app.post("/_control/catalogue")
+    async def change_catalogue(request: Request) -> Response:
+        body = await read_json(request)
+        try:
+            summary = state.change_catalogue(body)
+        except ValueError as exc:
+            raise BadRequest([str(exc)]) from None
+        return json_response({"catalogue": summary})
 
     @app.post("/_control/stock")
     async def stock(request: Request) -> Response:

@@ -8,11 +8,12 @@ offices (WMS, ERP, CRM, DingTalk robot), each on a free port, sharing one clock.
 
 Wiring inside the set: the WMS's dispatches draw the ERP's stock (``erp_follows_wms``);
 with a trace, the marketplaces replay it, the CRM learns its buyers and the ERP stocks
-its SKUs (``erp.default_stock``). With ``hub_url`` the WMS posts status to
-``{hub_url}/wms/status`` and, with ``marketplaces.push``, the marketplaces push their
-events to ``{hub_url}/push/{channel}``. The business clock is a ``ScaledClock`` from
-``origin`` (default: the trace's) at ``speedup``; the DingTalk robot keeps wall time
-unless ``dingtalk.business_time``.
+its merchant SKUs (``erp.default_stock``; lines are mapped through the ERP's catalogue,
+``erp.catalogue``, which the rehearsal fills from the scenario). With ``hub_url`` the
+WMS posts status to ``{hub_url}/wms/status`` and, with ``marketplaces.push``, the
+marketplaces push their events to ``{hub_url}/push/{channel}``. The business clock is a
+``ScaledClock`` from ``origin`` (default: the trace's) at ``speedup``; the DingTalk
+robot keeps wall time unless ``dingtalk.business_time``.
 
 Outside records (issue #19, for the verdict): every emulator keeps its own
 append-only records, served at ``GET {url}/_records``.
@@ -206,15 +207,17 @@ class EmulatorSuite:
         if self.config.trace is None or not (want_crm or want_erp):
             return
         first_of_buyer: dict[str, Any] = {}  # one order per buyer is enough
-        skus: set[str] = set()
+        lines: set[tuple[str, str, str, str]] = set()
         for event in read_trace(self.config.trace)[1]:
-            if event.order is not None:
-                first_of_buyer.setdefault(event.order.buyer.id, event.order)
-                skus.update(i.sku for i in event.order.items)
+            if (o := event.order) is not None:
+                first_of_buyer.setdefault(o.buyer.id, o)
+                lines.update((o.channel.value, o.shop, i.sku, i.outer_sku) for i in o.items)
         if want_crm:
             added = crm.state.seed_orders(first_of_buyer.values())
             log.info("CRM: %d buyers from the trace", added)
         if want_erp:
+            # a listing the ERP's catalogue maps stocks its merchant SKUs
+            skus = erp.state.merchant_skus(lines)
             log.info("ERP: %d SKUs stocked from the trace", erp.state.seed_skus(skus))
 
     def _build_marketplaces(self) -> None:

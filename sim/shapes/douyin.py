@@ -71,7 +71,8 @@ def _line(order: Order, index: int, trade_type: int, room: str, video: str) -> d
     line: dict = {
         "order_id": f"{order.order_id}{index:02d}" if len(order.items) > 1 else order.order_id,
         "parent_order_id": order.order_id, "sku_id": number_or_text(i.sku),
-        "out_sku_id": i.outer_sku, "product_name": i.sku, "item_num": i.quantity,
+        "out_sku_id": i.outer_sku, "product_id": number_or_text(i.item_id) if i.item_id else 0,
+        "product_id_str": i.item_id, "product_name": i.sku, "item_num": i.quantity,
         "origin_amount": i.price_fen, "sum_amount": i.price_fen * i.quantity,
         "trade_type": trade_type, "order_status": STATUS[order.status],
         "author_id": 0, "room_id": 0, "room_id_str": "", "theme_type": "0", "video_id": video,

@@ -55,7 +55,7 @@ def to_raw(order: Order, *, encrypt: Callable[[str], str] | None = None) -> dict
             "fullname": r.name, "mobile": r.phone, "telephone": "", "province": r.province,
             "city": r.city, "county": r.district, "town": r.street,
             "fullAddress": r.province + r.city + r.district + r.street + r.detail},
-        "itemInfoList": [{"skuId": i.sku, "outerSkuId": i.outer_sku, "wareId": i.sku,
+        "itemInfoList": [{"skuId": i.sku, "outerSkuId": i.outer_sku, "wareId": i.item_id or i.sku,
                           "skuName": i.sku, "jdPrice": yuan(i.price_fen),
                           "itemTotal": str(i.quantity), "giftPoint": "0"}
                          for i in order.items],

@@ -55,8 +55,9 @@ def to_raw(order: Order, *, encrypt: Callable[[str], str] | None = None) -> dict
         "post_fee": yuan(a.freight_fen), "payment": yuan(a.paid_fen), "type": "fixed",
         "shipping_type": SHIPPING[order.delivery], "num": sum(i.quantity for i in order.items),
         "orders": {"order": [
-            {"oid": number_or_text(f"{order.order_id}{n:02d}"), "num_iid": number_or_text(i.sku),
-             "sku_id": i.sku, "outer_sku_id": i.outer_sku, "num": i.quantity,
+            {"oid": number_or_text(f"{order.order_id}{n:02d}"),
+             "num_iid": number_or_text(i.item_id or i.sku), "sku_id": i.sku,
+             "outer_sku_id": i.outer_sku, "num": i.quantity,
              "price": yuan(i.price_fen), "total_fee": yuan(i.price_fen * i.quantity),
              "title": i.sku, "status": STATUS[order.status]}
             for n, i in enumerate(order.items)]},

@@ -311,20 +311,22 @@ def test_presale_deposit_then_final_payment_later(opening) -> None:
 
 
 def test_the_limited_sku_runs_out_in_the_surge_not_on_an_ordinary_day(opening) -> None:
-    def demand(events) -> Counter:
+    def demand(scenario, events) -> Counter:  # per merchant SKU, bundles expanded
+        parts = scenario.expansions()
         wanted, seen = Counter(), set()
         for e in events:
             o = e.order
             if o is not None and o.status == OrderStatus.PAID and o.order_id not in seen:
                 seen.add(o.order_id)
                 for item in o.items:
-                    wanted[item.sku] += item.quantity
+                    for sku, n in parts[item.sku]:
+                        wanted[sku] += n * item.quantity
         return wanted
 
     scenario, _, events = opening
-    assert demand(events)["SKU-GIFTBOX-D11"] > scenario.inventory()["SKU-GIFTBOX-D11"]
+    assert demand(scenario, events)["LT-GIFTBOX-D11"] > scenario.inventory()["LT-GIFTBOX-D11"]
     base = load_scenario("baseline-8k")
-    wanted = demand(generate(base, window=("19:00", "20:00"))[1])
+    wanted = demand(base, generate(base, window=("19:00", "20:00"))[1])
     assert all(wanted[sku] < stock for sku, stock in base.inventory().items())
 
 
@@ -489,3 +491,58 @@ def test_a_warehouse_in_a_city_without_districts_is_served(tmp_path) -> None:
                              and o.receiver.street for o in local)
         wrong = [(found, truth) for found, truth in check_all(events) if found != truth]
         assert not wrong, wrong[:3]
+
+
+# -- the catalogue (issue #20) ------------------------------------------------------------------
+ID_SHAPES = {"tmall": ((12,), (13,)), "jd": ((11, 12), (11, 12)),  # (item id, SKU id) lengths
+             "douyin": ((19,), (16, 17, 18, 19))}
+
+
+def test_lines_carry_listing_ids_in_each_marketplaces_shape(opening) -> None:
+    scenario, _, events = opening
+    listings = {x.sku_id: x for x in scenario.shelf()}
+    lines = Counter()
+    for e in events:
+        o = e.order
+        if o is None:
+            continue
+        for i in o.items:
+            x = listings[i.sku]  # every line is a listing of its own shop
+            assert (x.channel, x.shop) == (o.channel.value, o.shop)
+            assert (i.item_id, i.outer_sku) == (x.item_id, x.outer)
+            item_len, sku_len = ID_SHAPES[x.channel]
+            assert i.sku.isdigit() and i.item_id.isdigit() and i.sku[0] != "0"
+            assert len(i.item_id) in item_len and len(i.sku) in sku_len, (x.channel, i)
+            lines[bool(i.outer_sku), len(x.components) > 1 or x.components[0][1] > 1] += 1
+    assert lines[(False, False)] and lines[(True, True)] and lines[(True, False)]
+
+
+def test_the_catalogue_is_deterministic_and_shaped_like_a_merchants() -> None:
+    scenario = load_scenario("double11-42k")
+    shelf = scenario.shelf()
+    assert shelf == load_scenario("double11-42k").shelf()  # ids do not depend on the run
+    assert len({x.sku_id for x in shelf}) == len(shelf)  # a SKU id names one listing
+    with_outer = sum(1 for x in shelf if x.outer) / len(shelf)
+    assert 0.8 <= with_outer <= 0.9
+    bundles = [x for x in shelf if len(x.components) > 1]
+    packs = [x for x in shelf if len(x.components) == 1 and x.components[0][1] > 1]
+    assert bundles and packs and all(x.outer == x.code for x in bundles + packs if x.outer)
+    assert (("LT-CEIL-24W", 1), ("LT-BULB-E27-9W", 3)) in {x.components for x in bundles}
+    item_of = {s["code"]: s["item"] for s in scenario.listing_specs()}
+    ids = defaultdict(set)  # variants of one product share the marketplace item id
+    for x in shelf:
+        ids[(x.channel, x.shop, item_of[x.code])].add(x.item_id)
+    assert all(len(v) == 1 for v in ids.values())
+    assert len({next(iter(v)) for v in ids.values()}) == len(ids) < len(shelf)
+    channels: dict[str, set] = defaultdict(set)
+    for x in shelf:
+        channels[x.components].add(x.channel)
+    everywhere = [c for c, where in channels.items() if where == {"tmall", "jd", "douyin"}]
+    assert len(everywhere) / len(channels) > 0.75
+    skus = {s for x in shelf for s, _ in x.components}
+    assert skus == set(scenario.inventory())
+    assert all(s.startswith("LT-") for s in skus)
+    # every single-SKU product but the limited gift box sells on all three marketplaces
+    singles = {x.components[0][0] for x in shelf if x.single}
+    three = {s for s in singles if channels[((s, 1),)] == {"tmall", "jd", "douyin"}}
+    assert singles - three == {"LT-GIFTBOX-D11"}

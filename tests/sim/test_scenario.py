@@ -76,8 +76,23 @@ BAD = [
     ('live_rooms = ["jdlive-5501"]', "live_rooms = []", "channels.jd.live_rooms: live_flash"),
     ("same_city = 0.08", "same_city = 0.08\nairmail = 0.1", "delivery: unknown"),
     ("repeat = 0.20", "repeat = 0.90", "buyers: new_first_order \\+ repeat is more than 1"),
-    ("price_fen = 12900", "price_fen = 0", "skus.2.price_fen: Input should be greater"),
-    ('sku = "SKU-CREAM-50G"', 'sku = "SKU-MASK-10PCS"', "skus: SKU codes must be distinct"),
+    ("price_fen = 59900", "price_fen = 0", "skus.2.price_fen: Input should be greater"),
+    ('sku = "LT-CEIL-36W"', 'sku = "LT-CEIL-24W"', "skus: SKU codes must be distinct"),
+    ('{ sku = "LT-STRIP-10M", quantity = 1 }', '{ sku = "LT-STRIP-20M", quantity = 1 }',
+     "listings.12.components.0.sku: unknown merchant SKU 'LT-STRIP-20M'"),
+    ('{ sku = "LT-BULB-E27-9W", quantity = 3 }', '{ sku = "LT-BULB-E27-9W", quantity = 0 }',
+     "listings.7.components.0.quantity: Input should be greater than or equal to 1"),
+    ('components = [{ sku = "LT-SWITCH-2G", quantity = 1 }]', "components = []",
+     "listings.14.components: List should have at least 1"),
+    ('components = [{ sku = "LT-SWITCH-2G", quantity = 1 }]',
+     'components = [{ sku = "LT-SWITCH-2G" }, { sku = "LT-SWITCH-2G", quantity = 2 }]',
+     "listings.14.components.1.sku: 'LT-SWITCH-2G' twice"),
+    ('code = "CEIL-36W"', 'code = "CEIL-24W"', "listings.1.code: 'CEIL-24W' is listed twice"),
+    ('channels = ["tmall", "jd"]', 'channels = ["tmall", "pdd"]',
+     "listings.10.channels.1: Input should be"),
+    ("price_fen = 2990", "price_fen = 0", "listings.7.price_fen: Input should be greater"),
+    ("outer_codes = 0.85", "outer_codes = 1.5", "outer_codes: Input should be less than"),
+    ("by_outer_code = 0.10", "by_outer_code = -1", "by_outer_code: Input should be greater"),
     ("[anomalies]", "[[faults]]\nat = '00:10'\ntarget = 'ups'\nkind = 'outage'\n"
                     "duration_s = 60\n\n[anomalies]", "faults.0.target: Input should be"),
     ("[anomalies]", "[[faults]]\nat = '00:10'\ntarget = 'jd'\nkind = 'meteor'\n"
@@ -178,3 +193,42 @@ def test_the_warehouse_crews_are_wms_config_fields() -> None:
     assert "live-flash" in load_scenario("fault-drill").warehouse["groups"]
     for name in SHIPPED:  # every packing group of the rule sets the scenario uses has a crew
         assert load_scenario(name).warehouse["groups"].keys() >= {"lane-P2", "same-city"}
+
+
+def test_a_listing_on_a_channel_the_scenario_does_not_sell_on_is_named(tmp_path) -> None:
+    text = (SCENARIOS / "double11-42k.toml").read_text(encoding="utf-8")
+    start, end = text.index("[channels.jd]"), text.index("[channels.douyin]")
+    text = text[:start] + text[end:]  # no JD today, but a listing still names it
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"bad\.toml: listings\.10\.channels: \['jd'\] "
+                                            "not among the scenario's channels"):
+        load_scenario(bad)
+
+
+def test_the_catalogue_the_erp_starts_with() -> None:
+    s = load_scenario("double11-42k")
+    catalogue = s.catalogue()
+    assert {x["sku"] for x in catalogue["skus"]} == set(s.inventory())
+    assert all(x["name"] and x["name"] != x["sku"] for x in catalogue["skus"])
+    shelf = s.shelf()
+    assert len(catalogue["listings"]) == sum(1 for x in shelf if x.in_erp) < len(shelf)
+    entry = next(e for e in catalogue["listings"] if len(e["components"]) == 2)
+    assert set(entry) == {"channel", "shop", "item_id", "sku_id", "components"}
+    assert entry["components"] == [{"sku": "LT-CEIL-24W", "quantity": 1},
+                                   {"sku": "LT-BULB-E27-9W", "quantity": 3}]
+    parts = s.expansions()
+    assert len(parts) == len(shelf) and parts[entry["sku_id"]] == (
+        ("LT-CEIL-24W", 1), ("LT-BULB-E27-9W", 3))
+    # left out of the ERP: a single SKU whose outer code names it
+    assert all(x.single and x.outer == x.components[0][0] for x in shelf if not x.in_erp)
+
+
+def test_without_listings_each_sku_is_a_listing_of_itself(tmp_path) -> None:
+    text = (SCENARIOS / "double11-42k.toml").read_text(encoding="utf-8")
+    bare = tmp_path / "bare.toml"
+    bare.write_text(text[:text.index("[[listings]]")], encoding="utf-8")
+    s = load_scenario(bare)
+    shelf = s.shelf()
+    assert len(shelf) == len(s.skus) * 4  # 4 shops: tmall 2, jd 1, douyin 1
+    assert {x.components for x in shelf} == {((k.sku, 1),) for k in s.skus}

@@ -213,6 +213,34 @@ def test_bundles_are_expanded_before_comparing() -> None:
     assert judge(outside, promise=promise)[0]["wrong_items"] == 1
 
 
+def test_a_scenarios_bundle_and_multi_pack_are_their_components_shipped() -> None:
+    """Paid lines carry platform SKU ids; the WMS ships merchant SKUs (the hub expanded
+    them); the scenario's catalogue says what each listing holds."""
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario("double11-42k")
+    shelf = [x for x in scenario.shelf() if x.channel == "jd"]
+    bundle = next(x for x in shelf if x.code == "SET-CEIL24-E27X3")
+    pack = next(x for x in shelf if x.code == "BULB-E27-9W-X3")
+    paid = (Item(sku=bundle.sku_id, item_id=bundle.item_id, outer_sku=bundle.outer,
+                 quantity=1, price_fen=bundle.price_fen),
+            Item(sku=pack.sku_id, item_id=pack.item_id, quantity=2, price_fen=pack.price_fen))
+    events = life(1, items=paid)
+    o = events[-1].order
+    right = [{"sku": "LT-CEIL-24W", "quantity": 1}, {"sku": "LT-BULB-E27-9W", "quantity": 9}]
+    short = [{"sku": "LT-CEIL-24W", "quantity": 1}, {"sku": "LT-BULB-E27-9W", "quantity": 3}]
+
+    def wrong(shipped: list[dict], bundles=None) -> int:
+        records = {"wms": {"orders": [warehouse_order(o, "W1", items=shipped)],
+                           "shipments": [shipment(o, "W1", items=shipped)]}}
+        outside = Outside.read(events, records, origin=ORIGIN, bundles=bundles)
+        return judge(outside, promise=promise)[0]["wrong_items"]
+
+    assert wrong(right, scenario.expansions()) == 0
+    assert wrong(short, scenario.expansions()) == 1  # the multi-pack shipped as one bulb each
+    assert wrong(right) == 1  # without the catalogue the platform ids match nothing shipped
+
+
 def test_a_clean_order_that_reached_the_wms_late_was_held() -> None:
     events = life(1)
     o = events[-1].order
