@@ -65,7 +65,7 @@ def test_a_report_for_an_order_the_hub_never_sent_refuses_the_batch() -> None:
         ledger.ingest([order(1)])
         port = LocalLedger(ledger)
         stranger = {**SHIPPED, "order_id": "T999999"}
-        with pytest.raises(StatusRefused, match="unknown order.*tmall:flagship:T999999"):
+        with pytest.raises(StatusRefused, match=r"unknown order.*tmall:flagship:T999999"):
             asyncio.run(record_status([SHIPPED, stranger], port, T0, orders=port))
         assert ledger.get_order(("tmall", "flagship", "T100001")).stage == "received"
         assert asyncio.run(record_status([SHIPPED], port, T0, orders=port)) == 1
