@@ -34,6 +34,8 @@ class Reason(StrEnum):
     RECONCILE_MISMATCH = "reconcile_mismatch"
     RULE_HOLD = "rule_hold"
     INTERCEPT_TOO_LATE = "intercept_too_late"  # the WMS had packed or shipped it already
+    DISPATCH_FAILED = "dispatch_failed"  # the WMS refused the dispatch at every try
+    SHIPPED_AFTER_CANCEL = "shipped_after_cancel"  # the marketplace cancelled, the WMS shipped
 
 
 class Stage(StrEnum):
@@ -53,6 +55,8 @@ class Stage(StrEnum):
     AMENDED = "amended"  # the WMS took a later version's address or lines before packing
     RECONCILE_MISMATCH = "reconcile_mismatch"
     INTERCEPT_TOO_LATE = "intercept_too_late"  # an anomaly: customer service must act
+    DISPATCH_FAILED = "dispatch_failed"  # dead-lettered: the WMS refused it at every try
+    SHIPPED_AFTER_CANCEL = "shipped_after_cancel"  # an anomaly found by the reconciler
 
 
 class Anomaly(msgspec.Struct, frozen=True, gc=False):
