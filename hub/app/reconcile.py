@@ -80,12 +80,18 @@ def to_ask(views: Sequence[Mapping[str, Any]], wms: Mapping[OrderKey, str],
     return by_shop
 
 
+def market_for(markets: Mapping[tuple[str, str], StatusLookup], channel: str,
+               shop: str) -> StatusLookup | None:
+    """The shop's marketplace client, else the channel's that sees every shop (shop "")."""
+    return markets.get((channel, shop)) or markets.get((channel, ""))
+
+
 async def market_statuses(plan: Mapping[tuple[str, str], Sequence[OrderKey]],
                           markets: Mapping[tuple[str, str], StatusLookup]
                           ) -> dict[OrderKey, str]:
     out: dict[OrderKey, str] = {}
     for (channel, shop), keys in plan.items():
-        market = markets.get((channel, shop))
+        market = market_for(markets, channel, shop)
         if market is None or not keys:
             continue
         got = await market.order_statuses([k[2] for k in keys])
@@ -159,7 +165,7 @@ async def reconcile_once(ledger: ReconcileLedger, wms: WmsLookup,
         for key in shop_keys:
             memory.asked[key] = wall
     memory.asked = {k: memory.asked[k] for k in keys if k in memory.asked}
-    out.asked = sum(len(v) for (c, s), v in plan.items() if (c, s) in markets)
+    out.asked = sum(len(v) for (c, s), v in plan.items() if market_for(markets, c, s))
     out.answered = len(market)
     out.found = judge(views, market, wms_status, memory, wall, settle_wall_s)
     if out.found:

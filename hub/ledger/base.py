@@ -214,7 +214,9 @@ class Ledger(ABC):
 
     @abstractmethod
     def reconcile_candidates(self, sample: int = 2000) -> list[dict[str, Any]]:
-        """Recent orders not settled (``{"key", "marketplace_status", "stage"}``)."""
+        """Recent orders not settled (``{"key", "marketplace_status", "stage"}``): all but
+        those shipped that the marketplace (as last pulled) says shipped or finished; a
+        cancelled order stays one (the warehouse may have shipped it all the same)."""
 
     @abstractmethod
     def schema_version(self) -> int: ...

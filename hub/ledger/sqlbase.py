@@ -305,11 +305,11 @@ class SqlLedger(Ledger):
         return held
 
     def reconcile_candidates(self, sample: int = 2000) -> list[dict[str, Any]]:
+        # a cancelled order stays one: the warehouse may have shipped it all the same
         with self._reading("reconcile_candidates") as c:
             rows = self._all(
                 c, "SELECT channel, shop, order_id, status, stage FROM orders "
                    "WHERE NOT (stage = 'shipped' AND status IN ('shipped', 'finished')) "
-                   "AND NOT (stage = 'cancelled' AND status = 'cancelled') "
                    "ORDER BY id DESC LIMIT ?", (sample,))
         return [{"key": (r[0], r[1], r[2]), "marketplace_status": r[3], "stage": r[4]}
                 for r in rows]

@@ -103,6 +103,15 @@ def test_a_disagreement_that_goes_away_is_never_raised() -> None:
     assert [d.found for d in rounds(ledger, wms, {}, memory, [10.0, 20.0])] == [[], []]
 
 
+def test_a_client_for_every_shop_of_a_channel_is_asked_for_each_shop() -> None:
+    ledger = Ledger([view(1, Stage.DISPATCHED), {"key": ("tmall", "other", "T9"),
+                                                 "marketplace_status": "paid",
+                                                 "stage": Stage.DISPATCHED}])
+    market = Market({"T1": "paid", "T9": "paid"})
+    [done] = rounds(ledger, Wms({}), {("tmall", ""): market}, Memory(), [0.0])
+    assert sorted(market.asked) == [["T1"], ["T9"]] and (done.asked, done.answered) == (2, 2)
+
+
 def test_the_budget_asks_the_shipped_first_then_the_longest_unasked() -> None:
     views = [view(n, Stage.DISPATCHED) for n in range(10)]
     wms = {("tmall", "s", "T7"): "shipped", ("tmall", "s", "T3"): "packed"}

@@ -785,6 +785,13 @@ class LedgerContract:
         rows = ledger.reconcile_candidates(10)
         assert rows == [{"key": open_.key, "marketplace_status": "paid", "stage": "routed"}]
 
+    def test_a_cancelled_order_stays_a_reconcile_candidate(self, ledger, clock):
+        gone = order(702, status="cancelled")
+        self.decide(ledger, gone)
+        assert ledger.get_order(gone.key).stage == "cancelled"
+        assert ledger.reconcile_candidates(10) == [
+            {"key": gone.key, "marketplace_status": "cancelled", "stage": "cancelled"}]
+
     def test_schema_version_is_the_latest(self, ledger):
         assert ledger.schema_version() == LATEST
 
