@@ -192,7 +192,7 @@ class Hub:
         if bo.wms_url:
             self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
                 self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,
-                wms_url=bo.wms_url, connections=connect)
+                wms_url=bo.wms_url, connections=connect, channels=s.channels)
             loops.add("reconciler", self.reconciler.run.remote)
         # every actor up, and the rules in force compiled, before the first pull
         self.validators.broadcast("warm", (version, text))

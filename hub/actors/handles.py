@@ -87,6 +87,9 @@ class LedgerWriter:
         return self._get(self.service.apply_operator_action.remote(key, stage, at, detail,
                                                                    **what))
 
+    def resend_dead_letter(self, message_id: int, at: datetime, detail: dict[str, Any]) -> bool:
+        return self._get(self.service.resend_dead_letter.remote(message_id, at, detail))
+
     def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime) -> None:
         self._get(self.service.publish_ruleset.remote(version, text, published_by, at))
 

@@ -1,13 +1,12 @@
-"""Reconciler: every M minutes, set the marketplace's status, the WMS's status and
-the ledger's stage of recent orders side by side, and raise a mismatch with both
-sides' facts.
+"""Reconciler: every M minutes, ask the marketplaces for the current status of the
+orders in flight (per shop, within a per-round budget of their quotas), the WMS for its
+stage, and compare both with the ledger (the use case ``hub.app.reconcile``; the rules
+``hub.domain.reconcile``): a disagreement that lasts is a ``reconcile_mismatch``, a
+cancelled order the WMS shipped a ``shipped_after_cancel`` with an alert to customer
+service.
 
->>> mismatch("shipped", None, "routed")
-'marketplace says shipped but the WMS has no such order'
 >>> mismatch("paid", "packed", "dispatched")
 'WMS says packed but the ledger still says dispatched'
->>> mismatch("paid", "picked", "picked") is None
-True
 """
 
 from __future__ import annotations
@@ -15,93 +14,80 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from hub.app.ports import Connections, no_connections
+from hub.app.reconcile import MARKET_BUDGET, Memory, reconcile_once
+from hub.app.records import OrderKey, StageEvent
 from hub.clock import Clock
-from hub.domain.decision import Stage
-from hub.domain.order import OrderStatus
+from hub.domain.outbox import OutboxMessage
+from hub.domain.reconcile import mismatch as mismatch
 
 log = logging.getLogger("orderhub.reconciler")
 
-WMS_ORDER = [Stage.DISPATCHED, Stage.PICKED, Stage.PACKED, Stage.SHIPPED]
-GRACE_STAGES = {Stage.RECEIVED, Stage.VALIDATED, Stage.SCORED, Stage.HELD, Stage.CANCELLED,
-                Stage.RECONCILE_MISMATCH}
+
+@dataclass(frozen=True, slots=True)
+class ReconcileHandle:
+    """The ledger actor as ``hub.app.reconcile.ReconcileLedger``."""
+
+    actor: Any
+
+    async def reconcile_candidates(self, sample: int) -> list[dict[str, Any]]:
+        return await self.actor.call.remote("reconcile_candidates", sample)
+
+    async def record_stage(self, events: Sequence[StageEvent],
+                           outbox: Sequence[OutboxMessage]) -> int:
+        return await self.actor.record_stage.remote(events, outbox)
 
 
-def mismatch(marketplace: str, wms: str | None, ledger: str) -> str | None:
-    """The disagreement between three views of one order, or None."""
-    if marketplace in (OrderStatus.SHIPPED, OrderStatus.FINISHED) and wms is None:
-        return f"marketplace says {marketplace} but the WMS has no such order"
-    if wms is None:
-        if ledger in WMS_ORDER:
-            return f"ledger says {ledger} but the WMS has no such order"
-        return None
-    if marketplace == OrderStatus.CANCELLED and wms == Stage.SHIPPED:
-        return "marketplace says cancelled but the WMS shipped it"
-    if ledger in GRACE_STAGES:
-        return None
-    ahead = WMS_ORDER.index(wms) if wms in WMS_ORDER else -1
-    behind = WMS_ORDER.index(ledger) if ledger in WMS_ORDER else -1
-    if ahead > behind:
-        return f"WMS says {wms} but the ledger still says {ledger}"
-    return None
+def _key(config: Any) -> tuple[str, str]:
+    return (str(getattr(config.channel, "value", config.channel)), config.shop)
 
 
 class Reconciler:
     def __init__(self, ledger: Any, wms: Any, clock: Clock | None = None, *,
                  interval_s: float = 300.0, sample: int = 2000, wms_url: str = "",
-                 settle_wall_s: float = 10.0, connections: Connections | None = None) -> None:
+                 settle_wall_s: float = 10.0, connections: Connections | None = None,
+                 channels: Sequence[Any] = (), markets: dict[tuple[str, str], Any] | None = None,
+                 market_budget: int = MARKET_BUDGET) -> None:
+        needs_clients = (wms is None and wms_url) or (channels and markets is None)
+        if needs_clients and connections is None:
+            raise no_connections("the reconciler")
         if wms is None and wms_url:
-            if connections is None:
-                raise no_connections("the reconciler")
-            wms = connections.wms(wms_url)
+            wms = connections.wms(wms_url)  # type: ignore[union-attr]
+        if markets is None:
+            markets = {_key(c): connections.marketplace(c)  # type: ignore[union-attr]
+                       for c in channels}
         self.ledger, self.clock = ledger, clock or Clock()
-        self.wms = wms
-        self.interval_s, self.sample = interval_s, sample
-        self.raised = 0
-        self._seen: set[tuple] = set()
-        # seen once: raised if still there next round and ``settle_wall_s`` later. Status
-        # reaches the ledger at the hub's real speed, also when the clock is scaled.
-        self._suspects: dict[tuple, tuple[str, float]] = {}
+        self.store = ReconcileHandle(ledger)
+        self.wms, self.markets = wms, markets
+        self.interval_s, self.sample, self.market_budget = interval_s, sample, market_budget
+        # a suspect is raised if still there next round and ``settle_wall_s`` later: status
+        # reaches the ledger at the hub's real speed, also when the clock is scaled
         self.settle_wall_s = settle_wall_s
+        self.memory = Memory()
+        self.counts = {"raised": 0, "shipped_after_cancel": 0, "asked": 0, "answered": 0}
         self._stopping = False
 
-    async def reconcile_once(self) -> list[dict]:
-        from hub.app.records import StageEvent
+    @property
+    def raised(self) -> int:
+        return self.counts["raised"]
 
-        views = await self.ledger.call.remote("reconcile_candidates", self.sample)
-        if not views:
-            return []
-        keys = [v["key"] for v in views]
-        wms_status = await self.wms.status_of(keys)
-        found = []
-        suspects: dict[tuple, tuple[str, float]] = {}
-        now = time.monotonic()
-        for view in views:
-            key = tuple(view["key"])
-            reason = mismatch(view["marketplace_status"], wms_status.get(key), view["stage"])
-            if not reason:
-                continue
-            before, since = self._suspects.get(key, (None, now))
-            suspects[key] = (reason, since if before == reason else now)
-            # the WMS and the status feed race each other: only a disagreement that
-            # outlives a whole round (and settles) is a mismatch
-            if (before == reason and now - since >= self.settle_wall_s
-                    and (key, reason) not in self._seen):
-                self._seen.add((key, reason))
-                found.append({"key": key, "reason": reason,
-                              "marketplace": view["marketplace_status"],
-                              "wms": wms_status.get(key), "ledger": view["stage"]})
-        self._suspects = suspects
-        if found:
-            await self.ledger.record_stage.remote([
-                StageEvent(key=f["key"], stage=Stage.RECONCILE_MISMATCH, at=self.clock.now(),
-                           detail={k: str(v) for k, v in f.items() if k != "key"})
-                for f in found])
-            self.raised += len(found)
-            log.warning("reconciler raised %d mismatches", len(found))
-        return found
+    async def reconcile_once(self) -> list[dict]:
+        done = await reconcile_once(
+            self.store, self.wms, self.markets, self.memory, now=self.clock.now(),
+            wall=time.monotonic(), sample=self.sample, budget=self.market_budget,
+            settle_wall_s=self.settle_wall_s)
+        self.counts["asked"] += done.asked
+        self.counts["answered"] += done.answered
+        if done.found:
+            self.counts["raised"] += len(done.found)
+            self.counts["shipped_after_cancel"] += sum(
+                f["reason"] == "shipped_after_cancel" for f in done.found)
+            log.warning("reconciler raised %d findings", len(done.found))
+        return done.found
 
     async def run(self) -> None:
         while not self._stopping:
@@ -117,3 +103,9 @@ class Reconciler:
 
     def stop(self) -> None:
         self._stopping = True
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self.counts)
+
+
+__all__ = ["OrderKey", "ReconcileHandle", "Reconciler", "mismatch"]

@@ -1,9 +1,12 @@
 """OutboxRelay: delivers the ledger's outbox to the WMS, the ERP and DingTalk, and
 brings the WMS's status back as stage events.
 
-Follow-ups of a dispatch (intercepts, amendments) go after the round's dispatches;
-the WMS's answers are recorded by ``hub.app.followup`` (stage events, alerts,
-retries of ``unknown``).
+The WMS answers a dispatch per order (``hub.app.deadletters``): the taken ones are
+delivered, a refused one is retried and at last dead-lettered (``dispatch_failed``, an
+alert to the warehouse group). Follow-ups of a dispatch (intercepts, amendments) go
+after the round's dispatches; the WMS's answers are recorded by ``hub.app.followup``
+(stage events, alerts, retries of ``unknown``). Every failure of a batch is one ledger
+call (``failed_many``).
 
 Delivery is at least once: a row is claimed with a lease, marked delivered only
 after the receiver answered, and retried with backoff when it failed; the
@@ -24,6 +27,13 @@ from typing import Any
 
 from hub.actors.alerts import AlertPacer, compose
 from hub.actors.handles import LedgerHandle
+from hub.app.deadletters import (
+    DISPATCH_TRIES,
+    DispatchAnswers,
+    dispatch_answers,
+    record_dispatch,
+    request_failed,
+)
 from hub.app.followup import record_answers
 from hub.app.ports import Connections, no_connections
 from hub.app.warehouse import record_status
@@ -53,6 +63,12 @@ class FollowUpHandle:
     async def failed(self, message_id: int, error: str, now: datetime) -> None:
         await self.actor.failed.remote(message_id, error, now)
 
+    async def failed_many(self, failures: Sequence[tuple[int, str]], now: datetime, *,
+                          dead: Sequence[tuple[int, str]] = (), events: Sequence[Any] = (),
+                          outbox: Sequence[Any] = ()) -> int:
+        return await self.actor.failed_many.remote(failures, now, dead=dead, events=events,
+                                                   outbox=outbox)
+
 
 class OutboxRelay:
     def __init__(
@@ -73,6 +89,7 @@ class OutboxRelay:
         wms_poll_s: float = 1.0,
         gc_threshold: tuple[int, ...] | None = None,
         connections: Connections | None = None,
+        dispatch_tries: int = DISPATCH_TRIES,
     ) -> None:
         self.ledger, self.clock = ledger, clock or Clock()
         self.stages = LedgerHandle(ledger)  # where the WMS's status is recorded
@@ -88,18 +105,19 @@ class OutboxRelay:
         self.pacer = AlertPacer(per_minute)
         self.limit = self.pacer.limit
         self.lease_s, self.batch, self.poll_s, self.wms_poll_s = lease_s, batch, poll_s, wms_poll_s
+        self.dispatch_tries = dispatch_tries
         self.wms_seq: int | None = None  # read from the ledger at the first poll
         self._stopping = False
         self.counts = {"delivered": 0, "failed": 0, "alerts_sent": 0, "alert_orders": 0,
                        "status_events": 0, "alerts_waiting": 0, "intercepted": 0,
-                       "amended": 0, "intercept_too_late": 0, "follow_up_retries": 0}
+                       "amended": 0, "intercept_too_late": 0, "follow_up_retries": 0,
+                       "refused": 0, "dead_lettered": 0}
         GcWatch.install(actor=True, threshold=gc_threshold)
 
     async def _failed(self, rows: list, error: str) -> None:
-        now = self.clock.now()
-        for row in rows:
-            await self.ledger.failed.remote(row.id, error, now)
-        self.counts["failed"] += len(rows)
+        if rows:
+            await self.followups.failed_many([(r.id, error) for r in rows], self.clock.now())
+            self.counts["failed"] += len(rows)
 
     async def _delivered(self, rows: list) -> None:
         if rows:
@@ -114,6 +132,28 @@ class OutboxRelay:
             await self._failed(rows, f"{type(exc).__name__}: {exc}"[:500])
         else:
             await self._delivered(rows)
+
+    async def _dispatch(self, rows: list) -> None:
+        """One dispatch request; the WMS's answer per order decides each row's fate."""
+        now = self.clock.now()
+        done: DispatchAnswers
+        try:
+            results = await self.wms.dispatch_each([{**r.payload, "key": r.key} for r in rows])
+        except OrderHubError as exc:  # refused as a whole (HTTP 4xx) or not answered
+            refused = getattr(exc, "retryable", True) is False  # a BackOfficeRejected
+            log.warning("dispatch of %d rows failed: %s", len(rows), exc)
+            done = request_failed(rows, f"{type(exc).__name__}: {exc}", now, refused=refused,
+                                  tries=self.dispatch_tries)
+        else:
+            done = dispatch_answers(rows, results, now, self.dispatch_tries)
+        await record_dispatch(done, self.followups, now)
+        self.counts["delivered"] += len(done.delivered)
+        self.counts["failed"] += len(done.retry) + len(done.dead)
+        self.counts["refused"] += done.refused
+        self.counts["dead_lettered"] += len(done.dead)
+        if done.dead:
+            log.warning("%d dispatches dead-lettered after %d refusals", len(done.dead),
+                        self.dispatch_tries)
 
     async def _follow_up(self, rows: list, call: Any) -> None:
         try:
@@ -158,7 +198,7 @@ class OutboxRelay:
             if self.wms is None:
                 await self._failed(by_dest[WMS], "no WMS configured")
             else:
-                await self._send(by_dest[WMS], self.wms.dispatch)
+                await self._dispatch(by_dest[WMS])
         for dest, call in ((WMS_INTERCEPT, "intercept"), (WMS_AMEND, "amend")):
             if by_dest.get(dest):
                 if self.wms is None:

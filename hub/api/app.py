@@ -22,7 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from hub.api import anomalies, lanes, metrics, orders
+from hub.api import anomalies, deadletters, lanes, metrics, orders
 from hub.api import rules as rule_console
 from hub.api.auth import Auth
 from hub.api.feed import EventFeed
@@ -79,7 +79,8 @@ def create_app(
     app.state.stats = stats
     app.state.limits = Limits.of(api)
     app.add_middleware(RequestLimits, limits=app.state.limits)
-    own = (orders.router, lanes.router, anomalies.router, rule_console.router, metrics.router)
+    own = (orders.router, lanes.router, anomalies.router, rule_console.router, metrics.router,
+           deadletters.router)
     for router in own:
         app.include_router(router)
     taken = _served(own)

@@ -26,6 +26,8 @@ from typing import Any
 
 import orjson
 
+from hub.errors import OrderHubError
+
 MSG_ID_MAX_LEN = 128
 # channel -> (id field, topic field, payload field, where the order sits in the payload)
 FIELDS = {"douyin": ("msg_id", "tag", "data", "order"),
@@ -33,7 +35,7 @@ FIELDS = {"douyin": ("msg_id", "tag", "data", "order"),
           "jd": ("msgId", "topic", "msgPayload", None)}
 
 
-class EnvelopeError(ValueError):
+class EnvelopeError(OrderHubError, ValueError):
     """A pushed body that is not the marketplace's envelope; the text says why."""
 
 

@@ -14,7 +14,7 @@ tokens never reach a log or a repr.
 >>> client = TmallClient("http://tmall.test", "key", "secret", "token",
 ...                      transport=httpx.MockTransport(answer))
 >>> from datetime import datetime
->>> from hub.domain.order import SHANGHAI
+>>> from hub.domain.order import SHANGHAI, OrderStatus
 >>> async def pages():
 ...     t = datetime(2026, 11, 11, tzinfo=SHANGHAI)
 ...     return [p async for p in client.fetch_window(t, t.replace(hour=1))]
@@ -30,7 +30,7 @@ import random
 import re
 import time
 from collections import Counter, OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
@@ -49,7 +49,7 @@ from hub.connectors.retry import (
 from hub.connectors.signing import douyin_param_json, douyin_sign, jd_sign, top_sign
 from hub.domain.adapters import douyin, jd, tmall
 from hub.domain.adapters.common import MarketplaceError, Page, ParseError
-from hub.domain.order import SHANGHAI
+from hub.domain.order import SHANGHAI, OrderStatus
 
 log = logging.getLogger("orderhub.connectors.marketplace")
 FMT = "%Y-%m-%d %H:%M:%S"
@@ -193,6 +193,70 @@ class MarketplaceClient:
                 self.stats["auth_errors"] += 1
                 raise
 
+    # -- current status by order id (the reconciler) ----------------------------------------
+    lookup_concurrency: ClassVar[int] = 4  # by-id calls in flight at once
+
+    async def order_statuses(self, order_ids: Sequence[str]) -> dict[str, str]:
+        """The marketplace's current status of each order (an ``OrderStatus`` value), by
+        its by-id API, one call per order, a few at a time. Orders it does not know are
+        left out. When it still throttles or fails after the retries, the answers so far
+        are returned: the quota is spent, the rest wait for the next round."""
+        out: dict[str, str] = {}
+        ids = list(dict.fromkeys(order_ids))
+        for start in range(0, len(ids), self.lookup_concurrency):
+            part = ids[start:start + self.lookup_concurrency]
+            got = await asyncio.gather(*(self._status_of(i) for i in part),
+                                       return_exceptions=True)
+            stop = False
+            for order_id, answer in zip(part, got, strict=True):
+                if isinstance(answer, ThrottledError | ServerError):
+                    stop = True
+                elif isinstance(answer, BaseException):
+                    raise answer
+                elif answer is not None:
+                    out[order_id] = answer
+            if stop:
+                self.stats["lookup_stopped"] += 1
+                log.info("%s: status lookups stopped after %d of %d (quota or outage)",
+                         self.channel, len(out), len(ids))
+                break
+        return out
+
+    async def _status_of(self, order_id: str) -> str | None:
+        attempt = 0
+        while True:
+            try:
+                self.stats["lookups"] += 1
+                payload = await self._call(*self._lookup_request(order_id))
+                found = self._lookup_status(payload)
+                return found.value if found is not None else None
+            except (ServerError, ThrottledError) as exc:
+                if attempt >= self.retry.max_retries:
+                    raise
+                delay = self.retry.delay(attempt, self._rng)
+                if isinstance(exc, ThrottledError) and exc.retry_after:
+                    delay = max(delay, exc.retry_after)
+                attempt += 1
+                await self._sleep(delay)
+            except RequestRejected:
+                self.stats["lookup_unknown"] += 1
+                return None
+
+    def _lookup_request(self, order_id: str) -> tuple[str, dict]:
+        raise NotImplementedError(f"{self.channel}: no by-id status lookup")
+
+    def _lookup_status(self, payload: Any) -> OrderStatus | None:
+        raise NotImplementedError
+
+    def _raise(self, check: Callable[[dict], None], payload: Any) -> dict:
+        if not isinstance(payload, dict):
+            raise ServerError(self.channel, "the answer is not a JSON object")
+        try:
+            check(payload)
+        except MarketplaceError as err:
+            raise self._classify(err) from None
+        return payload
+
     # -- one attempt ---------------------------------------------------------------------
     async def _attempt(self, start: datetime, end: datetime, page_no: int) -> Page:
         payload = await self._call(*self._request(start, end, page_no))
@@ -307,6 +371,27 @@ class TmallClient(MarketplaceClient):
         found = self._ban.search(err.message)
         return float(found.group(1)) if found else None
 
+    def _lookup_request(self, order_id: str) -> tuple[str, dict]:
+        """TOP ``taobao.trade.fullinfo.get``, one ``tid``, its status only."""
+        params = {"method": "taobao.trade.fullinfo.get", "app_key": self.app_key,
+                  "session": self._access_token.get_secret_value(),
+                  "timestamp": self._now_text(), "format": "json", "v": "2.0",
+                  "sign_method": self.sign_method, "fields": "tid,status,modified",
+                  "tid": order_id}
+        params["sign"] = top_sign(params, self._app_secret.get_secret_value(), self.sign_method)
+        return "/router/rest", {"data": params}
+
+    def _lookup_status(self, payload: Any) -> OrderStatus | None:
+        err = payload.get("error_response") if isinstance(payload, dict) else None
+        if isinstance(err, dict) and str(err.get("sub_code", "")).startswith(
+                "isv.trade-not-exist"):
+            raise RequestRejected(self.channel, "no such trade", str(err.get("code")),
+                                  str(err.get("sub_code")))
+        body = self._raise(tmall.raise_for_error, payload).get(
+            "trade_fullinfo_get_response") or {}
+        trade = body.get("trade") if isinstance(body, dict) else None
+        return tmall.STATUS.get(trade.get("status")) if isinstance(trade, dict) else None
+
 
 class JdClient(MarketplaceClient):
     """JD ``jingdong.pop.order.search`` by modified time, every order state."""
@@ -329,6 +414,22 @@ class JdClient(MarketplaceClient):
     async def _page(self, payload: Any, page_no: int) -> Page:
         return self._parsed(lambda: jd.parse_page(payload, self.shop, page_no=page_no,
                                                   page_size=self.page_size))
+
+    def _lookup_request(self, order_id: str) -> tuple[str, dict]:
+        """JD ``jingdong.pop.order.get``, one ``order_id``, its state only."""
+        business = {"order_id": order_id, "optional_fields": "orderId,orderState"}
+        params = {"method": "jingdong.pop.order.get", "app_key": self.app_key,
+                  "access_token": self._access_token.get_secret_value(),
+                  "timestamp": self._now_text(), "v": "2.0",
+                  "360buy_param_json": orjson.dumps(business).decode()}
+        params["sign"] = jd_sign(params, self._app_secret.get_secret_value())
+        return "/routerjson", {"data": params}
+
+    def _lookup_status(self, payload: Any) -> OrderStatus | None:
+        body = self._raise(jd.raise_for_error, payload).get("jingdong_pop_order_get_responce")
+        detail = body.get("orderDetailInfo") if isinstance(body, dict) else None
+        info = detail.get("orderInfo") if isinstance(detail, dict) else None
+        return jd.STATUS.get(info.get("orderState")) if isinstance(info, dict) else None
 
 
 class DouyinClient(MarketplaceClient):
@@ -404,6 +505,18 @@ class DouyinClient(MarketplaceClient):
 
     def _throttling(self, err: MarketplaceError) -> bool:
         return err.code == "60000" or err.sub_code == "isv.traffic-limited"
+
+    def _lookup_request(self, order_id: str) -> tuple[str, dict]:
+        """Douyin ``order.orderDetail``, one ``shop_order_id``."""
+        query, param_json = self._signed("order.orderDetail", {"shop_order_id": order_id})
+        return "/order/orderDetail", {"params": query, "content": param_json.encode(),
+                                      "headers": {"content-type": "application/json"}}
+
+    def _lookup_status(self, payload: Any) -> OrderStatus | None:
+        data = self._raise(douyin.raise_for_error, payload).get("data")
+        detail = data.get("shop_order_detail") if isinstance(data, dict) else None
+        status = detail.get("order_status") if isinstance(detail, dict) else None
+        return douyin.STATUS.get(status) if isinstance(status, int) else None
 
     def _auth(self, err: MarketplaceError) -> bool:
         return err.code == "30001" or err.sub_code.startswith(self._auth_subs)

@@ -39,6 +39,14 @@ class WmsClient(BackOfficeClient):
         Returns one result per row (``accepted`` or ``duplicate`` with the WMS order
         number). Raises ``BackOfficeRejected`` after the call when some rows were
         refused (the others were taken; sending them again changes nothing)."""
+        results = await self.dispatch_each(rows)
+        refused_lines(self.system, results)
+        return results
+
+    async def dispatch_each(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """As :meth:`dispatch`, but the WMS's answer per order is returned whatever it is
+        (``accepted``, ``duplicate`` or ``rejected`` with its ``reason``): one refused
+        order does not fail the others. Raises only when the request itself failed."""
         missing = [n for n, row in enumerate(rows) if not row.get("key")]
         if missing:
             raise BackOfficeRejected(self.system, f"rows {missing[:10]} have no idempotency "
@@ -49,7 +57,7 @@ class WmsClient(BackOfficeClient):
             results.extend(answer["results"])
         self.stats["dispatched"] += sum(r.get("status") == "accepted" for r in results)
         self.stats["duplicates"] += sum(r.get("status") == "duplicate" for r in results)
-        refused_lines(self.system, results)
+        self.stats["refused"] += sum(r.get("status") == "rejected" for r in results)
         return results
 
     async def intercept(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

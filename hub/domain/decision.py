@@ -35,6 +35,8 @@ class Reason(StrEnum):
     RECONCILE_MISMATCH = "reconcile_mismatch"
     RULE_HOLD = "rule_hold"
     INTERCEPT_TOO_LATE = "intercept_too_late"  # the WMS had packed or shipped it already
+    DISPATCH_FAILED = "dispatch_failed"  # the WMS refused the dispatch at every try
+    SHIPPED_AFTER_CANCEL = "shipped_after_cancel"  # the marketplace cancelled, the WMS shipped
 
 
 class Stage(StrEnum):
@@ -54,6 +56,8 @@ class Stage(StrEnum):
     AMENDED = "amended"  # the WMS took a later version's address or lines before packing
     RECONCILE_MISMATCH = "reconcile_mismatch"
     INTERCEPT_TOO_LATE = "intercept_too_late"  # an anomaly: customer service must act
+    DISPATCH_FAILED = "dispatch_failed"  # dead-lettered: the WMS refused it at every try
+    SHIPPED_AFTER_CANCEL = "shipped_after_cancel"  # an anomaly found by the reconciler
 
 
 # ``Decision.extra`` key of a decision that decides a held order version again (its value:

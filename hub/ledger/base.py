@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from hub.app.deadletters import DeadLetter
+
 # the records belong to the ports; the ledger's modules and callers still find them here
 from hub.app.records import (
     MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES,
@@ -132,7 +134,31 @@ class Ledger(ABC):
         :func:`hub.domain.outbox.backoff_s`."""
 
     @abstractmethod
-    def pending_count(self) -> int: ...
+    def failed_many(self, failures: Sequence[tuple[int, str]], now: datetime, *,
+                    dead: Sequence[tuple[int, str]] = (), events: Sequence[StageEvent] = (),
+                    outbox: Sequence[OutboxMessage] = ()) -> int:
+        """A batch's failed deliveries in one transaction: each of ``failures`` (row id,
+        error) is due again after :func:`hub.domain.outbox.backoff_s`; each of ``dead`` is
+        set aside (a dead letter: never claimed until resent); ``events`` and ``outbox``
+        are recorded as by :meth:`record_stage`. Rows unknown or delivered meanwhile are
+        skipped. Returns the number of rows marked."""
+
+    @abstractmethod
+    def resend_dead_letter(self, message_id: int, at: datetime, detail: dict[str, Any]) -> bool:
+        """One transaction: a dead letter due again at ``at`` with its tries counted from
+        0, and a ``released`` event with ``detail`` on its order. False, nothing stored,
+        when ``message_id`` is not a dead letter."""
+
+    @abstractmethod
+    def pending_count(self) -> int:
+        """Outbox rows still to deliver (dead letters are not)."""
+
+    @abstractmethod
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        """Dead letters, newest first."""
+
+    @abstractmethod
+    def dead_letter(self, message_id: int) -> DeadLetter | None: ...
 
     # -- reads ------------------------------------------------------------------------------
     @abstractmethod
@@ -193,7 +219,9 @@ class Ledger(ABC):
 
     @abstractmethod
     def reconcile_candidates(self, sample: int = 2000) -> list[dict[str, Any]]:
-        """Recent orders not settled (``{"key", "marketplace_status", "stage"}``)."""
+        """Recent orders not settled (``{"key", "marketplace_status", "stage"}``): all but
+        those shipped that the marketplace (as last pulled) says shipped or finished; a
+        cancelled order stays one (the warehouse may have shipped it all the same)."""
 
     @abstractmethod
     def schema_version(self) -> int: ...

@@ -5,7 +5,8 @@ worked out in the transaction that stores its decision (the rule is the domain's
 Only orders decided before (an older version) can have a dispatch row, so new orders
 cost nothing here: no dispatch row is read unless ``CommitPlan.redecided`` names one.
 ``Dispatches`` maps a dispatch key to ``(row id, PENDING | SENT, payload JSON)``; a row
-ever claimed counts as SENT (it may be at the WMS: in flight, or answered but lost).
+ever claimed counts as SENT (it may be at the WMS: in flight, or answered but lost),
+except a dead letter (refused at every try: the WMS never took it).
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ Dispatches = dict[str, tuple[int, str, Any]]
 CANCELLED = Stage.CANCELLED.value
 
 
-def dispatch_state(delivered_at: Any, attempts: int) -> str:
+def dispatch_state(delivered_at: Any, attempts: int, dead_at: Any = None) -> str:
+    """A dead letter was refused at every try: the WMS never took it, so it is PENDING
+    (withdrawn by a cancellation, carrying a change's new version)."""
+    if dead_at is not None and delivered_at is None:
+        return PENDING
     return SENT if delivered_at is not None or attempts > 0 else PENDING
 
 

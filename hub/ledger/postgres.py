@@ -37,7 +37,7 @@ from hub.clock import Clock
 from hub.domain.decision import Decision, Stage
 from hub.domain.lifecycle import DECIDING, PHASE, moves
 from hub.domain.order import Order
-from hub.domain.outbox import DISPATCH_DESTINATION, backoff_s
+from hub.domain.outbox import BACKOFF_BASE_S, BACKOFF_CAP_S, DISPATCH_DESTINATION, backoff_s
 from hub.ledger import followups, prepare, schema
 from hub.ledger.base import Cursor, LedgerError, OrderKey, OutboxMessage, StageEvent
 from hub.ledger.sqlbase import SqlLedger, claimed
@@ -253,10 +253,10 @@ class PostgresLedger(SqlLedger):
         """The orders' dispatch rows, locked (a relay's claim skips them or is waited for)."""
         if not keys:
             return {}
-        rows = c.execute("SELECT key, id, attempts, delivered_at, payload FROM outbox "
+        rows = c.execute("SELECT key, id, attempts, delivered_at, payload, dead_at FROM outbox "
                          "WHERE key = ANY(%s) ORDER BY id FOR UPDATE", (keys,)).fetchall()
-        return {key: (rid, followups.dispatch_state(delivered_at, attempts), payload)
-                for key, rid, attempts, delivered_at, payload in rows}
+        return {key: (rid, followups.dispatch_state(delivered_at, attempts, dead_at), payload)
+                for key, rid, attempts, delivered_at, payload, dead_at in rows}
 
     def _follow_up(self, c: Any, later: followups.FollowUpPlan) -> None:
         if later.withdrawn:
@@ -445,7 +445,8 @@ class PostgresLedger(SqlLedger):
         now_s = epoch(now, "claim now")
         rows = self._run("claim", lambda c: c.execute(
             "UPDATE outbox SET next_attempt_at = %s, attempts = attempts + 1 WHERE id IN "
-            "(SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= %s "
+            "(SELECT id FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL "
+            "AND next_attempt_at <= %s "
             "ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
             "RETURNING id, destination, key, payload, attempts, next_attempt_at, last_error",
             (now_s + lease_s, now_s, n)).fetchall())
@@ -487,6 +488,61 @@ class PostgresLedger(SqlLedger):
                       (prepare.error_text(error), now_s + backoff_s(row[0]), message_id))
 
         self._run("failed", work)
+
+    def failed_many(self, failures: Sequence[tuple[int, str]], now: datetime, *,
+                    dead: Sequence[tuple[int, str]] = (), events: Sequence[StageEvent] = (),
+                    outbox: Sequence[OutboxMessage] = ()) -> int:
+        now_s = epoch(now, "failed_many now")
+        srows = prepare.stage_rows(events)
+        orows = prepare.outbox_rows(outbox)
+        if not failures and not dead and not srows and not orows:
+            return 0
+        keys = list(dict.fromkeys([s.key for s in srows] +
+                                  [o.order_ref for o in orows if o.order_ref]))
+        retry = [(int(i), prepare.error_text(e)) for i, e in failures]
+        gone = [(int(i), prepare.error_text(e)) for i, e in dead]
+
+        def work(c: Any) -> int:
+            found = self._found(c, keys) if keys else {}  # orders first, as every writer
+            marked = c.execute(
+                "UPDATE outbox o SET last_error = u.error, next_attempt_at = %s + CASE "
+                "WHEN u.dead THEN 0 ELSE LEAST(%s::float8 * power(2.0::float8, "
+                "GREATEST(o.attempts - 1, 0)), %s::float8) END, "
+                "dead_at = CASE WHEN u.dead THEN %s::float8 ELSE o.dead_at END "
+                "FROM unnest(%b::bigint[], %b::text[], %b::bool[]) AS u(id, error, dead) "
+                "WHERE o.id = u.id AND o.delivered_at IS NULL RETURNING o.id",
+                (now_s, BACKOFF_BASE_S, BACKOFF_CAP_S, now_s,
+                 *columns([(i, e, False) for i, e in retry] + [(i, e, True) for i, e in gone],
+                          3))).fetchall()
+            if srows or orows:
+                self._apply_stages(c, stage_plan(srows, found, set()))
+                self._outbox(c, outbox_params(orows, found, set(), now_s))
+            return len(marked)
+
+        return self._run("failed_many", work)
+
+    def resend_dead_letter(self, message_id: int, at: datetime, detail: dict[str, Any]) -> bool:
+        at_s = epoch(at, "resend at")
+        released = Stage.RELEASED.value
+
+        def work(c: Any) -> bool:
+            row = c.execute("UPDATE outbox SET dead_at = NULL, attempts = 0, last_error = NULL, "
+                            "next_attempt_at = %s WHERE id = %s AND dead_at IS NOT NULL "
+                            "AND delivered_at IS NULL RETURNING oid",
+                            (at_s, int(message_id))).fetchone()
+            if row is None:
+                return False
+            if row[0] is not None:
+                stage = c.execute("SELECT stage FROM orders WHERE id = %s FOR NO KEY UPDATE",
+                                  (row[0],)).fetchone()
+                self._events(c, [(row[0], released, at_s, None, prepare.blob(detail))],
+                             decision=False)
+                if stage is not None and moves(stage[0], released):
+                    c.execute("UPDATE orders SET stage = %s, stage_at = %s WHERE id = %s",
+                              (released, at_s, row[0]))
+            return True
+
+        return self._run("resend_dead_letter", work)
 
     def close(self) -> None:
         with self._lock:

@@ -125,6 +125,17 @@ CREATE INDEX orders_redecide ON orders (id) WHERE decided_us < version_us;
 """
 
 
+# version 4: dead letters, outbox rows the receiver refused at every try: kept, never claimed
+# again until an operator sends them again (``dead_at`` is cleared)
+V4 = """
+ALTER TABLE outbox ADD COLUMN dead_at {real};
+DROP INDEX outbox_due;
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id)
+  WHERE delivered_at IS NULL AND dead_at IS NULL;
+CREATE INDEX outbox_dead ON outbox (dead_at) WHERE dead_at IS NOT NULL;
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -140,6 +151,7 @@ MIGRATIONS = (
     Migration(1, "orders, events, decisions, outbox, cursors, quarantine, rule sets", V1),
     Migration(2, "decision bodies in their event rows; decisions table folded in", V2),
     Migration(3, "index of orders whose newest version is not decided yet", V3),
+    Migration(4, "dead letters: outbox rows refused at every try, kept aside", V4),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -76,6 +76,14 @@ class LedgerService:
     def failed(self, message_id: Any, error: str, now: datetime) -> None:
         self.ledger.failed(message_id, error, now)
 
+    def failed_many(self, failures: Sequence[Any], now: datetime, *, dead: Sequence[Any] = (),
+                    events: Sequence[Any] = (), outbox: Sequence[Any] = ()) -> int:
+        """A batch's failures, dead letters with their events and alerts: one transaction."""
+        return self.ledger.failed_many(failures, now, dead=dead, events=events, outbox=outbox)
+
+    def resend_dead_letter(self, message_id: int, at: datetime, detail: dict[str, Any]) -> bool:
+        return self.ledger.resend_dead_letter(message_id, at, detail)
+
     def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime) -> None:
         self.ledger.publish_ruleset(version, text, published_by, at)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from hub.app.deadletters import WAREHOUSE_GROUP, DeadLetter
 from hub.domain import durations
 from hub.domain.decision import Stage
 from hub.domain.lifecycle import WAREHOUSE
@@ -39,6 +40,9 @@ SUMMARY_COLS = ("o.id, o.channel, o.shop, o.order_id, o.status, o.version_us, o.
 EVENT_COLS = ("e.id, o.channel, o.shop, o.order_id, e.stage, e.at, e.version_us, "
               "e.ruleset_version, e.tracking_no, e.steps, e.detail")
 CHUNK = 500
+DEAD_SQL = ("SELECT x.id, x.destination, x.key, o.channel, o.shop, o.order_id, x.attempts, "
+            "x.last_error, x.dead_at, x.created_at FROM outbox x LEFT JOIN orders o "
+            "ON o.id = x.oid ")
 
 
 def summary(row: Sequence[Any]) -> OrderSummary:
@@ -73,6 +77,13 @@ def claimed(rows: Sequence[Sequence[Any]]) -> list[OutboxMessage]:
             for r in sorted(rows, key=lambda r: r[0])]
 
 
+def dead_letter(r: Sequence[Any]) -> DeadLetter:
+    order = (r[3], r[4], r[5]) if r[3] is not None else None
+    return DeadLetter(id=r[0], destination=r[1], key=r[2], order=order, attempts=r[6],
+                      last_error=r[7] or "", dead_at=from_epoch(r[8]),
+                      created_at=from_epoch(r[9]))
+
+
 def chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -91,6 +102,8 @@ UNDECIDED_SQL = (
     "AND e.version_us = o.version_us AND e.at <= ?) "
     "ORDER BY 1 LIMIT ?")
 TOO_LATE = Stage.INTERCEPT_TOO_LATE.value
+AFTER_CANCEL = Stage.SHIPPED_AFTER_CANCEL.value
+DISPATCH_FAILED = Stage.DISPATCH_FAILED.value
 WAREHOUSE_IN = ", ".join(f"'{s}'" for s in WAREHOUSE)
 
 
@@ -141,7 +154,20 @@ class SqlLedger(Ledger):
 
     def pending_count(self) -> int:
         with self._reading("pending_count") as c:
-            return self._all(c, "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL")[0][0]
+            return self._all(c, "SELECT COUNT(*) FROM outbox WHERE delivered_at IS NULL "
+                                "AND dead_at IS NULL")[0][0]
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetter]:
+        with self._reading("dead_letters") as c:
+            rows = self._all(c, DEAD_SQL + "WHERE x.dead_at IS NOT NULL AND x.delivered_at IS "
+                                "NULL ORDER BY x.dead_at DESC, x.id DESC LIMIT ?", (limit,))
+        return [dead_letter(r) for r in rows]
+
+    def dead_letter(self, message_id: int) -> DeadLetter | None:
+        with self._reading("dead_letter") as c:
+            rows = self._all(c, DEAD_SQL + "WHERE x.id = ? AND x.dead_at IS NOT NULL "
+                                "AND x.delivered_at IS NULL", (message_id,))
+        return dead_letter(rows[0]) if rows else None
 
     def schema_version(self) -> int:
         with self._reading("schema_version") as c:
@@ -205,9 +231,11 @@ class SqlLedger(Ledger):
             rows += self._all(c, "SELECT 'reconcile_mismatch', 'reconcile', COUNT(*), "
                                  "MIN(stage_at) FROM orders WHERE stage = 'reconcile_mismatch' "
                                  "HAVING COUNT(*) > 0")
-            rows += self._all(c, "SELECT ?, ?, COUNT(*), MIN(stage_at) FROM orders "
-                                 "WHERE stage = ? HAVING COUNT(*) > 0",
-                              (TOO_LATE, CS_GROUP, TOO_LATE))
+            for stage, group in ((TOO_LATE, CS_GROUP), (AFTER_CANCEL, CS_GROUP),
+                                 (DISPATCH_FAILED, WAREHOUSE_GROUP)):
+                rows += self._all(c, "SELECT ?, ?, COUNT(*), MIN(stage_at) FROM orders "
+                                     "WHERE stage = ? HAVING COUNT(*) > 0",
+                                  (stage, group, stage))
         out = [{"reason": r[0] or "", "group": r[1] or "", "count": r[2],
                 "oldest_at": from_epoch(r[3])} for r in rows]
         return sorted(out, key=lambda a: (-a["count"], a["reason"], a["group"]))
@@ -284,11 +312,11 @@ class SqlLedger(Ledger):
         return held
 
     def reconcile_candidates(self, sample: int = 2000) -> list[dict[str, Any]]:
+        # a cancelled order stays one: the warehouse may have shipped it all the same
         with self._reading("reconcile_candidates") as c:
             rows = self._all(
                 c, "SELECT channel, shop, order_id, status, stage FROM orders "
                    "WHERE NOT (stage = 'shipped' AND status IN ('shipped', 'finished')) "
-                   "AND NOT (stage = 'cancelled' AND status = 'cancelled') "
                    "ORDER BY id DESC LIMIT ?", (sample,))
         return [{"key": (r[0], r[1], r[2]), "marketplace_status": r[3], "stage": r[4]}
                 for r in rows]

@@ -55,6 +55,7 @@ SYNCHRONOUS = ("normal", "full")
 KEY_CHUNK = 900  # 2,700 parameters per lookup
 OID_CACHE = 1_000_000  # order key -> row id, for reading orders by id
 RECEIVED, DISPATCHED = Stage.RECEIVED.value, Stage.DISPATCHED.value  # plain str binds fastest
+RELEASED = Stage.RELEASED.value
 
 
 
@@ -312,10 +313,11 @@ class SQLiteLedger(SqlLedger):
         found: followups.Dispatches = {}
         for part in chunks(keys, KEY_CHUNK):
             marks = ",".join("?" * len(part))
-            for key, rid, attempts, delivered_at, payload in c.execute(
-                    "SELECT key, id, attempts, delivered_at, payload FROM outbox "
+            for key, rid, attempts, delivered_at, payload, dead_at in c.execute(
+                    "SELECT key, id, attempts, delivered_at, payload, dead_at FROM outbox "
                     f"WHERE key IN ({marks})", part):
-                found[key] = (rid, followups.dispatch_state(delivered_at, attempts), payload)
+                found[key] = (rid, followups.dispatch_state(delivered_at, attempts, dead_at),
+                              payload)
         return found
 
     def _follow_up(self, c: sqlite3.Connection, later: followups.FollowUpPlan) -> None:
@@ -416,7 +418,8 @@ class SQLiteLedger(SqlLedger):
         with self._tx("claim") as c:
             rows = c.execute(
                 "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1 WHERE id IN "
-                "(SELECT id FROM outbox WHERE delivered_at IS NULL AND next_attempt_at <= ? "
+                "(SELECT id FROM outbox WHERE delivered_at IS NULL AND dead_at IS NULL "
+                "AND next_attempt_at <= ? "
                 "ORDER BY next_attempt_at, id LIMIT ?) "
                 "RETURNING id, destination, key, payload, attempts, next_attempt_at, last_error",
                 (now_s + lease_s, now_s, n)).fetchall()
@@ -462,6 +465,54 @@ class SQLiteLedger(SqlLedger):
             c.execute("UPDATE outbox SET last_error = ?, next_attempt_at = ? "
                       "WHERE id = ? AND delivered_at IS NULL",
                       (prepare.error_text(error), now_s + backoff_s(row[0]), message_id))
+
+    def failed_many(self, failures: Sequence[tuple[int, str]], now: datetime, *,
+                    dead: Sequence[tuple[int, str]] = (), events: Sequence[StageEvent] = (),
+                    outbox: Sequence[OutboxMessage] = ()) -> int:
+        now_s = epoch(now, "failed_many now")
+        srows = prepare.stage_rows(events)
+        orows = prepare.outbox_rows(outbox)
+        if not failures and not dead and not srows and not orows:
+            return 0
+        keys = list(dict.fromkeys([s.key for s in srows] +
+                                  [o.order_ref for o in orows if o.order_ref]))
+        with self._tx("failed_many") as c:
+            attempts: dict[int, int] = {}
+            ids = [int(i) for i, _ in (*failures, *dead)]
+            for part in chunks(ids, KEY_CHUNK):
+                marks = ",".join("?" * len(part))
+                attempts.update(c.execute(f"SELECT id, attempts FROM outbox WHERE id IN ({marks}) "
+                                          "AND delivered_at IS NULL", part).fetchall())
+            retry = [(prepare.error_text(e), now_s + backoff_s(attempts[int(i)]), int(i))
+                     for i, e in failures if int(i) in attempts]
+            c.executemany("UPDATE outbox SET last_error = ?, next_attempt_at = ? WHERE id = ?",
+                          retry)
+            gone = [(prepare.error_text(e), now_s, int(i)) for i, e in dead
+                    if int(i) in attempts]
+            c.executemany("UPDATE outbox SET last_error = ?, dead_at = ? WHERE id = ?", gone)
+            if srows or orows:
+                found = self._found(c, keys)
+                self._apply_stages(c, stage_plan(srows, found, set()))
+                self._outbox(c, outbox_params(orows, found, set(), now_s))
+        return len(retry) + len(gone)
+
+    def resend_dead_letter(self, message_id: int, at: datetime, detail: dict[str, Any]) -> bool:
+        at_s = epoch(at, "resend at")
+        with self._tx("resend_dead_letter") as c:
+            row = c.execute("UPDATE outbox SET dead_at = NULL, attempts = 0, last_error = NULL, "
+                            "next_attempt_at = ? WHERE id = ? AND dead_at IS NOT NULL "
+                            "AND delivered_at IS NULL RETURNING oid",
+                            (at_s, int(message_id))).fetchone()
+            if row is None:
+                return False
+            if row[0] is not None:
+                stage = c.execute("SELECT stage FROM orders WHERE id = ?", (row[0],)).fetchone()
+                insert(c, "INSERT INTO events (oid, stage, at, tracking_no, detail)",
+                       [(row[0], RELEASED, at_s, NULL, prepare.blob(detail))])
+                if stage is not None and moves(stage[0], RELEASED):
+                    c.execute("UPDATE orders SET stage = ?, stage_at = ? WHERE id = ?",
+                              (RELEASED, at_s, row[0]))
+        return True
 
     def close(self) -> None:
         if self._checkpointer is not None:

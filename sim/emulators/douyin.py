@@ -1,5 +1,7 @@
 """Emulated Douyin shop open platform (抖店): ``POST /order/searchList`` and
-``POST /order/batchDecrypt``.
+``POST /order/batchDecrypt``, and ``POST /order/orderDetail`` (one ``shop_order_id``:
+``{"data": {"shop_order_detail": {...}}}``, or 50002 ``isv.business-failed:order-not-exist``)
+for the reconciler's by-id status.
 
 System parameters in the query string: ``app_key``, ``method`` (order.searchList /
 order.batchDecrypt), ``v`` (2), ``timestamp``, ``access_token``, ``sign_method``
@@ -27,12 +29,13 @@ from fastapi import FastAPI, Request, Response
 
 from hub.domain import SHANGHAI, Order
 from hub.domain.adapters import remember
-from sim.emulators.market_http import gate, json_response, mount_common
+from sim.emulators.market_http import by_id, gate, json_response, mount_common
 from sim.emulators.marketplace import Credential, MarketplaceState
 from sim.emulators.signatures import douyin, douyin_body, matches
 from sim.shapes import douyin as shape
 
 SEARCH, DECRYPT = "order.searchList", "order.batchDecrypt"
+DETAIL = "order.orderDetail"  # one shop_order_id: the reconciler's by-id status
 MAX_PAGE_SIZE, MAX_DECRYPT = 100, 50
 
 
@@ -195,6 +198,26 @@ def create_app(state: MarketplaceState, *, max_span: timedelta = timedelta(days=
                              breaker=break_record, api=SEARCH, page=page_no)
         return json_response(shape.page(served.records, page_no=page_no, page_size=size,
                                         total=served.total, has_next=served.has_next))
+
+    @app.post("/order/orderDetail")
+    async def detail(request: Request) -> Response:
+        blocked = await gate(state, "order/orderDetail", throttled=shape.throttled,
+                             unavailable=unavailable)
+        if blocked is not None:
+            return blocked
+        try:
+            cred, body = await checked(request, DETAIL)
+            order_id = str(body.get("shop_order_id") or "")
+            if not order_id:
+                raise _bad("shop_order_id is required")
+        except DouyinError as exc:
+            state.count("rejected", error=exc.kind)
+            return json_response(exc.body)
+        raw = by_id(state, cred.shop, order_id)
+        if raw is None:
+            return json_response(shape.error(50002, "业务处理失败",
+                                             "isv.business-failed:order-not-exist"))
+        return json_response(ok({"shop_order_detail": raw}))
 
     @app.post("/order/batchDecrypt")
     async def decrypt(request: Request) -> Response:

@@ -1,4 +1,5 @@
-"""Emulated JD open platform: ``POST /routerjson`` with ``method=jingdong.pop.order.search``.
+"""Emulated JD open platform: ``POST /routerjson`` with ``method=jingdong.pop.order.search``
+(and ``jingdong.pop.order.get``, one ``order_id``, for the reconciler's by-id status).
 
 System parameters (form body or query string): ``app_key``, ``access_token``,
 ``timestamp`` ('YYYY-MM-DD HH:MM:SS'), ``v`` (2.0), ``sign`` = MD5(secret + sorted
@@ -23,12 +24,13 @@ import orjson
 from fastapi import FastAPI, Request, Response
 
 from hub.domain import SHANGHAI
-from sim.emulators.market_http import gate, json_response, mount_common, request_params
+from sim.emulators.market_http import by_id, gate, json_response, mount_common, request_params
 from sim.emulators.marketplace import Credential, MarketplaceState
 from sim.emulators.signatures import jd, matches
 from sim.shapes import jd as shape
 
 METHOD = "jingdong.pop.order.search"
+LOOKUP = "jingdong.pop.order.get"
 FMT = "%Y-%m-%d %H:%M:%S"
 MAX_PAGE_SIZE = 100
 RESPONSE = "jingdong_pop_order_search_responce"
@@ -59,7 +61,7 @@ def authenticate(state: MarketplaceState, params: dict[str, str]) -> Credential:
     secret = state.secret_of(params["app_key"])
     if secret is None:
         raise gateway_error("15", "无效app_key", "Invalid app_key")
-    if params["method"] != METHOD:
+    if params["method"] not in (METHOD, LOOKUP):
         raise gateway_error("22", "无效方法", f"Invalid method; this emulator serves {METHOD}",
                             "bad_request")
     if not matches(jd(secret, params), params["sign"]):
@@ -120,6 +122,8 @@ def create_app(state: MarketplaceState, *, max_span: timedelta = timedelta(days=
         if blocked is not None:
             return blocked
         params = await request_params(request)
+        if params.get("method") == LOOKUP:
+            return lookup(params)
         try:
             cred = authenticate(state, params)
             body = _business(params)
@@ -140,5 +144,18 @@ def create_app(state: MarketplaceState, *, max_span: timedelta = timedelta(days=
                              breaker=break_record, api=METHOD, page=page_no)
         return json_response(shape.page(served.records, page_no=page_no, page_size=size,
                                         total=served.total, has_next=served.has_next))
+
+    def lookup(params: dict[str, str]) -> Response:
+        try:
+            cred = authenticate(state, params)
+            order_id = str(_business(params).get("order_id") or "")
+            if not order_id:
+                raise business_error("40", "缺少参数order_id", "order_id is required")
+        except JdError as exc:
+            state.count("rejected", error=exc.kind)
+            return json_response(exc.body)
+        raw = by_id(state, cred.shop, order_id)
+        return json_response({"jingdong_pop_order_get_responce": {
+            "code": "0", "orderDetailInfo": {"orderInfo": raw}}})
 
     return app

@@ -128,6 +128,19 @@ async def gate(state: MarketplaceState, route: str, *, throttled: Callable[[], d
     return None
 
 
+def by_id(state: MarketplaceState, shop: str | None, order_id: str) -> dict | None:
+    """The served record of one order of ``shop`` (any shop the token sees when None) in
+    its current version, or None: what the platforms' by-id order APIs answer (the
+    reconciler asks them)."""
+    state.count("lookups")
+    state.release()
+    with state._lock:  # the state's versions change under the server's threads
+        shops = [shop] if shop is not None else [s for s in state._index if s is not None]
+        version = next((v for v in (state._versions.get((s, order_id)) for s in shops)
+                        if v is not None), None)
+    return state.raw_of(version.order) if version is not None else None
+
+
 def _loopback(app: Any, name: str, port: int) -> LoopbackServer:
     """A ``LoopbackServer`` whose socket says it is TCP: asyncio turns Nagle off
     (TCP_NODELAY) only on such sockets; without it every small response waits for a

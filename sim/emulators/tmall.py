@@ -1,5 +1,7 @@
 """Emulated Taobao/Tmall open platform (TOP): ``POST /router/rest`` with
-``method=taobao.trades.sold.increment.get``.
+``method=taobao.trades.sold.increment.get``, and ``taobao.trade.fullinfo.get`` (one
+``tid``: ``{"trade_fullinfo_get_response": {"trade": {...}}}``, or error 15
+``isv.trade-not-exist``) for the reconciler's by-id status.
 
 Parameters come as a form body or query string: system ``app_key``, ``session``,
 ``timestamp`` ('YYYY-MM-DD HH:MM:SS'), ``sign_method`` (md5 default, hmac,
@@ -19,12 +21,13 @@ from datetime import datetime, timedelta
 from fastapi import FastAPI, Request, Response
 
 from hub.domain import SHANGHAI
-from sim.emulators.market_http import gate, json_response, mount_common, request_params
+from sim.emulators.market_http import by_id, gate, json_response, mount_common, request_params
 from sim.emulators.marketplace import Credential, MarketplaceState
 from sim.emulators.signatures import TOP_METHODS, matches, top
 from sim.shapes import tmall as shape
 
 METHOD = "taobao.trades.sold.increment.get"
+LOOKUP = "taobao.trade.fullinfo.get"
 FMT = "%Y-%m-%d %H:%M:%S"
 MAX_PAGE_SIZE = 100
 
@@ -67,8 +70,9 @@ def authenticate(state: MarketplaceState, params: dict[str, str]) -> Credential:
         raise TopError(29, "Invalid App Key", kind="auth")
     if not params.get("method"):
         raise TopError(21, "Missing Method")
-    if params["method"] != METHOD:
-        raise TopError(22, "Invalid Method", sub_msg=f"this emulator serves {METHOD} only")
+    if params["method"] not in (METHOD, LOOKUP):
+        raise TopError(22, "Invalid Method",
+                       sub_msg=f"this emulator serves {METHOD} and {LOOKUP} only")
     if not params.get("timestamp"):
         raise TopError(30, "Missing Timestamp")
     sign_method = params.get("sign_method") or "md5"
@@ -108,6 +112,8 @@ def create_app(state: MarketplaceState, *, max_span: timedelta = timedelta(days=
         if blocked is not None:
             return blocked
         params = await request_params(request)
+        if params.get("method") == LOOKUP:
+            return lookup(params)
         try:
             cred = authenticate(state, params)
             start, end = _time(params, "start_modified"), _time(params, "end_modified")
@@ -128,6 +134,22 @@ def create_app(state: MarketplaceState, *, max_span: timedelta = timedelta(days=
                              breaker=break_record, api=METHOD, page=page_no)
         return json_response(shape.page(served.records, page_no=page_no, page_size=size,
                                         total=served.total, has_next=served.has_next))
+
+    def lookup(params: dict[str, str]) -> Response:
+        try:
+            cred = authenticate(state, params)
+            tid = params.get("tid", "")
+            if not tid:
+                raise TopError(40, "Missing Required Arguments", "isv.missing-parameter:tid",
+                               "tid is required")
+        except TopError as exc:
+            state.count("rejected", error=exc.kind)
+            return json_response(exc.body)
+        raw = by_id(state, cred.shop, tid)
+        if raw is None:
+            return json_response(shape.error(15, "Remote service error", "isv.trade-not-exist",
+                                             f"no trade {tid[:40]}"))
+        return json_response({"trade_fullinfo_get_response": {"trade": raw}})
 
     return app
 

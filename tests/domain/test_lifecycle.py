@@ -12,7 +12,8 @@ BEFORE_WMS = (Stage.RECEIVED, Stage.VALIDATED, Stage.SCORED, Stage.ROUTED, Stage
 
 def test_every_stage_is_known_and_has_a_phase_but_the_anomaly_stages() -> None:
     assert set(STAGES) == set(Stage)
-    assert set(PHASE) == set(Stage) - {Stage.RECONCILE_MISMATCH, Stage.INTERCEPT_TOO_LATE}
+    assert set(PHASE) == set(Stage) - {Stage.RECONCILE_MISMATCH, Stage.INTERCEPT_TOO_LATE,
+                                       Stage.SHIPPED_AFTER_CANCEL}
     assert WAREHOUSE == (Stage.PICKED, Stage.PACKED, Stage.SHIPPED)
 
 

@@ -599,6 +599,65 @@ class LedgerContract:
         assert row.last_error == "HTTP 503 from WMS (try 11)"
         assert ledger.pending_count() == 1
 
+    def test_failed_many_backs_off_each_row_and_sets_dead_letters_aside_in_one_write(
+            self, ledger, clock):
+        orders = batch(85, 3)
+        put(ledger, orders)
+        now = clock.now()
+        a, b, c = ledger.claim(3, 10, now)
+        dead_event = StageEvent(c.order_ref(), "dispatch_failed", now, {"reason": "refused"})
+        alert = OutboxMessage("dingtalk", f"alert:warehouse:{c.key}:dead", {
+            "group": "warehouse", "channel": c.payload["channel"], "shop": c.payload["shop"],
+            "order_id": c.payload["order_id"]})
+        marked = ledger.failed_many([(a.id, "refused: bad line"), (b.id, "HTTP 503"),
+                                     (999, "gone")], now, dead=[(c.id, "refused 8 times")],
+                                    events=[dead_event], outbox=[alert])
+        assert marked == 3
+        assert ledger.pending_count() == 3  # a, b and the alert; the dead letter is not
+        assert [m.key for m in ledger.claim(10, 10, now + timedelta(seconds=0.99))] == [
+            alert.key]
+        due = ledger.claim(10, 10, now + timedelta(seconds=1))
+        assert {m.key: m.last_error for m in due} == {a.key: "refused: bad line",
+                                                      b.key: "HTTP 503"}
+        assert ledger.get_order(c.order_ref()).stage == "dispatch_failed"
+        [letter] = ledger.dead_letters()
+        assert (letter.id, letter.key, letter.order, letter.attempts, letter.last_error) == (
+            c.id, c.key, c.order_ref(), 1, "refused 8 times")
+        assert letter.dead_at == now and ledger.dead_letter(a.id) is None
+        assert ledger.claim(10, 10, now + timedelta(days=1)) != [] and all(
+            m.id != c.id for m in ledger.claim(10, 10, now + timedelta(days=2)))
+        assert ledger.failed_many([], now) == 0
+
+    def test_a_dead_letter_resent_is_due_again_with_fresh_tries_and_released(self, ledger,
+                                                                             clock):
+        put(ledger, [order(88)])
+        now = clock.now()
+        [row] = ledger.claim(1, 10, now)
+        ledger.failed_many([], now, dead=[(row.id, "refused")],
+                           events=[StageEvent(row.order_ref(), "dispatch_failed", now)])
+        clock.advance(60)
+        assert not ledger.resend_dead_letter(row.id + 1000, clock.now(), {"by": "ops"})
+        assert ledger.resend_dead_letter(row.id, clock.now(), {"by": "ops", "action": "resend"})
+        assert not ledger.resend_dead_letter(row.id, clock.now(), {"by": "ops"})  # once
+        assert ledger.dead_letters() == [] and ledger.pending_count() == 1
+        view = ledger.get_order(row.order_ref())
+        assert view.stage == "released" and view.timeline[-1].detail == {
+            "by": "ops", "action": "resend"}
+        [again] = ledger.claim(1, 10, clock.now())
+        assert (again.id, again.attempts, again.last_error) == (row.id, 1, None)
+        ledger.delivered([again.id], clock.now())
+        assert ledger.get_order(row.order_ref()).stage == "dispatched"
+
+    def test_a_cancellation_withdraws_a_dead_letter_the_wms_never_took(self, ledger, clock):
+        o = order(1090)
+        self.decide(ledger, o)
+        [row] = ledger.claim(1, 10, clock.now())
+        ledger.failed_many([], clock.now(), dead=[(row.id, "refused")])
+        clock.advance(30)
+        assert self.decide(ledger, order(1090, version=60, status="cancelled")) == 1
+        assert ledger.dead_letters() == [] and ledger.pending_count() == 0
+        assert ledger.get_order(o.key).stage == "cancelled"
+
     def test_failed_on_an_unknown_row_is_a_clear_error(self, ledger, clock):
         with pytest.raises(LedgerError, match="outbox row 999 does not exist"):
             ledger.failed(999, "x", clock.now())
@@ -757,6 +816,13 @@ class LedgerContract:
         ledger.record_stage([StageEvent(settled.key, "shipped", clock.now())])
         rows = ledger.reconcile_candidates(10)
         assert rows == [{"key": open_.key, "marketplace_status": "paid", "stage": "routed"}]
+
+    def test_a_cancelled_order_stays_a_reconcile_candidate(self, ledger, clock):
+        gone = order(702, status="cancelled")
+        self.decide(ledger, gone)
+        assert ledger.get_order(gone.key).stage == "cancelled"
+        assert ledger.reconcile_candidates(10) == [
+            {"key": gone.key, "marketplace_status": "cancelled", "stage": "cancelled"}]
 
     def test_schema_version_is_the_latest(self, ledger):
         assert ledger.schema_version() == LATEST

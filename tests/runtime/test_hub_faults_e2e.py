@@ -157,7 +157,7 @@ def test_faults_rule_change_and_planted_mismatches(ray_session, tmp_path) -> Non
 
             def mismatches() -> dict:
                 return {e.key: e.detail for e in ledger.events_since()
-                        if e.stage == "reconcile_mismatch"}
+                        if e.stage in ("reconcile_mismatch", "shipped_after_cancel")}
 
             _wait(lambda: len(mismatches()) >= 2, 30, "the reconciler to raise both")
             raised = mismatches()

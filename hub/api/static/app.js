@@ -28,16 +28,19 @@ const TEXT = {
     etaHeld: "挂起中,处理后重新估算", etaDone: "已完成", etaCancelled: "已取消", etaUnknown: "数据不足",
     delivery: "配送", amount: "实付", items: "商品", by: "操作人", before: "原", after: "新",
     examples: "示例", noHeld: "暂无挂起订单",
+    deadLetters: "仓库拒收(死信)", attempts: "尝试次数", lastError: "最后错误", deadAt: "转入死信",
+    resend: "重新下发", resent: "已重新下发", noDead: "暂无死信",
     stages: { received: "已接收", validated: "已校验", scored: "已评分", routed: "已分派",
       held: "挂起", released: "已放行", auto_remedied: "已自动修正", dispatched: "已下发仓库",
       picked: "已拣货", packed: "已打包", shipped: "已发货", cancelled: "已取消",
       intercepted: "已拦截", amended: "已改单", intercept_too_late: "拦截不及",
-      reconcile_mismatch: "对账不一致" },
+      reconcile_mismatch: "对账不一致", dispatch_failed: "下发失败", shipped_after_cancel: "取消后发货" },
     reasons: { incomplete_address: "地址不完整", remote_standard_express: "偏远地区普通快递",
       out_of_stock_paid: "已付款缺货", payment_mismatch: "支付金额异常",
       duplicate_order: "疑似重复订单", invalid_phone: "手机号无效",
       reconcile_mismatch: "对账不一致", rule_hold: "规则挂起",
-      intercept_too_late: "仓库已打包/发货，拦截不及" },
+      intercept_too_late: "仓库已打包/发货，拦截不及",
+      dispatch_failed: "仓库多次拒收，已转死信", shipped_after_cancel: "买家已取消但仓库已发货" },
     dims: { order_type: "订单类型", customer_tier: "会员等级", region: "配送区域", inventory: "库存" },
   },
   en: {
@@ -66,16 +69,21 @@ const TEXT = {
     etaDone: "completed", etaCancelled: "cancelled", etaUnknown: "not enough data",
     delivery: "Delivery", amount: "Paid", items: "Items", by: "by", before: "before", after: "after",
     examples: "Examples", noHeld: "No held orders",
+    deadLetters: "Refused by the warehouse (dead letters)", attempts: "Tries", lastError: "Last error",
+    deadAt: "Dead-lettered", resend: "Resend", resent: "sent again", noDead: "No dead letters",
     stages: { received: "received", validated: "validated", scored: "scored", routed: "routed",
       held: "held", released: "released", auto_remedied: "auto-remedied", dispatched: "dispatched",
       picked: "picked", packed: "packed", shipped: "shipped", cancelled: "cancelled",
       intercepted: "intercepted", amended: "amended", intercept_too_late: "intercept too late",
-      reconcile_mismatch: "reconcile mismatch" },
+      reconcile_mismatch: "reconcile mismatch", dispatch_failed: "dispatch failed",
+      shipped_after_cancel: "shipped after cancel" },
     reasons: { incomplete_address: "incomplete address", remote_standard_express: "remote region, standard express",
       out_of_stock_paid: "out of stock, paid", payment_mismatch: "payment mismatch",
       duplicate_order: "duplicate order", invalid_phone: "invalid phone",
       reconcile_mismatch: "reconcile mismatch", rule_hold: "held by a rule",
-      intercept_too_late: "too late to intercept (packed or shipped)" },
+      intercept_too_late: "too late to intercept (packed or shipped)",
+      dispatch_failed: "refused by the warehouse at every try (dead letter)",
+      shipped_after_cancel: "the buyer cancelled, the warehouse shipped" },
     dims: { order_type: "order type", customer_tier: "customer tier", region: "region", inventory: "inventory" },
   },
 };
@@ -261,6 +269,31 @@ function renderAnomalies(data) {
     </tr>`);
   $("#held tbody").innerHTML = rows.join("") || `<tr><td colspan="7" class="muted">${esc(t("noHeld"))}</td></tr>`;
 }
+function renderDeadLetters(data) {
+  $("#dead-total").textContent = data.total;
+  const rows = data.items.map((d) => `<tr data-id="${esc(d.id)}">
+      <td>${esc(d.channel || "-")} · ${esc(d.order_id || d.key)}</td>
+      <td>${esc(d.attempts)}</td>
+      <td>${esc(d.last_error)}</td>
+      <td>${esc(fmtTime(d.dead_at))}</td>
+      <td><button type="button" class="act-resend" data-resend="${esc(d.id)}">${esc(t("resend"))}</button></td>
+    </tr>`);
+  $("#dead-letters tbody").innerHTML = rows.join("") || `<tr><td colspan="5" class="muted">${esc(t("noDead"))}</td></tr>`;
+}
+$("#dead-letters").addEventListener("click", async (ev) => {
+  const button = ev.target.closest("button[data-resend]");
+  if (!button || needToken()) return;
+  try {
+    const out = await api(`dead-letters/${encodeURIComponent(button.dataset.resend)}/resend`,
+      { method: "POST", body: { note: $("#action-note").value.trim() } });
+    $("#action-msg").textContent = `${out.key}: ${t("resent")}`;
+    $("#action-msg").className = "ok-msg";
+  } catch (err) {
+    $("#action-msg").textContent = `${err.status || ""} ${err.message}`;
+    $("#action-msg").className = "err-msg";
+  }
+  await refresh();
+});
 function needToken() {
   if ($("#token").value.trim()) return false;
   $("#action-msg").textContent = t("needToken");
@@ -374,11 +407,13 @@ async function refresh() {
   if (refreshing) return;
   refreshing = true;
   try {
-    const [lanes, chart, anomalies, rules] = await Promise.all([
-      api("lanes"), api("throughput?minutes=30"), api("anomalies"), api("rules")]);
+    const [lanes, chart, anomalies, rules, dead] = await Promise.all([
+      api("lanes"), api("throughput?minutes=30"), api("anomalies"), api("rules"),
+      api("dead-letters")]);
     renderLanes(lanes);
     renderChart(chart);
     renderAnomalies(anomalies);
+    renderDeadLetters(dead);
     renderVersions(rules);
     if (!$("#rule-text").value && document.activeElement !== $("#rule-text")) await loadRules();
     if (state.query) await search(state.query);

@@ -41,6 +41,7 @@ ReasonCode = Literal[
     "unmapped_sku",
     "duplicate_order", "invalid_phone", "reconcile_mismatch", "rule_hold",
     "intercept_too_late",
+    "dispatch_failed", "shipped_after_cancel",
 ]
 Name = Annotated[str, Field(min_length=1)]
 Score = Annotated[float, Field(ge=0, le=100)]
@@ -152,6 +153,8 @@ DEFAULT_ANOMALIES: dict[str, dict[str, str]] = {
     "reconcile_mismatch": {"severity": "warn", "group": "cs-orders", "action": "alert"},
     "rule_hold": {"severity": "warn", "group": "cs-orders", "action": "hold"},
     "intercept_too_late": {"severity": "critical", "group": "cs-orders", "action": "alert"},
+    "dispatch_failed": {"severity": "critical", "group": "warehouse", "action": "alert"},
+    "shipped_after_cancel": {"severity": "critical", "group": "cs-orders", "action": "alert"},
 }
 
 
