@@ -401,6 +401,12 @@ def _share(c: Counter) -> dict[str, Any]:
             "on_time": c["on_time"], "late": c["late"], "pending": c["pending"]}
 
 
+def _alerted(buyer: Intent, at: datetime | None) -> bool:
+    """Named in an alert that was not about the buyer's cancellation (an intercept too
+    late is customer service's work, not an anomaly found)."""
+    return at is not None and (buyer.cancelled_at is None or at < buyer.cancelled_at)
+
+
 def _remedied(buyer: Intent, orders: list[dict[str, Any]]) -> bool:
     """The warehouse was sent another delivery service than the buyer chose: the hub
     found something and put it right itself (an auto-remedy), visible from outside."""
@@ -412,7 +418,7 @@ def anomalies(outside: Outside) -> dict[str, Any]:
     held for stock the warehouse really lacked (``Outside.held_for_stock``) is neither a
     false positive nor a hit, and is counted as ``stock_holds``."""
     buyers, wms, named, origin = outside.buyers, outside.wms, outside.named, outside.origin
-    flagged = {k for k, b in buyers.items() if k in named or (
+    flagged = {k for k, b in buyers.items() if _alerted(b, named.get(k)) or (
         b.paid_at is not None and b.cancelled_at is None and not wms.orders.get(k))
         or _remedied(b, wms.orders.get(k, []))}
     planted = {k for k, b in buyers.items() if b.truth}

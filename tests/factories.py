@@ -13,7 +13,8 @@ T0 = datetime(2026, 11, 11, 0, 0, 5, tzinfo=SHANGHAI)
 def order(n: int = 1, **changes: Any) -> Order:
     created = changes.pop("created_at", T0 + timedelta(seconds=n))
     items = changes.pop("items", (Item(sku=f"SKU-{n % 7}", outer_sku=f"OUT-{n % 7}",
-                                       quantity=1 + n % 3, price_fen=9950),))
+                                       item_id=f"{600 + n % 7}", quantity=1 + n % 3,
+                                       price_fen=9950),))
     total = sum(i.price_fen * i.quantity for i in items)
     fields: dict[str, Any] = {
         "channel": "tmall", "shop": "flagship", "order_id": f"T{100000 + n}", "status": "paid",

@@ -19,16 +19,15 @@ from hub.actors.alerts import MinuteLimit, compose
 from hub.actors.puller import ChannelPuller
 from hub.actors.relay import OutboxRelay
 from hub.actors.workers import Validator
-from hub.domain import WMS
 from hub.errors import OrderHubError
 from hub.runtime import Hub
 
 
 class ResendingRelay(OutboxRelay):
-    async def _send(self, rows: list, call: Any) -> None:
-        await super()._send(rows, call)
-        if rows and rows[0].destination == WMS:
-            await call([{**r.payload, "key": f"{r.key}:again"} for r in rows])
+    async def _dispatch(self, rows: list) -> None:
+        await super()._dispatch(rows)
+        if rows and self.wms is not None:
+            await self.wms.dispatch_each([{**r.payload, "key": f"{r.key}:again"} for r in rows])
 
 
 class BlindValidator(Validator):

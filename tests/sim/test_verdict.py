@@ -370,3 +370,13 @@ def test_a_clean_order_held_for_stock_the_erp_ran_out_of_is_not_a_false_hold() -
     assert ran_out["held_clean"]["count"] == 0
     assert plenty["anomalies"]["stock_holds"] == 0 and plenty["anomalies"]["false_positive"] == 1
     assert plenty["held_clean"]["count"] == 1
+
+
+def test_an_alert_about_a_cancellation_too_late_to_stop_is_not_an_anomaly_flag() -> None:
+    events, wms, out = shipped_normally(1)
+    cancelled = later(events, 500, "cancelled", status="cancelled")  # after packing
+    order = events[-1].order
+    a = verdict(cancelled, wms, out, [alert(520, order)])["anomalies"]
+    assert a["false_positive"] == 0
+    a = verdict(events, wms, out, [alert(520, order)])["anomalies"]
+    assert a["false_positive"] == 1  # the same alert on a live clean order is a false flag
