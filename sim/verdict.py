@@ -402,9 +402,16 @@ def _share(c: Counter) -> dict[str, Any]:
 
 
 def _alerted(buyer: Intent, at: datetime | None) -> bool:
-    """Named in an alert that was not about the buyer's cancellation (an intercept too
-    late is customer service's work, not an anomaly found)."""
-    return at is not None and (buyer.cancelled_at is None or at < buyer.cancelled_at)
+    """Named in an alert before the buyer changed the order after paying (an alert about
+    a cancellation or a new address the warehouse could not take any more is customer
+    service's work, not an anomaly found)."""
+    if at is None:
+        return False
+    changed = [v.at for v in buyer.versions if buyer.paid_at is not None
+               and v.at > buyer.paid_at and v.receiver != buyer.versions[0].receiver]
+    if buyer.cancelled_at is not None:
+        changed.append(buyer.cancelled_at)
+    return not changed or at < min(changed)
 
 
 def _remedied(buyer: Intent, orders: list[dict[str, Any]]) -> bool:

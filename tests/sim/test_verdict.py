@@ -378,5 +378,9 @@ def test_an_alert_about_a_cancellation_too_late_to_stop_is_not_an_anomaly_flag()
     order = events[-1].order
     a = verdict(cancelled, wms, out, [alert(520, order)])["anomalies"]
     assert a["false_positive"] == 0
+    moved = later(events, 500, "address_changed",
+                  receiver=order.receiver.model_copy(update={"detail": "新地址 8 号"}))
+    a = verdict(moved, wms, out, [alert(520, order)])["anomalies"]
+    assert a["false_positive"] == 0  # nor one about a new address it came too late for
     a = verdict(events, wms, out, [alert(520, order)])["anomalies"]
     assert a["false_positive"] == 1  # the same alert on a live clean order is a false flag
