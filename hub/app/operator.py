@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import msgspec
+
 from hub.app.ports import OperatorReads, OperatorWrites, OrderKey, OrderSnapshot
 from hub.domain.decision import Decision, Stage
 from hub.domain.order import Order, Receiver
@@ -149,6 +151,9 @@ def fix_address(reads: OperatorReads, writes: OperatorWrites, key: OrderKey, fix
     order = with_address(view.order, fix, at)
     recent = [o for o in reads.recent_orders(RECENT_FOR_DUPLICATES) if o.key != order.key]
     decision = decide([order], {}, recent, rules)[0]
+    before = view.decision.extra.get("skus") if view.decision is not None else None
+    if before is not None:  # the lines did not change: the merchant SKUs they expand to hold
+        decision = msgspec.structs.replace(decision, extra={**decision.extra, "skus": before})
     reasons = list(dict.fromkeys([decision.hold_reason, *(a.code for a in decision.anomalies)])
                    ) if decision.hold_reason else []
     stage = Stage.HELD if decision.held else Stage.RELEASED

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import msgspec
 import pytest
 
 from hub.app.operator import (
@@ -16,6 +17,7 @@ from hub.app.operator import (
     release,
     with_address,
 )
+from hub.domain.catalogue import as_text
 from hub.domain.decision import Stage
 from hub.domain.order import Receiver
 from hub.domain.outbox import DINGTALK, WMS
@@ -121,3 +123,19 @@ def test_the_new_version_keeps_a_blank_phone_and_name_and_moves_past_the_old_one
     renamed = with_address(o, AddressFix(province="浙江省", city="杭州市", detail="x",
                                          name="王五"), AT)
     assert renamed.receiver.name == "王五" and renamed.modified_at == AT
+
+
+def test_a_fixed_address_keeps_the_merchant_skus_its_lines_expanded_to():
+    o = order(3, receiver=Receiver(name="张三", phone="13900003333", province="浙江省",
+                                   city="杭州市", district="", street="西溪街道",
+                                   detail="文三路100号5幢301室"))
+    [decision] = decide([o], {}, [], RULES)
+    skus = as_text((("LT-CEIL-24W", 1),))
+    expanded = msgspec.structs.replace(decision, extra={**decision.extra, "skus": skus})
+    store = FakeOperatorStore()
+    key = store.add(o, Stage.HELD, expanded)
+    fix_address(store, store, key, GOOD, RULES, by="alice", at=AT)
+    [action] = store.actions
+    assert action.decision.extra["skus"] == skus
+    [dispatch] = [m for m in action.outbox if m.destination == WMS]
+    assert [i["sku"] for i in dispatch.payload["items"]] == ["LT-CEIL-24W"]
