@@ -15,12 +15,13 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from hub.api.limits import records_capped
+from hub.api.limits import json_body, records_capped
 from hub.api.push_envelope import EnvelopeError, messages
 from hub.api.push_signature import PushCredential, PushGuard, PushRefused
 from hub.api.signed_callback import CallbackGuard, CallbackRefused
@@ -101,7 +102,7 @@ def intake_router(ports: IntakePorts) -> APIRouter:
         shop = push_guard.shop_of(channel, shop)
         try:
             push_guard.check(channel, shop, request.headers, request.query_params, raw)
-            pushed = messages(channel, raw)
+            pushed = messages(channel, raw, partial(json_body, request))
             for message in pushed:
                 if message.sent_s is not None:
                     push_guard.check_time(message.sent_s, f"message {message.msg_id} msg_time")
@@ -136,7 +137,7 @@ def intake_router(ports: IntakePorts) -> APIRouter:
         except CallbackRefused as exc:
             raise HTTPException(exc.status, exc.reason) from None
         try:
-            body = orjson.loads(raw)
+            body = json_body(request, raw)
         except orjson.JSONDecodeError as exc:
             raise HTTPException(400, f"bad status callback: body is not JSON: {exc}") from None
         items = body.get("events") if isinstance(body, dict) else body

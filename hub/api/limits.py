@@ -218,6 +218,16 @@ def records_in(payload: Any, depth: int = ENVELOPE_DEPTH) -> int:
     return max(inner, default=1)
 
 
+_UNREAD = object()
+
+
+def json_body(request: Request, raw: bytes) -> Any:
+    """The request's JSON as ``records_capped`` parsed it (or parsed now: raises
+    ``orjson.JSONDecodeError`` when ``raw`` is not JSON)."""
+    found = getattr(request.state, "json_body", _UNREAD)
+    return orjson.loads(raw) if found is _UNREAD else found
+
+
 async def records_capped(request: Request) -> None:
     """Route dependency: 413 when the JSON body carries more than ``max_records``
     records. A body that is not JSON is left to the handler to refuse."""
@@ -226,6 +236,7 @@ async def records_capped(request: Request) -> None:
         payload = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         return
+    request.state.json_body = payload  # the handler reads it again from here, not the bytes
     count = records_in(payload)
     if count > limits.max_records:
         raise HTTPException(413, f"{count} records in one message; max_records is "

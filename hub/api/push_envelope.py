@@ -21,6 +21,7 @@ hub.api.push_envelope.EnvelopeError: a jd push is a JSON list of messages
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,10 +88,12 @@ def _message(channel: str, raw: Any, n: int) -> PushMessage:
     return PushMessage(msg_id, str(topic), records, sent)
 
 
-def messages(channel: str, body: bytes) -> list[PushMessage]:
-    """The messages of a pushed ``body``; :class:`EnvelopeError` when it is not one."""
+def messages(channel: str, body: bytes, parsed: Callable[[bytes], Any] = orjson.loads
+             ) -> list[PushMessage]:
+    """The messages of a pushed ``body`` (``parsed``: how to read its JSON, e.g. from what
+    the request limits parsed already); :class:`EnvelopeError` when it is not one."""
     try:
-        envelope = orjson.loads(body)
+        envelope = parsed(body)
     except orjson.JSONDecodeError as exc:
         raise EnvelopeError(f"body is not JSON: {exc}") from None
     if not isinstance(envelope, list):
