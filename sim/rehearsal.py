@@ -288,6 +288,7 @@ class Run:
                                   hold_after_s=max(900.0, 10 * self.interval_s))
         delays = latency_to_wms(outside, speedup=speedup, pulled=not push,
                                 pulls=_pulls(schedules))
+        delays["latency_to_wms_s"]["target"] = wms_target(delays["latency_to_wms_s"]["all"])
         accepted = [a for a in outside.alerts if a.accepted]
         usage = resource.getrusage(resource.RUSAGE_SELF)
         wall = followed.pop("decided_wall_s")
@@ -477,6 +478,24 @@ def _follow(hub: Any, clock: ScaledClock, suite: Any, created: dict, last_event:
             "backlog": backlog}
 
 
+WMS_TARGET = {"mean_s": 16.0, "p99_s": 31.0}  # issue #19's figure at a 30 s pull
+
+
+def wms_target(figures: dict[str, Any]) -> dict[str, Any]:
+    """Whether the delay to the WMS met the target (reported, not part of the exit code:
+    a drill that takes a marketplace down for minutes cannot meet it by construction).
+
+    >>> wms_target({"mean": 15.0, "p99": 29.6})["met"]
+    True
+    >>> wms_target({"mean": 22.1, "p99": 241.1})["met"]
+    False
+    """
+    mean, p99 = figures.get("mean"), figures.get("p99")
+    met = mean is not None and p99 is not None and mean <= WMS_TARGET["mean_s"] \
+        and p99 <= WMS_TARGET["p99_s"]
+    return {**WMS_TARGET, "met": met}
+
+
 def _print_table(summary: dict[str, Any], path: Path) -> None:
     v, wms = summary["verdict"], summary["latency_to_wms_s"]
     strict, anomalies = summary["latency_to_wms_strict_s"], summary["anomalies"]
@@ -494,6 +513,8 @@ def _print_table(summary: dict[str, Any], path: Path) -> None:
                                   f"(case {CASE_COMPLAINTS['before']} -> "
                                   f"{CASE_COMPLAINTS['after']})"),
         ("to WMS mean / p99 (business s)", f"{wms['all']['mean']} / {wms['all']['p99']}"),
+        ("  target mean <= 16 / p99 <= 31", "met" if wms.get("target", {}).get("met")
+         else "MISSED (reported, not in the exit code)"),
         ("  strict mean / p99", f"{strict['all']['mean']} / {strict['all']['p99']}"),
         *((f"  {lane} mean / p99", f"{s['mean']} / {s['p99']}")
           for lane, s in wms["by_lane"].items()),
