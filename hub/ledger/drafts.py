@@ -57,10 +57,11 @@ class RuleTables:
         at_s = epoch(at, "publish at")
 
         def work(c: Any) -> None:
-            inserted = self._all(c, "INSERT INTO rulesets (version, text, published_by, published_at, "
-                         "author, draft) VALUES (?, ?, ?, ?, ?, ?) "
-                         "ON CONFLICT (version) DO NOTHING RETURNING version",
-                      (version, text, published_by, at_s, author, draft))
+            inserted = self._all(
+                c, "INSERT INTO rulesets (version, text, published_by, published_at, author, "
+                   "draft) VALUES (?, ?, ?, ?, ?, ?) "
+                   "ON CONFLICT (version) DO NOTHING RETURNING version",
+                (version, text, published_by, at_s, author, draft))
             stored = self._all(c, "SELECT text FROM rulesets WHERE version = ?", (version,))
             if stored[0][0] != text:
                 raise LedgerError(f"rule set version {version} is already published with "

@@ -29,7 +29,6 @@ from hub.ledger.base import (
     OrderView,
     OutboxMessage,
     QuarantineRecord,
-    RulesetRecord,
 )
 from hub.ledger.drafts import RuleTables
 from hub.ledger.prepare import decision_from_body

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
-from hub.domain.rules.conditions import All, Any_, Cond, Leaf, Not, exclusive
+from hub.domain.rules.conditions import All, Cond, Leaf, Not, exclusive
 from hub.domain.rules.model import Rule, RuleSet
 
 EXCLUSIVE_ACTIONS = ("lane", "packing_group", "hold", "delivery")
@@ -161,10 +161,10 @@ def leaf_implies(a: Leaf, b: Leaf) -> bool:
         return False
     if a.op == "contains":
         return b.op == "exists" and bool(b.value) and a.value != ""
-    if a.op == "exists" and not a.value:  # absent: ne / not_in of present values hold
-        if b.op in ("ne", "not_in"):
-            excluded = {b.value} if b.op == "ne" else set(b.value)
-            return all(_present(v) for v in excluded)
+    if a.op == "exists" and not a.value and b.op in ("ne", "not_in"):
+        # absent: ne / not_in of present values hold
+        excluded = {b.value} if b.op == "ne" else set(b.value)
+        return all(_present(v) for v in excluded)
     return False
 
 
