@@ -113,4 +113,4 @@ def test_check_and_dry_run_flag_a_shadowed_rule_with_its_line(hub):
     assert f"line {line - 1}" in shadowed[0]["reason"]  # the rule above that covers it
     dry = hub.client.post("/api/rules/dry-run", json={"text": text, "n": 5},
                           headers=AUTH).json()
-    assert [w["line"] for w in dry["warnings"] if w["kind"] == "shadowed"][0] == line
+    assert next(w["line"] for w in dry["warnings"] if w["kind"] == "shadowed") == line
