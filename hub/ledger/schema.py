@@ -136,6 +136,16 @@ CREATE INDEX outbox_dead ON outbox (dead_at) WHERE dead_at IS NOT NULL;
 """
 
 
+# version 5: leases, so several hubs on one ledger divide the shops (hub.ledger.leases); a
+# cursor keeps the lease epoch it was last moved with
+V5 = """
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch {int} NOT NULL,
+  expires_at {real} NOT NULL, acquired_at {real} NOT NULL);
+ALTER TABLE cursors ADD COLUMN epoch {int};
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -152,6 +162,7 @@ MIGRATIONS = (
     Migration(2, "decision bodies in their event rows; decisions table folded in", V2),
     Migration(3, "index of orders whose newest version is not decided yet", V3),
     Migration(4, "dead letters: outbox rows refused at every try, kept aside", V4),
+    Migration(5, "leases (name, holder, epoch, expiry); the epoch a cursor was moved with", V5),
 )
 LATEST = MIGRATIONS[-1].version
 
