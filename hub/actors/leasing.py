@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
+import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hub.app.records import LeaseRecord
+from hub.app.leases import Lease, LeaseTerms
+from hub.app.records import LeaseRecord, cursor_lease
+from hub.config import LeaseConfig
 
 log = logging.getLogger("orderhub.pulls")
 
@@ -58,3 +64,34 @@ class PullLog:
                 self._file = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
             self._file.write(text + "\n")
         return line
+
+
+def new_hub_id() -> str:
+    """A hub id unique to this process: ``<host>-<pid>-<4 hex>``."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+class HubLeases:
+    """What ``hub.runtime`` hands the pullers, the relay and the reconciler: this hub's id,
+    a lease for each shop (``None`` for each when leases are off), the pull log."""
+
+    def __init__(self, config: LeaseConfig, ledger_url: str, ledger_actor: Any,
+                 channels: Sequence[Any]) -> None:
+        self.on = config.on(ledger_url)
+        self.hub_id = config.hub_id or new_hub_id()
+        self.shops = frozenset(cursor_lease(c.channel.value, c.shop) for c in channels)
+        self.port = LeaseHandle(ledger_actor)
+        self.shared = LeaseTerms(self.hub_id, config.ttl_s, self.shops)
+        self.alone = LeaseTerms(self.hub_id, config.ttl_s)  # first come, not divided
+        self.pull_log = (PullLog(self.hub_id, config.pull_log)
+                         if self.on or config.pull_log else None)
+
+    def shop(self, channel: Any) -> Lease | None:
+        """The lease of a configured channel's shop."""
+        if not self.on:
+            return None
+        return Lease(self.port, self.shared, cursor_lease(channel.channel.value, channel.shop))
+
+    def single(self, channel: str, shop: str) -> Lease | None:
+        """A lease one hub holds at a time, not divided (the WMS status feed)."""
+        return Lease(self.port, self.alone, cursor_lease(channel, shop)) if self.on else None
