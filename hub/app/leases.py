@@ -151,15 +151,23 @@ class Lease:
             row = next((r for r in rows if r.name == self.name), None)
             busy = row is not None and row.expires_at > now and row.holder != terms.hub_id
             if busy or self._over_share(rows, now, taking=True):
-                if busy and row is not None:  # look again as soon as it runs out
-                    left = (row.expires_at - now).total_seconds() + EXPIRY_SLACK_S
-                    self._next_tick = min(self._next_tick, began + left)
+                self._look_again(rows, now, began)
                 return
         got = await self.leases.lease_acquire(self.name, terms.hub_id, terms.ttl_s, now)
         if got is not None:
             self.epoch, self._valid_until = got, began + terms.ttl_s
             self.changes += 1
             log.info("lease %s taken by hub %s (epoch %d)", self.name, terms.hub_id, got)
+
+    def _look_again(self, rows: list[LeaseRecord], now: datetime, began: float) -> None:
+        """Tick again as soon as this lease, or another hub's presence, runs out (a dead
+        hub's shops are then taken at once, not a renewal period later)."""
+        mine = f"{PRESENCE}{self.terms.hub_id}/"
+        ends = [r.expires_at for r in rows if r.expires_at > now and (
+            r.name == self.name or (r.name.startswith(PRESENCE) and not r.name.startswith(mine)))]
+        if ends:
+            left = (min(ends) - now).total_seconds() + EXPIRY_SLACK_S
+            self._next_tick = min(self._next_tick, began + left)
 
     def _over_share(self, rows: list[LeaseRecord], now: datetime, taking: bool = False) -> bool:
         """Holding this lease (or taking it) puts the hub over its fair share: it gives up

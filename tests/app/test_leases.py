@@ -143,3 +143,26 @@ def test_a_lease_outside_the_shared_set_is_first_come_and_kept() -> None:
     feed_b = Lease(ledger, terms_b, "wms/status-feed", wall=time_.wall, monotonic=time_.mono)
     _run(time_, 3 * TTL, {"x": feed_a}, {"x": feed_b})
     assert feed_a.holding() is not None and feed_b.holding() is None
+
+
+def test_a_dead_hubs_shops_are_taken_as_soon_as_its_leases_run_out() -> None:
+    """Each lease ticks when it asks to (``next_tick``), as a puller's loop does: the
+    survivor looks again the moment the dead hub's leases and presence run out, not a
+    renewal period later."""
+    time_, ledger = Time(), LocalLedger(MemoryLedger())
+    a, b = _hub(ledger, "A", time_), _hub(ledger, "B", time_)
+    _tick(a)
+    time_.advance(1.3)  # B ticks out of step with A
+    _run(time_, 2 * TTL, a, b, step=0.1)
+    dead = _held(b)
+    expiry = max(r.expires_at for r in asyncio.run(ledger.leases()) if r.holder == "B")
+    taken_at = None
+    for _ in range(200):  # A's loop: wake when a lease asks to tick
+        time_.t = max(min(lease.next_tick for lease in a.values()), time_.t)
+        _tick(a)
+        if _held(a) == set(SHOPS):
+            taken_at = time_.wall()
+            break
+        time_.t += 0.001
+    assert dead and taken_at is not None
+    assert (taken_at - expiry).total_seconds() <= 0.1, taken_at - expiry

@@ -74,7 +74,8 @@ def test_lease_takeover_and_fenced_write_serialise(schema) -> None:  # noqa: F81
             go = threading.Barrier(2)
             outcome: list[str] = []
 
-            def write_a(epoch: int, n: int = round_) -> None:
+            def write_a(epoch: int, n: int = round_, go: threading.Barrier = go,
+                        outcome: list[str] = outcome) -> None:
                 go.wait()
                 try:
                     a.set_cursor("jd", "s", BASE + timedelta(seconds=n), epoch)
