@@ -108,6 +108,25 @@ def _config(tmp: Path, name: str, wiring: dict, schema: str, clock: ScaledClock,
     return path
 
 
+def _descendants(root: int) -> list[int]:
+    """Every process below ``root`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 class HubProcess:
     """``orderhub run --config`` in a session (process group) of its own."""
 
@@ -134,9 +153,14 @@ class HubProcess:
         return "orderhub: running" in self.log()
 
     def kill(self) -> float:
-        """SIGKILL to the whole process group (the hub and its Ray); when (wall)."""
+        """SIGKILL to the hub's process group (the hub, its Ray's GCS and raylet) and to
+        its Ray workers, which Ray puts in process groups of their own; when (wall)."""
+        workers = _descendants(self.proc.pid)
         at = time.time()
         os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.wait(30)
         return at
 
