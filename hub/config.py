@@ -161,6 +161,21 @@ class ClockConfig(_Section):
         return ScaledClock(self.origin, self.speedup, self.wall_origin)
 
 
+class LeaseConfig(_Section):
+    """Hubs sharing one ledger divide its shops with leases (docs/leases.md)."""
+
+    # None: on with a PostgreSQL ledger (where several hubs can share it), off otherwise
+    enabled: bool | None = None
+    ttl_s: float = Field(default=15.0, ge=1.0)  # renewed every third of it
+    hub_id: str = Field(default="", max_length=200)  # default: <host>-<pid>-<random>
+    pull_log: Path | None = None  # also write the pull log here (JSON lines)
+
+    def on(self, ledger: str) -> bool:
+        if self.enabled is not None:
+            return self.enabled
+        return ledger.split("://", 1)[0] in ("postgresql", "postgres")
+
+
 @dataclass(frozen=True)
 class _Loading:
     file: Path | None
@@ -188,6 +203,7 @@ class HubSettings(BaseSettings):
     dingtalk: DingTalkConfig = DingTalkConfig()
     api: ApiConfig = ApiConfig()
     clock: ClockConfig = ClockConfig()
+    leases: LeaseConfig = LeaseConfig()
     start_at: datetime | None = None  # a channel with no cursor yet pulls from here
     log_level: str = "INFO"
     # one file per secret (``hub.secrets``), as container platforms mount them

@@ -19,10 +19,11 @@ import ray
 from ray.exceptions import GetTimeoutError, RayActorError, RayError
 
 from hub.actors.handles import LedgerHandle, LedgerWriter, RouterHandle
+from hub.actors.leasing import HubLeases
 from hub.actors.pool import BatchPool
 from hub.actors.puller import ChannelPuller
 from hub.actors.reconciler import Reconciler
-from hub.actors.relay import OutboxRelay
+from hub.actors.relay import WMS_FEED, OutboxRelay
 from hub.actors.router import Router
 from hub.actors.rulestore import RuleStore
 from hub.actors.workers import Scorer, Validator
@@ -140,6 +141,7 @@ class Hub:
         self.loops = LoopSupervisor()
         self.api_server: Any = None
         self.intake_ports: Any = None  # what the API's intake handlers work with
+        self.leases: HubLeases | None = None  # this hub's id and its shops' leases
 
     # -- start ----------------------------------------------------------------------------
     def start(self, *, serve_api: bool = True) -> Hub:
@@ -150,6 +152,7 @@ class Hub:
         self.ledger = ray.remote(LedgerService).options(
             max_restarts=-1, max_task_retries=-1).remote(s.ledger, self.clock, gc_threshold=gc)
         ledger = LedgerHandle(self.ledger)  # the ledger actor as the use cases' ports
+        self.leases = leases = HubLeases(s.leases, s.ledger, self.ledger, s.channels)
         self.writer = LedgerWriter(self.ledger)
         self.rulestore = ray.remote(RuleStore).options(**ASYNC).remote(
             self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
@@ -172,7 +175,8 @@ class Hub:
         for i, channel in enumerate(s.channels):
             puller = ray.remote(ChannelPuller).options(**ASYNC).remote(
                 channel, ledger, RouterHandle(router), self.clock, start_at=self.start_at,
-                connections=connect, gc_threshold=gc)
+                connections=connect, gc_threshold=gc, lease=leases.shop(channel),
+                pull_log=leases.pull_log)
             self.pullers.append(puller)
             loops.add(f"puller{i}", puller.run.remote)
         self.relay = ray.remote(OutboxRelay).options(**ASYNC).remote(
@@ -180,7 +184,8 @@ class Hub:
             dingtalk=s.dingtalk.model_dump(mode="json") | {
                 "access_token": s.dingtalk.access_token.get_secret_value(),
                 "secret": s.dingtalk.secret.get_secret_value()},
-            wms_poll_s=bo.wms_poll_s, gc_threshold=gc, connections=connect)
+            wms_poll_s=bo.wms_poll_s, gc_threshold=gc, connections=connect,
+            lease=leases.single(*WMS_FEED))
         loops.add("relay", self.relay.run.remote)
         from hub.api.intake import IntakePorts
 
@@ -192,7 +197,9 @@ class Hub:
         if bo.wms_url:
             self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
                 self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,
-                wms_url=bo.wms_url, connections=connect, channels=s.channels)
+                wms_url=bo.wms_url, connections=connect, channels=s.channels,
+                leases=leases.port if leases.on else None, hub_id=leases.hub_id,
+                shops=leases.shops)
             loops.add("reconciler", self.reconciler.run.remote)
         # every actor up, and the rules in force compiled, before the first pull
         self.validators.broadcast("warm", (version, text))
@@ -202,8 +209,10 @@ class Hub:
         loops.start()
         if serve_api:
             self._serve_api()
-        log.info("hub started in %.1fs: %d pullers, rules v%d, ledger %s",
-                 time.monotonic() - began, len(self.pullers), version, mask_url(s.ledger))
+        log.info("hub started in %.1fs: %d pullers, rules v%d, ledger %s, hub id %s%s",
+                 time.monotonic() - began, len(self.pullers), version, mask_url(s.ledger),
+                 leases.hub_id, f" (shops shared by leases, {s.leases.ttl_s:g} s)"
+                 if leases.on else "")
         return self
 
     def _serve_api(self) -> None:

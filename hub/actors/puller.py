@@ -15,6 +15,10 @@ the versions the ledger acknowledged (``Acknowledged``) until the window has mov
 past them, and sends only the others: a re-read unchanged order costs no ledger call.
 In push mode, where pulling only catches up on what the pushes missed, the puller
 first asks the ledger which versions it holds (keys only) and sends only the rest.
+
+When hubs share one ledger (``hub.app.leases``), a puller pulls only while its hub holds
+the shop's lease, ticks the lease between two pulls, and moves the cursor with the lease
+epoch: the ledger refuses the move (``LeaseLost``) once another hub took the shop.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from typing import Any
 
 from hub.actors.acknowledged import Acknowledged
 from hub.app.intake import Intake
+from hub.app.leases import Lease
 from hub.app.ports import Connections, Cursor, DecisionQueue, IntakeLedger, no_connections
-from hub.app.records import micros
+from hub.app.records import LeaseLost, micros
 from hub.clock import Clock
 from hub.config import ChannelConfig
 from hub.gcwatch import GcWatch
@@ -85,6 +90,8 @@ class ChannelPuller:
         client: Any = None,
         connections: Connections | None = None,
         gc_threshold: tuple[int, ...] | None = None,
+        lease: Lease | None = None,
+        pull_log: Any = None,
     ) -> None:
         if client is None and connections is None:
             raise no_connections(f"the {config.channel.value}/{config.shop} puller")
@@ -106,6 +113,8 @@ class ChannelPuller:
         self.acknowledged = Acknowledged()
         self.intake = Intake(ledger, _Timed(router, self._spent), self.clock)
         self.schedule: deque[tuple[float, float]] = deque(maxlen=SCHEDULE_KEPT)
+        self.lease, self.pull_log = lease, pull_log  # hub.app.leases.Lease, actors.leasing
+        self._epoch: int | None = None  # the lease epoch the cached cursor was read under
         GcWatch.install(actor=True, threshold=gc_threshold)
         self.last: PullReport | None = None
 
@@ -133,7 +142,10 @@ class ChannelPuller:
         late when the previous pull overran); default: now."""
         channel, shop = self.config.channel.value, self.config.shop
         report = self._report = PullReport(channel, shop)
-        began = time.perf_counter()
+        began, wall_began = time.perf_counter(), time.time()
+        epoch = self.lease.holding() if self.lease is not None else None
+        if epoch != self._epoch:  # taken (again): the last holder moved the cursor since
+            self._cursor, self._epoch = None, epoch
         try:
             start, end, asked_end = await self._window()
             report.parts_s["cursor"] = time.perf_counter() - began
@@ -155,14 +167,20 @@ class ChannelPuller:
                     held, bad = [], []
                 held.extend(page.orders)
                 bad.extend(page.quarantined)
-            await self._take_in(held, bad, Cursor(channel, shop, end), _received(asked_at, held))
+            await self._take_in(held, bad, Cursor(channel, shop, end, epoch),
+                                _received(asked_at, held))
             self._cursor = end  # durable in the ledger now
             self.acknowledged.forget_before(end - timedelta(seconds=self.config.overlap_s))
         except Exception as exc:  # the window is retried next time; the cursor did not move
             report.error = f"{type(exc).__name__}: {exc}"
             self.totals["errors"] += 1
             log.warning("pull %s/%s failed: %s", channel, shop, report.error)
+            if self.lease is not None and isinstance(exc, LeaseLost):
+                self.lease.lost(str(exc))
         report.wall_s = time.perf_counter() - began
+        if self.pull_log is not None:
+            self.pull_log.pulled(channel, shop, epoch, wall_began, time.time(),
+                                 fetched=report.fetched, new=report.new, error=report.error)
         parts = report.parts_s
         parts["fetch"] = max(report.wall_s - sum(parts.values()), 0.0)
         for key in ("pages", "fetched", "new", "known", "quarantined"):
@@ -216,16 +234,25 @@ class ChannelPuller:
             self._report.parts_s[part] += time.perf_counter() - began
 
     async def run(self) -> None:
-        """Pull every ``interval_s`` (business time), start to start, until ``stop()``."""
+        """Pull every ``interval_s`` (business time), start to start, until ``stop()``;
+        with a lease, only while it is held, ticking it between pulls."""
         self._wake = asyncio.Event()
         next_at = time.monotonic()
+        lease = self.lease
         while not self._stopping:
-            late_s = self.clock.business_seconds(max(time.monotonic() - next_at, 0.0))
-            await self.pull_once(self.clock.now() - timedelta(seconds=late_s))
-            next_at = max(next_at + self.clock.wall_seconds(self.config.interval_s),
-                          time.monotonic())
+            if lease is not None:
+                await lease.tick()
+            if time.monotonic() >= next_at:
+                if lease is None or lease.holding() is not None:
+                    late_s = self.clock.business_seconds(max(time.monotonic() - next_at, 0.0))
+                    await self.pull_once(self.clock.now() - timedelta(seconds=late_s))
+                next_at = max(next_at + self.clock.wall_seconds(self.config.interval_s),
+                              time.monotonic())
+            wake_at = next_at if lease is None else min(next_at, lease.next_tick)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), next_at - time.monotonic())
+                await asyncio.wait_for(self._wake.wait(), wake_at - time.monotonic())
+        if lease is not None:
+            await lease.release()  # the last pull is over: another hub may take the shop now
 
     def stop(self) -> None:
         self._stopping = True
@@ -234,7 +261,8 @@ class ChannelPuller:
 
     def stats(self) -> dict[str, Any]:
         return {"channel": self.config.channel.value, "shop": self.config.shop, **self.totals,
-                "gc": GcWatch.install().snapshot()}
+                "gc": GcWatch.install().snapshot(),
+                **({"lease": self.lease.stats()} if self.lease is not None else {})}
 
     def pull_schedule(self) -> dict[str, Any]:
         """The latest pulls' (due, asked) times, epoch seconds of business time: how late

@@ -3,7 +3,8 @@ orders in flight (per shop, within a per-round budget of their quotas), the WMS 
 stage, and compare both with the ledger (the use case ``hub.app.reconcile``; the rules
 ``hub.domain.reconcile``): a disagreement that lasts is a ``reconcile_mismatch``, a
 cancelled order the WMS shipped a ``shipped_after_cancel`` with an alert to customer
-service.
+service. When hubs share one ledger, each reconciles the shops its hub holds the leases
+of (``leases``, ``hub_id``, ``shops``): the marketplace is asked by the hub that pulls it.
 
 >>> mismatch("paid", "packed", "dispatched")
 'WMS says packed but the ledger still says dispatched'
@@ -18,9 +19,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hub.app.ports import Connections, no_connections
+from hub.app.leases import held_names
+from hub.app.ports import Connections, Leases, no_connections
 from hub.app.reconcile import MARKET_BUDGET, Memory, reconcile_once
-from hub.app.records import OrderKey, StageEvent
+from hub.app.records import OrderKey, StageEvent, cursor_lease
 from hub.clock import Clock
 from hub.domain.outbox import OutboxMessage
 from hub.domain.reconcile import mismatch as mismatch
@@ -42,6 +44,22 @@ class ReconcileHandle:
         return await self.actor.record_stage.remote(events, outbox)
 
 
+@dataclass(frozen=True, slots=True)
+class HeldShops:
+    """The ledger's candidates, only of the shops this hub holds the leases of."""
+
+    store: Any
+    held: set[str]
+
+    async def reconcile_candidates(self, sample: int) -> list[dict[str, Any]]:
+        views = await self.store.reconcile_candidates(sample)
+        return [v for v in views if cursor_lease(v["key"][0], v["key"][1]) in self.held]
+
+    async def record_stage(self, events: Sequence[StageEvent],
+                           outbox: Sequence[OutboxMessage]) -> int:
+        return await self.store.record_stage(events, outbox)
+
+
 def _key(config: Any) -> tuple[str, str]:
     return (str(getattr(config.channel, "value", config.channel)), config.shop)
 
@@ -51,7 +69,8 @@ class Reconciler:
                  interval_s: float = 300.0, sample: int = 2000, wms_url: str = "",
                  settle_wall_s: float = 10.0, connections: Connections | None = None,
                  channels: Sequence[Any] = (), markets: dict[tuple[str, str], Any] | None = None,
-                 market_budget: int = MARKET_BUDGET) -> None:
+                 market_budget: int = MARKET_BUDGET, leases: Leases | None = None,
+                 hub_id: str = "", shops: frozenset[str] = frozenset()) -> None:
         needs_clients = (wms is None and wms_url) or (channels and markets is None)
         if needs_clients and connections is None:
             raise no_connections("the reconciler")
@@ -68,6 +87,7 @@ class Reconciler:
         # reaches the ledger at the hub's real speed, also when the clock is scaled
         self.settle_wall_s = settle_wall_s
         self.memory = Memory()
+        self.leases, self.hub_id, self.shops = leases, hub_id, shops
         self.counts = {"raised": 0, "shipped_after_cancel": 0, "asked": 0, "answered": 0}
         self._stopping = False
 
@@ -76,8 +96,11 @@ class Reconciler:
         return self.counts["raised"]
 
     async def reconcile_once(self) -> list[dict]:
+        store: Any = self.store
+        if self.leases is not None:
+            store = HeldShops(store, await held_names(self.leases, self.hub_id, self.shops))
         done = await reconcile_once(
-            self.store, self.wms, self.markets, self.memory, now=self.clock.now(),
+            store, self.wms, self.markets, self.memory, now=self.clock.now(),
             wall=time.monotonic(), sample=self.sample, budget=self.market_budget,
             settle_wall_s=self.settle_wall_s)
         self.counts["asked"] += done.asked
@@ -108,4 +131,4 @@ class Reconciler:
         return dict(self.counts)
 
 
-__all__ = ["OrderKey", "ReconcileHandle", "Reconciler", "mismatch"]
+__all__ = ["HeldShops", "OrderKey", "ReconcileHandle", "Reconciler", "mismatch"]

@@ -12,6 +12,11 @@ Delivery is at least once: a row is claimed with a lease, marked delivered only
 after the receiver answered, and retried with backoff when it failed; the
 receivers dedupe by the row's idempotency key. Alerts are grouped: one message
 per responsible group lists every held order claimed in that round.
+
+Hubs sharing one ledger each run a relay: a claim takes rows no other relay holds
+(``FOR UPDATE SKIP LOCKED`` and the claim's own lease), so they divide the outbox row by
+row. The WMS status feed has one position, so one relay at a time reads it: the one whose
+hub holds the feed's lease (``lease``), moving the position with the lease epoch.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ from hub.app.deadletters import (
     request_failed,
 )
 from hub.app.followup import record_answers
+from hub.app.leases import Lease
 from hub.app.ports import Connections, no_connections
+from hub.app.records import LeaseLost
 from hub.app.warehouse import record_status
 from hub.clock import Clock
 from hub.domain.outbox import DINGTALK, ERP, WMS, WMS_AMEND, WMS_INTERCEPT
@@ -90,6 +97,7 @@ class OutboxRelay:
         gc_threshold: tuple[int, ...] | None = None,
         connections: Connections | None = None,
         dispatch_tries: int = DISPATCH_TRIES,
+        lease: Lease | None = None,
     ) -> None:
         self.ledger, self.clock = ledger, clock or Clock()
         self.stages = LedgerHandle(ledger)  # where the WMS's status is recorded
@@ -107,6 +115,8 @@ class OutboxRelay:
         self.lease_s, self.batch, self.poll_s, self.wms_poll_s = lease_s, batch, poll_s, wms_poll_s
         self.dispatch_tries = dispatch_tries
         self.wms_seq: int | None = None  # read from the ledger at the first poll
+        self.lease = lease  # of the WMS status feed, when hubs share the ledger
+        self._epoch: int | None = None  # the lease epoch ``wms_seq`` was read under
         self._stopping = False
         self.counts = {"delivered": 0, "failed": 0, "alerts_sent": 0, "alert_orders": 0,
                        "status_events": 0, "alerts_waiting": 0, "intercepted": 0,
@@ -214,6 +224,9 @@ class OutboxRelay:
         """WMS status (picked, packed, shipped + tracking number) -> stage events."""
         if self.wms is None:
             return 0
+        epoch = self.lease.holding() if self.lease is not None else None
+        if epoch != self._epoch:  # the feed (re)taken: another hub may have moved it since
+            self.wms_seq, self._epoch = None, epoch
         if self.wms_seq is None:  # after a restart, go on where the last run stopped
             saved = await self.ledger.get_cursor.remote(*WMS_FEED)
             self.wms_seq = round(saved.timestamp()) if saved is not None else 0
@@ -221,8 +234,14 @@ class OutboxRelay:
         self.counts["status_events"] += await record_status(events, self.stages,
                                                             self.clock.now())
         if seq != self.wms_seq:
-            await self.ledger.call.remote("set_cursor", *WMS_FEED,
-                                          datetime.fromtimestamp(seq, UTC))
+            try:
+                await self.ledger.call.remote("set_cursor", *WMS_FEED,
+                                              datetime.fromtimestamp(seq, UTC), epoch)
+            except LeaseLost as exc:  # another hub reads the feed now
+                if self.lease is not None:
+                    self.lease.lost(str(exc))
+                self.wms_seq = None
+                return len(events)
         self.wms_seq = seq
         return len(events)
 
@@ -231,7 +250,8 @@ class OutboxRelay:
         while not self._stopping:
             try:
                 delivered = await self.deliver_once()
-                if time.monotonic() - last_poll >= self.wms_poll_s:
+                feed = self.lease is None or await self.lease.tick() is not None
+                if feed and time.monotonic() - last_poll >= self.wms_poll_s:
                     last_poll = time.monotonic()
                     await self.poll_wms_once()
             except Exception:  # the actor's loop outlives any one round (ledger restarting)
@@ -239,6 +259,8 @@ class OutboxRelay:
                 delivered = 0
             if delivered < self.batch:
                 await asyncio.sleep(self.poll_s)
+        if self.lease is not None:
+            await self.lease.release()
 
     def stop(self) -> None:
         self._stopping = True

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 # the records the ports exchange, and the store's size error
-from hub.app.records import Cursor, OrderKey, RuleDraftRecord, StageEvent
+from hub.app.records import Cursor, LeaseRecord, OrderKey, RuleDraftRecord, StageEvent
 from hub.app.records import PayloadTooLarge as PayloadTooLarge
 from hub.domain.decision import Decision
 from hub.domain.order import Order
@@ -135,6 +135,30 @@ class StageRecorder(Protocol):
 
     async def record_stage(self, events: Sequence[StageEvent]) -> int:
         """How many events were recorded."""
+        ...
+
+
+# -- leases: hubs sharing one ledger divide the shops ------------------------------------------
+
+class Leases(Protocol):
+    """Named leases with an expiry and an epoch (the fencing token), kept in the ledger
+    (``hub.app.leases`` uses them; every store implements them)."""
+
+    async def lease_acquire(self, name: str, holder: str, ttl_s: float, now: datetime,
+                            epoch: int | None = None) -> int | None:
+        """Hold ``name`` until ``now + ttl_s``: renewed when ``holder`` holds it at ``epoch``;
+        taken with a new epoch when it is free, expired, or ``holder``'s own with no
+        ``epoch`` given (the same hub started again). The epoch held; None when another
+        holder's lease is still running or ``epoch`` is no longer the current one."""
+        ...
+
+    async def lease_release(self, name: str, holder: str, epoch: int, now: datetime) -> bool:
+        """Give ``name`` up now (it keeps its epoch, so the next holder's is higher);
+        False when ``holder`` no longer held it at ``epoch``."""
+        ...
+
+    async def leases(self, prefix: str = "") -> list[LeaseRecord]:
+        """Every lease whose name starts with ``prefix``, by name, expired ones too."""
         ...
 
 

@@ -37,6 +37,11 @@ class PayloadTooLarge(LedgerError):
     """A payload over :data:`MAX_PAYLOAD_BYTES`; nothing of its call was written."""
 
 
+class LeaseLost(LedgerError):
+    """A fenced write (a cursor moved with a lease epoch) whose epoch is no longer the
+    lease's current one: another hub took the lease; nothing of the call was written."""
+
+
 @dataclass(frozen=True, slots=True)
 class Cursor:
     """End of the last fully pulled window of one marketplace shop."""
@@ -44,6 +49,26 @@ class Cursor:
     channel: str
     shop: str
     window_end: datetime
+    # the lease epoch the writer holds (``hub.app.leases``): the move is refused with
+    # LeaseLost unless it is the lease's current epoch; None: no lease (a single hub)
+    epoch: int | None = None
+
+
+def cursor_lease(channel: str, shop: str) -> str:
+    """The name of the lease that guards the cursor of ``channel``/``shop``."""
+    return f"{channel}/{shop}"
+
+
+@dataclass(frozen=True, slots=True)
+class LeaseRecord:
+    """One lease as the ledger holds it: who holds ``name``, with which epoch (the fencing
+    token, raised at every change of holder), until when."""
+
+    name: str
+    holder: str
+    epoch: int
+    expires_at: datetime
+    acquired_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""``orderhub status``: what the ledger says now: stages, lanes, anomalies, outbox."""
+"""``orderhub status``: what the ledger says now: stages, lanes, anomalies, outbox, and
+which hub holds which shop when hubs share the ledger."""
 
 from __future__ import annotations
 
@@ -21,6 +22,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=status)
 
 
+def lease_holders(ledger: Any) -> dict[str, Any]:
+    """The live hubs, and for each lease (shop, WMS feed) who holds it at which epoch; a
+    lease that ran out shows ``holder`` None and who held it last."""
+    from hub.app.leases import PRESENCE, live_hubs, wall_now
+
+    rows, now = ledger.leases(), wall_now()
+    held = {}
+    for r in rows:
+        if r.name.startswith(PRESENCE):
+            continue
+        running = r.expires_at > now
+        held[r.name] = {"holder": r.holder if running else None, "epoch": r.epoch,
+                        "last_holder": r.holder,
+                        "expires_in_s": round((r.expires_at - now).total_seconds(), 1)
+                        if running else None}
+    return {"hubs": sorted(live_hubs(rows, now)), "leases": held}
+
+
 def snapshot(ledger: Any) -> dict[str, Any]:
     counts = ledger.counts()
     anomalies: dict[str, int] = {}
@@ -35,6 +54,7 @@ def snapshot(ledger: Any) -> dict[str, Any]:
         "anomalies_open": anomalies,
         "outbox_pending": ledger.pending_count(),
         "rules_version": latest.version if latest is not None else None,
+        **lease_holders(ledger),
     }
 
 
@@ -65,4 +85,11 @@ def status(args: argparse.Namespace) -> int:
     print(f"backlog: {data['backlog']}   outbox pending: {data['outbox_pending']}")
     print("open anomalies: " + ("  ".join(f"{k}={v}" for k, v in
                                           sorted(data["anomalies_open"].items())) or "none"))
+    if data["leases"]:
+        print(f"hubs:    {'  '.join(data['hubs']) or 'none alive'}")
+        for name, lease in sorted(data["leases"].items()):
+            who = (f"{lease['holder']} (epoch {lease['epoch']}, {lease['expires_in_s']:g}s left)"
+                   if lease["holder"] else f"nobody (last {lease['last_holder']}, epoch "
+                   f"{lease['epoch']})")
+            print(f"  {name:<28} {who}")
     return 0

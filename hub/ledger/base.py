@@ -25,6 +25,12 @@ from hub.app.records import (
     EventRecord as EventRecord,
 )
 from hub.app.records import (
+    LeaseLost as LeaseLost,
+)
+from hub.app.records import (
+    LeaseRecord as LeaseRecord,
+)
+from hub.app.records import (
     LedgerError as LedgerError,
 )
 from hub.app.records import (
@@ -112,7 +118,21 @@ class Ledger(ABC):
         version as new as ``amended``."""
 
     @abstractmethod
-    def set_cursor(self, channel: str, shop: str, window_end: datetime) -> None: ...
+    def set_cursor(self, channel: str, shop: str, window_end: datetime,
+                   epoch: int | None = None) -> None:
+        """Move the cursor; with ``epoch``, only if it is the current epoch of the cursor's
+        lease (``LeaseLost`` otherwise, nothing written); ``ingest``'s cursor alike."""
+
+    # -- leases (hub.ledger.leases; the port hub.app.ports.Leases) ------------------------------
+    @abstractmethod
+    def lease_acquire(self, name: str, holder: str, ttl_s: float, now: datetime,
+                      epoch: int | None = None) -> int | None: ...
+
+    @abstractmethod
+    def lease_release(self, name: str, holder: str, epoch: int, now: datetime) -> bool: ...
+
+    @abstractmethod
+    def leases(self, prefix: str = "") -> list[LeaseRecord]: ...
 
     @abstractmethod
     def quarantine_add(self, channel: str, shop: str, raw: Any, error: str,

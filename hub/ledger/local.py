@@ -26,7 +26,7 @@ def ingest_positions(ledger: Ledger, orders: Sequence[Order], cursor: Cursor | N
     ones (the caller holds those orders already); with no orders, the cursor moves."""
     if not orders:
         if cursor is not None:
-            ledger.set_cursor(cursor.channel, cursor.shop, cursor.window_end)
+            ledger.set_cursor(cursor.channel, cursor.shop, cursor.window_end, cursor.epoch)
         return []
     where = {id(o): i for i, o in enumerate(orders)}
     return [where[id(o)] for o in ledger.ingest(orders, cursor=cursor, at=at)]
@@ -81,3 +81,14 @@ class LocalLedger:
 
     async def get_ruleset(self, version: int | None = None) -> Any:
         return self.ledger.get_ruleset(version)
+
+    # the leases' port (hub.app.ports.Leases)
+    async def lease_acquire(self, name: str, holder: str, ttl_s: float, now: datetime,
+                            epoch: int | None = None) -> int | None:
+        return self.ledger.lease_acquire(name, holder, ttl_s, now, epoch)
+
+    async def lease_release(self, name: str, holder: str, epoch: int, now: datetime) -> bool:
+        return self.ledger.lease_release(name, holder, epoch, now)
+
+    async def leases(self, prefix: str = "") -> list[Any]:
+        return self.ledger.leases(prefix)

@@ -42,6 +42,7 @@ from hub.ledger import followups, prepare, schema
 from hub.ledger.base import Cursor, LedgerError, OrderKey, OutboxMessage, StageEvent
 from hub.ledger.sqlbase import SqlLedger, claimed
 from hub.ledger.times import epoch
+from hub.ledger.times import epoch as seconds
 from hub.ledger.writes import StagePlan, commit_plan, operator_plan, outbox_params, stage_plan
 
 T = TypeVar("T")
@@ -90,6 +91,7 @@ def columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
 
 class PostgresLedger(SqlLedger):
     dialect = "postgres"
+    lock_row, share_row = " FOR UPDATE", " FOR SHARE"
 
     def __init__(self, dsn: str, *, clock: Clock | None = None, schema: str = "orderhub",
                  connect_timeout_s: float = 10.0) -> None:
@@ -292,7 +294,7 @@ class PostgresLedger(SqlLedger):
                              [(g[0], by_key[(g[1], g[2], g[3])].body) for g in got],
                              "ON CONFLICT (id) DO UPDATE SET body = excluded.body")
             if cursor is not None:
-                self._set_cursor(c, cursor.channel, cursor.shop, end)
+                self._set_cursor(c, cursor.channel, cursor.shop, end, cursor.epoch)
             changed = {(g[1], g[2], g[3]): g[0] for g in got}
             if len(changed) < len(fresh):  # versions already stored: learn their ids
                 self._ids(c, [r.key for r in fresh if r.key not in changed])
@@ -406,14 +408,17 @@ class PostgresLedger(SqlLedger):
         self._insert(c, "quarantine", "channel, shop, raw, error, at",
                      "text text bytea text float8", plan.quarantine)
 
-    def _set_cursor(self, c: Any, channel: str, shop: str, end: float | None) -> None:
-        c.execute("INSERT INTO cursors (channel, shop, window_end) VALUES (%s, %s, %s) "
-                  "ON CONFLICT (channel, shop) DO UPDATE SET window_end = excluded.window_end",
-                  (channel, shop, end))
+    def _set_cursor(self, c: Any, channel: str, shop: str, end: float | None,
+                    lease_epoch: int | None = None) -> None:
+        self._fence(c, channel, shop, lease_epoch)
+        c.execute("INSERT INTO cursors (channel, shop, window_end, epoch) VALUES (%s, %s, %s, %s) "
+                  "ON CONFLICT (channel, shop) DO UPDATE SET window_end = excluded.window_end, "
+                  "epoch = excluded.epoch", (channel, shop, end, lease_epoch))
 
-    def set_cursor(self, channel: str, shop: str, window_end: datetime) -> None:
-        end = epoch(window_end, "window_end")
-        self._run("set_cursor", lambda c: self._set_cursor(c, channel, shop, end))
+    def set_cursor(self, channel: str, shop: str, window_end: datetime,
+                   epoch: int | None = None) -> None:
+        end = seconds(window_end, "window_end")
+        self._run("set_cursor", lambda c: self._set_cursor(c, channel, shop, end, epoch))
 
     def quarantine_add(self, channel: str, shop: str, raw: Any, error: str,
                        at: datetime) -> int:

@@ -147,6 +147,16 @@ ALTER TABLE rulesets ADD COLUMN draft {int};
 """
 
 
+# version 6: leases, so several hubs on one ledger divide the shops (hub.ledger.leases); a
+# cursor keeps the lease epoch it was last moved with
+V6 = """
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY, holder TEXT NOT NULL, epoch {int} NOT NULL,
+  expires_at {real} NOT NULL, acquired_at {real} NOT NULL);
+ALTER TABLE cursors ADD COLUMN epoch {int};
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -164,6 +174,7 @@ MIGRATIONS = (
     Migration(3, "index of orders whose newest version is not decided yet", V3),
     Migration(4, "dead letters: outbox rows refused at every try, kept aside", V4),
     Migration(5, "rule drafts: proposed rule texts, and who drafted each version", V5),
+    Migration(6, "leases (name, holder, epoch, expiry); the epoch a cursor was moved with", V6),
 )
 LATEST = MIGRATIONS[-1].version
 

@@ -31,6 +31,7 @@ from hub.ledger.base import (
     QuarantineRecord,
 )
 from hub.ledger.drafts import RuleTables
+from hub.ledger.leases import LeaseStore
 from hub.ledger.prepare import decision_from_body
 from hub.ledger.times import epoch, from_epoch, from_micros
 
@@ -107,7 +108,7 @@ DISPATCH_FAILED = Stage.DISPATCH_FAILED.value
 WAREHOUSE_IN = ", ".join(f"'{s}'" for s in WAREHOUSE)
 
 
-class SqlLedger(RuleTables, Ledger):
+class SqlLedger(RuleTables, LeaseStore, Ledger):
     where: str  # how messages name this ledger (never with a password)
 
     @abstractmethod

@@ -48,6 +48,7 @@ from hub.ledger.base import (
 from hub.ledger.sqlbase import SqlLedger, chunks, claimed
 from hub.ledger.sqlite_batch import NULL, insert, update_orders
 from hub.ledger.times import epoch
+from hub.ledger.times import epoch as seconds
 from hub.ledger.writes import StagePlan, commit_plan, operator_plan, outbox_params, stage_plan
 
 log = logging.getLogger("orderhub.ledger")
@@ -282,7 +283,7 @@ class SQLiteLedger(SqlLedger):
                    " ON CONFLICT (id) DO UPDATE SET body = excluded.body")
             insert(c, "INSERT INTO events (oid, stage, at, version_us)", events)
             if cursor is not None:
-                self._set_cursor(c, cursor.channel, cursor.shop, end)
+                self._set_cursor(c, cursor.channel, cursor.shop, end, cursor.epoch)
         for oid, *key in (row[:4] for row in inserts):  # committed: their ids are real
             self._remember(tuple(key), oid)  # type: ignore[arg-type]
         return [r.order for r in rows if r.key in changed]
@@ -378,15 +379,23 @@ class SQLiteLedger(SqlLedger):
                       plan.updates)
         insert(c, "INSERT INTO quarantine (channel, shop, raw, error, at)", plan.quarantine)
 
-    def _set_cursor(self, c: sqlite3.Connection, channel: str, shop: str, end: float) -> None:
-        c.execute("INSERT INTO cursors (channel, shop, window_end) VALUES (?,?,?) "
-                  "ON CONFLICT (channel, shop) DO UPDATE SET window_end = excluded.window_end",
-                  (channel, shop, end))
+    def _set_cursor(self, c: sqlite3.Connection, channel: str, shop: str, end: float,
+                    lease_epoch: int | None = None) -> None:
+        self._fence(c, channel, shop, lease_epoch)
+        c.execute("INSERT INTO cursors (channel, shop, window_end, epoch) VALUES (?,?,?,?) "
+                  "ON CONFLICT (channel, shop) DO UPDATE SET window_end = excluded.window_end, "
+                  "epoch = excluded.epoch", (channel, shop, end, lease_epoch))
 
-    def set_cursor(self, channel: str, shop: str, window_end: datetime) -> None:
-        end = epoch(window_end, "window_end")
+    def set_cursor(self, channel: str, shop: str, window_end: datetime,
+                   epoch: int | None = None) -> None:
+        end = seconds(window_end, "window_end")
         with self._tx("set_cursor") as c:
-            self._set_cursor(c, channel, shop, end)
+            self._set_cursor(c, channel, shop, end, epoch)
+
+    def _run(self, what: str, work: Any) -> Any:
+        """``work(connection)`` in one write transaction (the leases' writes)."""
+        with self._tx(what) as c:
+            return work(c)
 
     def quarantine_add(self, channel: str, shop: str, raw: Any, error: str,
                        at: datetime) -> int:

@@ -6,9 +6,10 @@ import pytest
 
 from hub.ledger.memory import MemoryLedger
 from tests.ledger.contract import LedgerContract
+from tests.ledger.contract_leases import LeaseContract
 
 
-class TestMemoryLedger(LedgerContract):
+class TestMemoryLedger(LedgerContract, LeaseContract):
     @pytest.fixture
     def store(self):
         return None

@@ -18,6 +18,7 @@ import pytest
 
 from hub.ledger import LedgerError, open_ledger
 from tests.ledger.contract import LedgerContract, PersistentContract
+from tests.ledger.contract_leases import LeaseContract
 from tests.ledger.factory import batch, decisions, order, outbox
 
 DSN = os.environ.get("ORDERHUB_PG_DSN", "")
@@ -61,7 +62,7 @@ def schema():
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
 
 
-class TestPostgresLedger(LedgerContract, PersistentContract):
+class TestPostgresLedger(LedgerContract, LeaseContract, PersistentContract):
     @pytest.fixture
     def store(self, schema):
         return schema

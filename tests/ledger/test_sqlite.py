@@ -13,10 +13,11 @@ from hub.ledger import LedgerError, LockedError, SchemaError, open_ledger
 from hub.ledger.memory import MemoryLedger
 from hub.ledger.sqlite import SQLiteLedger
 from tests.ledger.contract import LedgerContract, PersistentContract
+from tests.ledger.contract_leases import LeaseContract
 from tests.ledger.factory import batch, decisions, outbox
 
 
-class TestSQLiteLedger(LedgerContract, PersistentContract):
+class TestSQLiteLedger(LedgerContract, LeaseContract, PersistentContract):
     @pytest.fixture
     def store(self, tmp_path: Path) -> Path:
         return tmp_path / "var" / "ledger.sqlite3"
