@@ -34,6 +34,7 @@ from tests.ledger.kill9_operator_writer import FIX, ORDERS, held_order
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 10
+MIN_ROUNDS = 5
 BUDGET_S = 20.0
 
 
@@ -120,13 +121,13 @@ def test_an_address_fix_killed_midway_is_all_there_or_not_at_all(tmp_path):
     began = time.monotonic()
     acknowledged: set[int] = set()
     rounds, fixed = 0, 0
-    while rounds < ROUNDS and time.monotonic() - began < BUDGET_S:
+    # at least MIN_ROUNDS kills however slow the host is; the budget only bounds the extra ones
+    while rounds < MIN_ROUNDS or (rounds < ROUNDS and time.monotonic() - began < BUDGET_S):
         acknowledged |= kill_once(path, rng)
         fixed = check(path, acknowledged)
         rounds += 1
     print(f"kill -9 during address fixes: {rounds} rounds in {time.monotonic() - began:.1f} s, "
           f"{len(acknowledged)} fixes acknowledged, {fixed} orders fixed")
-    assert rounds >= 5, f"only {rounds} rounds fitted in {BUDGET_S} s"
     assert fixed >= len(acknowledged) >= rounds
     assert fixed < ORDERS, "the writer ran out of held orders: nothing left to kill it during"
 
