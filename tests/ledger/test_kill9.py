@@ -28,6 +28,7 @@ from tests.ledger.kill9_writer import CHANNEL, SHOP, batch_of, batch_size, windo
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 24
+MIN_ROUNDS = 8
 BUDGET_S = 22.0
 
 
@@ -109,7 +110,8 @@ def test_acknowledged_batches_survive_kill_9_and_none_is_half_written(tmp_path):
     acked_commit: set[int] = set()
     rounds = 0
     last = -1
-    while rounds < ROUNDS and time.monotonic() - began < BUDGET_S:
+    # at least MIN_ROUNDS kills however slow the host is; the budget only bounds the extra ones
+    while rounds < MIN_ROUNDS or (rounds < ROUNDS and time.monotonic() - began < BUDGET_S):
         ingested, committed = kill_once(path, last + 1, rng, early=rounds % 5 == 0,
                                         wait_for_commit=rounds % 3 != 2)
         acked_ingest |= ingested
@@ -118,6 +120,5 @@ def test_acknowledged_batches_survive_kill_9_and_none_is_half_written(tmp_path):
         rounds += 1
     print(f"kill -9: {rounds} rounds in {time.monotonic() - began:.1f} s, "
           f"{len(acked_commit)} batches acknowledged, last batch in the file {last}")
-    assert rounds >= 8, f"only {rounds} rounds fitted in {BUDGET_S} s"
     assert len(acked_commit) >= 5, "too few acknowledged batches to prove anything"
     assert last >= max(acked_commit)
