@@ -210,9 +210,11 @@ def dry_run(orders: RecentOrders, running: RuleSet, text: str, n: int,
 
 
 class RuleConsole:
-    """The rule console the API serves: versions read from ``reads`` (which also gives the
-    recent orders for dry runs), published through ``writes`` (the ledger's single writer),
-    put in force by ``put_in_force(version, text)``."""
+    """The rule console the API serves: versions and drafts read from ``reads`` (which
+    also gives the recent orders for dry runs), drafts kept and published through
+    ``writes`` (the ledger's single writer), put in force by ``put_in_force(version,
+    text)``. It publishes only drafts, by another person than their author; ``shadow``
+    runs a draft beside the rules in force (in-process when not given)."""
 
     def __init__(self, reads: RuleConsoleReads, writes: RuleDraftWrites,
                  put_in_force: PutInForce | None = None, clock: Clock | None = None, *,
@@ -264,11 +266,6 @@ class RuleConsole:
 
     def dry_run(self, text: str, n: int, examples: int = 10) -> DryRun:
         return dry_run(self.reads, self.current(), text, n, examples)
-
-    def publish(self, text: str, by: str) -> int:
-        with self._lock:
-            return publish(self.reads, self.writes, text, by, self.clock.now(),
-                           put_in_force=self.put_in_force)
 
     def rollback(self, version: int, by: str) -> int:
         with self._lock:

@@ -21,10 +21,12 @@ from typing import Any
 
 from hub.app.rules import DryRunExample, Outcome, parse
 from hub.domain.decision import Anomaly, Decision
+from hub.domain.facts import ROWS
 from hub.domain.order import Order
 from hub.domain.priority import Score, score_order, stock_states, tables
 from hub.domain.routing import outcomes
 from hub.domain.rules import RuleSet
+from hub.domain.rules.beside import compile_beside, known
 
 log = logging.getLogger("orderhub.shadow")
 WINDOW_MINUTES = 60
@@ -73,6 +75,7 @@ class ShadowRun:
         self.errors = 0
         self.running = True
         self._same: tuple[int, bool] | None = None  # (id of the live rule set, same tables)
+        self._beside: tuple[int, Any] | None = None  # (id of the live rule set, its hits fn)
 
     def _bucket(self, at: datetime) -> Bucket:
         minute = int(at.timestamp() // 60)
@@ -105,11 +108,22 @@ class ShadowRun:
             log.exception("shadow run of draft %d failed on a batch of %d", self.draft,
                           len(batch))
 
+    def _hits(self, batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
+              scores: Sequence[Score], decisions: Sequence[Decision], live: RuleSet,
+              ) -> list | None:
+        """The candidate's hits from the live ones where their conditions are the same
+        (only over the same scores); None to evaluate every rule."""
+        if self._beside is None or self._beside[0] != id(live):
+            self._beside = (id(live), compile_beside(live, self.candidate, ROWS))
+        return self._beside[1](batch, scores, anomalies,
+                               known(live, [d.rules_fired for d in decisions]))
+
     def _observe(self, batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
                  scores: Sequence[Score], decisions: Sequence[Decision], live: RuleSet,
                  at: datetime, stocks: Any) -> None:
-        shadow = outcomes(batch, anomalies, self._scores(batch, scores, stocks, live),
-                          self.candidate)
+        mine = self._scores(batch, scores, stocks, live)
+        hits = self._hits(batch, anomalies, mine, decisions, live) if mine is scores else None
+        shadow = outcomes(batch, anomalies, mine, self.candidate, hits)
         bucket = self._bucket(at)
         bucket.batches += 1
         bucket.orders += len(batch)

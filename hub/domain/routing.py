@@ -167,10 +167,13 @@ Outcome = tuple[str, str, str | None, tuple[str, ...]]  # lane, packing group, h
 
 
 def outcomes(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
-             scores: Sequence[Score], rule_set: Any) -> list[Outcome]:
+             scores: Sequence[Score], rule_set: Any,
+             hits: Sequence[Sequence[Any]] | None = None) -> list[Outcome]:
     """Per order, the lane, packing group, hold and rules fired that ``route`` would
-    decide, without building the decisions: what a shadow run compares (issue #22)."""
-    hits_per_order = rule_set.evaluator.over(ROWS)(batch, scores, anomalies)
+    decide, without building the decisions: what a shadow run compares (issue #22).
+    ``hits``: the rules' hits per order when known already (``rules.beside``)."""
+    hits_per_order = hits if hits is not None else rule_set.evaluator.over(ROWS)(
+        batch, scores, anomalies)
     collect, policy = rule_set.hit_policy == "collect", rule_set.anomalies
     memo: dict[tuple[int, ...], tuple] = {}
     out: list[Outcome] = []

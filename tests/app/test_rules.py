@@ -94,12 +94,14 @@ def test_a_dry_run_of_the_same_rules_changes_nothing_over_the_recent_orders():
 
 def test_the_console_reads_versions_and_publishes_through_its_writer():
     reads, writes = published(), FakeRuleVersions()
+    writes.drafts = reads.drafts  # one database: what the writer keeps, the reader reads
     console = RuleConsole(reads, writes, put_in_force=reads.put_in_force,
                           clock=ManualClock(AT))
     assert console.current().version == 1
     assert [(v.version, v.in_force, v.name) for v in console.versions()] == [
         (1, True, "default")]
-    assert console.publish(V2, "carol") == 2
+    draft = console.create_draft(V2, "dora", "faster jd").id
+    assert console.publish_draft(draft, "carol").version == 2
     assert list(writes.records) == [2] and 2 not in reads.records  # the writer, not the reader
     assert writes.records[2].published_at == AT and reads.put == [(2, V2)]
     assert console.get(5) is None

@@ -13,6 +13,13 @@ from hub.domain.rules.blocks import BlockError, open_blocks, save_blocks
 from tests.domain.rule_files import meaning, rule_files
 
 
+def _deep(n: int) -> dict:
+    cond: dict = {"field": "channel", "op": "eq", "value": "jd"}
+    for _ in range(n):
+        cond = {"not": cond}
+    return cond
+
+
 def without_lines(doc: dict) -> dict:
     return {**doc, "rules": [{k: v for k, v in r.items() if k != "line"} for r in doc["rules"]]}
 
@@ -74,6 +81,8 @@ def test_a_refused_file_does_not_open():
     ({"settings": {}, "rules": [{"id": "a", "when": {"all": [{"any": {}}]}}]},
      "rules[0].when.all[0].any"),
     ({"settings": {}, "rules": [{"id": "a", "when": {"all": [], "any": []}}]}, "rules[0].when"),
+    ({"settings": {}, "rules": [{"id": "a", "when": _deep(40)}]},
+     "rules[0].when" + ".not" * 33),
 ])
 def test_a_malformed_document_says_where(document, where):
     with pytest.raises(BlockError) as bad:

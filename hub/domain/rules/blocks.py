@@ -138,9 +138,14 @@ def _styled(value: Any) -> Any:
     return _s(value)
 
 
-def _block_to_cond(node: Any, where: str) -> Any:
+MAX_DEPTH = 32  # condition groups nested deeper than any person builds
+
+
+def _block_to_cond(node: Any, where: str, depth: int = 0) -> Any:
     """A condition block as the rule file writes it, checking only its shape (the rule
     file's check judges fields, operators and values)."""
+    if depth > MAX_DEPTH:
+        raise BlockError(where, f"conditions nest at most {MAX_DEPTH} groups deep")
     if not isinstance(node, dict):
         raise BlockError(where, "a condition is a mapping: {field, op, value}, {all: [...]}, "
                          "{any: [...]} or {not: ...}")
@@ -158,10 +163,11 @@ def _block_to_cond(node: Any, where: str) -> Any:
         raise BlockError(where, "a condition group has exactly one of all, any, not")
     key, body = next(iter(node.items()))
     if key == "not":
-        return CommentedMap({"not": _block_to_cond(body, f"{where}.not")})
+        return CommentedMap({"not": _block_to_cond(body, f"{where}.not", depth + 1)})
     if not isinstance(body, list):
         raise BlockError(f"{where}.{key}", f"{key} holds a list of conditions")
-    items = [_block_to_cond(item, f"{where}.{key}[{i}]") for i, item in enumerate(body)]
+    items = [_block_to_cond(item, f"{where}.{key}[{i}]", depth + 1)
+             for i, item in enumerate(body)]
     return CommentedMap({key: CommentedSeq(items)})
 
 
