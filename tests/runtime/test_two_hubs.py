@@ -131,23 +131,32 @@ class HubProcess:
     """``orderhub run --config`` in a session (process group) of its own."""
 
     def __init__(self, tmp: Path, name: str, config: Path) -> None:
-        self.name = name
+        self.name, self.tmp, self.config = name, tmp, config
         self.out = tmp / f"{name}.log"
+        self.retried = False
+        self._start()
+
+    def _start(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ADDRESS": "local",
                "PYTHONUNBUFFERED": "1"}
         env = {k: v for k, v in env.items() if not k.startswith("ORDERHUB_")
                or k == "ORDERHUB_PG_DSN"}
-        with self.out.open("wb") as sink:
+        with self.out.open("ab") as sink:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hub.cli", "run", "--config", str(config),
+                [sys.executable, "-m", "hub.cli", "run", "--config", str(self.config),
                  "--drain-s", "5"], stdout=sink, stderr=subprocess.STDOUT, env=env,
-                cwd=tmp, start_new_session=True)
+                cwd=self.tmp, start_new_session=True)
 
     def log(self) -> str:
         return self.out.read_text(encoding="utf-8", errors="replace")
 
     def running(self) -> bool:
         if self.proc.poll() is not None:
+            # Ray's own start-up can time out on an overloaded machine: one more try
+            if not self.retried and "timed out during startup" in self.log():
+                self.retried = True
+                self._start()
+                return False
             raise AssertionError(f"hub {self.name} exited {self.proc.returncode}:\n"
                                  f"{self.log()[-4000:]}")
         return "orderhub: running" in self.log()
@@ -221,7 +230,7 @@ def _two_hubs(tmp: Path, *, leases: bool, kill: bool, after_s: float) -> dict:
         for name in ("hub-a", "hub-b"):
             config = _config(tmp, name, suite.hub_settings(), schema, clock, leases)
             hubs.append(HubProcess(tmp, name, config))
-        _wait(lambda: all(h.running() for h in hubs), 180, "both hubs to start")
+        _wait(lambda: all([h.running() for h in hubs]), 300, "both hubs to start")
         logs = [tmp / f"pulls-{h.name}.jsonl" for h in hubs]
 
         def both_pulling() -> bool:
