@@ -174,15 +174,22 @@ class HubProcess:
         return at
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()  # the main process: it drains and stops its Ray
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(30)
-        with contextlib.suppress(ProcessLookupError):  # whatever of its Ray survived it
+        """SIGTERM to the main process (it drains and stops its Ray), SIGKILL to what is
+        left after a minute; call ``terminate`` on every hub first to stop them together."""
+        self.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(60)
+        workers = _descendants(self.proc.pid)
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait(30)
+
+    def terminate(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
 
 
 def _wait(predicate, timeout_s: float, what: str) -> None:
@@ -261,6 +268,8 @@ def _two_hubs(tmp: Path, *, leases: bool, kill: bool, after_s: float) -> dict:
         seen["pulls"] = pull_log.read(*logs)
         seen["logs"] = {h.name: h.log() for h in hubs}
     finally:
+        for hub in hubs:
+            hub.terminate()
         for hub in hubs:
             hub.stop()
         suite.stop()
