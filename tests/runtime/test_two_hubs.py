@@ -44,6 +44,7 @@ DSN = os.environ.get("ORDERHUB_PG_DSN", "")
 pytestmark = [
     pytest.mark.ray,
     pytest.mark.postgres,
+    pytest.mark.timeout(600),  # two hubs start their own Ray: slow on a loaded machine
     pytest.mark.skipif(not DSN, reason="ORDERHUB_PG_DSN is not set: two hubs share a "
                                        "PostgreSQL ledger (.ci/run points it at one)"),
 ]
