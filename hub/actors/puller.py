@@ -241,7 +241,10 @@ class ChannelPuller:
         lease = self.lease
         while not self._stopping:
             if lease is not None:
-                await lease.tick()
+                try:
+                    await lease.tick()
+                except Exception:  # the loop outlives the ledger actor; the lease runs out
+                    log.exception("lease %s: tick failed", lease.name)
             if time.monotonic() >= next_at:
                 if lease is None or lease.holding() is not None:
                     late_s = self.clock.business_seconds(max(time.monotonic() - next_at, 0.0))

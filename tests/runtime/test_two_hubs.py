@@ -44,6 +44,7 @@ DSN = os.environ.get("ORDERHUB_PG_DSN", "")
 pytestmark = [
     pytest.mark.ray,
     pytest.mark.postgres,
+    pytest.mark.timeout(600),  # two hubs start their own Ray: slow on a loaded machine
     pytest.mark.skipif(not DSN, reason="ORDERHUB_PG_DSN is not set: two hubs share a "
                                        "PostgreSQL ledger (.ci/run points it at one)"),
 ]
@@ -131,23 +132,32 @@ class HubProcess:
     """``orderhub run --config`` in a session (process group) of its own."""
 
     def __init__(self, tmp: Path, name: str, config: Path) -> None:
-        self.name = name
+        self.name, self.tmp, self.config = name, tmp, config
         self.out = tmp / f"{name}.log"
+        self.retried = False
+        self._start()
+
+    def _start(self) -> None:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ADDRESS": "local",
                "PYTHONUNBUFFERED": "1"}
         env = {k: v for k, v in env.items() if not k.startswith("ORDERHUB_")
                or k == "ORDERHUB_PG_DSN"}
-        with self.out.open("wb") as sink:
+        with self.out.open("ab") as sink:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hub.cli", "run", "--config", str(config),
+                [sys.executable, "-m", "hub.cli", "run", "--config", str(self.config),
                  "--drain-s", "5"], stdout=sink, stderr=subprocess.STDOUT, env=env,
-                cwd=tmp, start_new_session=True)
+                cwd=self.tmp, start_new_session=True)
 
     def log(self) -> str:
         return self.out.read_text(encoding="utf-8", errors="replace")
 
     def running(self) -> bool:
         if self.proc.poll() is not None:
+            # Ray's own start-up can time out on an overloaded machine: one more try
+            if not self.retried and "timed out during startup" in self.log():
+                self.retried = True
+                self._start()
+                return False
             raise AssertionError(f"hub {self.name} exited {self.proc.returncode}:\n"
                                  f"{self.log()[-4000:]}")
         return "orderhub: running" in self.log()
@@ -165,15 +175,22 @@ class HubProcess:
         return at
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()  # the main process: it drains and stops its Ray
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(30)
-        with contextlib.suppress(ProcessLookupError):  # whatever of its Ray survived it
+        """SIGTERM to the main process (it drains and stops its Ray), SIGKILL to what is
+        left after a minute; call ``terminate`` on every hub first to stop them together."""
+        self.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(60)
+        workers = _descendants(self.proc.pid)
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.proc.wait(30)
+
+    def terminate(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
 
 
 def _wait(predicate, timeout_s: float, what: str) -> None:
@@ -221,7 +238,7 @@ def _two_hubs(tmp: Path, *, leases: bool, kill: bool, after_s: float) -> dict:
         for name in ("hub-a", "hub-b"):
             config = _config(tmp, name, suite.hub_settings(), schema, clock, leases)
             hubs.append(HubProcess(tmp, name, config))
-        _wait(lambda: all(h.running() for h in hubs), 180, "both hubs to start")
+        _wait(lambda: all([h.running() for h in hubs]), 300, "both hubs to start")
         logs = [tmp / f"pulls-{h.name}.jsonl" for h in hubs]
 
         def both_pulling() -> bool:
@@ -253,6 +270,8 @@ def _two_hubs(tmp: Path, *, leases: bool, kill: bool, after_s: float) -> dict:
         seen["logs"] = {h.name: h.log() for h in hubs}
     finally:
         for hub in hubs:
+            hub.terminate()
+        for hub in hubs:
             hub.stop()
         suite.stop()
         _drop_schema(schema)
@@ -267,7 +286,9 @@ def test_two_hubs_share_the_shops_and_one_takes_over_when_the_other_is_killed(
     assert not pull_log.overlaps(pulls), pull_log.overlaps(pulls)
     assert not pull_log.epochs_out_of_order(pulls)
     before = [p for p in pulls if p["start"] < killed_at]
-    assert {p["hub"] for p in before} == {"hub-a", "hub-b"}, "the shops were divided"
+    holder = {f"{p['channel']}/{p['shop']}": p["hub"]
+              for p in sorted(before, key=lambda p: p["start"])}
+    assert sorted(Counter(holder.values()).values()) == [1, 2], holder  # fair shares
     assert not [p for p in pulls if p["hub"] == seen["dead"] and p["end"] > killed_at + 0.5]
     # the survivor pulled the dead hub's shops within the lease period (plus one interval)
     moved = pull_log.taken_over(pulls, seen["dead"], killed_at)
