@@ -10,7 +10,7 @@ import "./i18n.js";
 
 const SYNC_MS = 500;
 const rules = { builder: null, blocksDirty: false, yamlDirty: false, builderOk: true,
-  timer: null, saving: null };
+  opened: false, timer: null };
 
 export const out = (html) => { $("#rule-out").innerHTML = html; };
 export const errorText = (err) => `${err.status || ""} ${err.message}`.trim();
@@ -60,11 +60,13 @@ async function openYaml(text) {
   try {
     const data = await api("rules/builder/open", { method: "POST", body: { text } });
     rules.yamlDirty = false;
+    rules.opened = true;
     rules.builder.setModel(fromDocument(data.document, data.next_version));
     syncMsg(t("inSync"), "ok-msg");
     return true;
   } catch (err) {
     if (err.status === 404 || err.status === 405) builderOff(err);
+    else if (err.status === 401) syncMsg(t("needAuthor"), "err-msg");
     else syncMsg(`${t("yamlBad")} ${((err.data && err.data.problems) || []).map((p) =>
       `${p.line}: ${p.reason}`).join("; ") || errorText(err)}`, "err-msg");
     return false;
@@ -186,6 +188,10 @@ export function initRules() {
     rules.blocksDirty = false;
     clearTimeout(rules.timer);
     if (rules.builderOk) rules.timer = setTimeout(() => openYaml($("#rule-text").value), SYNC_MS * 2);
+  });
+  // blocks open with a rules author's token: try again once one is typed
+  $("#token").addEventListener("change", () => {
+    if (!rules.opened && rules.builderOk && $("#rule-text").value) openYaml($("#rule-text").value);
   });
   $("#rule-out").addEventListener("click", (ev) => {
     const li = ev.target.closest("li[data-line]");
