@@ -23,7 +23,11 @@ function armButton(key, cls, label, attrs) {
 }
 /* First click arms the button; a second one within 5 s says yes. */
 function confirmed(key) {
-  if (isArmed(key)) { flow.armed = null; return true; }
+  if (isArmed(key)) {
+    flow.armed = null;
+    rerender();
+    return true;
+  }
   flow.armed = { key, until: Date.now() + ARM_MS };
   rerender();
   setTimeout(rerender, ARM_MS + 50);
@@ -125,7 +129,9 @@ export function renderShadow(data) {
     ${ex ? `<table class="grid shadow-examples"><thead><tr><th>${esc(t("examplesShadow"))}</th><th>${esc(t("lane"))}</th>
       <th>${esc(t("packing"))}</th><th>${esc(t("held"))}</th><th>${esc(t("rulesFired"))}</th></tr></thead>
       <tbody>${ex}</tbody></table>` : ""}`);
-  if (flow.shadow) $("#shadow-publish").innerHTML = esc(isArmed(`publish:${s.draft}`) ? t("confirmAgain") : t("shadowPublish"));
+  const armed = isArmed(`publish:${s.draft}`);
+  $("#shadow-publish").textContent = armed ? t("confirmAgain") : t("shadowPublish");
+  $("#shadow-publish").classList.toggle("armed", armed);
 }
 async function startShadow(draft) {
   if (!authorToken()) return;
