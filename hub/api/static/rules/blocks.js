@@ -27,7 +27,7 @@ function toCond(node) {
   if (!isGroup(node)) {
     return { field: node.field, op: node.op, value: node.value };
   }
-  const items = node.items.filter((n) => !isGroup(n) || n.items.length).map(toCond);
+  const items = node.items.map(toCond).filter(Boolean);
   if (!items.length) return null;
   if (node.kind === "not") return { not: items.length === 1 ? items[0] : { all: items } };
   if (items.length === 1) return items[0];

@@ -10,7 +10,7 @@ import "./i18n.js";
 
 const SYNC_MS = 500;
 const rules = { builder: null, blocksDirty: false, yamlDirty: false, builderOk: true,
-  opened: false, timer: null };
+  opened: false, timer: null, edits: 0 };
 
 export const out = (html) => { $("#rule-out").innerHTML = html; };
 export const errorText = (err) => `${err.status || ""} ${err.message}`.trim();
@@ -46,8 +46,9 @@ function flagsFor(problems, level, text) {
 async function saveBlocks() {
   clearTimeout(rules.timer);
   const doc = toDocument(rules.builder.model);
+  const edit = rules.edits;
   const saved = await api("rules/builder/save", { method: "POST", body: { document: doc } });
-  rules.blocksDirty = false;
+  rules.blocksDirty = rules.edits !== edit;  // edited again while this one was saved
   if (document.activeElement !== $("#rule-text")) $("#rule-text").value = saved.text;
   const flags = [...flagsFor(saved.problems || [], "error", saved.text),
     ...flagsFor(saved.warnings || [], "warn", saved.text)];
@@ -77,6 +78,7 @@ function builderOff(err) {
   syncMsg(`${t("builderOff")} ${errorText(err)}`, "err-msg");
 }
 function scheduleSave() {
+  rules.edits += 1;
   rules.blocksDirty = true;
   clearTimeout(rules.timer);
   rules.timer = setTimeout(() => saveBlocks().catch((err) => syncMsg(errorText(err), "err-msg")), SYNC_MS);
