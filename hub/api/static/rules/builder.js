@@ -45,7 +45,30 @@ export function createBuilder(root, { onChange }) {
   const ctx = () => ({ schema, model, ui, groupsOf: groups });
 
   const announce = (text) => { root.querySelector(".rb-live").textContent = text; };
+  /* Where the focus is, as a selector that finds the same control after a re-render. */
+  function focusLocator() {
+    const el = document.activeElement;
+    if (!el || !list.contains(el)) return null;
+    const holder = el.closest("[data-path]");
+    const rule = el.closest(".rb-rule");
+    const base = holder ? `[data-path="${holder.dataset.path}"]` : `.rb-rule[data-rule="${rule.dataset.rule}"]`;
+    const action = el.closest(".rb-action");
+    const inner = el === holder || el === rule ? ""
+      : ` ${action ? `.rb-action[data-action="${action.dataset.action}"] ` : ""}.${el.classList[0]}`;
+    return { selector: base + inner, start: el.selectionStart, end: el.selectionEnd };
+  }
   function render() {
+    const where = focusLocator();
+    renderAll();
+    if (!where) return;
+    const el = list.querySelector(where.selector);
+    if (!el) return;
+    el.focus();
+    if (typeof where.start === "number" && el.setSelectionRange) {
+      try { el.setSelectionRange(where.start, where.end); } catch (_) { /* not a text input */ }
+    }
+  }
+  function renderAll() {
     palette.innerHTML = paletteHtml(schema);
     root.querySelector(".rb-datalists").innerHTML = datalistsHtml(schema, model);
     list.setAttribute("aria-label", t("ruleBuilder"));

@@ -14,10 +14,14 @@ const rules = { builder: null, blocksDirty: false, yamlDirty: false, builderOk: 
 
 export const out = (html) => { $("#rule-out").innerHTML = html; };
 export const errorText = (err) => `${err.status || ""} ${err.message}`.trim();
-const syncMsg = (text, cls = "muted") => {
-  $("#rb-sync").textContent = text;
+/* The sync line: a text key (shown in the page's language, again after a switch) and
+   whatever detail the API gave. */
+let lastSync = null;
+function syncMsg(key, cls = "muted", detail = "") {
+  lastSync = [key, cls, detail];
+  $("#rb-sync").textContent = `${key ? t(key) : ""} ${detail}`.trim();
   $("#rb-sync").className = cls;
-};
+}
 
 /* ---- blocks <-> YAML ------------------------------------------------------------------- */
 function ruleLines(text) {
@@ -53,7 +57,7 @@ async function saveBlocks() {
   const flags = [...flagsFor(saved.problems || [], "error", saved.text),
     ...flagsFor(saved.warnings || [], "warn", saved.text)];
   if (flags.length) rules.builder.flag(flags);
-  syncMsg(t("inSync"), "ok-msg");
+  syncMsg("inSync", "ok-msg");
   return saved.text;
 }
 async function openYaml(text) {
@@ -63,31 +67,31 @@ async function openYaml(text) {
     rules.yamlDirty = false;
     rules.opened = true;
     rules.builder.setModel(fromDocument(data.document, data.next_version));
-    syncMsg(t("inSync"), "ok-msg");
+    syncMsg("inSync", "ok-msg");
     return true;
   } catch (err) {
     if (err.status === 404 || err.status === 405) builderOff(err);
-    else if (err.status === 401) syncMsg(t("needAuthor"), "err-msg");
-    else syncMsg(`${t("yamlBad")} ${((err.data && err.data.problems) || []).map((p) =>
-      `${p.line}: ${p.reason}`).join("; ") || errorText(err)}`, "err-msg");
+    else if (err.status === 401) syncMsg("needAuthor", "err-msg");
+    else syncMsg("yamlBad", "err-msg", ((err.data && err.data.problems) || []).map((p) =>
+      `${p.line}: ${p.reason}`).join("; ") || errorText(err));
     return false;
   }
 }
 function builderOff(err) {
   rules.builderOk = false;
-  syncMsg(`${t("builderOff")} ${errorText(err)}`, "err-msg");
+  syncMsg("builderOff", "err-msg", errorText(err));
 }
 function scheduleSave() {
   rules.edits += 1;
   rules.blocksDirty = true;
   clearTimeout(rules.timer);
-  rules.timer = setTimeout(() => saveBlocks().catch((err) => syncMsg(errorText(err), "err-msg")), SYNC_MS);
+  rules.timer = setTimeout(() => saveBlocks().catch((err) => syncMsg("", "err-msg", errorText(err))), SYNC_MS);
 }
 /* The rule file the buttons act on: the blocks' when they were edited last, else the
    YAML view's text. */
 export async function currentText() {
   if (rules.blocksDirty && rules.builderOk) {
-    try { return await saveBlocks(); } catch (err) { syncMsg(errorText(err), "err-msg"); }
+    try { return await saveBlocks(); } catch (err) { syncMsg("", "err-msg", errorText(err)); }
   }
   return $("#rule-text").value;
 }
@@ -205,6 +209,7 @@ export function initRules() {
   } });
   onLang(() => {
     rules.builder.render();
+    if (lastSync) syncMsg(...lastSync);
     renderDrafts(undefined);
     renderShadow(undefined);
   });
