@@ -112,7 +112,10 @@ export function renderShadow(data) {
   $("#shadow-stop").hidden = !(s && s.running);
   $("#shadow-publish").hidden = !(s && s.running);
   if (!s || !s.running) {
-    paint("shadow", "#shadow-out", s, `<p class="muted">${esc(s === null ? "-" : t("shadowIdle"))}</p>`);
+    const last = s && s.orders ? `<p class="shadow-last">${esc(t("shadowLast", { d: s.draft ?? "-" }))}
+      ${esc(t("shadowResult", { lane: s.changed.lane, group: s.changed.packing_group,
+      hold: s.changed.hold, any: s.changed.any }))}</p>` : "";
+    paint("shadow", "#shadow-out", s, `<p class="muted">${esc(s === null ? "-" : t("shadowIdle"))}</p>${last}`);
     return;
   }
   $("#shadow-publish").dataset.publish = s.draft;
