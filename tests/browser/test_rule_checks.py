@@ -50,6 +50,7 @@ def served(tmp_path):
 
 def test_a_shadowed_rule_is_flagged_on_its_line_and_block(served, tmp_path):
     text = default_ruleset().text.replace("\n  # PLUS / SVIP", SHADOWED + "\n  # PLUS / SVIP")
+    text = text.replace("\nversion: 1\n", "\nversion: 2\n")
     line = text.splitlines().index("  - id: douyin-live-same-city") + 1
     with Browser.start(tmp_path / "profile") as browser:
         page = browser.new_page(width=1400, height=1600)

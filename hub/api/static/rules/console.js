@@ -151,12 +151,15 @@ async function dryRun() {
 }
 
 /* ---- loading, the refresh loop ----------------------------------------------------------- */
+/* The rules in force as the start of the next version: its `version:` line raised to the
+   number a publish needs (comments and layout kept). */
 async function loadRules() {
   if (!state.rulesVersion) return;
   const data = await api(`rules/${state.rulesVersion}`);
-  $("#rule-text").value = data.text;
+  const text = data.text.replace(/^version[ \t]*:[^\n]*$/m, `version: ${state.nextRulesVersion}`);
+  $("#rule-text").value = text;
   out("");
-  if (rules.builderOk) await openYaml(data.text);
+  if (rules.builderOk) await openYaml(text);
 }
 async function loadSchema() {
   try {

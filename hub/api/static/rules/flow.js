@@ -157,6 +157,7 @@ async function stopShadow() {
 export function renderVersions(data) {
   flow.versions = data;
   state.rulesVersion = data.current;
+  state.nextRulesVersion = Math.max(0, ...data.versions.map((v) => v.version)) + 1;
   $("#rules-version").textContent = data.current ? `v${data.current}` : "-";
   paint("versions", "#versions tbody", data, data.versions.map((v) => `<tr data-version="${esc(v.version)}">
       <td>v${esc(v.version)} ${v.in_force ? `<span class="pill ok">${esc(t("inForce"))}</span>` : ""}</td>
