@@ -4,6 +4,8 @@ scored -> routed, in batches; and our rule evaluator beside zen-engine on the sa
     python -m benchmarks.domain            # 100,000 orders in batches of 1,000
     python -m benchmarks.domain --quick    # 5,000 orders, a short zen run
     python -m benchmarks.domain --profile  # and the top functions of a cProfile run
+    python -m benchmarks.domain --shadow-only  # only the shadow run's cost (benchmarks.shadow),
+                                               # merged into the JSON's other figures
 
 The pipeline runs ``--runs`` times (3) over the same pages; ``orders_per_s`` is the median
 run's wall-clock rate (``orders_per_s_best`` the best), and CPU-time figures stand beside
@@ -33,6 +35,7 @@ from pathlib import Path
 
 import orjson
 
+from benchmarks.shadow import shadow_cost
 from hub.domain import (
     ADAPTERS,
     SHANGHAI,
@@ -364,6 +367,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--profile", action="store_true", help="print a cProfile of the pipeline")
     p.add_argument("--no-pin", action="store_true", help="do not pin to one core")
+    p.add_argument("--shadow-only", action="store_true",
+                   help="measure only the shadow run's cost and merge it into --out")
+    p.add_argument("--shadow-rounds", type=int, default=5)
     p.add_argument("--runs", type=int, default=3,
                    help="pipeline runs over the same pages (best and median are reported)")
     args = p.parse_args(argv)
@@ -377,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         blobs = pages(orders, args.batch)
         del orders
         pipeline(blobs[:2], inventory, crm, ruleset, progress=False)  # warm caches
+        if args.shadow_only:
+            return _shadow_only(args, blobs, inventory, crm, ruleset)
         gc.collect()
         gc.freeze()  # the prepared pages are not the pipeline's garbage to scan
         calibration = calibrate()
@@ -392,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
         rules = rules_vs_zen(ruleset, facts, args.batch, zen_rows)
         report_profile = profile(blobs[: max(1, len(blobs) // 4)], inventory, crm,
                                  ruleset) if args.profile else ""
+        shadow = shadow_cost(blobs, inventory, crm, ruleset, enrich, args.shadow_rounds)
     finally:
         if before is not None:
             os.sched_setaffinity(0, before)
@@ -421,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         "remedied_share": round(tally.remedied / count, 4),
         "lanes": tally.lanes,
         "targets": {"orders_per_s": 30_000, "rules_vs_zen_ratio": 20},
+        "shadow": shadow,
         "calibration": calibration, "loadavg_1m_at_start": load,
         "cpu": pinned, "quick": args.quick, "python": platform.python_version(),
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -443,6 +453,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"wrote {args.out}")
     if report_profile:
         print(report_profile)
+    return 0
+
+
+def _shadow_only(args: argparse.Namespace, blobs, inventory, crm, ruleset) -> int:
+    """``--shadow-only``: the shadow figure alone, merged into the JSON already there."""
+    figures = orjson.loads(args.out.read_bytes()) if args.out.exists() else {}
+    gc.set_threshold(*GC_THRESHOLD)
+    figures["shadow"] = shadow = shadow_cost(blobs, inventory, crm, ruleset, enrich,
+                                             args.shadow_rounds)
+    shadow["timestamp"] = datetime.now(UTC).isoformat(timespec="seconds")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(orjson.dumps(figures, option=orjson.OPT_INDENT_2) + b"\n")
+    print(f"decide with shadow / without: {shadow['decide_with_shadow_ratio']} (median of "
+          f"{shadow['rounds']} rounds; target <= {shadow['target_ratio']}); shadow "
+          f"{shadow['shadow_us_per_order']} us/order beside decide "
+          f"{shadow['decide_us_per_order']} us/order")
+    print(f"wrote {args.out}")
     return 0
 
 

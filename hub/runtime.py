@@ -218,8 +218,10 @@ class Hub:
 
         s = self.settings
         reader = open_ledger(s.ledger, clock=self.clock, reader=True)
+        from hub.actors.shadow import RouterShadow
+
         console = RuleConsole(reader, self.writer, put_in_force=self.put_rules_in_force,
-                              clock=self.clock)
+                              clock=self.clock, shadow=RouterShadow(self.router))
         app = create_app(reader, writer=self.writer, rules=console, api=s.api, clock=self.clock,
                          extra_routers=[intake_router(self.intake_ports)], stats=self.stats)
         self.api_server = ApiServer.from_config(app, s.api).start()

@@ -4,7 +4,7 @@ of hub.app.operator and hub.app.rules without Ray or a database."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -76,6 +76,19 @@ class RuleRecord:
     text: str
     published_by: str
     published_at: datetime | None
+    author: str | None = None
+    draft: int | None = None
+    drafted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DraftRecord:
+    id: int
+    text: str
+    author: str
+    comment: str
+    created_at: datetime
+    published_version: int | None = None
 
 
 @dataclass
@@ -85,6 +98,7 @@ class FakeRuleVersions:
     records: dict[int, RuleRecord] = field(default_factory=dict)
     orders: list[Order] = field(default_factory=list)
     put: list[tuple[int, str]] = field(default_factory=list)
+    drafts: dict[int, DraftRecord] = field(default_factory=dict)
 
     def get_ruleset(self, version: int | None = None) -> RuleRecord | None:
         if version is None:
@@ -95,12 +109,30 @@ class FakeRuleVersions:
         return [self.records[v] for v in sorted(self.records)]
 
     def publish_ruleset(self, version: int, text: str, published_by: str,
-                        at: datetime) -> None:
+                        at: datetime, *, author: str | None = None,
+                        draft: int | None = None) -> None:
         stored = self.records.get(version)
         if stored is not None and stored.text != text:
             raise OrderHubError(f"rule set version {version} is already published")
         if stored is None:
-            self.records[version] = RuleRecord(version, text, published_by, at)
+            row = self.drafts.get(draft) if draft is not None else None
+            if draft is not None and (row is None or row.published_version is not None):
+                raise OrderHubError(f"rule draft {draft} is unknown or published already")
+            self.records[version] = RuleRecord(version, text, published_by, at, author, draft,
+                                               row.created_at if row else None)
+            if row is not None:
+                self.drafts[draft] = replace(row, published_version=version)
+
+    def add_rule_draft(self, text: str, author: str, comment: str, at: datetime) -> int:
+        draft = len(self.drafts) + 1
+        self.drafts[draft] = DraftRecord(draft, text, author, comment, at)
+        return draft
+
+    def get_rule_draft(self, draft: int) -> DraftRecord | None:
+        return self.drafts.get(draft)
+
+    def list_rule_drafts(self, limit: int = 100) -> list[DraftRecord]:
+        return [self.drafts[d] for d in sorted(self.drafts, reverse=True)][:limit]
 
     def recent_orders(self, n: int) -> list[Order]:
         return self.orders[:n]

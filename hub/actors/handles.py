@@ -90,8 +90,18 @@ class LedgerWriter:
     def resend_dead_letter(self, message_id: int, at: datetime, detail: dict[str, Any]) -> bool:
         return self._get(self.service.resend_dead_letter.remote(message_id, at, detail))
 
-    def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime) -> None:
-        self._get(self.service.publish_ruleset.remote(version, text, published_by, at))
+    def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime,
+                        **draft: Any) -> None:
+        self._get(self.service.publish_ruleset.remote(version, text, published_by, at, **draft))
+
+    def add_rule_draft(self, text: str, author: str, comment: str, at: datetime) -> int:
+        return self._get(self.service.add_rule_draft.remote(text, author, comment, at))
+
+    def get_rule_draft(self, draft: int) -> Any:
+        return self._get(self.service.call.remote("get_rule_draft", draft))
+
+    def list_rule_drafts(self, limit: int = 100) -> list[Any]:
+        return self._get(self.service.call.remote("list_rule_drafts", limit))
 
     def get_ruleset(self, version: int | None = None) -> Any:
         return self._get(self.service.get_ruleset.remote(version))

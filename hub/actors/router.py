@@ -35,6 +35,7 @@ from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
 from hub.app.catalogue import refresh, release_mapped
 from hub.app.decide import decide_batch
 from hub.app.ports import Connections, no_connections
+from hub.app.shadow import ShadowReport, ShadowSlot
 from hub.clock import Clock
 from hub.config import PoolConfig
 from hub.domain.catalogue import Catalogue, expand_batch, skus_of
@@ -119,6 +120,7 @@ class Router:
                        "redriven": 0, "errors": 0, "redecided": 0}
         self.peak_backlog = 0
         self._inflight_orders = 0
+        self.shadow = ShadowSlot()  # a draft deciding beside the live rules (issue #22)
         GcWatch.install(actor=True, threshold=gc_threshold)
 
     # -- intake ---------------------------------------------------------------------------
@@ -295,6 +297,9 @@ class Router:
             )
             decided = await decide_batch(batch, anomalies, scores, ruleset, self.ledger,
                                          lines=lines, again=again)
+            if (shadow := self.shadow.active()) is not None:  # decides, acts on nothing
+                shadow.observe(batch, anomalies, scores, decided.decisions, ruleset,
+                               self.clock.now(), stocks)
             if self._done_during_redrive is not None:
                 self._done_during_redrive.update((o.key, o.modified_at) for o in batch)
             held = decided.held
@@ -350,6 +355,19 @@ class Router:
         while (self._queue or self._tasks) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         return not (self._queue or self._tasks)
+
+    # -- shadow run (hub.app.shadow) --------------------------------------------------------
+    def set_shadow(self, draft: int, version: int, text: str) -> Any:
+        """Run draft ``draft`` beside the live rules from the next batch; since when."""
+        since = self.shadow.start(draft, version, text, self.clock.now())
+        log.info("shadow run of draft %d (rules v%d) started", draft, version)
+        return since
+
+    def clear_shadow(self) -> None:
+        self.shadow.stop()
+
+    def shadow_report(self, minutes: int) -> ShadowReport:
+        return self.shadow.report(minutes, self.clock.now())
 
     def stats(self) -> dict[str, Any]:
         return {**self.counts, "backlog": self.backlog(), "peak_backlog": self.peak_backlog,

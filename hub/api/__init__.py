@@ -16,7 +16,11 @@ may list ``name:token`` pairs, and each action records the name.
     GET  /api/rules                  versions;  GET /api/rules/{version}  its text
     POST /api/rules/check            {text}: problems with lines (changes nothing)
     POST /api/rules/dry-run          {text, n}: what would change over the last n orders
-    POST /api/rules/publish          {text}     POST /api/rules/rollback  {version}
+    POST /api/rules/drafts           {text, comment}: an author's draft
+    POST /api/rules/drafts/{draft}/publish   by an approver who is not the author
+    POST /api/rules/rollback         {version}   GET /api/rules/{version}/diff
+    GET  /api/rules/builder/schema   POST /api/rules/builder/open {text}, .../save {document}
+    POST|GET|DELETE /api/rules/shadow          a draft deciding beside the live rules
     GET  /metrics                    Prometheus text format
     GET  /healthz                    GET /openapi.json, /docs
 """

@@ -7,8 +7,8 @@
 >>> ledger = open_ledger("memory:")
 >>> app = create_app(ledger, writer=ledger, rules=RuleConsole(ledger, ledger), api=ApiConfig(),
 ...                  clock=Clock())
->>> sorted(p for p in app.openapi()["paths"] if p.startswith("/api/rules"))[:3]
-['/api/rules', '/api/rules/check', '/api/rules/dry-run']
+>>> sorted(p for p in app.openapi()["paths"] if p.startswith("/api/rules/dr"))[:3]
+['/api/rules/drafts', '/api/rules/drafts/{draft}', '/api/rules/drafts/{draft}/publish']
 """
 
 from __future__ import annotations
@@ -22,7 +22,16 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
-from hub.api import anomalies, deadletters, lanes, metrics, orders
+from hub.api import (
+    anomalies,
+    deadletters,
+    lanes,
+    metrics,
+    orders,
+    rule_builder,
+    rule_drafts,
+    rule_shadow,
+)
 from hub.api import rules as rule_console
 from hub.api.auth import Auth
 from hub.api.feed import EventFeed
@@ -79,8 +88,9 @@ def create_app(
     app.state.stats = stats
     app.state.limits = Limits.of(api)
     app.add_middleware(RequestLimits, limits=app.state.limits)
-    own = (orders.router, lanes.router, anomalies.router, rule_console.router, metrics.router,
-           deadletters.router)
+    # the rule console's fixed paths come before its /api/rules/{version}
+    own = (orders.router, lanes.router, anomalies.router, rule_builder.router, rule_shadow.router,
+           rule_drafts.router, rule_console.router, metrics.router, deadletters.router)
     for router in own:
         app.include_router(router)
     taken = _served(own)

@@ -2,7 +2,9 @@
 use cases in ``hub.app.rules``, through ``app.state.rules``, a ``RuleConsole``).
 
 A refused rule file answers 422 with every problem as ``{file, line, reason}``; the
-rules in force stay as they were. Publishing and rolling back need the bearer token.
+rules in force stay as they were. Rolling back needs an approver's token; publishing
+goes through drafts (``hub/api/rule_drafts.py``: an author drafts, another person
+approves), and ``POST /api/rules/publish`` answers 410.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from hub.api.auth import Reader, RulesApprover, RulesAuthor
+from hub.app.builder import warnings
 from hub.app.rules import (
     MAX_DRY_RUN,
     UPLOAD,
+    DryRunExample,
     NoSuchVersion,
     Outcome,
     RuleConsole,
@@ -24,6 +28,7 @@ from hub.app.rules import (
     RuleVersion,
     parse,
 )
+from hub.domain.rules.conflicts import Warning_, conflicts
 
 
 class ProblemOut(BaseModel):
@@ -42,9 +47,13 @@ class RefusedOut(BaseModel):
 class VersionOut(BaseModel):
     version: int
     name: str
-    published_by: str
+    published_by: str = Field(description="who put it in force: the approver")
     published_at: datetime | None
     in_force: bool
+    author: str = Field(description="who drafted it (the approver when it had no draft)")
+    approver: str
+    drafted_at: datetime | None
+    draft: int | None
 
 
 class VersionsOut(BaseModel):
@@ -60,12 +69,25 @@ class RuleTextIn(BaseModel):
     text: str = Field(min_length=1, max_length=1_000_000, description="the rule file (YAML)")
 
 
+class WarningOut(BaseModel):
+    """A rule the check accepts but that can never fire, or that overlaps another."""
+
+    kind: str = Field(description="never | shadowed | overlap")
+    rule_id: str
+    line: int
+    block: list[int] = Field(description="the rule's position in the block document")
+    other_rule_id: str | None
+    other_line: int | None
+    reason: str
+
+
 class CheckOut(BaseModel):
     ok: bool
     version: int | None
     name: str | None
     rules: int | None
     problems: list[ProblemOut]
+    warnings: list[WarningOut]
 
 
 class DryRunIn(RuleTextIn):
@@ -101,6 +123,7 @@ class DryRunOut(BaseModel):
     orders: int
     changed: ChangedOut
     examples: list[ExampleOut]
+    warnings: list[WarningOut]
 
 
 VERSION_MAX = 2**63 - 1  # a ledger keeps versions as 64-bit integers
@@ -128,11 +151,24 @@ def refused(exc: RuleRefused) -> JSONResponse:
 
 def version_out(v: RuleVersion) -> VersionOut:
     return VersionOut(version=v.version, name=v.name, published_by=v.published_by,
-                      published_at=v.published_at, in_force=v.in_force)
+                      published_at=v.published_at, in_force=v.in_force,
+                      author=v.author or v.published_by, approver=v.published_by,
+                      drafted_at=v.drafted_at, draft=v.draft)
 
 
 def outcome_out(o: Outcome) -> OutcomeOut:
     return OutcomeOut(lane=o.lane, packing_group=o.packing_group, hold_reason=o.hold_reason)
+
+
+def warning_out(w: Warning_) -> WarningOut:
+    return WarningOut(kind=w.kind, rule_id=w.rule_id, line=w.line, block=[w.block],
+                      other_rule_id=w.other_rule_id, other_line=w.other_line, reason=w.reason)
+
+
+def example_out(e: DryRunExample) -> ExampleOut:
+    return ExampleOut(channel=e.channel, shop=e.shop, order_id=e.order_id,
+                      before=outcome_out(e.before), after=outcome_out(e.after),
+                      rules_fired=list(e.rules_fired))
 
 
 def admin(request: Request) -> RuleConsole:
@@ -167,10 +203,11 @@ def check(request: Request, body: RuleTextIn) -> CheckOut:
     problems = rules.check(body.text)
     out = CheckOut(ok=not problems, version=None, name=None, rules=None,
                    problems=[ProblemOut(file=p.file, line=p.line, reason=p.reason)
-                             for p in problems])
+                             for p in problems], warnings=[])
     if not problems:
         ruleset = parse(body.text, UPLOAD)
         out.version, out.name, out.rules = ruleset.version, ruleset.name, len(ruleset.rules)
+        out.warnings = [warning_out(w) for w in conflicts(ruleset)]
     return out
 
 
@@ -186,22 +223,17 @@ def dry_run(request: Request, body: DryRunIn) -> DryRunOut | JSONResponse:
     return DryRunOut(
         version=result.version, baseline_version=result.baseline_version, orders=result.orders,
         changed=ChangedOut(**result.changed),
-        examples=[ExampleOut(channel=e.channel, shop=e.shop, order_id=e.order_id,
-                             before=outcome_out(e.before), after=outcome_out(e.after),
-                             rules_fired=list(e.rules_fired)) for e in result.examples])
+        examples=[example_out(e) for e in result.examples],
+        warnings=[warning_out(w) for w in warnings(body.text)])
 
 
-@router.post("/publish", response_model=PublishOut, responses=REFUSED, status_code=201)
-def publish(request: Request, body: RuleTextIn,
-            user: str = RulesApprover) -> PublishOut | JSONResponse:
-    """Check and publish a new version; the hub swaps it in between batches."""
-    rules = admin(request)
-    previous = rules.current().version
-    try:
-        version = rules.publish(body.text, user)
-    except RuleRefused as exc:
-        return refused(exc)
-    return PublishOut(version=version, previous=previous, by=user)
+@router.post("/publish", include_in_schema=False)
+def publish() -> JSONResponse:
+    """Gone: publishing needs two people (an author's draft, another person's approval)."""
+    return JSONResponse({"detail": "publishing needs two people: the author drafts "
+                         "(POST /api/rules/drafts), an approver who is not the author publishes "
+                         "(POST /api/rules/drafts/{draft}/publish); nothing was published"},
+                        status_code=410)
 
 
 @router.post("/rollback", response_model=PublishOut, status_code=201,

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 # the records the ports exchange, and the store's size error
-from hub.app.records import Cursor, OrderKey, StageEvent
+from hub.app.records import Cursor, OrderKey, RuleDraftRecord, StageEvent
 from hub.app.records import PayloadTooLarge as PayloadTooLarge
 from hub.domain.decision import Decision
 from hub.domain.order import Order
@@ -209,9 +209,45 @@ class RuleVersionWrites(Protocol):
         ...
 
 
+class RuleDraftReads(Protocol):
+    def get_rule_draft(self, draft: int) -> RuleDraftRecord | None: ...
+
+    def list_rule_drafts(self, limit: int = 100) -> Sequence[RuleDraftRecord]:
+        """Newest first."""
+        ...
+
+
+class RuleDraftWrites(Protocol):
+    def add_rule_draft(self, text: str, author: str, comment: str, at: datetime) -> int:
+        """Keep a proposed rule text; its draft id."""
+        ...
+
+    def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime, *,
+                        author: str | None = None, draft: int | None = None) -> None:
+        """Store a version drafted by ``author`` as ``draft`` and mark the draft
+        published, in one transaction (a LedgerError if it was published already)."""
+        ...
+
+
+class ShadowRunner(Protocol):
+    """Where a candidate rule set decides the live batches beside the rules in force
+    (the router, in the running hub), acting on nothing (``hub.app.shadow``)."""
+
+    def start_shadow(self, draft: int, version: int, text: str) -> datetime:
+        """Start (or replace) the shadow run; when it started."""
+        ...
+
+    def stop_shadow(self) -> None: ...
+
+    def shadow_report(self, minutes: int) -> Any:
+        """A ``hub.app.shadow.ShadowReport`` over the last ``minutes``."""
+        ...
+
+
 class RuleVersions(RuleVersionReads, RuleVersionWrites, Protocol):
     """Reads and publishes through one handle (the rule store's writer)."""
 
 
-class RuleConsoleReads(RuleVersionReads, RecentOrders, Protocol):
-    """What the rule console reads: the versions, and recent orders for dry runs."""
+class RuleConsoleReads(RuleVersionReads, RuleDraftReads, RecentOrders, Protocol):
+    """What the rule console reads: the versions, the drafts, and recent orders for dry
+    runs and the builder's suggestions."""

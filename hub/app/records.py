@@ -125,7 +125,26 @@ class QuarantineRecord:
 
 @dataclass(frozen=True, slots=True)
 class RulesetRecord:
+    """A published version: ``published_by`` is who put it in force (the approver);
+    ``author`` who drafted it, ``draft`` the draft's id and ``drafted_at`` when (None for
+    a version published without a draft: the default, the watched file, a rollback)."""
+
     version: int
     text: str
     published_by: str
     published_at: datetime
+    author: str | None = None
+    draft: int | None = None
+    drafted_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDraftRecord:
+    """A rule text an author proposed; ``published_version`` once an approver published it."""
+
+    id: int
+    text: str
+    author: str
+    comment: str
+    created_at: datetime
+    published_version: int | None = None

@@ -26,9 +26,11 @@ from typing import Any
 from hub.app.ports import (
     RecentOrders,
     RuleConsoleReads,
+    RuleDraftWrites,
     RuleVersionReads,
     RuleVersionRecord,
     RuleVersionWrites,
+    ShadowRunner,
 )
 from hub.clock import Clock
 from hub.domain.decision import Decision
@@ -60,12 +62,18 @@ class NoSuchVersion(OrderHubError):
 
 @dataclass(frozen=True, slots=True)
 class RuleVersion:
+    """``published_by`` is the approver; ``author`` who drafted it (the approver for a
+    version published without a draft)."""
+
     version: int
     name: str
     published_by: str
     published_at: datetime | None
     in_force: bool
     text: str = field(default="", repr=False)
+    author: str = ""
+    draft: int | None = None
+    drafted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,10 +214,16 @@ class RuleConsole:
     recent orders for dry runs), published through ``writes`` (the ledger's single writer),
     put in force by ``put_in_force(version, text)``."""
 
-    def __init__(self, reads: RuleConsoleReads, writes: RuleVersionWrites,
-                 put_in_force: PutInForce | None = None, clock: Clock | None = None) -> None:
+    def __init__(self, reads: RuleConsoleReads, writes: RuleDraftWrites,
+                 put_in_force: PutInForce | None = None, clock: Clock | None = None, *,
+                 shadow: ShadowRunner | None = None) -> None:
         self.reads, self.writes = reads, writes
         self.put_in_force, self.clock = put_in_force, clock or Clock()
+        if shadow is None:
+            from hub.app.shadow import LocalShadow
+
+            shadow = LocalShadow(self.clock)
+        self.shadow = shadow
         self._lock = threading.Lock()
         self._parsed: dict[int, RuleSet] = {}
 
@@ -229,7 +243,9 @@ class RuleConsole:
     def _record(self, row: RuleVersionRecord, in_force: int | None) -> RuleVersion:
         name = self._load(row.version, row.text).name if row.text else ""
         return RuleVersion(row.version, name, row.published_by, row.published_at,
-                           row.version == in_force, row.text)
+                           row.version == in_force, row.text,
+                           getattr(row, "author", None) or row.published_by,
+                           getattr(row, "draft", None), getattr(row, "drafted_at", None))
 
     def versions(self) -> list[RuleVersion]:
         rows = sorted(self.reads.list_rulesets(), key=lambda r: r.version, reverse=True)
@@ -258,3 +274,46 @@ class RuleConsole:
         with self._lock:
             return rollback(self.reads, self.writes, version, by, self.clock.now(),
                             put_in_force=self.put_in_force)
+
+    # -- drafts, two-person publishing (hub.app.drafts) -------------------------------------
+    def create_draft(self, text: str, author: str, comment: str = "") -> Any:
+        from hub.app import drafts
+
+        draft = drafts.create_draft(self.reads, self.writes, text, author, comment,
+                                    self.clock.now())
+        return self.reads.get_rule_draft(draft) or draft
+
+    def drafts(self, limit: int = 100) -> list[Any]:
+        return list(self.reads.list_rule_drafts(limit))
+
+    def draft(self, draft: int) -> Any:
+        return self.reads.get_rule_draft(draft)
+
+    def publish_draft(self, draft: int, by: str) -> Any:
+        from hub.app import drafts
+
+        with self._lock:
+            return drafts.publish_draft(self.reads, self.reads, self.writes, draft, by,
+                                        self.clock.now(), put_in_force=self.put_in_force)
+
+    def diff(self, version: int) -> tuple[int | None, str] | None:
+        from hub.app.drafts import version_diff
+
+        return version_diff(self.reads, version)
+
+    # -- shadow run (hub.app.shadow) --------------------------------------------------------
+    def start_shadow(self, draft: int) -> tuple[int, datetime]:
+        """Start draft ``draft`` in shadow: (its version, since when)."""
+        from hub.app.drafts import NoSuchDraft
+
+        row = self.draft(draft)
+        if row is None:
+            raise NoSuchDraft(draft)
+        version = parse(row.text, f"draft-{draft}").version
+        return version, self.shadow.start_shadow(draft, version, row.text)
+
+    def stop_shadow(self) -> None:
+        self.shadow.stop_shadow()
+
+    def shadow_report(self, minutes: int) -> Any:
+        return self.shadow.shadow_report(minutes)

@@ -161,3 +161,27 @@ def decide(batch: Sequence[Order], inventory: Mapping[str, int], recent_orders: 
     found = find_anomalies(batch, inventory, recent_orders, rule_set, stocks, lines)
     scores = [score_order(o, s[0], t) for o, s in zip(batch, stocks, strict=True)]
     return route(batch, found, scores, rule_set, lines)
+
+
+Outcome = tuple[str, str, str | None, tuple[str, ...]]  # lane, packing group, hold, rules
+
+
+def outcomes(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
+             scores: Sequence[Score], rule_set: Any) -> list[Outcome]:
+    """Per order, the lane, packing group, hold and rules fired that ``route`` would
+    decide, without building the decisions: what a shadow run compares (issue #22)."""
+    hits_per_order = rule_set.evaluator.over(ROWS)(batch, scores, anomalies)
+    collect, policy = rule_set.hit_policy == "collect", rule_set.anomalies
+    memo: dict[tuple[int, ...], tuple] = {}
+    out: list[Outcome] = []
+    append = out.append
+    for s, found, hits in zip(scores, anomalies, hits_per_order, strict=True):
+        if hits:
+            key = tuple(map(id, hits))
+            effects = memo.get(key) or memo.setdefault(key, _effects(hits, collect))
+        else:
+            effects = NO_HITS
+        lane = effects[0] or s.lane
+        hold = (_hold(found, policy) if found else None) or effects[2]
+        append((lane, effects[1] or LANE_GROUP[lane], hold, effects[5]))
+    return out

@@ -43,6 +43,9 @@ from hub.app.records import (
     QuarantineRecord as QuarantineRecord,
 )
 from hub.app.records import (
+    RuleDraftRecord as RuleDraftRecord,
+)
+from hub.app.records import (
     RulesetRecord as RulesetRecord,
 )
 from hub.app.records import (
@@ -116,9 +119,15 @@ class Ledger(ABC):
                        at: datetime) -> int: ...
 
     @abstractmethod
-    def publish_ruleset(self, version: int, text: str, published_by: str,
-                        at: datetime) -> None:
-        """Store a rule-set version; publishing the same text again is a no-op."""
+    def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime, *,
+                        author: str | None = None, draft: int | None = None) -> None:
+        """Store a rule-set version; publishing the same text again is a no-op. With
+        ``draft`` (drafted by ``author``) the draft is marked published in the same
+        transaction; a draft published already is a LedgerError, nothing stored."""
+
+    @abstractmethod
+    def add_rule_draft(self, text: str, author: str, comment: str, at: datetime) -> int:
+        """Store a proposed rule text; returns the draft's id."""
 
     # -- outbox -----------------------------------------------------------------------------
     @abstractmethod
@@ -172,6 +181,13 @@ class Ledger(ABC):
 
     @abstractmethod
     def get_ruleset(self, version: int | None = None) -> RulesetRecord | None: ...
+
+    @abstractmethod
+    def get_rule_draft(self, draft: int) -> RuleDraftRecord | None: ...
+
+    @abstractmethod
+    def list_rule_drafts(self, limit: int = 100) -> list[RuleDraftRecord]:
+        """Newest first."""
 
     @abstractmethod
     def get_order(self, key: OrderKey) -> OrderView | None: ...

@@ -423,22 +423,8 @@ class PostgresLedger(SqlLedger):
             "INSERT INTO quarantine (channel, shop, raw, error, at) VALUES (%s, %s, %s, %s, %s) "
             "RETURNING id", params).fetchone()[0])
 
-    def publish_ruleset(self, version: int, text: str, published_by: str,
-                        at: datetime) -> None:
-        prepare.check_size(f"rule set version {version} text", text.encode("utf-8"))
-        at_s = epoch(at, "publish at")
-
-        def work(c: Any) -> None:
-            c.execute("INSERT INTO rulesets (version, text, published_by, published_at) "
-                      "VALUES (%s, %s, %s, %s) ON CONFLICT (version) DO NOTHING",
-                      (version, text, published_by, at_s))
-            stored = c.execute("SELECT text FROM rulesets WHERE version = %s",
-                               (version,)).fetchone()[0]
-            if stored != text:
-                raise LedgerError(f"rule set version {version} is already published with "
-                                  "different text; publish it as a new version")
-
-        self._run("publish_ruleset", work)
+    def _write(self, what: str, work: Callable[[Any], T]) -> T:
+        return self._run(what, work)
 
     # -- outbox -----------------------------------------------------------------------------
     def claim(self, n: int, lease_s: float, now: datetime) -> list[OutboxMessage]:

@@ -136,6 +136,17 @@ CREATE INDEX outbox_dead ON outbox (dead_at) WHERE dead_at IS NOT NULL;
 """
 
 
+# version 5: rule drafts (two-person publishing): an author's proposed text, and on each
+# published version who drafted it and which draft it was
+V5 = """
+CREATE TABLE rule_drafts (
+  id {id}, text TEXT NOT NULL, author TEXT NOT NULL, comment TEXT NOT NULL,
+  created_at {real} NOT NULL, published_version {int});
+ALTER TABLE rulesets ADD COLUMN author TEXT;
+ALTER TABLE rulesets ADD COLUMN draft {int};
+"""
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -152,6 +163,7 @@ MIGRATIONS = (
     Migration(2, "decision bodies in their event rows; decisions table folded in", V2),
     Migration(3, "index of orders whose newest version is not decided yet", V3),
     Migration(4, "dead letters: outbox rows refused at every try, kept aside", V4),
+    Migration(5, "rule drafts: proposed rule texts, and who drafted each version", V5),
 )
 LATEST = MIGRATIONS[-1].version
 

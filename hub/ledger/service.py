@@ -84,8 +84,13 @@ class LedgerService:
     def resend_dead_letter(self, message_id: int, at: datetime, detail: dict[str, Any]) -> bool:
         return self.ledger.resend_dead_letter(message_id, at, detail)
 
-    def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime) -> None:
-        self.ledger.publish_ruleset(version, text, published_by, at)
+    def publish_ruleset(self, version: int, text: str, published_by: str, at: datetime,
+                        **draft: Any) -> None:
+        """``draft``: the draft published and its ``author`` (``Ledger.publish_ruleset``)."""
+        self.ledger.publish_ruleset(version, text, published_by, at, **draft)
+
+    def add_rule_draft(self, text: str, author: str, comment: str, at: datetime) -> int:
+        return self.ledger.add_rule_draft(text, author, comment, at)
 
     def get_ruleset(self, version: int | None = None) -> Any:
         return self.ledger.get_ruleset(version)

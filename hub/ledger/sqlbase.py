@@ -29,8 +29,8 @@ from hub.ledger.base import (
     OrderView,
     OutboxMessage,
     QuarantineRecord,
-    RulesetRecord,
 )
+from hub.ledger.drafts import RuleTables
 from hub.ledger.prepare import decision_from_body
 from hub.ledger.times import epoch, from_epoch, from_micros
 
@@ -107,7 +107,7 @@ DISPATCH_FAILED = Stage.DISPATCH_FAILED.value
 WAREHOUSE_IN = ", ".join(f"'{s}'" for s in WAREHOUSE)
 
 
-class SqlLedger(Ledger):
+class SqlLedger(RuleTables, Ledger):
     where: str  # how messages name this ledger (never with a password)
 
     @abstractmethod
@@ -135,22 +135,6 @@ class SqlLedger(Ledger):
                                 "ORDER BY id DESC LIMIT ?", (limit,))
         return [QuarantineRecord(r[0], r[1], r[2], bytes(r[3]), r[4], from_epoch(r[5]))
                 for r in rows]
-
-    def list_rulesets(self) -> list[RulesetRecord]:
-        with self._reading("list_rulesets") as c:
-            rows = self._all(c, "SELECT version, text, published_by, published_at FROM rulesets "
-                                "ORDER BY version")
-        return [RulesetRecord(r[0], r[1], r[2], from_epoch(r[3])) for r in rows]
-
-    def get_ruleset(self, version: int | None = None) -> RulesetRecord | None:
-        sql = "SELECT version, text, published_by, published_at FROM rulesets "
-        with self._reading("get_ruleset") as c:
-            if version is None:
-                rows = self._all(c, sql + "ORDER BY version DESC LIMIT 1")
-            else:
-                rows = self._all(c, sql + "WHERE version = ?", (version,))
-        return RulesetRecord(rows[0][0], rows[0][1], rows[0][2], from_epoch(rows[0][3])) \
-            if rows else None
 
     def pending_count(self) -> int:
         with self._reading("pending_count") as c:

@@ -398,19 +398,9 @@ class SQLiteLedger(SqlLedger):
                             (channel, shop, data, prepare.error_text(error), at_s))
             return int(cur.lastrowid or 0)
 
-    def publish_ruleset(self, version: int, text: str, published_by: str,
-                        at: datetime) -> None:
-        prepare.check_size(f"rule set version {version} text", text.encode("utf-8"))
-        at_s = epoch(at, "publish at")
-        with self._tx("publish_ruleset") as c:
-            row = c.execute("SELECT text FROM rulesets WHERE version = ?", (version,)).fetchone()
-            if row is not None:
-                if row[0] != text:
-                    raise LedgerError(f"rule set version {version} is already published with "
-                                      "different text; publish it as a new version")
-                return
-            c.execute("INSERT INTO rulesets (version, text, published_by, published_at) "
-                      "VALUES (?,?,?,?)", (version, text, published_by, at_s))
+    def _write(self, what: str, work: Any) -> Any:
+        with self._tx(what) as c:
+            return work(c)
 
     # -- outbox -----------------------------------------------------------------------------
     def claim(self, n: int, lease_s: float, now: datetime) -> list[OutboxMessage]:

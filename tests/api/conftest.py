@@ -19,6 +19,16 @@ from tests.api.seed import Seeded, seed
 TOKEN = "s3cret-token"
 TOKENS = f"alice:{TOKEN},bob:other-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BOB = {"Authorization": "Bearer other-token"}  # a second person, with every role too
+
+
+def publish(client: TestClient, text: str, author: dict = AUTH, approver: dict = BOB) -> Any:
+    """Publish ``text`` the two-person way: ``author`` drafts, ``approver`` publishes;
+    the publish response (the draft's refusal, 422, when the draft was refused)."""
+    drafted = client.post("/api/rules/drafts", json={"text": text}, headers=author)
+    if drafted.status_code != 201:
+        return drafted
+    return client.post(f"/api/rules/drafts/{drafted.json()['draft']}/publish", headers=approver)
 
 
 @dataclass

@@ -55,9 +55,9 @@ def test_change_and_refusal_responses_match_the_schema(hub, doc):
     r = hub.client.post(f"/api/orders/{hub.key_path('held')}/release", json={"note": "ok"},
                         headers=AUTH)
     validate(doc, "/api/orders/{channel}/{shop}/{order_id}/release", "post", 200, r.json())
-    r = hub.client.post("/api/rules/publish", json={"text": "version: 0\n"}, headers=AUTH)
+    r = hub.client.post("/api/rules/drafts", json={"text": "version: 0\n"}, headers=AUTH)
     assert r.status_code == 422
-    validate(doc, "/api/rules/publish", "post", 422, r.json())
+    validate(doc, "/api/rules/drafts", "post", 422, r.json())
     r = hub.client.post("/api/rules/dry-run", json={"text": "version: 5\nname: x\n", "n": 5},
                         headers=AUTH)
     assert r.status_code == 200

@@ -35,8 +35,16 @@ CHANGES = {  # what each change needs, and a request that makes it
     "rules_author": lambda hub, h: hub.client.post(
         "/api/rules/dry-run", json={"text": _rules(hub), "n": 5}, headers=h),
     "rules_approver": lambda hub, h: hub.client.post(
-        "/api/rules/publish", json={"text": _rules(hub)}, headers=h),
+        f"/api/rules/drafts/{_draft(hub)}/publish", headers=h),
 }
+
+
+def _draft(hub: Hub) -> int:
+    """A draft by anna (the author), for the approver to publish."""
+    r = hub.client.post("/api/rules/drafts", json={"text": _rules(hub)},
+                        headers=bearer("tok-author"))
+    assert r.status_code == 201, r.text
+    return r.json()["draft"]
 HOLDERS = {"operator": ("olga", "tok-op"), "rules_author": ("anna", "tok-author"),
            "rules_approver": ("paul", "tok-approver")}
 
@@ -60,8 +68,9 @@ def test_a_change_records_who_made_it(hub: Hub) -> None:
     done = CHANGES["operator"](hub, bearer("tok-op"))
     assert done.json()["by"] == "olga"
     published = CHANGES["rules_approver"](hub, bearer("tok-approver"))
-    assert published.json()["by"] == "paul"
-    assert hub.ledger.get_ruleset(None).published_by == "paul"
+    assert (published.json()["by"], published.json()["author"]) == ("paul", "anna")
+    latest = hub.ledger.get_ruleset(None)
+    assert (latest.published_by, latest.author) == ("paul", "anna")
 
 
 def test_protected_reads_take_any_valid_token(hub: Hub) -> None:

@@ -1,9 +1,10 @@
-"""The rule console: versions, check with line numbers, publish, roll back, dry-run."""
+"""The rule console: versions, check with line numbers, publish (two people), roll back,
+dry-run."""
 
 from __future__ import annotations
 
 from hub.domain.rules import default_ruleset, load_ruleset
-from tests.api.conftest import AUTH
+from tests.api.conftest import AUTH, BOB, publish
 
 BAD = """version: 2
 name: bad
@@ -25,8 +26,8 @@ def with_rules(version: int, rules: str) -> str:
 def test_versions_and_text(hub):
     body = hub.client.get("/api/rules").json()
     assert body["current"] == 1
-    assert [(v["version"], v["published_by"], v["in_force"]) for v in body["versions"]] == [
-        (1, "default", True)]
+    assert [(v["version"], v["published_by"], v["author"], v["in_force"])
+            for v in body["versions"]] == [(1, "default", "default", True)]
     one = hub.client.get("/api/rules/1").json()
     assert one["text"] == default_ruleset().text and one["name"] == "default"
     assert hub.client.get("/api/rules/99").status_code == 404
@@ -48,7 +49,7 @@ def test_check_lists_every_problem_with_its_line(hub):
 
 
 def test_bad_rule_file_is_refused_and_the_running_rules_stay(hub):
-    r = hub.client.post("/api/rules/publish", json={"text": BAD}, headers=AUTH)
+    r = publish(hub.client, BAD)
     assert r.status_code == 422
     body = r.json()
     assert [p["line"] for p in body["problems"]] == [3, 7, 8]
@@ -61,7 +62,7 @@ def test_bad_rule_file_is_refused_and_the_running_rules_stay(hub):
 def test_a_version_not_newer_is_refused(hub):
     stale = with_rules(1, "  - {id: extra, precedence: 1, when: {field: channel, eq: jd}, "
                           "then: {lane: P1}}\n")
-    r = hub.client.post("/api/rules/publish", json={"text": stale}, headers=AUTH)
+    r = publish(hub.client, stale)
     assert r.status_code == 422
     [problem] = r.json()["problems"]
     assert problem["line"] == stale.splitlines().index("version: 1") + 1
@@ -70,24 +71,31 @@ def test_a_version_not_newer_is_refused(hub):
 
 def test_publish_needs_a_token_and_puts_the_rules_in_force(hub):
     text = with_rules(2, "")
-    assert hub.client.post("/api/rules/publish", json={"text": text}).status_code == 401
-    assert hub.client.post("/api/rules/publish", json={"text": text},
+    assert hub.client.post("/api/rules/drafts", json={"text": text}).status_code == 401
+    assert hub.client.post("/api/rules/drafts", json={"text": text},
                            headers={"Authorization": "Bearer bad"}).status_code == 403
     assert hub.published == []
-    r = hub.client.post("/api/rules/publish", json={"text": text}, headers=AUTH)
+    r = publish(hub.client, text, author=AUTH, approver=BOB)
     assert r.status_code == 201
-    assert r.json() == {"version": 2, "previous": 1, "by": "alice"}
+    assert r.json() == {"version": 2, "previous": 1, "by": "bob", "author": "alice"}
     assert hub.published == [(2, text)]
     listed = hub.client.get("/api/rules").json()
     assert listed["current"] == 2
     assert [v["version"] for v in listed["versions"]] == [2, 1]
+    assert (listed["versions"][0]["author"], listed["versions"][0]["approver"]) == (
+        "alice", "bob")
+
+
+def test_direct_publish_is_gone_and_publishes_nothing(hub):
+    r = hub.client.post("/api/rules/publish", json={"text": with_rules(2, "")}, headers=AUTH)
+    assert r.status_code == 410 and "/api/rules/drafts" in r.json()["detail"]
+    assert hub.published == [] and hub.ledger.get_ruleset(None).version == 1
 
 
 def test_rollback_publishes_the_old_rules_as_the_next_version(hub):
     v2 = with_rules(2, "  - {id: jd-fast, precedence: 1, when: {field: channel, eq: jd}, "
                        "then: {lane: P0}}\n")
-    assert hub.client.post("/api/rules/publish", json={"text": v2},
-                           headers=AUTH).status_code == 201
+    assert publish(hub.client, v2).status_code == 201
     assert hub.client.post("/api/rules/rollback", json={"version": 1}).status_code == 401
     r = hub.client.post("/api/rules/rollback", json={"version": 1}, headers=AUTH)
     assert r.status_code == 201

@@ -14,8 +14,24 @@ def test_check_default_rules_ok(tmp_path, capsys):
     path.write_text(default_ruleset().text, "utf-8")
     assert main(["rules", "check", str(path)]) == 0
     out = capsys.readouterr()
-    assert out.out == "ok: version 1, 2 rules\n"
+    ok, warning = out.out.splitlines()
+    assert ok == "ok: version 1, 2 rules"
+    assert warning.startswith(f"{path}:77: warning: rules 'douyin-live-new-buyer' (line 67) "
+                              "and 'vip-same-city-fast' can match the same order")
     assert out.err == ""
+
+
+def test_check_warns_of_a_shadowed_rule_with_its_line(tmp_path, capsys):
+    path = tmp_path / "rules.yaml"
+    path.write_text("version: 2\nname: x\nrules:\n"
+                    "  - {id: jd, precedence: 1, when: {field: channel, eq: jd}, "
+                    "then: {lane: P1}}\n"
+                    "  - {id: jd-big, precedence: 2, when: {all: [{field: channel, eq: jd}, "
+                    "{field: score, gt: 90}]}, then: {lane: P1}}\n", "utf-8")
+    assert main(["rules", "check", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith(
+        f"{path}:5: warning: rule 'jd-big' can never fire: rule 'jd' (line 4) comes first")
+    assert main(["rules", "check", "--strict", str(path)]) == 1
 
 
 def test_check_prints_one_line_per_problem_and_exits_1(tmp_path, capsys):

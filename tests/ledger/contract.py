@@ -698,6 +698,42 @@ class LedgerContract:
         assert ledger.get_ruleset(7) is None
         assert [r.version for r in ledger.list_rulesets()] == [1, 2]
 
+    def test_rule_drafts_are_kept_and_published_once_with_their_author(self, ledger, clock):
+        assert ledger.list_rule_drafts() == [] and ledger.get_rule_draft(1) is None
+        ledger.publish_ruleset(1, "version: 1\n", "default", clock.now())
+        drafted = clock.now()
+        first = ledger.add_rule_draft("version: 2\n", "anna", "jd to P1", drafted)
+        clock.advance(30)
+        second = ledger.add_rule_draft("version: 2\nname: b\n", "anna", "", clock.now())
+        assert [d.id for d in ledger.list_rule_drafts()] == [second, first]
+        got = ledger.get_rule_draft(first)
+        assert (got.text, got.author, got.comment, got.created_at, got.published_version) == (
+            "version: 2\n", "anna", "jd to P1", drafted, None)
+        clock.advance(60)
+        ledger.publish_ruleset(2, "version: 2\n", "paul", clock.now(), author="anna",
+                               draft=first)
+        assert ledger.get_rule_draft(first).published_version == 2
+        v2 = ledger.get_ruleset(2)
+        assert (v2.published_by, v2.author, v2.draft, v2.drafted_at, v2.published_at) == (
+            "paul", "anna", first, drafted, clock.now())
+        assert ledger.get_ruleset(1).author is None and ledger.get_ruleset(1).draft is None
+        assert [(r.version, r.author) for r in ledger.list_rulesets()] == [(1, None), (2, "anna")]
+        # the same version again is a no-op; the draft is not published twice
+        ledger.publish_ruleset(2, "version: 2\n", "paul", clock.now(), author="anna",
+                               draft=first)
+        with pytest.raises(LedgerError, match="published already"):
+            ledger.publish_ruleset(3, "version: 3\n", "paul", clock.now(), author="anna",
+                                   draft=first)
+        assert ledger.get_ruleset(3) is None  # nothing of the refused call was stored
+        with pytest.raises(LedgerError, match="unknown or published"):
+            ledger.publish_ruleset(3, "version: 3\n", "paul", clock.now(), draft=999)
+        assert ledger.get_ruleset(None).version == 2
+        with pytest.raises(PayloadTooLarge):
+            ledger.add_rule_draft("x" * (MAX_PAYLOAD_BYTES + 1), "anna", "", clock.now())
+        with pytest.raises(LedgerError, match="comment"):
+            ledger.add_rule_draft("version: 4\n", "anna", "c" * 5000, clock.now())
+        assert len(ledger.list_rule_drafts()) == 2
+
     # -- queries ----------------------------------------------------------------------------
     def test_get_order_of_an_unknown_key_is_none(self, ledger):
         assert ledger.get_order(("tmall", "flagship", "missing")) is None
