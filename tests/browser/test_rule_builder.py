@@ -285,6 +285,8 @@ def test_the_case_rule_built_from_blocks_goes_live_through_two_people(world, tmp
 
         page.click("#lang")
         page.wait_for("document.querySelector('.rb-rule .rb-kw').textContent === 'When'")
+        page.wait_for("document.querySelector('#version-diff b').textContent.includes('against')")
+        assert "[object Object]" not in page.evaluate("document.body.innerText")
         page.evaluate("document.querySelector('#rules-panel').scrollIntoView()")
         shot = page.screenshot(tmp_path / "rule-builder-en.png")
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

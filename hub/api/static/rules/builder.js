@@ -367,7 +367,7 @@ export function createBuilder(root, { onChange }) {
     setSchema(next) { schema = { ...fallbackSchema, ...next }; render(); },
     get schema() { return schema; },
     render,
-    /* flags: [{rule, key (a condition's path key or null), level: "error"|"warn", text}] */
+    /* flags: [{rule, key (a condition's path key or null), level: "error"|"warn", line, reason}] */
     flag(flags) {
       ui.flags = flags;
       render();

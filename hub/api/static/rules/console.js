@@ -5,14 +5,15 @@
 import { $, api, esc, onLang, reasonName, state, t } from "../core.js";
 import { fromDocument, problemPath, pathKey, toDocument } from "./blocks.js";
 import { createBuilder } from "./builder.js";
-import { renderDrafts, renderShadow, renderVersions, wireFlow } from "./flow.js";
+import {
+  out, redrawDiff, redrawOut, renderDrafts, renderShadow, renderVersions, wireFlow,
+} from "./flow.js";
 import "./i18n.js";
 
 const SYNC_MS = 500;
 const rules = { builder: null, blocksDirty: false, yamlDirty: false, builderOk: true,
   opened: false, timer: null, edits: 0 };
 
-export const out = (html) => { $("#rule-out").innerHTML = html; };
 export const errorText = (err) => `${err.status || ""} ${err.message}`.trim();
 /* The sync line: a text key (shown in the page's language, again after a switch) and
    whatever detail the API gave. */
@@ -44,7 +45,7 @@ function flagsFor(problems, level, text) {
     }
     if (!path) return null;
     return { rule: path.rule, key: path.at.length ? pathKey(path) : null, level,
-      text: `${p.line ? `${t("lineN", { n: p.line })}: ` : ""}${p.reason}` };
+      line: p.line, reason: p.reason };
   }).filter(Boolean);
 }
 async function saveBlocks() {
@@ -111,12 +112,12 @@ function problemList(items, cls) {
   return `<ul class="${cls}">${items.map((p) => `<li data-line="${esc(p.line)}" tabindex="0"
     role="button">${esc(where(p))}: ${esc(p.reason)}</li>`).join("")}</ul>`;
 }
-export function showProblems(err, text = $("#rule-text").value) {
+export function showProblems(err, text = $("#rule-text").value, head = () => "") {
   const data = err.data || {};
-  if (err.status === 401) err.message = t("needAuthor");
   const problems = data.problems || [];
   const warnings = data.warnings || [];
-  out(`${err.message ? `<p class="err-msg">${esc(err.message)}</p>` : ""}
+  out(() => `${head()}${err.status === 401 ? `<p class="err-msg">${esc(t("needAuthor"))}</p>`
+    : err.message ? `<p class="err-msg">${esc(err.message)}</p>` : ""}
     ${problems.length ? problemList(problems, "problems") : ""}
     ${warnings.length ? `<h3>${esc(t("checkWarn"))}</h3>${problemList(warnings, "warnings")}` : ""}`);
   if (rules.builder) {
@@ -127,11 +128,8 @@ async function check() {
   const text = await currentText();
   try {
     const res = await api("rules/check", { method: "POST", body: { text } });
-    showProblems({ message: "", data: res }, text);
-    if (res.ok) {
-      $("#rule-out").insertAdjacentHTML("afterbegin",
-        `<p class="ok-msg">${esc(t("checkOk", { v: res.version, n: res.rules }))}</p>`);
-    }
+    showProblems({ message: "", data: res }, text, () => (res.ok
+      ? `<p class="ok-msg">${esc(t("checkOk", { v: res.version, n: res.rules }))}</p>` : ""));
   } catch (err) { showProblems(err, text); }
 }
 async function dryRun() {
@@ -143,7 +141,7 @@ async function dryRun() {
         <td>${esc(e.before.lane)} → ${esc(e.after.lane)}</td>
         <td>${esc(e.before.packing_group)} → ${esc(e.after.packing_group)}</td>
         <td>${esc(reasonName(e.before.hold_reason) || "-")} → ${esc(reasonName(e.after.hold_reason) || "-")}</td></tr>`).join("");
-    out(`<p class="dry-summary">${esc(t("dryResult", { n: res.orders, lane: res.changed.lane,
+    out(() => `<p class="dry-summary">${esc(t("dryResult", { n: res.orders, lane: res.changed.lane,
       group: res.changed.packing_group, hold: res.changed.hold, any: res.changed.any }))}</p>
       ${ex ? `<table class="grid"><thead><tr><th>${esc(t("examples"))}</th><th>${esc(t("lane"))}</th>
         <th>${esc(t("packing"))}</th><th>${esc(t("held"))}</th></tr></thead><tbody>${ex}</tbody></table>` : ""}`);
@@ -158,7 +156,7 @@ async function loadRules() {
   const data = await api(`rules/${state.rulesVersion}`);
   const text = data.text.replace(/^version[ \t]*:[^\n]*$/m, `version: ${state.nextRulesVersion}`);
   $("#rule-text").value = text;
-  out("");
+  out(() => "");
   if (rules.builderOk) await openYaml(text);
 }
 async function loadSchema() {
@@ -213,6 +211,8 @@ export function initRules() {
   onLang(() => {
     rules.builder.render();
     if (lastSync) syncMsg(...lastSync);
+    redrawOut();
+    redrawDiff();
     renderDrafts(undefined);
     renderShadow(undefined);
   });

@@ -9,10 +9,16 @@ const ARM_MS = 5000;
 const flow = { drafts: null, shadow: null, versions: null, armed: null, shown: {} };
 let hooks = null;
 
-const out = (html) => { $("#rule-out").innerHTML = html; };
+/* The panel's message line, drawn again in the other language after a switch. */
+let lastOut = () => "";
+export function out(render) {
+  lastOut = render;
+  $("#rule-out").innerHTML = render();
+}
+export const redrawOut = () => { $("#rule-out").innerHTML = lastOut(); };
 const failed = (err) => {
   const problems = (err.data && err.data.problems) || [];
-  out(`<p class="err-msg">${esc(`${err.status || ""} ${err.message}`.trim())}</p>${problems.length
+  out(() => `<p class="err-msg">${esc(`${err.status || ""} ${err.message}`.trim())}</p>${problems.length
     ? `<ul class="problems">${problems.map((p) => `<li>${esc(p.file)}:${esc(p.line)}: ${esc(p.reason)}</li>`).join("")}</ul>`
     : ""}`);
 };
@@ -48,14 +54,14 @@ function rerender() {
 function approverToken() {
   const token = $("#approver-token").value.trim();
   if (!token) {
-    out(`<p class="err-msg">${esc(t("needApprover"))}</p>`);
+    out(() => `<p class="err-msg">${esc(t("needApprover"))}</p>`);
     $("#approver-token").focus();
   }
   return token;
 }
 function authorToken() {
   if ($("#token").value.trim()) return true;
-  out(`<p class="err-msg">${esc(t("needAuthor"))}</p>`);
+  out(() => `<p class="err-msg">${esc(t("needAuthor"))}</p>`);
   $("#token").focus();
   return false;
 }
@@ -82,7 +88,7 @@ async function saveDraft() {
   try {
     const res = await api("rules/drafts", { method: "POST",
       body: { text, comment: $("#draft-comment").value.trim() } });
-    out(`<p class="ok-msg draft-saved" data-draft="${esc(res.draft)}">${esc(t("draftSaved", { d: res.draft, a: res.author }))}</p>`);
+    out(() => `<p class="ok-msg draft-saved" data-draft="${esc(res.draft)}">${esc(t("draftSaved", { d: res.draft, a: res.author }))}</p>`);
     await hooks.refresh();
   } catch (err) { failed(err); }
 }
@@ -99,8 +105,8 @@ async function publish(draft) {
     const res = await api(`rules/drafts/${encodeURIComponent(draft)}/publish`,
       { method: "POST", body: {}, token });
     $("#approver-token").value = "";
-    out(`<p class="ok-msg published" data-version="${esc(res.version)}">${esc(t("published", { v: res.version }))}
-      · ${esc(t("publishedBy", { by: res.by, a: res.author }))}</p>`);
+    out(() => `<p class="ok-msg published" data-version="${esc(res.version)}">${esc(t("published", { v: res.version }))}
+      · ${esc(t("publishedByAuthor", { by: res.by, a: res.author }))}</p>`);
     await hooks.refresh();
   } catch (err) { failed(err); }
 }
@@ -110,7 +116,8 @@ export function renderShadow(data) {
   if (data !== undefined) flow.shadow = data;
   const s = flow.shadow;
   $("#shadow-stop").hidden = !(s && s.running);
-  $("#shadow-publish").hidden = !(s && s.running);
+  const done = flow.drafts?.drafts.some((d) => String(d.draft) === String(s?.draft) && d.status === "published");
+  $("#shadow-publish").hidden = !(s && s.running) || Boolean(done);
   if (!s || !s.running) {
     const last = s && s.orders ? `<p class="shadow-last">${esc(t("shadowLast", { d: s.draft ?? "-" }))}
       ${esc(t("shadowResult", { lane: s.changed.lane, group: s.changed.packing_group,
@@ -140,7 +147,7 @@ async function startShadow(draft) {
   if (!authorToken()) return;
   try {
     await api("rules/shadow", { method: "POST", body: { draft } });
-    out(`<p class="ok-msg">${esc(t("shadowStarted", { d: draft }))}</p>`);
+    out(() => `<p class="ok-msg">${esc(t("shadowStarted", { d: draft }))}</p>`);
     await hooks.refresh();
   } catch (err) { failed(err); }
 }
@@ -148,7 +155,7 @@ async function stopShadow() {
   if (!authorToken()) return;
   try {
     await api("rules/shadow", { method: "DELETE" });
-    out(`<p class="ok-msg">${esc(t("shadowStopped"))}</p>`);
+    out(() => `<p class="ok-msg">${esc(t("shadowStopped"))}</p>`);
     await hooks.refresh();
   } catch (err) { failed(err); }
 }
@@ -167,16 +174,21 @@ export function renderVersions(data) {
         ${v.in_force ? "" : armButton(`rollback:${v.version}`, "", t("rollback"), `data-rollback="${esc(v.version)}"`)}</td>
     </tr>`).join(""));
 }
+let lastDiff = null;
+function drawDiff(d) {
+  lastDiff = d;
+  const lines = (d.diff || "").split("\n").map((line) => {
+    const cls = line.startsWith("@@") ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
+    return `<span class="${cls}">${esc(line)}</span>`;
+  }).join("\n");
+  $("#version-diff").hidden = false;
+  $("#version-diff").innerHTML = `<b>${esc(t("diffOf", { v: d.version, a: d.against ?? "-" }))}</b>\n${
+    d.diff ? lines : esc(t("noDiff"))}`;
+}
+export const redrawDiff = () => { if (lastDiff) drawDiff(lastDiff); };
 async function showDiff(version) {
   try {
-    const d = await api(`rules/${version}/diff`);
-    const lines = (d.diff || "").split("\n").map((line) => {
-      const cls = line.startsWith("@@") ? "hunk" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : "";
-      return `<span class="${cls}">${esc(line)}</span>`;
-    }).join("\n");
-    $("#version-diff").hidden = false;
-    $("#version-diff").innerHTML = `<b>${esc(t("diffOf", { v: d.version, a: d.against ?? "-" }))}</b>\n${
-      d.diff ? lines : esc(t("noDiff"))}`;
+    drawDiff(await api(`rules/${version}/diff`));
   } catch (err) { failed(err); }
 }
 async function rollback(version) {
@@ -184,7 +196,7 @@ async function rollback(version) {
   if (!token || !confirmed(`rollback:${version}`)) return;
   try {
     const res = await api("rules/rollback", { method: "POST", body: { version }, token });
-    out(`<p class="ok-msg">${esc(t("rolledBack", { v: res.version }))}</p>`);
+    out(() => `<p class="ok-msg">${esc(t("rolledBack", { v: res.version }))}</p>`);
     await hooks.refresh();
   } catch (err) { failed(err); }
 }

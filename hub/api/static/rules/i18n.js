@@ -29,7 +29,7 @@ addText({
     shadowStarted: "草稿 {d} 开始影子运行(只计算,不下发、不告警、不挂起)", shadowStopped: "影子运行已停止", shadowLast: "上次影子运行(草稿 {d}):",
     confirmAgain: "再点一次确认", approver: "审批人", draftedAt: "起草时间", diff: "差异",
     diffOf: "v{v} 与 v{a} 的差异", noDiff: "(无差异)", rolledBack: "已回滚:新版本 v{v}",
-    publishedBy: "发布:{by},作者:{a}", noDrafts: "暂无草稿", needAuthor: "请先在右上角填写规则作者令牌",
+    publishedByAuthor: "发布:{by},作者:{a}", noDrafts: "暂无草稿", needAuthor: "请先在右上角填写规则作者令牌",
     examplesShadow: "示例", unknownField: "(未知字段)", lineN: "第 {n} 行", openDraft: "打开",
     draftStatus: { open: "待审批", published: "已发布" },
     kinds: { all: "全部满足", any: "任一满足", not: "不满足以下" },
@@ -43,7 +43,7 @@ addText({
       "amounts.discount_fen": "优惠(分)", "amounts.freight_fen": "运费(分)",
       "items.count": "商品行数", "items.quantity": "商品件数", "items.skus": "商品 SKU",
       score: "优先级得分", lane: "通道", anomalies: "异常", hour: "下单时刻(时)" },
-    actions: { lane: "通道", packing_group: "打包组", hold: "挂起", alert: "告警群", delivery: "配送方式" },
+    actionNames: { lane: "通道", packing_group: "打包组", hold: "挂起", alert: "告警群", delivery: "配送方式" },
     values: { douyin: "抖音", tmall: "天猫", jd: "京东", live_room: "直播间", search: "搜索",
       shortvideo: "短视频", new_first_order: "新客首单", live_flash: "直播秒杀", normal: "普通",
       presale_final: "预售尾款", presale_deposit: "预售定金", gift: "赠品", same_city: "同城",
@@ -78,7 +78,7 @@ addText({
     shadowStopped: "Shadow run stopped", shadowLast: "Last shadow run (draft {d}):", confirmAgain: "Click again to confirm",
     approver: "Approver", draftedAt: "Drafted", diff: "Diff", diffOf: "v{v} against v{a}",
     noDiff: "(no difference)", rolledBack: "Rolled back: new version v{v}",
-    publishedBy: "published by {by}, author {a}", noDrafts: "No drafts",
+    publishedByAuthor: "published by {by}, author {a}", noDrafts: "No drafts",
     needAuthor: "Enter a rules author's token (top right) first", examplesShadow: "Examples",
     unknownField: "(unknown field)", lineN: "line {n}", openDraft: "Open",
     draftStatus: { open: "awaiting approval", published: "published" },
@@ -88,7 +88,7 @@ addText({
     fields: { "buyer.tags": "buyer tags", "buyer.tier": "buyer tier", source: "source",
       source_detail: "source detail (live room)", "amounts.paid_fen": "paid (fen)",
       "items.skus": "item SKUs", hour: "hour ordered" },
-    actions: { lane: "lane", packing_group: "packing group", hold: "hold", alert: "alert group",
+    actionNames: { lane: "lane", packing_group: "packing group", hold: "hold", alert: "alert group",
       delivery: "delivery" },
     values: { live_room: "live room", new_first_order: "new first-order buyer",
       same_city: "same city", live_flash: "live flash sale" },
@@ -99,7 +99,7 @@ const table = (name, key) => TEXT[state.lang][name]?.[key] ?? key;
 export const fieldName = (f) => table("fields", f);
 export const opName = (o) => table("ops", o);
 export const kindName = (k) => table("kinds", k);
-export const actionName = (a) => table("actions", a);
+export const actionName = (a) => table("actionNames", a);
 export function valueName(v) {
   const label = TEXT[state.lang].values?.[String(v)];
   return label && label !== String(v) ? `${label} (${v})` : String(v);

@@ -170,6 +170,7 @@ export function ruleHtml(ctx, rule, i) {
       ${Object.entries(rule.then).map(([k, v]) => actionHtml(schema, k, v)).join("")}
       <button type="button" class="rb-add-action">${esc(t("addAction"))}</button></div>
     ${flags.length ? `<ul class="rb-flags">${flags.map((f) =>
-    `<li class="${f.level === "error" ? "err-msg" : "warn-msg"}">${esc(f.text)}</li>`).join("")}</ul>` : ""}
+    `<li class="${f.level === "error" ? "err-msg" : "warn-msg"}">${
+      f.line ? `${esc(t("lineN", { n: f.line }))}: ` : ""}${esc(f.reason)}</li>`).join("")}</ul>` : ""}
   </li>`;
 }
