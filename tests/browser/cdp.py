@@ -181,6 +181,39 @@ class Page:
         if not found:
             raise CDPError(f"nothing to click at {selector}")
 
+    def box(self, selector: str) -> dict[str, float]:
+        """The element's box in viewport pixels (CSS px at scale 1)."""
+        where = json.dumps(selector)
+        found = self.evaluate(f"""(() => {{ const el = document.querySelector({where});
+            if (!el) return null; const r = el.getBoundingClientRect();
+            return {{x: r.x, y: r.y, width: r.width, height: r.height}}; }})()""")
+        if not found:
+            raise CDPError(f"nothing at {selector}")
+        return found
+
+    def mouse(self, kind: str, x: float, y: float, pressed: bool) -> None:
+        """One real mouse event (mousePressed, mouseMoved, mouseReleased) with the left
+        button; the page sees mousedown/mousemove/mouseup as from a mouse."""
+        self.call("Input.dispatchMouseEvent", {
+            "type": kind, "x": x, "y": y, "button": "left", "buttons": 1 if pressed else 0,
+            "clickCount": 1 if kind != "mouseMoved" else 0})
+
+    def drag(self, source: str, target: str, where: str = "center", steps: int = 12) -> None:
+        """Drag ``source`` (its centre) with the mouse and drop it on ``target``: at its
+        centre, or just inside its ``top`` or ``bottom`` edge; moved in ``steps`` steps."""
+        self.evaluate(f"document.querySelector({json.dumps(source)})"
+                      ".scrollIntoView({block: 'center'})")
+        a, b = self.box(source), self.box(target)
+        x0, y0 = a["x"] + a["width"] / 2, a["y"] + a["height"] / 2
+        x1 = b["x"] + min(b["width"] / 2, 40)
+        y1 = {"top": b["y"] + 3, "bottom": b["y"] + b["height"] - 3}.get(
+            where, b["y"] + b["height"] / 2)
+        self.mouse("mouseMoved", x0, y0, False)
+        self.mouse("mousePressed", x0, y0, True)
+        for i in range(1, steps + 1):
+            self.mouse("mouseMoved", x0 + (x1 - x0) * i / steps, y0 + (y1 - y0) * i / steps, True)
+        self.mouse("mouseReleased", x1, y1, False)
+
     def text(self, selector: str) -> str | None:
         return self.evaluate(f"document.querySelector({json.dumps(selector)})?.textContent ?? null")
 

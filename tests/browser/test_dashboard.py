@@ -76,6 +76,7 @@ def test_operator_finds_an_order_and_releases_a_held_one(served, tmp_path):
         page.click("#lang")
         page.wait_for("document.querySelector('h1').textContent === 'OrderHub · Operations'")
         page.wait_for("document.querySelector('#results .stage').textContent === 'shipped'")
+        assert "[object Object]" not in page.evaluate("document.body.innerText")
         shot = page.screenshot(tmp_path / "dashboard.png")
 
     view = seeded.ledger.get_order(held.key)
