@@ -6,10 +6,12 @@ The search (seeded, deterministic): every run uses the same day and the same see
 (common random numbers), so a figure moves only because a parameter moved. Each free
 parameter drives one figure most (export interval -> sync delay, patrol interval ->
 detection, urgent orders pushed by hand -> share needing a person, the buyers' share
-of flawed shipments they complain about -> complaints); the search bisects each parameter within its plausible
-bounds (``[bounds]`` of the set) on its own figure, the others held, and goes round all
-four ``ROUNDS`` times (Gauss-Seidel), because they also move each other's figures (a
-later patrol lets more flawed orders ship, which adds complaints). The fit's error is
+of flawed shipments they complain about -> complaints); the search bisects each
+parameter within its plausible bounds (``[bounds]`` of the set) on its own figure, the
+others held, and goes round all four up to ``ROUNDS`` times (Gauss-Seidel), stopping
+once every figure is within ``CLOSE``, because the parameters also move each other's
+figures (a later patrol lets more flawed orders ship, which adds complaints). The fit's
+error is
 the relative error of each figure; the parameters found, their bounds and whether they
 sit inside them are reported.
 """

@@ -54,8 +54,8 @@ def on_time(o: Outcome) -> dict[str, dict[str, Any]]:
         mine = judged if lane == "all" else judged & (o.lane == i)
         n = int(mine.sum())
         out[lane] = {"share": _r(ok[mine].sum() / n, 4) if n else None,
-                     "on_time": int(round(ok[mine].sum() * d.scale)),
-                     "late": int(round((mine & ~ok).sum() * d.scale))}
+                     "on_time": round(float(ok[mine].sum() * d.scale)),
+                     "late": round(float((mine & ~ok).sum() * d.scale))}
     return out
 
 
@@ -101,7 +101,7 @@ def summary(o: Outcome, params: dict[str, Any]) -> dict[str, Any]:
     span_h = (d.end_s - d.start_s) / 3600.0
     hourly = np.bincount((d.paid // 3600).astype(int), minlength=24)
     return {
-        "orders": int(round(d.n * d.scale)),
+        "orders": round(float(d.n * d.scale)),
         "sampled": d.scale > 1,
         "delay_to_wms_s": stats(delay),
         "delay_to_wms_by_lane_s": {lane: stats((o.ready - d.paid)[reached & (o.lane == i)])
@@ -110,10 +110,10 @@ def summary(o: Outcome, params: dict[str, Any]) -> dict[str, Any]:
         "person_share": _r(person.mean(), 4) if d.n else None,
         "held_share": _r(o.held.mean(), 4) if d.n else None,
         "complaint_rate": _r(complaint.mean(), 4) if d.n else None,
-        "late": int(round(late.sum() * d.scale)),
-        "wrong": int(round(o.wrong.sum() * d.scale)),
-        "disagree": int(round(o.disagree.sum() * d.scale)),
-        "person_orders": int(round(person.sum() * d.scale)),
+        "late": round(float(late.sum() * d.scale)),
+        "wrong": round(float(o.wrong.sum() * d.scale)),
+        "disagree": round(float(o.disagree.sum() * d.scale)),
+        "person_orders": round(float(person.sum() * d.scale)),
         "lane_share": {lane: _r((o.lane == i).mean(), 4) for i, lane in enumerate(LANES)},
         "on_time": on_time(o),
         "peak_orders_per_s": _r(hourly.max() * d.scale / 3600.0, 2),

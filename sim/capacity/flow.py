@@ -140,7 +140,11 @@ def run(day: Day, setup: Setup, perf: HubPerf, seed: int) -> Outcome:
         hours += n * float(checks["check_s"]) / 3600.0
         capacity["clerks"] = {"per_hour": clerks * 3600.0 / clerk_stretch,
                               "work": _hourly(ready, float(checks["check_s"]))}
-        work = Work(ready, wgroup, priority, work_s, stop, found, float(checks["fix_s"]))
+        fix_s = float(checks["fix_s"]) * clerk_stretch
+        fixed_at = sync.people(found, clerks, fix_s)
+        capacity["clerks"]["work"] = [a + b for a, b in zip(
+            capacity["clerks"]["work"], _hourly(found, float(checks["fix_s"])), strict=True)]
+        work = Work(ready, wgroup, priority, work_s, stop, found, fixed_at)
     else:
         cap = perf.capacity(setup.hub_cores) / scale
         capacity["hub"] = {"per_hour": cap * 3600.0, "work": _hourly(day.paid)}

@@ -57,7 +57,7 @@ class Work:
     work_s: np.ndarray  # worker seconds (pick + pack)
     stop_at: np.ndarray  # the cancellation reached the warehouse (inf: never)
     flagged_at: np.ndarray  # a clerk flagged it (inf: never); taken out if not yet started
-    fix_s: float = 0.0
+    fixed_at: np.ndarray | None = None  # a person fixed it: a taken-out order comes back
 
 
 @dataclass
@@ -92,6 +92,7 @@ def pack(work: Work, crews: list[Crew]) -> Done:
     enter, prio, group = work.enter.tolist(), work.priority.tolist(), work.group.tolist()
     work_s, stop_at, flagged = work.work_s.tolist(), work.stop_at.tolist(), \
         work.flagged_at.tolist()
+    fixed_at = (work.fixed_at if work.fixed_at is not None else work.flagged_at).tolist()
     fixed = set()
 
     def feeder():
@@ -126,7 +127,7 @@ def pack(work: Work, crews: list[Crew]) -> Done:
             if flagged[i] <= now and i not in fixed:
                 fixed.add(i)
                 intercepted[i] = True
-                env.process(back_later(i, flagged[i] + work.fix_s))
+                env.process(back_later(i, fixed_at[i]))
                 continue
             started[i] = now
             yield env.timeout(work_s[i])
