@@ -115,15 +115,19 @@ def _sweep(points: list[dict[str, Any]]) -> str:
             fmt(p["old_flow"]["on_time"]["P0"]["share"], "%"),
             fmt(staff.get("packers")) + " / " + fmt(staff.get("clerks")),
             fmt(p["hub_cores_needed"]), _bottleneck(p["hub"]["saturation"]["first"]),
-            fmt(p["business"]["cost_avoided_cny"]), fmt(p["business"]["hours_saved"])])
+            fmt(p["business"]["cost_avoided_cny"]) + " / " +
+            fmt(p["business_staffed"]["cost_avoided_cny"]),
+            fmt(p["business"]["hours_saved"]) + " / " +
+            fmt(p["business_staffed"]["hours_saved"])])
     return table([t("取值", "value"), t("订单/天", "orders a day"),
                   t("中台 准时率 P0/P1/P2/P3", "hub on time P0/P1/P2/P3"),
                   t("旧流程 P0 准时", "old flow P0 on time"),
                   t("P0≥99% 所需 打包员/客服", "for P0 ≥ 99%: packers / clerks"),
                   t("中台所需核数", "hub cores needed"),
                   t("最先饱和(时刻)", "first to saturate (hour)"),
-                  t("避免赔付(元)", "compensation avoided (CNY)"),
-                  t("节省人时", "person-hours saved")], rows)
+                  t("避免赔付(元) 现有/补足人员", "compensation avoided (CNY), staff as is / "
+                    "as needed"),
+                  t("节省人时 现有/补足人员", "person-hours saved, as is / as needed")], rows)
 
 
 def _screen(result: dict[str, Any]) -> str:
@@ -156,8 +160,12 @@ def _screen(result: dict[str, Any]) -> str:
                    f"节省 {b['hours_saved']:,} 人时",
                    f"One {result['scenario']} day: about {b['cost_avoided_cny']:,} CNY of "
                    f"compensation avoided, {b['hours_saved']:,} person-hours saved"))
-    return "<ul>" + "".join(f"<li>{x}</li>" for x in lines) + "</ul>" + _case(result) + \
-        _live(result) + _sweep(list(vol.values()))
+    return ("<ul>" + "".join(f"<li>{x}</li>" for x in lines) + "</ul>"
+            + f"<h3>{t('对照案例: 旧系统与新系统', 'Against the case: old and new')}</h3>"
+            + _case(result)
+            + f"<h3>{t('模型与实测演练', 'Model against the live rehearsal')}</h3>"
+            + _live(result)
+            + f"<h3>{t('按日单量', 'By orders a day')}</h3>" + _sweep(list(vol.values())))
 
 
 def _images(result: dict[str, Any]) -> dict[str, bytes]:

@@ -4,7 +4,9 @@ hub and the old flow run at each point on the whole day.
 Per point: on-time share by lane, the packers each group needs per shift to hold P0 on
 time >= 99% (the crews scaled by one factor, found by bisection), the first resource to
 saturate and its hour, the hub cores needed for the peak minute (measured per-order
-CPU), and the business figures from the unit costs: compensation avoided, hours saved.
+CPU), and the business figures from the unit costs: compensation avoided, hours saved,
+both with the scenario's staff (``business``) and with both ways of working given the
+staff the hub needs (``business_staffed``: what the way of working itself saves).
 
 Days above ``SAMPLE_ABOVE`` orders run as a sampled day (``sim.capacity.flow``): one
 order in ``orders / SAMPLE_ABOVE`` simulated, every capacity scaled by the same share.
@@ -102,7 +104,7 @@ def staffing(day: Any, setup: Setup, perf: HubPerf, seed: int, steps: int = 5
         shares = [fig["on_time"][k]["share"] for k in ("P0", "all")]
         return min(1.0 if s is None else s for s in shares)
 
-    lo, hi = 0.0, 1.0
+    lo, hi = 0.0, 1.0  # the scenario's staff first; doubled until it holds
     while p0(hi) < P0_TARGET and hi < 64:
         lo, hi = hi, hi * 2
     if hi >= 64:
@@ -155,15 +157,21 @@ def point(scenario: Scenario, hub: Setup, old: Setup, perf: HubPerf, seed: int,
     hub_fig = summary(run(day, hub_s, perf, seed), hub_s.params)
     old_fig = summary(run(day, old_s, perf, seed), old_s.params)
     minute = np.bincount((day.paid // 60).astype(int), minlength=1440).max() * day.scale / 60
+    staff = staffing(day, hub_s, perf, seed)
+    factor = staff.get("factor") or 1.0
+    staffed = [_staffed(s, factor) for s in (old_s, hub_s)]
+    old_at, hub_at = (summary(run(day, s, perf, seed), s.params) for s in staffed)
     return {
         "name": name, "value": value, "orders": hub_fig["orders"],
-        "sampled": f"1 in {day.scale:g}" if day.scale > 1 else None,
+        "sampled": f"1 in {day.scale:.3g}" if day.scale > 1 else None,
         "hub": _brief(hub_fig), "old_flow": _brief(old_fig),
-        "staff_for_p0_99": staffing(day, hub_s, perf, seed),
+        "staff_for_p0_99": staff,
         "clerks": int(hub_s.params["checks"]["clerks"]),
         "hub_cores_needed": perf.cores_needed(float(minute)),
         "peak_minute_orders_per_s": round(float(minute), 2),
         "business": business(old_fig, hub_fig, costs),
+        "business_staffed": business(old_at, hub_at, costs),
+        "staffed": {"hub": _brief(hub_at), "old_flow": _brief(old_at)},
     }
 
 
