@@ -23,6 +23,9 @@ DELIVERIES = ("standard", "express", "same_city", "remote")
 LANES = ("P0", "P1", "P2", "P3")
 URGENT = (1, 2)  # live_flash, presale_final: the case's urgent ~20%
 REMEDIED = "remote_standard_express"  # the one planted anomaly fixed without a person
+# the generator's baskets (sim/population.py): lines an order and units a line
+BASKET_LINES = (0.70, 0.22, 0.08)  # 1, 2, 3 lines
+BASKET_UNITS = (0.80, 0.15, 0.05)  # 1, 2, 3 units
 
 
 @dataclass
@@ -45,6 +48,7 @@ class Day:
     anomalies: tuple[str, ...]
     cancel_at: np.ndarray  # float: when the buyer cancels (inf: never)
     changed: np.ndarray  # bool: the buyer changes the address after paying
+    out_of_stock: np.ndarray  # bool: paid for a SKU the day's stock no longer covers
     promise_s: np.ndarray  # float: ship-by, seconds after payment
     start_s: float
     end_s: float
@@ -112,6 +116,7 @@ def build_day(scenario: Scenario, seed: int, *, orders_per_day: float | None = N
     cancels = rng.random(n) < scenario.follow_ups.cancel
     cancel_at[cancels] = paid[cancels] + rng.exponential(1800.0, int(cancels.sum()))
     changed = rng.random(n) < scenario.follow_ups.address_change
+    out_of_stock = _stock_outs(scenario, channels, channel, rng, sample)
     promise_s = np.empty(n)
     for ti, t in enumerate(TYPES):
         for di, d in enumerate(DELIVERIES):
@@ -119,9 +124,41 @@ def build_day(scenario: Scenario, seed: int, *, orders_per_day: float | None = N
                 "express" if d == "remote" else d, 48.0)
             promise_s[(order_type == ti) & (delivery == di)] = 3600.0 * float(hours)
     return Day(paid, puller, pullers, channel, channels, order_type, tier, tiers, delivery,
-               new_buyer, live_room, anomaly, anomalies, cancel_at, changed, promise_s, start,
-               end,
+               new_buyer, live_room, anomaly, anomalies, cancel_at, changed, out_of_stock,
+               promise_s, start, end,
                1.0 / sample)
+
+
+def _stock_outs(scenario: Scenario, channels: tuple[str, ...], channel: np.ndarray,
+                rng: np.random.Generator, sample: float) -> np.ndarray:
+    """Baskets of the scenario's listings (its weights, among its channel's listings;
+    the generator's basket sizes); an order whose units pass what is left of a merchant
+    SKU's stock (in payment order, the stock scaled with a sampled day) is out of
+    stock."""
+    specs = scenario.listing_specs()
+    stock = {s.sku: s.stock * sample for s in scenario.skus}
+    units = {sku: np.zeros(channel.size) for sku in stock}
+    for ci, c in enumerate(channels):
+        mine = np.flatnonzero(channel == ci)
+        offered = [s for s in specs if c in s["channels"]]
+        if not offered or not mine.size:
+            continue
+        names = tuple(str(k) for k in range(len(offered)))
+        weights = {str(k): s["weight"] for k, s in enumerate(offered)}
+        lines = 1 + (rng.random(mine.size)[:, None] >= np.cumsum(BASKET_LINES)[:-1]).sum(1)
+        for line in range(1, len(BASKET_LINES) + 1):
+            rows_all = mine[lines >= line]
+            pick = _pick(rng, weights, names, rows_all.size)
+            qty = 1 + (rng.random(rows_all.size)[:, None] >= np.cumsum(BASKET_UNITS)[:-1]
+                       ).sum(1)
+            for k, spec in enumerate(offered):
+                chosen = pick == k
+                for sku, quantity in spec["components"]:
+                    units[sku][rows_all[chosen]] += quantity * qty[chosen]
+    out = np.zeros(channel.size, dtype=bool)
+    for sku, demand in units.items():
+        out |= (np.cumsum(demand) > stock[sku]) & (demand > 0)
+    return out
 
 
 def lanes_of(day: Day, table: dict) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:

@@ -137,6 +137,8 @@ def run(day: Day, setup: Setup, perf: HubPerf, seed: int) -> Outcome:
         expedited = rushed & (rng.random(n) < float(fitted["expedite_share"]))
         priority = np.where(expedited, 0, 1)
         held = np.zeros(n, dtype=bool)
+        stop = np.where(day.out_of_stock, ready, stop)  # nothing to pick: refunded by a person
+        by_hand |= day.out_of_stock
         hours += n * float(checks["check_s"]) / 3600.0
         capacity["clerks"] = {"per_hour": clerks * 3600.0 / clerk_stretch,
                               "work": _hourly(ready, float(checks["check_s"]))}
@@ -159,6 +161,7 @@ def run(day: Day, setup: Setup, perf: HubPerf, seed: int) -> Outcome:
         stop = np.where(np.isfinite(cancel_seen), cancel_seen + perf.latency_s, np.inf)
         caught = needs_fix & (rng.random(n) < float(checks.get("recall", 1.0)))
         held = caught | (~anomalous & (rng.random(n) < float(checks.get("false_hold", 0.0))))
+        held |= day.out_of_stock  # the hub holds it for a person (refund or substitute)
         ack = rng.exponential(float(checks.get("ack_s", 0.0)), n)
         fix_s = float(checks["fix_s"]) * clerk_stretch
         fixed = sync.people(np.where(held, decided + ack, np.inf), clerks, fix_s)
@@ -167,7 +170,8 @@ def run(day: Day, setup: Setup, perf: HubPerf, seed: int) -> Outcome:
                               "work": _hourly(decided[held], float(checks["fix_s"]))}
         found_true, flagged = caught, held
         release = fixed if setup.release_holds else np.full(n, np.inf)
-        ready = np.where(held, release, decided)
+        ready = np.where(held & ~day.out_of_stock, release, decided)
+        ready[day.out_of_stock] = np.inf
         priority = lane if lanes_on else np.zeros(n, dtype=np.int16)
         work = Work(ready, wgroup, priority, work_s, stop, np.full(n, np.inf))
         ready = np.where(held, np.inf, decided)
@@ -183,7 +187,8 @@ def run(day: Day, setup: Setup, perf: HubPerf, seed: int) -> Outcome:
     after_cancel = np.isfinite(shipped) & np.isfinite(day.cancel_at)
     missed = needs_fix & ~done.intercepted & ~held & np.isfinite(shipped)
     complain = _complain_p(day)[day.anomaly] * float(fitted.get("complain_share", 1.0))
-    wrong = (missed & (rng.random(n) < complain)) | after_cancel | noticed
+    oversold = day.out_of_stock & ~held  # the buyer paid, waited and was refunded
+    wrong = (missed & (rng.random(n) < complain)) | after_cancel | noticed | oversold
     hours += float(p.get("reconcile", {}).get("hours_per_day", 0.0)) / scale * \
         max(1.0, (day.end_s - day.start_s) / 86400.0)
     return Outcome(day, lane, groups, wgroup, crews, work_s, ready, held, flagged,

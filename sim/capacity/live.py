@@ -29,12 +29,12 @@ FIGURES = {
     "p0_on_time_share": (("verdict", "on_time", "lane", "P0", "share"),
                          ("on_time", "P0", "share"), True),
     "on_time_share_all": (("verdict", "on_time", "lane", "all", "share"),
-                          ("on_time", "all", "share"), False),
-    "person_share": (("manual_ratio",), ("held_share",), False),
+                          ("on_time", "all", "share"), True),
+    "person_share": (("manual_ratio",), ("held_share",), True),
     "detection_s": (("anomalies", "detection_delay_s", "mean"), ("detection_s", "mean"), False),
     "complaint_rate": (("verdict", "complaint_risk",), ("complaint_rate",), False),
     **{f"{lane.lower()}_on_time_share": (("verdict", "on_time", "lane", lane, "share"),
-                                         ("on_time", lane, "share"), False)
+                                         ("on_time", lane, "share"), True)
        for lane in ("P1", "P2", "P3")},
     "p0_share_of_orders": ("p0_share", ("lane_share", "P0"), False),
 }
