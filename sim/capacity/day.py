@@ -116,7 +116,9 @@ def build_day(scenario: Scenario, seed: int, *, orders_per_day: float | None = N
     cancels = rng.random(n) < scenario.follow_ups.cancel
     cancel_at[cancels] = paid[cancels] + rng.exponential(1800.0, int(cancels.sum()))
     changed = rng.random(n) < scenario.follow_ups.address_change
-    out_of_stock = _stock_outs(scenario, channels, channel, rng, sample)
+    # a day of another size is stocked in proportion (the scenario's stock is for its day)
+    out_of_stock = _stock_outs(scenario, channels, channel, rng,
+                               sample * per_day / scenario.orders_per_day)
     promise_s = np.empty(n)
     for ti, t in enumerate(TYPES):
         for di, d in enumerate(DELIVERIES):
@@ -130,13 +132,12 @@ def build_day(scenario: Scenario, seed: int, *, orders_per_day: float | None = N
 
 
 def _stock_outs(scenario: Scenario, channels: tuple[str, ...], channel: np.ndarray,
-                rng: np.random.Generator, sample: float) -> np.ndarray:
+                rng: np.random.Generator, stock_scale: float) -> np.ndarray:
     """Baskets of the scenario's listings (its weights, among its channel's listings;
     the generator's basket sizes); an order whose units pass what is left of a merchant
-    SKU's stock (in payment order, the stock scaled with a sampled day) is out of
-    stock."""
+    SKU's stock (in payment order; the stock times ``stock_scale``) is out of stock."""
     specs = scenario.listing_specs()
-    stock = {s.sku: s.stock * sample for s in scenario.skus}
+    stock = {s.sku: s.stock * stock_scale for s in scenario.skus}
     units = {sku: np.zeros(channel.size) for sku in stock}
     for ci, c in enumerate(channels):
         mine = np.flatnonzero(channel == ci)

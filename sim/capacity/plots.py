@@ -76,7 +76,7 @@ def bars(title: str, groups: Sequence[str], series: dict[str, Sequence[float | N
 
 
 def lines(title: str, xs: Sequence[float], series: dict[str, Sequence[float | None]],
-          xlabel: str, ylabel: str, logx: bool = False) -> bytes:
+          xlabel: str, ylabel: str, logx: bool = False, logy: bool = False) -> bytes:
     with plt.rc_context(style()):
         fig, ax = plt.subplots(figsize=(8, 3.6))
         for k, (name, values) in enumerate(series.items()):
@@ -85,6 +85,8 @@ def lines(title: str, xs: Sequence[float], series: dict[str, Sequence[float | No
                     color=COLOURS[k % len(COLOURS)])
         if logx:
             ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(xlabel, fontsize=8)
         ax.set_ylabel(ylabel, fontsize=8)

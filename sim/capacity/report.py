@@ -189,7 +189,7 @@ def _images(result: dict[str, Any]) -> dict[str, bytes]:
             "P0 准时≥99% 所需人员 Staff for P0 on time ≥ 99%", xs,
             {"打包员 packers": [p["staff_for_p0_99"].get("packers") for p in vol],
              "客服 clerks": [p["staff_for_p0_99"].get("clerks") for p in vol]},
-            "订单/天 orders a day", "人 people", logx=True)
+            "订单/天 orders a day", "人 people", logx=True, logy=True)
         out["volume_on_time"] = plots.lines(
             "现有班组下准时率 On time with the scenario's crews", xs,
             {**{f"中台 hub {k}": [p["hub"]["on_time"][k]["share"] for p in vol]
