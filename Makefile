@@ -4,9 +4,20 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint rehearse bench clean
+.PHONY: setup test lint rehearse bench clean fonts capacity
+# Debian packages the project needs besides Python's: a CJK font for the plots' and the
+# browser's Chinese (sim/capacity/plots.py, tests/browser/test_cjk_font.py)
+APT_PACKAGES := fonts-wqy-microhei
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 
-setup: $(STAMP)
+setup: $(STAMP) fonts
+
+fonts:
+	@test -f $(CJK_FONT) || ! command -v apt-get >/dev/null || \
+	  (DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES) >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null 2>&1 && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES) >/dev/null)) || \
+	  echo "setup: could not install $(APT_PACKAGES); the report's plots need a CJK font"
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +36,9 @@ lint: setup
 
 rehearse: setup
 	$(VENV)/bin/orderhub rehearse double11-42k --out var/rehearsal
+
+capacity: setup
+	$(VENV)/bin/orderhub capacity double11-42k --out var/capacity
 
 bench: setup
 	$(PY) -m benchmarks.domain
