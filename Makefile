@@ -4,20 +4,27 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint rehearse bench clean
+.PHONY: setup test test-cluster demo-cluster lint rehearse bench clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,cluster]'
 	touch $(STAMP)
 
 test: setup
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
+
+# the hub on a 2-node Ray cluster of its own (also part of `make test`)
+test-cluster: setup
+	$(PY) -m pytest -m cluster tests/cluster tests/test_cluster.py
+
+demo-cluster: setup
+	$(PY) examples/cluster/demo.py
 
 lint: setup
 	$(PY) -m ruff check .
@@ -31,6 +38,7 @@ bench: setup
 	$(PY) -m benchmarks.ledger
 	$(PY) -m benchmarks.hub
 	$(PY) -m benchmarks.hub_bound
+	$(PY) -m benchmarks.cluster
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -155,3 +155,39 @@ def status(config: Path, address: str, env: Mapping[str, str]) -> dict[str, Any]
     if done.returncode != 0:
         raise RuntimeError(f"orderhub status failed ({done.returncode}): {done.stderr}")
     return json.loads(done.stdout)
+
+
+# -- as a Ray Job ------------------------------------------------------------------------------
+def submit_job(cluster: Any, args: list[str], env_vars: Mapping[str, str],
+               submission_id: str) -> str:
+    """``ray job submit --no-wait ... -- orderhub run ARGS`` to ``cluster``
+    (``sim.cluster.LocalCluster``); the job's id."""
+    runtime_env = {"env_vars": {"ORDERHUB_API__TOKEN": API_TOKEN, "PYTHONUNBUFFERED": "1",
+                                **env_vars}}
+    cluster.ray_cli("job", "submit", f"--address={cluster.dashboard_url}", "--no-wait",
+                    f"--submission-id={submission_id}",
+                    f"--runtime-env-json={json.dumps(runtime_env)}", "--",
+                    *orderhub_executable(), "run", *args)
+    return submission_id
+
+
+def job_status(cluster: Any, submission_id: str) -> str:
+    """PENDING, RUNNING, STOPPED, SUCCEEDED or FAILED."""
+    out = cluster.ray_cli("job", "status", f"--address={cluster.dashboard_url}", submission_id)
+    found = re.findall(r"\b(PENDING|RUNNING|STOPPED|SUCCEEDED|FAILED)\b", out)
+    return found[-1] if found else "UNKNOWN"
+
+
+def job_logs(cluster: Any, submission_id: str) -> str:
+    return cluster.ray_cli("job", "logs", f"--address={cluster.dashboard_url}", submission_id)
+
+
+def wait_job(cluster: Any, submission_id: str, until: tuple[str, ...],
+             timeout_s: float = 180.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        state = job_status(cluster, submission_id)
+        if state in until:
+            return state
+        time.sleep(2.0)
+    raise TimeoutError(f"job {submission_id} not {until} after {timeout_s:.0f}s")

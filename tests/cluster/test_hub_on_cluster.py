@@ -24,7 +24,15 @@ import pytest
 
 from hub.domain.order import Buyer
 from sim.cluster import LocalCluster
-from sim.cluster_hub import HubProcess, own_secrets, status, write_config
+from sim.cluster_hub import (
+    HubProcess,
+    job_logs,
+    own_secrets,
+    status,
+    submit_job,
+    wait_job,
+    write_config,
+)
 from sim.emulators.suite import EmulatorSuite, SuiteConfig
 from sim.trace import EventKind, TraceEvent, TraceHeader, write_trace
 from sim.verdict import Outside, judge
@@ -33,6 +41,7 @@ from tests.factories import T0, order
 DSN = os.environ.get("ORDERHUB_PG_DSN", "")
 pytestmark = [
     pytest.mark.cluster, pytest.mark.postgres,
+    pytest.mark.timeout(900),  # a module's first test also waits for the cluster and the hub
     pytest.mark.skipif(not DSN, reason="ORDERHUB_PG_DSN is not set: a hub on a cluster needs "
                                        "the PostgreSQL ledger (.ci/run points it at one)"),
 ]
@@ -75,14 +84,22 @@ def _drop_one_double_another(records: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def schema():
+def pg_schema():
+    """Makes PostgreSQL schemas of this module's own, dropped at its end."""
     import psycopg
     from psycopg import sql
 
-    name = f"orderhub_cluster_{uuid.uuid4().hex[:8]}"
-    yield name
+    made: list[str] = []
+
+    def make() -> str:
+        made.append(f"orderhub_cluster_{uuid.uuid4().hex[:8]}")
+        return made[-1]
+
+    yield make
     with psycopg.connect(DSN, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))
+        for name in made:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +109,7 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def stream(tmp_path_factory, cluster, schema):
+def stream(tmp_path_factory, cluster, pg_schema):
     """Emulators releasing the trace, and the hub on the cluster pulling from them."""
     tmp = tmp_path_factory.mktemp("cluster")
     events = _trace(tmp / "trace.jsonl")
@@ -110,7 +127,7 @@ def stream(tmp_path_factory, cluster, schema):
     for channel in wiring["channels"]:
         channel |= {"interval_s": 30, "overlap_s": 60, "page_size": 50}
     cfg = write_config(tmp / "hub.toml", {
-        "ledger": f"{DSN}?schema={schema}", "start_at": T0, "reconcile_interval_s": 60,
+        "ledger": f"{DSN}?schema={pg_schema()}", "start_at": T0, "reconcile_interval_s": 60,
         "clock": {"origin": T0, "speedup": SPEEDUP, "wall_origin": wall_origin},
         "api": {"port": 0}, **wiring})
     hub = HubProcess(["--ray-address", cluster.address, "--config", str(cfg), "--drain-s", "10"],
@@ -186,3 +203,26 @@ def test_losing_the_worker_node_mid_stream_loses_nothing_and_ships_nothing_twice
     # the same verdict fails on the same records with one dispatch dropped, one doubled
     broken = _verdict(events, _drop_one_double_another(records))
     assert broken["lost"] == 1 and broken["shipped_twice"] == 1, broken["examples"]
+
+
+def test_the_hub_runs_as_a_ray_job_and_refuses_sqlite_there_too(cluster, stream,
+                                                               pg_schema) -> None:
+    tmp = stream["tmp"]
+    env = {"RAY_JOB_STOP_WAIT_TIME_S": "60"}  # the job's SIGTERM gives the drain its time
+    sqlite = write_config(tmp / "job-sqlite.toml", {"ledger": str(tmp / "job.sqlite3"),
+                                                    "api": {"port": 0}})
+    refused = submit_job(cluster, ["--config", str(sqlite)], env, f"refused-{uuid.uuid4().hex[:6]}")
+    assert wait_job(cluster, refused, ("SUCCEEDED", "FAILED", "STOPPED")) == "FAILED"
+    assert "use PostgreSQL" in job_logs(cluster, refused)
+    config = write_config(tmp / "job-pg.toml", {"ledger": f"{DSN}?schema={pg_schema()}",
+                                                "api": {"port": 0}})
+    job = submit_job(cluster, ["--config", str(config), "--drain-s", "5"], env,
+                     f"hub-{uuid.uuid4().hex[:6]}")
+    _wait(lambda: "orderhub: running" in job_logs(cluster, job), 240, "the job's hub to run",
+          every_s=3.0)
+    placement = status(config, cluster.address, cluster.env)["placement"]
+    jobs_actors = {r["class"] for r in placement["actors"]}
+    assert {"Router", "LedgerService", "RuleStore", "OutboxRelay"} <= jobs_actors
+    cluster.ray_cli("job", "stop", f"--address={cluster.dashboard_url}", job)
+    assert wait_job(cluster, job, ("SUCCEEDED", "FAILED", "STOPPED")) in ("STOPPED", "SUCCEEDED")
+    assert "orderhub: stopped" in job_logs(cluster, job)  # drained, not killed
