@@ -9,12 +9,13 @@ start --head`` and, for two nodes, ``ray start --address=...``), the hub runs as
 operator runs it (``orderhub run --ray-address ... --config ...``, its own process) on a
 fresh PostgreSQL schema, and the emulators (``benchmarks.hub_feed``, a child process)
 release clean orders at ``--rate`` for ``--seconds``, pulled every second. CPU is the
-process CPU time (psutil, user + system) from the first order released to the last one
-decided, of: each actor's worker process (named by its class), the hub's own process
-(API, supervisor), Ray's system processes (raylets, GCS, dashboard, agents, idle
-workers) and the PostgreSQL backends serving the hub's connections (matched by their
-client port). Both nodes share the same two cores, so the two-node figures show what
-the topology costs (more processes, cross-raylet traffic), not how it scales.
+process CPU time (psutil, user + system) from the first order released until the last
+one is decided and the outbox is delivered, of: each actor's worker process (named by
+its class), the hub's own process (API, supervisor), Ray's system processes (raylets,
+GCS, dashboard, agents, idle workers) and the PostgreSQL backends serving the hub's
+connections (matched by their client port). Both nodes share the same two cores, so the
+two-node figures show what the topology costs (more processes, cross-raylet traffic),
+not how it scales.
 
 Results: ``benchmarks/results/cluster.json``: per topology ``per_order_cpu_s`` (total,
 and ``by_part``), the offered and decided rates, wall time, and the machine.
@@ -172,6 +173,8 @@ def run_topology(nodes: int, rate: float, seconds: float, dsn: str, workdir: Pat
             before, t0, decided0 = meter.sample(), time.monotonic(), ledger_counts(reader)
             done = _wait_decided(reader, warm + offered, seconds + drain_s, every=2.0,
                                  say=lambda n: _say(f"  decided {n - warm}/{offered}"))
+            decided_s = time.monotonic() - t0
+            delivered = _wait_delivered(reader, 60.0)  # the relay's share counted in full
             wall = time.monotonic() - t0
             after = meter.sample()
             decided = ledger_counts(reader)["decided"] - decided0["decided"]
@@ -186,8 +189,9 @@ def run_topology(nodes: int, rate: float, seconds: float, dsn: str, workdir: Pat
     per_order = {part: round(used.get(part, 0.0) / max(decided, 1), 6) for part in HUB_PARTS}
     return {
         "nodes": nodes, "offered_orders": offered, "offered_per_s": rate, "seconds": seconds,
-        "decided_orders": decided, "all_decided": done,
-        "decided_per_s": round(decided / wall, 1), "wall_s": round(wall, 1),
+        "decided_orders": decided, "all_decided": done, "outbox_delivered": delivered,
+        "decided_per_s": round(decided / decided_s, 1), "decided_s": round(decided_s, 1),
+        "wall_s": round(wall, 1),
         "cpu_s": {part: round(used.get(part, 0.0), 2) for part in HUB_PARTS},
         "cores_busy": round(total / wall, 2),
         "per_order_cpu_s": {"total": round(total / max(decided, 1), 6), "by_part": per_order},
@@ -209,6 +213,15 @@ def _wait_decided(reader: Any, n: int, timeout_s: float, every: float = 0.5,
             say(got)
             last_said = time.monotonic()
         time.sleep(every)
+    return False
+
+
+def _wait_delivered(reader: Any, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if reader.pending_count() == 0:
+            return True
+        time.sleep(0.5)
     return False
 
 

@@ -144,13 +144,14 @@ class LocalCluster:
             raise
         return self
 
-    def ray_cli(self, *args: str, timeout_s: float = 60.0) -> str:
-        """``ray ARGS`` against this cluster (its token in the environment); stdout."""
+    def ray_cli(self, *args: str, timeout_s: float = 60.0, stderr: bool = False) -> str:
+        """``ray ARGS`` against this cluster (its token in the environment); stdout, and
+        stderr after it if ``stderr`` (where Ray's CLI prints what it says to a person)."""
         done = subprocess.run([ray_executable(), *args], env=self.env, capture_output=True,
                               text=True, timeout=timeout_s)
         if done.returncode != 0:
             raise ClusterError(f"ray {' '.join(args)}: {done.stderr[-1500:]}")
-        return done.stdout
+        return done.stdout + (done.stderr if stderr else "")
 
     def alive_nodes(self) -> list[dict[str, Any]]:
         """The nodes the GCS counts alive (``ray list nodes``)."""

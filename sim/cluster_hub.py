@@ -171,15 +171,26 @@ def submit_job(cluster: Any, args: list[str], env_vars: Mapping[str, str],
     return submission_id
 
 
+def _job_api(cluster: Any, submission_id: str, tail: str = "") -> dict[str, Any]:
+    """The job server's REST answer (``GET /api/jobs/ID[/logs]``), with the cluster's
+    token."""
+    import httpx
+
+    token = cluster.env.get("RAY_AUTH_TOKEN")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    answer = httpx.get(f"{cluster.dashboard_url}/api/jobs/{submission_id}{tail}",
+                       headers=headers, timeout=30)
+    answer.raise_for_status()
+    return answer.json()
+
+
 def job_status(cluster: Any, submission_id: str) -> str:
     """PENDING, RUNNING, STOPPED, SUCCEEDED or FAILED."""
-    out = cluster.ray_cli("job", "status", f"--address={cluster.dashboard_url}", submission_id)
-    found = re.findall(r"\b(PENDING|RUNNING|STOPPED|SUCCEEDED|FAILED)\b", out)
-    return found[-1] if found else "UNKNOWN"
+    return str(_job_api(cluster, submission_id)["status"])
 
 
 def job_logs(cluster: Any, submission_id: str) -> str:
-    return cluster.ray_cli("job", "logs", f"--address={cluster.dashboard_url}", submission_id)
+    return str(_job_api(cluster, submission_id, "/logs").get("logs", ""))
 
 
 def wait_job(cluster: Any, submission_id: str, until: tuple[str, ...],

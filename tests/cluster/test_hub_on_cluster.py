@@ -205,13 +205,14 @@ def test_losing_the_worker_node_mid_stream_loses_nothing_and_ships_nothing_twice
     assert broken["lost"] == 1 and broken["shipped_twice"] == 1, broken["examples"]
 
 
-def test_the_hub_runs_as_a_ray_job_and_refuses_sqlite_there_too(cluster, stream,
-                                                               pg_schema) -> None:
-    tmp = stream["tmp"]
+def test_the_hub_runs_as_a_ray_job_and_refuses_sqlite_there_too(cluster, pg_schema,
+                                                               tmp_path) -> None:
+    tmp = tmp_path
     env = {"RAY_JOB_STOP_WAIT_TIME_S": "60"}  # the job's SIGTERM gives the drain its time
     sqlite = write_config(tmp / "job-sqlite.toml", {"ledger": str(tmp / "job.sqlite3"),
                                                     "api": {"port": 0}})
-    refused = submit_job(cluster, ["--config", str(sqlite)], env, f"refused-{uuid.uuid4().hex[:6]}")
+    refused = submit_job(cluster, ["--config", str(sqlite)], env,
+                         f"refused-{uuid.uuid4().hex[:6]}")
     assert wait_job(cluster, refused, ("SUCCEEDED", "FAILED", "STOPPED")) == "FAILED"
     assert "use PostgreSQL" in job_logs(cluster, refused)
     config = write_config(tmp / "job-pg.toml", {"ledger": f"{DSN}?schema={pg_schema()}",
