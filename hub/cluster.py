@@ -80,7 +80,8 @@ HUB_CLASSES = frozenset({"ChannelPuller", "Validator", "Scorer", "Router", "Outb
 def placement_report(address: str, namespace: str = NAMESPACE) -> dict[str, Any]:
     """The hub's live actors on the cluster at ``address`` (GCS ``host:port`` or the
     dashboard's ``http://host:port``): ``nodes`` (id -> ip, head?, alive) and ``actors``
-    (class, node, pid), from Ray's state API (needs the dashboard: ``orderhub[cluster]``)."""
+    (class, node, pid, the Ray job of the hub that made it), from Ray's state API (needs
+    the dashboard: ``orderhub[cluster]``)."""
     from ray.util.state import list_actors, list_nodes
 
     nodes = {n.node_id: {"ip": n.node_ip, "head": bool(n.is_head_node),
@@ -91,7 +92,7 @@ def placement_report(address: str, namespace: str = NAMESPACE) -> dict[str, Any]
               if a.class_name in HUB_CLASSES and (a.ray_namespace or NAMESPACE) == namespace]
     rows = sorted(({"class": a.class_name, "node_id": a.node_id,
                     "node_ip": nodes.get(a.node_id, {}).get("ip"), "pid": a.pid,
-                    "actor_id": a.actor_id} for a in actors),
+                    "actor_id": a.actor_id, "job_id": a.job_id} for a in actors),
                   key=lambda r: (r["node_id"] or "", r["class"]))
     per_node: dict[str, int] = {}
     for row in rows:

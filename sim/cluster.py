@@ -82,18 +82,22 @@ class LocalCluster:
 
     def __init__(self, workers: int = 1, *, cpus: int = 2, env: dict[str, str] | None = None,
                  system_config: dict[str, Any] | None = None, verbose: bool = False) -> None:
-        self.cpus, self.verbose = cpus, verbose
+        self.cpus, self.verbose, self.n_workers = cpus, verbose, workers
         self.system_config = FAST_FAILURE if system_config is None else system_config
-        self.temp_dir = tempfile.mkdtemp(prefix="ohc-", dir="/tmp")  # short: unix sockets
         # token authentication (Ray's default) with a token of this cluster's own: every
         # process given ``self.env`` (nodes, drivers, ``ray job submit``) carries it
         self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "RAY_AUTH_MODE": "token",
                     "RAY_AUTH_TOKEN": secrets.token_hex(32), **(env or {})}
         self.env.pop("RAY_ADDRESS", None)
+        self._prepare()
+
+    def _prepare(self) -> None:
+        """A fresh directory and fresh ports (again after a start that failed)."""
+        self.temp_dir = tempfile.mkdtemp(prefix="ohc-", dir="/tmp")  # short: unix sockets
         self.gcs_port, self.dashboard_port, self.client_port = free_ports(3)
         self.head = Node(self._node_ports(), head=True)
         self.workers = [Node(self._node_ports(), head=False, resources={"worker": 1.0})
-                        for _ in range(workers)]
+                        for _ in range(self.n_workers)]
 
     @staticmethod
     def _node_ports() -> dict[str, int]:
@@ -129,7 +133,21 @@ class LocalCluster:
             raise ClusterError(f"{' '.join(args[:3])} failed ({done.returncode}):\n"
                                f"{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
-    def start(self, timeout_s: float = 120.0) -> LocalCluster:
+    def start(self, timeout_s: float = 120.0, tries: int = 3) -> LocalCluster:
+        """Start the nodes; a node that did not come up within Ray's own 30 s (a busy
+        machine) means the whole cluster is started again, up to ``tries`` times."""
+        for attempt in range(1, tries + 1):
+            try:
+                return self._start(timeout_s)
+            except ClusterError as exc:
+                if attempt == tries:
+                    raise
+                print(f"sim.cluster: start {attempt} failed, again: {str(exc)[-300:]}",
+                      file=sys.stderr, flush=True)
+                self._prepare()
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout_s: float) -> LocalCluster:
         try:
             self._ray_start(self.head, [
                 "--head", f"--port={self.gcs_port}", "--include-dashboard=true",

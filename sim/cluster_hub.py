@@ -189,6 +189,11 @@ def job_status(cluster: Any, submission_id: str) -> str:
     return str(_job_api(cluster, submission_id)["status"])
 
 
+def job_id(cluster: Any, submission_id: str) -> str | None:
+    """The Ray job id (hex) the submission runs as, once its driver started."""
+    return _job_api(cluster, submission_id).get("job_id")
+
+
 def job_logs(cluster: Any, submission_id: str) -> str:
     return str(_job_api(cluster, submission_id, "/logs").get("logs", ""))
 

@@ -26,6 +26,7 @@ from hub.domain.order import Buyer
 from sim.cluster import LocalCluster
 from sim.cluster_hub import (
     HubProcess,
+    job_id,
     job_logs,
     own_secrets,
     status,
@@ -222,7 +223,8 @@ def test_the_hub_runs_as_a_ray_job_and_refuses_sqlite_there_too(cluster, pg_sche
     _wait(lambda: "orderhub: running" in job_logs(cluster, job), 240, "the job's hub to run",
           every_s=3.0)
     placement = status(config, cluster.address, cluster.env)["placement"]
-    jobs_actors = {r["class"] for r in placement["actors"]}
+    ray_job = job_id(cluster, job)
+    jobs_actors = {r["class"] for r in placement["actors"] if r["job_id"] == ray_job}
     assert {"Router", "LedgerService", "RuleStore", "OutboxRelay"} <= jobs_actors
     cluster.ray_cli("job", "stop", f"--address={cluster.dashboard_url}", job)
     assert wait_job(cluster, job, ("SUCCEEDED", "FAILED", "STOPPED")) in ("STOPPED", "SUCCEEDED")
