@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint rehearse bench clean fonts capacity
+.PHONY: setup test test-cluster demo-cluster lint rehearse bench clean fonts capacity
 # Debian packages the project needs besides Python's: a CJK font for the plots' and the
 # browser's Chinese (sim/capacity/plots.py, tests/browser/test_cjk_font.py)
 APT_PACKAGES := fonts-wqy-microhei
@@ -22,13 +22,20 @@ fonts:
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,cluster]'
 	touch $(STAMP)
 
 test: setup
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
+
+# the hub on a 2-node Ray cluster of its own (also part of `make test`)
+test-cluster: setup
+	$(PY) -m pytest -m cluster tests/cluster tests/test_cluster.py
+
+demo-cluster: setup
+	$(PY) examples/cluster/demo.py
 
 lint: setup
 	$(PY) -m ruff check .
@@ -45,6 +52,7 @@ bench: setup
 	$(PY) -m benchmarks.ledger
 	$(PY) -m benchmarks.hub
 	$(PY) -m benchmarks.hub_bound
+	$(PY) -m benchmarks.cluster
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -28,6 +28,7 @@ from hub.actors.router import Router
 from hub.actors.rulestore import RuleStore
 from hub.actors.workers import Scorer, Validator
 from hub.clock import Clock
+from hub.cluster import NAMESPACE, check_cluster, placement
 from hub.config import HubSettings
 from hub.connectors import Connections
 from hub.ledger.service import LedgerService
@@ -41,7 +42,7 @@ def init_ray(address: str | None) -> None:
     if ray.is_initialized():
         return
     if address:
-        ray.init(address=address, log_to_driver=True)
+        ray.init(address=address, namespace=NAMESPACE, log_to_driver=True)
     else:
         ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
 
@@ -147,22 +148,30 @@ class Hub:
     def start(self, *, serve_api: bool = True) -> Hub:
         s = self.settings
         gc = s.gc_threshold  # each actor's collector thresholds (hub.gcwatch)
-        init_ray(s.ray_address)
+        init_ray(check_cluster(s))  # ConfigError: a SQLite ledger on a cluster
         began = time.monotonic()
+        here = ray.get_runtime_context().get_node_id()
+
+        def place(role: str) -> dict[str, Any]:  # hub.cluster: where each actor may go
+            return placement(role, s.ledger, here)
+
         self.ledger = ray.remote(LedgerService).options(
-            max_restarts=-1, max_task_retries=-1).remote(s.ledger, self.clock, gc_threshold=gc)
+            max_restarts=-1, max_task_retries=-1, **place("ledger")).remote(
+            s.ledger, self.clock, gc_threshold=gc)
         ledger = LedgerHandle(self.ledger)  # the ledger actor as the use cases' ports
         self.leases = leases = HubLeases(s.leases, s.ledger, self.ledger, s.channels)
         self.writer = LedgerWriter(self.ledger)
-        self.rulestore = ray.remote(RuleStore).options(**ASYNC).remote(
+        self.rulestore = ray.remote(RuleStore).options(**ASYNC, **place("rules")).remote(
             self.ledger, path=str(s.rules_file) if s.rules_file else None, clock=self.clock,
             poll_s=s.rules_poll_s)
         version, text = ray.get(self.rulestore.start.remote())
-        self.validators = BatchPool(ray.remote(Validator), s.pools.validators, gc_threshold=gc)
-        self.scorers = BatchPool(ray.remote(Scorer), s.pools.scorers, gc_threshold=gc)
+        self.validators = BatchPool(ray.remote(**place("pool"))(Validator), s.pools.validators,
+                                    gc_threshold=gc)
+        self.scorers = BatchPool(ray.remote(**place("pool"))(Scorer), s.pools.scorers,
+                                 gc_threshold=gc)
         bo = s.back_office
         connect = Connections()  # each actor builds its clients in its own process
-        self.router = router = ray.remote(Router).options(**ASYNC).remote(
+        self.router = router = ray.remote(Router).options(**ASYNC, **place("router")).remote(
             ledger, self.validators, self.scorers, (version, text), s.pools, self.clock,
             crm_url=bo.crm_url, erp_url=bo.erp_url, crm_ttl_s=bo.crm_cache_ttl_s,
             inventory_refresh_s=bo.inventory_refresh_s, gc_threshold=gc, connections=connect)
@@ -173,13 +182,13 @@ class Hub:
         loops.add("router", lambda: router.run.remote())
         loops.add("rules", lambda: self.rulestore.watch.remote(router))
         for i, channel in enumerate(s.channels):
-            puller = ray.remote(ChannelPuller).options(**ASYNC).remote(
+            puller = ray.remote(ChannelPuller).options(**ASYNC, **place("puller")).remote(
                 channel, ledger, RouterHandle(router), self.clock, start_at=self.start_at,
                 connections=connect, gc_threshold=gc, lease=leases.shop(channel),
                 pull_log=leases.pull_log)
             self.pullers.append(puller)
             loops.add(f"puller{i}", puller.run.remote)
-        self.relay = ray.remote(OutboxRelay).options(**ASYNC).remote(
+        self.relay = ray.remote(OutboxRelay).options(**ASYNC, **place("relay")).remote(
             self.ledger, self.clock, wms_url=bo.wms_url, erp_url=bo.erp_url,
             dingtalk=s.dingtalk.model_dump(mode="json") | {
                 "access_token": s.dingtalk.access_token.get_secret_value(),
@@ -195,7 +204,8 @@ class Hub:
                          for name, secret in bo.wms_callback_secrets.items()},
             wms_window_s=bo.wms_callback_window_s, push_window_s=s.api.push_window_s)
         if bo.wms_url:
-            self.reconciler = ray.remote(Reconciler).options(**ASYNC).remote(
+            self.reconciler = ray.remote(Reconciler).options(
+                **ASYNC, **place("reconciler")).remote(
                 self.ledger, None, self.clock, interval_s=s.reconcile_interval_s,
                 wms_url=bo.wms_url, connections=connect, channels=s.channels,
                 leases=leases.port if leases.on else None, hub_id=leases.hub_id,

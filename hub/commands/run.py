@@ -20,7 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run the hub (pullers, pools, router, relay, API)")
     p.add_argument("--config", type=Path, help="hub config file (TOML); ORDERHUB_* "
                    "variables win over it, these flags over both")
-    p.add_argument("--ray-address", help="join this Ray cluster instead of starting a local one")
+    p.add_argument("--ray-address", help="join this Ray cluster (GCS host:port or ray://host:"
+                   "port) instead of starting a local one; a Ray Job's RAY_ADDRESS also joins "
+                   "its cluster; a cluster needs a PostgreSQL ledger")
     p.add_argument("--ledger", help="SQLite path or postgresql:// address (overrides config)")
     p.add_argument("--port", type=int, help="API and dashboard port (overrides config)")
     p.add_argument("--drain-s", type=float, default=30.0,
@@ -47,12 +49,14 @@ def init_ray(address: str | None, log_level: str) -> None:
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # read when ray is first imported
     import ray
 
+    from hub.cluster import NAMESPACE
+
     def configure_actor_logging() -> None:  # Ray runs it in each worker process
         configure_logging(log_level)
 
     env = {"worker_process_setup_hook": configure_actor_logging}
     if address:
-        ray.init(address=address, log_to_driver=True, runtime_env=env)
+        ray.init(address=address, namespace=NAMESPACE, log_to_driver=True, runtime_env=env)
     else:
         ray.init(include_dashboard=False, log_to_driver=True, runtime_env=env)
 
@@ -63,12 +67,14 @@ def _on_signals(stop: threading.Event) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hub.cluster import check_cluster
     from hub.config import ConfigError, HubSettings
 
     try:
         settings = HubSettings.load(
             args.config, ray_address=args.ray_address, ledger=args.ledger,
             api={"port": args.port} if args.port is not None else None)
+        address = check_cluster(settings)  # a SQLite ledger on a cluster is refused
     except ConfigError as exc:
         print(f"orderhub run: {exc}", file=sys.stderr)
         return 2
@@ -93,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
         suite, clock, start_at = start_demo_emulators()
         settings = demo_settings(settings, suite)
-    init_ray(settings.ray_address, settings.log_level)
+    init_ray(address, settings.log_level)
     # ray.init put in its own SIGTERM handler: sys.exit mid-flight, then Ray's core aborts
     # the process (exit 134) after the drain; ours lets the drain finish and exits 0
     _on_signals(stop)

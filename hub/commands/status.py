@@ -18,6 +18,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("status", help="orders per stage and lane, anomalies, outbox, rules")
     p.add_argument("--config", type=Path, help="hub config file (TOML); default ledger if none")
     p.add_argument("--ledger", help="SQLite path or postgresql:// address (overrides config)")
+    p.add_argument("--ray-address", help="also show where the hub's actors run on this Ray "
+                   "cluster (GCS host:port or dashboard http://host:port; default: the "
+                   "config's ray_address, else RAY_ADDRESS)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=status)
 
@@ -58,13 +61,31 @@ def snapshot(ledger: Any) -> dict[str, Any]:
     }
 
 
+def _placement(address: str) -> dict[str, Any]:
+    """Where the hub's actors are (``hub.cluster.placement_report``), or why not known."""
+    from hub.cluster import placement_report
+
+    if address.startswith("ray://"):
+        return {"error": f"{address}: a Ray client address cannot be asked where actors run; "
+                         "give the GCS address (host:port) or the dashboard URL"}
+    try:
+        return placement_report(address)
+    except ImportError as exc:
+        return {"error": f"the Ray state API needs ray[default] "
+                         f"(pip install 'orderhub[cluster]'): {exc}"}
+    except Exception as exc:  # the state API raises plain exceptions of several kinds
+        return {"error": f"{address}: {type(exc).__name__}: {exc}"[:500]}
+
+
 def status(args: argparse.Namespace) -> int:
+    from hub.cluster import cluster_address
     from hub.config import ConfigError, HubSettings
     from hub.ledger import LedgerError, open_ledger
     from hub.secrets import mask_url
 
     try:
-        settings = HubSettings.load(args.config, ledger=args.ledger)
+        settings = HubSettings.load(args.config, ledger=args.ledger,
+                                    ray_address=args.ray_address)
         if "://" not in settings.ledger and not Path(settings.ledger).exists():
             print(f"orderhub status: no ledger at {mask_url(settings.ledger)} (has the hub run "
                   "yet?)",
@@ -76,6 +97,9 @@ def status(args: argparse.Namespace) -> int:
     except (ConfigError, LedgerError) as exc:
         print(f"orderhub status: {exc}", file=sys.stderr)
         return 1
+    address = cluster_address(settings)
+    if address is not None:
+        data["placement"] = _placement(address)
     if args.json:
         print(json.dumps(data, ensure_ascii=False, sort_keys=True))
         return 0
@@ -92,4 +116,17 @@ def status(args: argparse.Namespace) -> int:
                    if lease["holder"] else f"nobody (last {lease['last_holder']}, epoch "
                    f"{lease['epoch']})")
             print(f"  {name:<28} {who}")
+    if "placement" in data:
+        _print_placement(address, data["placement"])
     return 0
+
+
+def _print_placement(address: str | None, placement: dict[str, Any]) -> None:
+    from hub.cluster import format_placement
+
+    print(f"actors on the Ray cluster at {address}:")
+    if "error" in placement:
+        print(f"  unknown: {placement['error']}")
+        return
+    for line in format_placement(placement):
+        print("  " + line)
