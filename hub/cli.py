@@ -8,7 +8,8 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ["parse", "rules", "route", "emulate", "run", "status", "rehearse", "config"]
+COMMANDS = ["parse", "rules", "route", "emulate", "run", "status", "rehearse", "config",
+            "backup"]
 
 
 def build_parser() -> argparse.ArgumentParser:
