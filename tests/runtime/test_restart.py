@@ -152,6 +152,25 @@ def _config(tmp_path: Path, suite: EmulatorSuite, channels: list[str]) -> Path:
 
 
 # -- the hub process ------------------------------------------------------------------------
+RAY_CORE = ("gcs_server", "raylet")
+_NAMES: dict[int, str] = {}
+
+
+def _name(p: psutil.Process) -> str:
+    """The process's name, remembered past its end."""
+    if p.pid not in _NAMES:
+        with contextlib.suppress(psutil.Error):
+            _NAMES[p.pid] = p.name()
+    return _NAMES.get(p.pid, "")
+
+
+def _alive(p: psutil.Process) -> bool:
+    try:
+        return p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 class HubProcess:
     """``orderhub run`` in a session of its own, its Ray under its own ``RAY_TMPDIR``."""
 
@@ -216,6 +235,8 @@ class HubProcess:
         every process it started, its Ray's included (``"all"``: systemd's default
         ``KillMode=control-group``); its exit code, or None if it did not exit in time
         (then it is killed)."""
+        core = [p for p in self.ray_processes() if _name(p) in RAY_CORE]
+        assert sorted(_name(p) for p in core) == sorted(RAY_CORE), core
         if to == "group":
             os.killpg(self.proc.pid, sig)
         elif to == "all":
@@ -226,12 +247,29 @@ class HubProcess:
                     os.kill(pid, sig)
         else:
             self.proc.send_signal(sig)
+        self.ray_lost_mid_stop = self._watch_ray(core, timeout_s)
         try:
             return self.proc.wait(timeout=timeout_s)
         except subprocess.TimeoutExpired:
             return None
         finally:
             self.kill()
+
+    def _watch_ray(self, core: list[psutil.Process], timeout_s: float) -> list[str]:
+        """Which of Ray's core processes (GCS, raylet) ended, or logged that a SIGTERM
+        reached them, before the hub said it had stopped: the hub stops them after its
+        drain, nothing else may."""
+        lost: set[str] = set()
+        deadline = time.monotonic() + timeout_s
+        while (self.proc.poll() is None and "hub stopped in" not in self.output()
+               and time.monotonic() < deadline):
+            lost |= {f"{name} ended" for p in core if not _alive(p) and (name := _name(p))}
+            for log in Path(self.ray_dir).glob("ray/session_*/logs/*.out"):
+                if log.stem in RAY_CORE and "received SIGTERM" in log.read_text(
+                        encoding="utf-8", errors="replace"):
+                    lost.add(f"{log.stem} got SIGTERM")
+            time.sleep(0.05)
+        return sorted(lost)
 
     def close(self) -> None:
         if self.proc.poll() is None or self.ray_processes():
@@ -469,6 +507,8 @@ def test_sigterm_drains_in_flight_batches_and_exits_zero(tmp_path, hubs, to, sig
         output = hub.output()
         assert code == 0, output[-3000:]
         assert took < DRAIN_S + STOP_MARGIN_S, (took, output[-3000:])
+        # the signal did not take the hub's Ray down under it: only the hub stops Ray
+        assert hub.ray_lost_mid_stop == [], hub.ray_lost_mid_stop
         assert "did not drain" not in output
         assert "gave up" not in output, output[-3000:]  # no stop call waited on a dead actor
         assert "orderhub: stopped" in output
