@@ -262,8 +262,9 @@ class Hub:
     def stop(self, drain_s: float = 20.0, *, close_s: float = 5.0) -> bool:
         """Stop taking orders (pushes, then pulls, letting a pull under way finish),
         finish in-flight batches, then stop delivering and close the ledger. The whole
-        stop takes at most ``drain_s`` plus ``close_s`` (the ledger's close always gets
-        ``close_s``), however many actors are dead or their cluster gone: what was not
+        stop takes about ``drain_s`` plus ``close_s`` at most (the ledger's close always
+        gets ``close_s``; once ``drain_s`` is up, each other call still gets half a
+        second), however many actors are dead or their cluster gone: what was not
         drained is re-driven from the ledger at the next start. True when it drained."""
         began = time.monotonic()
         until = began + drain_s
@@ -282,7 +283,7 @@ class Hub:
             ray.wait(pulling, num_returns=len(pulling), timeout=left())
         drained = False
         if self.router is not None:
-            budget = left() - 1.0  # its answer must come back before we stop waiting
+            budget = max(0.0, left() - 1.0)  # its answer must come back in time
             drained = bool(settle(lambda: self.router.drain.remote(budget), "router.drain",
                                   left()))
             if not drained:
