@@ -2,7 +2,9 @@
 
 SIGKILL mid-stream, then a restart on the same ledger: it resumes from the cursors and
 the outbox, nothing lost, nothing doubled (compared as sets, as Jepsen's checkers do).
-SIGTERM while batches are in flight: it drains them and exits 0.
+SIGTERM (or SIGINT) while batches are in flight, sent to the hub, to its process group
+or to every one of its processes: it drains them and exits 0 within the drain plus a
+margin, and its Ray is not taken down under it.
 
 The hub and the emulators share one business clock (the config's ``[clock]``). The
 orders are handed to the marketplace emulators only once the hub is up, so the stream
