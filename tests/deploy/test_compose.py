@@ -116,3 +116,9 @@ def test_compose_gives_the_hub_longer_to_stop_than_its_drain() -> None:
     hub = tomllib.loads((COMPOSE / "hub.toml").read_text(encoding="utf-8"))
     grace = _seconds(_compose()["services"]["hub"]["stop_grace_period"])
     assert grace >= hub["drain_s"] + 15, (grace, hub["drain_s"])
+
+
+def test_the_demo_scripts_parse() -> None:
+    for script in ("make-secrets.sh", "run-hub.sh"):
+        done = run("sh", "-n", str(COMPOSE / script))
+        assert done.returncode == 0, (script, done.stderr)
