@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -18,7 +19,7 @@ BIN = Path(sys.executable).parent  # the venv's tools (pyproject's dev extras)
 
 def tool(name: str, why: str) -> str:
     """The tool's path, or the test skips saying which tool is missing and what it checks."""
-    found = shutil.which(name, path=f"{BIN}:{shutil.os.environ.get('PATH', '')}")
+    found = shutil.which(name, path=f"{BIN}:{os.environ.get('PATH', '')}")
     if found is None:
         pytest.skip(f"{name} is not installed ({why}); `pip install -e '.[dev]'` brings it")
     return found
