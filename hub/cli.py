@@ -9,7 +9,7 @@ import importlib
 import sys
 
 COMMANDS = ["parse", "rules", "route", "emulate", "run", "status", "rehearse", "config",
-            "capacity"]
+            "capacity", "backup", "purge"]
 
 
 def build_parser() -> argparse.ArgumentParser:

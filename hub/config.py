@@ -206,6 +206,8 @@ class HubSettings(BaseSettings):
     leases: LeaseConfig = LeaseConfig()
     start_at: datetime | None = None  # a channel with no cursor yet pulls from here
     log_level: str = "INFO"
+    # on SIGTERM/SIGINT, how long in-flight batches may take (docs/operations.md)
+    drain_s: float = Field(default=20.0, ge=0)
     # one file per secret (``hub.secrets``), as container platforms mount them
     secrets_dir: Path | None = None
     # each actor's collector thresholds (``hub.gcwatch``); in the environment "700,10,10"

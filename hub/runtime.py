@@ -280,33 +280,51 @@ class Hub:
         return ray.get([p.pull_schedule.remote() for p in self.pullers], timeout=30)
 
     # -- stop -----------------------------------------------------------------------------
-    def stop(self, drain_s: float = 30.0) -> None:
+    def stop(self, drain_s: float = 20.0, *, close_s: float = 5.0) -> bool:
         """Stop taking orders (pushes, then pulls, letting a pull under way finish),
-        finish in-flight batches, then stop delivering."""
+        finish in-flight batches, then stop delivering and close the ledger. The whole
+        stop takes about ``drain_s`` plus ``close_s`` at most (the ledger's close always
+        gets ``close_s``; once ``drain_s`` is up, each other call still gets half a
+        second), however many actors are dead or their cluster gone: what was not
+        drained is re-driven from the ledger at the next start. True when it drained."""
+        began = time.monotonic()
+        until = began + drain_s
+
+        def left(cap: float = drain_s) -> float:
+            return max(0.5, min(cap, until - time.monotonic()))
+
         self.loops.stop()
         if self.api_server is not None:
             self.api_server.stop()
             self.api_server = None
         for i, puller in enumerate(self.pullers):
-            settle(puller.stop.remote, f"puller{i}.stop")
+            settle(puller.stop.remote, f"puller{i}.stop", left(5.0))
         pulling = self.loops.refs("puller")
         if pulling:
-            ray.wait(pulling, num_returns=len(pulling), timeout=drain_s)
+            ray.wait(pulling, num_returns=len(pulling), timeout=left())
+        drained = False
         if self.router is not None:
-            drained = settle(lambda: self.router.drain.remote(drain_s), "router.drain",
-                             drain_s + 30)
+            budget = max(0.0, left() - 1.0)  # its answer must come back in time
+            drained = bool(settle(lambda: self.router.drain.remote(budget), "router.drain",
+                                  left()))
             if not drained:
                 log.warning("router did not drain in %.0fs; undecided orders are re-driven "
                             "from the ledger at the next start", drain_s)
         for actor in (self.relay, self.rulestore, self.reconciler):
             if actor is not None:
-                settle(actor.stop.remote, "stop")
+                settle(actor.stop.remote, "stop", left(5.0))
         refs = self.loops.refs()
         if refs:
-            ray.wait(refs, num_returns=len(refs), timeout=10)
+            ray.wait(refs, num_returns=len(refs), timeout=left(10.0))
         if self.ledger is not None:
-            settle(self.ledger.close.remote, "ledger.close")
+            settle(self.ledger.close.remote, "ledger.close", max(close_s, left()))
         for actor in [*self.pullers, self.router, self.relay, self.rulestore, self.reconciler,
                       self.ledger]:
             if actor is not None:
-                ray.kill(actor)
+                try:
+                    ray.kill(actor)
+                except RayError:  # gone with its cluster
+                    log.warning("could not kill %s: its cluster is gone", actor)
+        log.info("hub stopped in %.1fs (%s)", time.monotonic() - began,
+                 "drained" if drained else "not drained")
+        return drained

@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Any
+
+from hub.commands.signals import starting_ray, stop_on_signals
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,8 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "its cluster; a cluster needs a PostgreSQL ledger")
     p.add_argument("--ledger", help="SQLite path or postgresql:// address (overrides config)")
     p.add_argument("--port", type=int, help="API and dashboard port (overrides config)")
-    p.add_argument("--drain-s", type=float, default=30.0,
-                   help="on SIGINT/SIGTERM, wait this long for in-flight batches (default 30)")
+    p.add_argument("--drain-s", type=float,
+                   help="on SIGINT/SIGTERM, wait this long for in-flight batches "
+                        "(overrides config drain_s, default 20)")
     p.add_argument("--demo", action="store_true",
                    help="also start the emulators and point the hub at them")
     p.set_defaults(func=run)
@@ -55,15 +57,11 @@ def init_ray(address: str | None, log_level: str) -> None:
         configure_logging(log_level)
 
     env = {"worker_process_setup_hook": configure_actor_logging}
-    if address:
-        ray.init(address=address, namespace=NAMESPACE, log_to_driver=True, runtime_env=env)
-    else:
-        ray.init(include_dashboard=False, log_to_driver=True, runtime_env=env)
-
-
-def _on_signals(stop: threading.Event) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    with starting_ray():  # a stop signal to the whole group stops the hub, not Ray
+        if address:
+            ray.init(address=address, namespace=NAMESPACE, log_to_driver=True, runtime_env=env)
+        else:
+            ray.init(include_dashboard=False, log_to_driver=True, runtime_env=env)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
     configure_logging(settings.log_level)
     stop = threading.Event()
-    _on_signals(stop)
+    stop_on_signals(stop)
     suite: Any = None
     clock, start_at = settings.clock.build(), settings.start_at
     if args.demo:
@@ -100,9 +98,6 @@ def run(args: argparse.Namespace) -> int:
         suite, clock, start_at = start_demo_emulators()
         settings = demo_settings(settings, suite)
     init_ray(address, settings.log_level)
-    # ray.init put in its own SIGTERM handler: sys.exit mid-flight, then Ray's core aborts
-    # the process (exit 134) after the drain; ours lets the drain finish and exits 0
-    _on_signals(stop)
     from hub.runtime import Hub
 
     hub = Hub(settings, clock, start_at=start_at).start()
@@ -112,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             pass
     finally:
         print("orderhub: stopping, draining in-flight batches ...", flush=True)
-        hub.stop(drain_s=args.drain_s)
+        hub.stop(drain_s=args.drain_s if args.drain_s is not None else settings.drain_s)
         if suite is not None:
             suite.stop()
     print("orderhub: stopped", flush=True)
