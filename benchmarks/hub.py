@@ -255,7 +255,8 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
         drain_s: float = 60.0, pools: dict[str, Any] | None = None, catchup_s: float = 30.0,
         warm_up: bool = True, what_if: str | None = None, py_spy: str | None = None,
         progress: bool = True, ingest_batch: int | None = None, idle_s: float = 0.0,
-        surge: int = 500, surge_s: float = 40.0, work_orders: int = 0) -> dict[str, Any]:
+        surge: int = 500, surge_s: float = 40.0, work_orders: int = 0,
+        idle_mode: str = "push") -> dict[str, Any]:
     """The benchmark's core: each mode's ladder, the figures, written to ``out``. With
     ``what_if``, push mode runs once more with that change (``benchmarks.hub_whatif``).
     ``work_orders``: measure the useful work (domain + ledger) with that many orders
@@ -281,10 +282,11 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
         quiet = None
         if idle_s > 0:
             if progress:
-                print(f"idle cost: pull mode, 30 s pulls, 1 order/s for {idle_s:.0f}s, then "
+                print(f"idle cost: {idle_mode} mode, 30 s pulls, 1 order/s for {idle_s:.0f}s, then "
                       f"{surge} orders/s for {surge_s:.0f}s", flush=True)
             quiet = idle(lambda rates, by_rate: Ladder(
-                "pull", rates, idle_s, work, pull_interval_s=30.0, overlap_s=overlap_s,
+                idle_mode, rates, idle_s, work, pull_interval_s=30.0, catchup_s=30.0,
+                overlap_s=overlap_s,
                 drain_s=max(drain_s, 90.0), pools=pools, climb=False, step_s_by_rate=by_rate,
                 progress=progress).run(), idle_s=idle_s, surge=surge, surge_s=surge_s)
         if what_if and progress:
@@ -370,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--idle-s", type=float, default=None,
                    help="seconds of the idle-cost step (1 order/s, 30 s pulls); 0 skips it "
                         "(default 120; --quick 40)")
+    p.add_argument("--idle-mode", default="push", choices=("push", "pull"),
+                   help="how the idle step's orders come (both with 30 s pulls; default push: "
+                        "the surge after it then shows how fast the hub reacts)")
     p.add_argument("--surge", type=int, default=500, help="orders/s of the step after idle")
     p.add_argument("--surge-s", type=float, default=40.0)
     p.add_argument("--work-orders", type=int, default=None,
@@ -386,7 +391,7 @@ def main(argv: list[str] | None = None) -> int:
                   catchup_s=a.push_catchup, what_if=a.what_if, py_spy=a.py_spy,
                   ingest_batch=a.ingest_batch,
                   idle_s=a.idle_s if a.idle_s is not None else (40.0 if a.quick else 120.0),
-                  surge=a.surge, surge_s=a.surge_s,
+                  surge=a.surge, surge_s=a.surge_s, idle_mode=a.idle_mode,
                   work_orders=a.work_orders if a.work_orders is not None else 5000)
     if a.out is not None:  # the command that made these figures
         figures["command"] = "python -m benchmarks.hub " + " ".join(argv or sys.argv[1:])

@@ -8,9 +8,10 @@
 - ``overhead``: at the highest rate held, the hub's CPU per decided order (hub
   processes only: emulators, py-spy and exited processes left out) over the useful
   work: ``overhead_ratio``.
-- ``idle``: every process of the hub at 1 order/s with 30 s pulls (pull mode), then a
-  surge, so the idle cost's figure sits beside how fast the surge was decided; Ray's
-  own daemons and idle workers are shown apart.
+- ``idle``: every process of the hub at 1 order/s with 30 s pulls (push mode by
+  default: the marketplaces push, the pullers catch up every 30 s), then a surge, so
+  the idle cost's figure sits beside how fast the surge was decided; Ray's own daemons
+  and idle workers are shown apart.
 """
 
 from __future__ import annotations
@@ -98,14 +99,15 @@ def idle_cost(step: dict[str, Any]) -> dict[str, Any]:
 
 
 def idle(run_ladder: Any, *, idle_s: float, surge: int, surge_s: float) -> dict[str, Any]:
-    """Pull mode, 30 s pulls: ``idle_s`` at 1 order/s, then ``surge`` orders/s for
+    """30 s pulls: ``idle_s`` at 1 order/s, then ``surge`` orders/s for
     ``surge_s``; ``run_ladder(rates, step_s_by_rate)`` runs it and returns the mode's
     result."""
     got = run_ladder([1, surge], {1: idle_s, surge: surge_s})
     steps = {s["rate"]: s for s in got["steps"]}
     quiet = steps.get(1)
     burst = steps.get(surge)
-    out: dict[str, Any] = {"pull_interval_s": got["pull_interval_s"], "idle_s": idle_s,
+    out: dict[str, Any] = {"mode": got["mode"], "pull_interval_s": got["pull_interval_s"],
+                           "idle_s": idle_s,
                            **(idle_cost(quiet) if quiet else {"idle_cpu_cores": None})}
     if burst is not None:
         out["surge"] = {"rate": surge, "step_s": surge_s, "fed": burst["fed"],
