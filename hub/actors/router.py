@@ -23,6 +23,7 @@ again (``redecide``); a version that fails its checks is refused and logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -43,6 +44,8 @@ from hub.domain.priority import stock_states, taken
 from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.router")
+IDLE_WAKE_S = 5.0  # an idle batch loop looks at its stop flag this often
+RELAY_WAKE_S = 0.2  # the relay is woken at most this often
 
 
 def _reconstructed() -> bool:
@@ -106,6 +109,7 @@ class Router:
         self._queue: list[Order] = []
         self._pending_keys: set[tuple] = set()
         self._space = asyncio.Condition()
+        self._arrived = asyncio.Event()  # set when orders are queued: an idle loop sleeps
         self._inflight = asyncio.Semaphore(pools.max_inflight_batches)
         self._tasks: set[asyncio.Task] = set()
         self._loop_task: asyncio.Task | None = None
@@ -119,6 +123,8 @@ class Router:
                        "redriven": 0, "errors": 0, "redecided": 0}
         self.peak_backlog = 0
         self._inflight_orders = 0
+        self.relay: Any = None  # the outbox relay, woken after a commit (attach_relay)
+        self._relay_woken = 0.0
         GcWatch.install(actor=True, threshold=gc_threshold)
 
     # -- intake ---------------------------------------------------------------------------
@@ -132,6 +138,8 @@ class Router:
                      and (o.key, o.modified_at) not in done]
             self._pending_keys.update((o.key, o.modified_at) for o in fresh)
             self._queue.extend(fresh)
+            if fresh:
+                self._arrived.set()
             self.counts["submitted"] += len(fresh)
             self.peak_backlog = max(self.peak_backlog, self.backlog())
         return len(fresh)
@@ -144,6 +152,17 @@ class Router:
         queued = await self.submit(orders)
         self.counts["redecided"] += queued
         return queued
+
+    def attach_relay(self, relay: Any) -> None:
+        """The outbox relay actor: told after each commit that it has rows to deliver
+        (at most every ``RELAY_WAKE_S``), so an idle relay can wait long."""
+        self.relay = relay
+
+    def _wake_relay(self) -> None:
+        now = time.monotonic()
+        if self.relay is not None and now - self._relay_woken >= RELAY_WAKE_S:
+            self._relay_woken = now
+            self.relay.wake.remote()  # fire and forget: the relay polls anyway
 
     def backlog(self) -> int:
         return len(self._queue) + self._inflight_orders
@@ -196,7 +215,10 @@ class Router:
     async def _run(self) -> None:
         while not self._stopping or self._queue:
             if not self._queue:
-                await asyncio.sleep(self.pools.batch_ms / 1000)
+                self._arrived.clear()
+                # idle: woken by the first order queued (or a stop), not by a timer
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), IDLE_WAKE_S)
                 continue
             if len(self._queue) < self.pools.batch_max:
                 await asyncio.sleep(self.pools.batch_ms / 1000)
@@ -295,6 +317,8 @@ class Router:
             )
             decided = await decide_batch(batch, anomalies, scores, ruleset, self.ledger,
                                          lines=lines, again=again)
+            if decided.stored:
+                self._wake_relay()
             if self._done_during_redrive is not None:
                 self._done_during_redrive.update((o.key, o.modified_at) for o in batch)
             held = decided.held
@@ -346,6 +370,7 @@ class Router:
     async def drain(self, timeout_s: float = 30.0) -> bool:
         """Finish queued and in-flight batches (clean shutdown)."""
         self._stopping = True
+        self._arrived.set()
         deadline = time.monotonic() + timeout_s
         while (self._queue or self._tasks) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
