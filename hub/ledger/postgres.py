@@ -271,7 +271,13 @@ class PostgresLedger(SqlLedger):
     # -- writes -----------------------------------------------------------------------------
     def ingest(self, orders: Sequence[Order], *, cursor: Cursor | None = None,
                at: datetime | None = None) -> list[Order]:
-        rows = prepare.order_rows(orders)
+        return [r.order for r in self.ingest_rows(prepare.order_rows(orders), cursor=cursor,
+                                                  at=at)]  # type: ignore[misc]
+
+    def ingest_rows(self, rows: Sequence[prepare.OrderRow], *, cursor: Cursor | None = None,
+                    at: datetime | None = None) -> list[prepare.OrderRow]:
+        """``ingest`` of prepared rows (``prepare.order_rows`` or ``wire_rows``): the
+        rows of the new or changed versions."""
         at_s = epoch(at or self.clock.now(), "ingest at")
         end = epoch(cursor.window_end, "cursor window_end") if cursor is not None else None
         if not rows and cursor is None:
@@ -301,7 +307,7 @@ class PostgresLedger(SqlLedger):
         changed = self._run("ingest", work)
         for key, oid in changed.items():
             self._remember(key, oid)
-        return [r.order for r in rows if r.key in changed]
+        return [r for r in rows if r.key in changed]
 
     def _versions(self, c: Any, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
         """Stored versions of the ``keys`` whose row id is known (unlocked: only to skip

@@ -246,7 +246,13 @@ class SQLiteLedger(SqlLedger):
     # -- writes -----------------------------------------------------------------------------
     def ingest(self, orders: Sequence[Order], *, cursor: Cursor | None = None,
                at: datetime | None = None) -> list[Order]:
-        rows = prepare.order_rows(orders)
+        return [r.order for r in self.ingest_rows(prepare.order_rows(orders), cursor=cursor,
+                                                  at=at)]  # type: ignore[misc]
+
+    def ingest_rows(self, rows: Sequence[prepare.OrderRow], *, cursor: Cursor | None = None,
+                    at: datetime | None = None) -> list[prepare.OrderRow]:
+        """``ingest`` of prepared rows (``prepare.order_rows`` or ``wire_rows``): the
+        rows of the new or changed versions."""
         at_s = epoch(at or self.clock.now(), "ingest at")
         if cursor is not None:
             end = epoch(cursor.window_end, "cursor window_end")
@@ -285,7 +291,7 @@ class SQLiteLedger(SqlLedger):
                 self._set_cursor(c, cursor.channel, cursor.shop, end)
         for oid, *key in (row[:4] for row in inserts):  # committed: their ids are real
             self._remember(tuple(key), oid)  # type: ignore[arg-type]
-        return [r.order for r in rows if r.key in changed]
+        return [r for r in rows if r.key in changed]
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
                          *, at: datetime | None = None) -> int:
