@@ -36,13 +36,21 @@ log = logging.getLogger("orderhub")
 ASYNC = {"max_concurrency": 64, "max_restarts": -1}
 
 
+# A local Ray passes a call's arguments and results up to this size in the call itself,
+# not through the shared-memory object store (a put, a raylet round trip and a fetch
+# for every batch of orders over Ray's default 100 KiB).
+LOCAL_RAY_SYSTEM = {"max_direct_call_object_size": 16 << 20,
+                    "task_rpc_inlined_bytes_limit": 64 << 20}
+
+
 def init_ray(address: str | None) -> None:
     if ray.is_initialized():
         return
     if address:
         ray.init(address=address, log_to_driver=True)
     else:
-        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False,
+                 _system_config=LOCAL_RAY_SYSTEM)
 
 
 def settle(call: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:

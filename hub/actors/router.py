@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import pickle
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -310,7 +311,8 @@ class Router:
             self.recent.add(batch)
             again = {o.key: reason for o in batch
                      if (reason := self._again.pop((o.key, o.modified_at), None))}
-            shared = ray.put(batch)  # pickled once for both pools, not once for each
+            # pickled once for both pools, and sent in the calls as bytes: no object store
+            shared = pickle.dumps(batch, protocol=5)
             anomalies, scores = await asyncio.gather(
                 self.validators.submit("check", shared, inventory, recent, ref, lines, stocks),
                 self.scorers.submit("score", shared, inventory, ref, lines, stocks),
