@@ -38,6 +38,7 @@ from hub.app.deadletters import (
 from hub.app.followup import record_answers
 from hub.app.ports import Connections, no_connections
 from hub.app.warehouse import record_status
+from hub.app.wire import claimed
 from hub.clock import Clock
 from hub.domain.outbox import DINGTALK, ERP, WMS, WMS_AMEND, WMS_INTERCEPT
 from hub.errors import OrderHubError
@@ -194,7 +195,9 @@ class OutboxRelay:
         self.counts["alerts_waiting"] = self.pacer.pending()
 
     async def deliver_once(self) -> int:
-        rows = await self.ledger.claim.remote(self.batch, self.lease_s, self.clock.now())
+        # the rows as the writer read them; their payloads are parsed here, not there
+        rows = claimed(await self.ledger.claim_wire.remote(self.batch, self.lease_s,
+                                                           self.clock.now()))
         by_dest: dict[str, list] = defaultdict(list)
         for row in rows:
             by_dest[row.destination].append(row)

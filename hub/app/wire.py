@@ -3,7 +3,8 @@
 A puller's orders go to the ledger's single writer as the rows it stores
 (``ingest_bytes``): key, version, status, creation time and the order's JSON body,
 made in the puller's process, so the writer neither rebuilds ``Order`` models nor
-serialises them (it still checks every row). A decided batch (its ``Decision`` structs
+serialises them (it still checks every row). Outbox rows the relay claims come back as
+the writer read them, their payloads parsed in the relay. A decided batch (its ``Decision`` structs
 and ``OutboxMessage`` rows) goes from the router to the writer as one msgpack blob:
 Ray's pickler would call
 back into Python for every struct, field container and row (its ``reducer_override``),
@@ -21,17 +22,20 @@ True
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import msgspec
+import orjson
 from pydantic import BaseModel
 
 from hub.app.records import micros
 from hub.domain.decision import Decision
-from hub.domain.order import Order
+from hub.domain.order import SHANGHAI, Order
 from hub.domain.outbox import OutboxMessage
 
 _encoder = msgspec.msgpack.Encoder()
+_json_loads, _at = orjson.loads, datetime.fromtimestamp
 # (position in the batch, channel, shop, order id, version us, status, created at, body)
 IngestRow = tuple[int, str, str, str, int, str, float, bytearray]
 _ingest = msgspec.msgpack.Decoder(list[IngestRow])
@@ -83,6 +87,24 @@ def ingest_rows(blob: bytes) -> list[IngestRow]:
     """The rows of ``ingest_bytes`` (bodies as bytearrays, which sqlite3 binds as they are)."""
     return _ingest.decode(blob)
 _decided = msgspec.msgpack.Decoder(tuple[list[Decision], list[OutboxMessage]])
+
+
+# (id, destination, key, payload JSON, attempts, next attempt at in epoch s, last error)
+_claimed = msgspec.msgpack.Decoder(list[tuple[int, str, str, Any, int, float | None,
+                                              str | None]])
+
+
+def claimed_bytes(rows: Sequence[Sequence[Any]]) -> bytes:
+    """Claimed outbox rows as the writer read them (payloads still JSON), for the relay."""
+    return _encoder.encode([tuple(row) for row in rows])
+
+
+def claimed(blob: bytes) -> list[OutboxMessage]:
+    """The relay's side of ``claimed_bytes``: the messages, payloads parsed here."""
+    return [OutboxMessage(destination=r[1], key=r[2], payload=_json_loads(r[3]), id=r[0],
+                          attempts=r[4], last_error=r[6],
+                          next_attempt_at=None if r[5] is None else _at(r[5], SHANGHAI))
+            for r in _claimed.decode(blob)]
 
 
 def decided_bytes(decisions: Sequence[Decision], outbox: Sequence[OutboxMessage]) -> bytes:

@@ -448,6 +448,11 @@ class PostgresLedger(SqlLedger):
 
     # -- outbox -----------------------------------------------------------------------------
     def claim(self, n: int, lease_s: float, now: datetime) -> list[OutboxMessage]:
+        return claimed(self.claim_rows(n, lease_s, now))
+
+    def claim_rows(self, n: int, lease_s: float, now: datetime) -> list[Any]:
+        """``claim``'s rows as stored: (id, destination, key, payload JSON, attempts,
+        next attempt at in epoch seconds, last error), the payload not parsed here."""
         now_s = epoch(now, "claim now")
         rows = self._run("claim", lambda c: c.execute(
             "UPDATE outbox SET next_attempt_at = %s, attempts = attempts + 1 WHERE id IN "
@@ -456,7 +461,7 @@ class PostgresLedger(SqlLedger):
             "ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
             "RETURNING id, destination, key, payload, attempts, next_attempt_at, last_error",
             (now_s + lease_s, now_s, n)).fetchall())
-        return claimed(rows)
+        return sorted(rows, key=lambda r: r[0])
 
     def delivered(self, ids: Sequence[int], now: datetime) -> int:
         now_s = epoch(now, "delivered now")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from hub.app.wire import decided, ingest_rows
+from hub.app.wire import claimed_bytes, decided, ingest_rows
 from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.gcwatch import GcWatch
@@ -89,6 +89,10 @@ class LedgerService:
 
     def claim(self, n: int, lease_s: float, now: datetime) -> list[Any]:
         return self.ledger.claim(n, lease_s, now)
+
+    def claim_wire(self, n: int, lease_s: float, now: datetime) -> bytes:
+        """``claim``, the rows as stored (``hub.app.wire.claimed`` reads them)."""
+        return claimed_bytes(self.ledger.claim_rows(n, lease_s, now))
 
     def delivered(self, ids: Sequence[Any], now: datetime) -> None:
         self.ledger.delivered(ids, now)

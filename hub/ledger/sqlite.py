@@ -420,6 +420,11 @@ class SQLiteLedger(SqlLedger):
 
     # -- outbox -----------------------------------------------------------------------------
     def claim(self, n: int, lease_s: float, now: datetime) -> list[OutboxMessage]:
+        return claimed(self.claim_rows(n, lease_s, now))
+
+    def claim_rows(self, n: int, lease_s: float, now: datetime) -> list[Any]:
+        """``claim``'s rows as stored: (id, destination, key, payload JSON, attempts,
+        next attempt at in epoch seconds, last error), the payload not parsed here."""
         now_s = epoch(now, "claim now")
         with self._tx("claim") as c:
             rows = c.execute(
@@ -429,7 +434,7 @@ class SQLiteLedger(SqlLedger):
                 "ORDER BY next_attempt_at, id LIMIT ?) "
                 "RETURNING id, destination, key, payload, attempts, next_attempt_at, last_error",
                 (now_s + lease_s, now_s, n)).fetchall()
-        return claimed(rows)
+        return sorted(rows, key=lambda r: r[0])
 
     def delivered(self, ids: Sequence[int], now: datetime) -> int:
         now_s = epoch(now, "delivered now")

@@ -71,3 +71,30 @@ def test_a_decided_batch_encoded_by_the_router_is_committed_as_given(tmp_path) -
         assert service.get_order(orders[0].key).decision == made[0]
     finally:
         service.close()
+
+
+def test_claimed_rows_cross_as_stored_and_read_as_the_ledger_claims_them(tmp_path) -> None:
+    """``claim_wire`` + ``hub.app.wire.claimed`` give the relay the messages ``claim``
+    gives: same rows, payloads, attempts and lease times."""
+    from hub.app.wire import claimed
+    from tests.ledger.factory import decision, outbox
+
+    wired = LedgerService(str(tmp_path / "wired.sqlite3"))
+    plain = LedgerService(str(tmp_path / "plain.sqlite3"))
+    try:
+        orders = [order(1), order(2), order(3)]
+        made = [decision(o) for o in orders]
+        for service in (wired, plain):
+            service.ingest_positions(orders)
+            service.commit_decisions(made, outbox(orders, made))
+        from hub.clock import Clock
+
+        now = Clock().now() + timedelta(minutes=1)  # the rows are due from their commit on
+        got = claimed(wired.claim_wire(2, 30.0, now))
+        assert got == plain.claim(2, 30.0, now) and len(got) == 2
+        assert got[0].payload and got[0].next_attempt_at == now + timedelta(seconds=30)
+        assert claimed(wired.claim_wire(10, 30.0, now)) == plain.claim(10, 30.0, now)
+        assert claimed(wired.claim_wire(10, 30.0, now)) == []
+    finally:
+        wired.close()
+        plain.close()
