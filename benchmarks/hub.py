@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.hub_feed import EmulatorProcess, make_orders
+from benchmarks.hub_overhead import bound_beside, idle, overhead, useful_work
 from benchmarks.hub_probe import (
     CpuSampler,
     StackSampler,
@@ -50,7 +51,7 @@ RULE = (f"sustained = over the step's steady part (its first {SKIP:.0%} left out
         f"{DECIDED_SHARE} x offered rate, AND the backlog (orders released by the "
         "marketplaces minus orders durably decided) did not grow: its least-squares slope "
         f"<= {SLOPE_SHARE} x offered rate per second")
-SPIED = ("Router", "Validator", "LedgerService", "driver (hub API)")
+SPIED = ("Router", "Validator", "LedgerService", "ChannelPuller", "driver (hub API)")
 OUT = Path(__file__).parent / "results" / "hub.json"
 
 
@@ -68,8 +69,10 @@ class Ladder:
                  pools: dict[str, Any] | None = None, progress: bool = True,
                  catchup_s: float = 30.0, warm_up: bool = True,
                  what_if: str | None = None, py_spy: str | None = None,
-                 ingest_batch: int | None = None) -> None:
+                 ingest_batch: int | None = None, climb: bool = True,
+                 step_s_by_rate: dict[int, float] | None = None) -> None:
         self.mode, self.rates, self.step_s = mode, rates, step_s
+        self.climb, self.step_s_by_rate = climb, step_s_by_rate or {}
         self.channel_options = {} if ingest_batch is None else {"ingest_batch": ingest_batch}
         self.workdir, self.pull_interval_s, self.overlap_s = workdir, pull_interval_s, overlap_s
         self.drain_s, self.pools, self.progress = drain_s, pools or {}, progress
@@ -116,7 +119,8 @@ class Ladder:
                 interval = self.catchup_s if push else self.pull_interval_s
                 channel.update(interval_s=interval, overlap_s=self.overlap_s, safety_lag_s=0.2,
                                page_size=100, **self.channel_options)
-            ledger_path = self.workdir / f"hub-{self.mode}-{self.what_if or 'as-is'}.sqlite3"
+            tag = self.what_if or ('as-is' if self.climb else 'idle')
+            ledger_path = self.workdir / f"hub-{self.mode}-{tag}.sqlite3"
             settings = HubSettings.load(environ=False, **wiring, ledger=str(ledger_path),
                                         reconcile_interval_s=3600, api={"port": port},
                                         pools=self.pools)
@@ -129,10 +133,11 @@ class Ladder:
             else:
                 self.starts.append((time.time(), 1.0, 0))
             for step, rate in enumerate(self.rates, start=1):
+                self.step_s = self.step_s_by_rate.get(rate, self.step_s)
                 row = self._step(step, rate, hub, reader, emulators, cpu, clock)
                 self.rows.append(row)
                 self.say(line(self.mode, row))
-                if not row["sustained"]:
+                if self.climb and not row["sustained"]:
                     break
             drained = self._drain(hub)
         finally:
@@ -249,10 +254,18 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
         workdir: Path | None = None, pull_interval_s: float = 1.0, overlap_s: float = 1.0,
         drain_s: float = 60.0, pools: dict[str, Any] | None = None, catchup_s: float = 30.0,
         warm_up: bool = True, what_if: str | None = None, py_spy: str | None = None,
-        progress: bool = True, ingest_batch: int | None = None) -> dict[str, Any]:
+        progress: bool = True, ingest_batch: int | None = None, idle_s: float = 0.0,
+        surge: int = 500, surge_s: float = 40.0, work_orders: int = 0,
+        idle_mode: str = "push") -> dict[str, Any]:
     """The benchmark's core: each mode's ladder, the figures, written to ``out``. With
-    ``what_if``, push mode runs once more with that change (``benchmarks.hub_whatif``)."""
+    ``what_if``, push mode runs once more with that change (``benchmarks.hub_whatif``).
+    ``work_orders``: measure the useful work (domain + ledger) with that many orders
+    before and after the ladders, and the hub's overhead ratio (``hub_overhead``);
+    ``idle_s``: measure the idle cost that long, then a ``surge``."""
     began, load0 = time.time(), load_average()
+    useful = [useful_work(work_orders)] if work_orders else []
+    if useful and progress:
+        print(f"useful work before: {useful[0]}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-hub-") as tmp:
         work = Path(workdir or tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -266,6 +279,16 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
                           py_spy=py_spy, progress=progress, ingest_batch=ingest_batch).run()
 
         results = {m: ladder(m) for m in modes}
+        quiet = None
+        if idle_s > 0:
+            if progress:
+                print(f"idle cost: {idle_mode} mode, 30 s pulls, 1 order/s for {idle_s:.0f}s, then "
+                      f"{surge} orders/s for {surge_s:.0f}s", flush=True)
+            quiet = idle(lambda rates, by_rate: Ladder(
+                idle_mode, rates, idle_s, work, pull_interval_s=30.0, catchup_s=30.0,
+                overlap_s=overlap_s,
+                drain_s=max(drain_s, 90.0), pools=pools, climb=False, step_s_by_rate=by_rate,
+                progress=progress).run(), idle_s=idle_s, surge=surge, surge_s=surge_s)
         if what_if and progress:
             print(f"what-if {what_if}:", flush=True)
         changed = ladder("push", what_if) if what_if else None
@@ -290,6 +313,18 @@ def run(rates: list[int], *, step_s: float, modes: list[str], out: Path | None =
                     "load_average_end": load_average()},
         "wall_s": round(time.time() - began, 1),
     }
+    if quiet is not None:
+        figures["idle"] = quiet
+        figures["idle_cpu_cores"] = quiet["idle_cpu_cores"]
+    if useful:
+        if out is not None:  # kept if the bound's measurement fails
+            out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+        ceiling = bound_beside(figures, work_orders)
+        useful.append(ceiling.pop("useful_work"))
+        figures["hub_bound"] = ceiling
+        figures["overhead"] = overhead(results, useful)
+        figures["overhead_ratio"] = figures["overhead"]["overhead_ratio"]
+        figures["wall_s"] = round(time.time() - began, 1)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
@@ -334,6 +369,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--py-spy", default="py-spy", metavar="EXE",
                    help="sample the router's, validator's, ledger's and API's stacks with this "
                         "py-spy during each step (skipped when not found)")
+    p.add_argument("--idle-s", type=float, default=None,
+                   help="seconds of the idle-cost step (1 order/s, 30 s pulls); 0 skips it "
+                        "(default 120; --quick 40)")
+    p.add_argument("--idle-mode", default="push", choices=("push", "pull"),
+                   help="how the idle step's orders come (both with 30 s pulls; default push: "
+                        "the surge after it then shows how fast the hub reacts)")
+    p.add_argument("--surge", type=int, default=500, help="orders/s of the step after idle")
+    p.add_argument("--surge-s", type=float, default=40.0)
+    p.add_argument("--work-orders", type=int, default=None,
+                   help="orders the useful work (domain + ledger) and the bound are measured "
+                        "with, before and after the ladders; 0 skips (default 5000)")
     p.add_argument("--out", type=Path, default=OUT)
     a = p.parse_args(argv)
     step_s = a.step_s or (10.0 if a.quick else 60.0)
@@ -343,7 +389,10 @@ def main(argv: list[str] | None = None) -> int:
                   drain_s=a.drain_s or (20.0 if a.quick else 60.0),
                   pools={"validators": a.validators, "scorers": a.scorers},
                   catchup_s=a.push_catchup, what_if=a.what_if, py_spy=a.py_spy,
-                  ingest_batch=a.ingest_batch)
+                  ingest_batch=a.ingest_batch,
+                  idle_s=a.idle_s if a.idle_s is not None else (40.0 if a.quick else 120.0),
+                  surge=a.surge, surge_s=a.surge_s, idle_mode=a.idle_mode,
+                  work_orders=a.work_orders if a.work_orders is not None else 5000)
     if a.out is not None:  # the command that made these figures
         figures["command"] = "python -m benchmarks.hub " + " ".join(argv or sys.argv[1:])
         a.out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
@@ -357,6 +406,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"recent-orders window sent with each validator batch: {cost['pickle_us']} us + "
           f"{cost['unpickle_us']} us per order (pickle + unpickle); seconds per batch once "
           f"the window is full, by arrival rate: {cost['seconds_per_batch_when_full']}")
+    if "overhead" in figures:
+        o = figures["overhead"]
+        print(f"overhead ratio {o['overhead_ratio']} ({o['mode']} at {o['rate']}/s): hub "
+              f"{o['hub_cpu_us_per_order']} us/order over domain {o['domain_us_per_order']} "
+              f"+ ledger {o['ledger_us_per_order']} us; bound "
+              f"{figures['hub_bound']['orders_per_s']}/s")
+    if "idle" in figures:
+        i = figures["idle"]
+        print(f"idle: {i['idle_cpu_cores']} cores (Ray's own "
+              f"{i.get('ray_daemons_and_idle_workers_cores')}); surge {i.get('surge')}")
     print(f"load average {figures['machine']['load_average_end']}; figures: {a.out}")
     return 0
 

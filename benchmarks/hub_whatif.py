@@ -25,8 +25,8 @@ class _InRouter:
 
 class PoolsInRouter(Router):
     """The validator's and scorer's work in the router's process: no pool hop. What the
-    separate pool processes cost on this machine (the router still puts the batch in
-    Ray's object store; the idle replicas still run)."""
+    separate pool processes cost on this machine (the router still pickles the batch
+    for the pools; the idle replicas still run)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -38,13 +38,21 @@ log = logging.getLogger("orderhub")
 ASYNC = {"max_concurrency": 64, "max_restarts": -1}
 
 
+# A local Ray passes a call's arguments and results up to this size in the call itself,
+# not through the shared-memory object store (a put, a raylet round trip and a fetch
+# for every batch of orders over Ray's default 100 KiB).
+LOCAL_RAY_SYSTEM = {"max_direct_call_object_size": 16 << 20,
+                    "task_rpc_inlined_bytes_limit": 64 << 20}
+
+
 def init_ray(address: str | None) -> None:
     if ray.is_initialized():
         return
     if address:
         ray.init(address=address, namespace=NAMESPACE, log_to_driver=True)
     else:
-        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False,
+                 _system_config=LOCAL_RAY_SYSTEM)
 
 
 def settle(call: Callable[[], Any], what: str, timeout_s: float = 30.0) -> Any:
@@ -67,10 +75,11 @@ class LoopSupervisor:
     """Keeps the actors' long-running loops going. Ray restarts a dead actor
     (``max_restarts``) by running its constructor again, but not the loop call it
     was in: a loop whose call ended (failed with the actor, or returned) is called
-    again, every ``every_s`` until ``stop()``."""
+    again ``every_s`` after it ended, until ``stop()``; meanwhile the supervisor waits on
+    the loop calls themselves (at most ``idle_s`` at a time)."""
 
-    def __init__(self, every_s: float = 0.5) -> None:
-        self.every_s = every_s
+    def __init__(self, every_s: float = 0.5, idle_s: float = 2.0) -> None:
+        self.every_s, self.idle_s = every_s, idle_s
         self._loops: dict[str, tuple[Callable[[], Any], Any]] = {}
         self.restarts: dict[str, int] = {}
         self._stop = threading.Event()
@@ -110,7 +119,17 @@ class LoopSupervisor:
         return self
 
     def _watch(self) -> None:
-        while not self._stop.wait(self.every_s):
+        while not self._stop.is_set():
+            refs = self.refs()
+            try:  # sleeps until a loop call ends (or ``idle_s``), not on a short timer
+                if refs:
+                    ray.wait(refs, num_returns=1, timeout=self.idle_s)
+                else:
+                    self._stop.wait(self.idle_s)
+            except Exception:  # the supervisor thread must outlive any one round
+                log.exception("loop supervisor wait failed")
+            if self._stop.wait(self.every_s):
+                break
             try:
                 self.check()
             except Exception:  # the supervisor thread must outlive any one round
@@ -179,7 +198,7 @@ class Hub:
         ray.get(self.rulestore.attach.remote(router))
         ray.get(router.redrive.remote(0.0))  # what the last run left undecided
         loops = self.loops
-        loops.add("router", lambda: router.run.remote())
+        loops.add("router", lambda: self._router_run(router))
         loops.add("rules", lambda: self.rulestore.watch.remote(router))
         for i, channel in enumerate(s.channels):
             puller = ray.remote(ChannelPuller).options(**ASYNC, **place("puller")).remote(
@@ -196,6 +215,7 @@ class Hub:
             wms_poll_s=bo.wms_poll_s, gc_threshold=gc, connections=connect,
             lease=leases.single(*WMS_FEED))
         loops.add("relay", self.relay.run.remote)
+        ray.get(router.attach_relay.remote(self.relay))  # woken after commits
         from hub.api.intake import IntakePorts
 
         self.intake_ports = IntakePorts(
@@ -224,6 +244,12 @@ class Hub:
                  leases.hub_id, f" (shops shared by leases, {s.leases.ttl_s:g} s)"
                  if leases.on else "")
         return self
+
+    def _router_run(self, router: Any) -> Any:
+        """The router's loop; a restarted router is told again where the relay is."""
+        if self.relay is not None:
+            router.attach_relay.remote(self.relay)
+        return router.run.remote()
 
     def _serve_api(self) -> None:
         """The hub's HTTP face: pushes and the WMS callback, the dashboard, the API. It

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.app.ports import Cursor, OrderKey, Oversized, StageEvent
+from hub.app.wire import decided_bytes, ingest_bytes
 from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.domain.outbox import OutboxMessage
@@ -26,7 +27,10 @@ class LedgerHandle:
 
     async def ingest(self, orders: Sequence[Order], cursor: Cursor | None = None,
                      at: datetime | None = None) -> list[int]:
-        return await self.actor.ingest_positions.remote(orders, cursor, at)
+        blob = ingest_bytes(orders)  # the rows the ledger stores, made here
+        if blob is None:
+            return await self.actor.ingest_positions.remote(orders, cursor, at)
+        return await self.actor.ingest_wire.remote(blob, cursor, at)
 
     async def oversized(self, orders: Sequence[Order]) -> list[Oversized]:
         return await self.actor.oversized.remote(orders)
@@ -43,7 +47,8 @@ class LedgerHandle:
 
     async def commit_decisions(self, decisions: Sequence[Decision],
                                outbox: Sequence[OutboxMessage]) -> int:
-        return await self.actor.commit_decisions.remote(decisions, outbox)
+        # one msgpack blob, not pickled struct by struct (``hub.app.wire``)
+        return await self.actor.commit_decided.remote(decided_bytes(decisions, outbox))
 
     async def undecided_orders(self, older_than_s: float, limit: int) -> list[Order]:
         return await self.actor.undecided_orders.remote(older_than_s, limit)

@@ -13,6 +13,7 @@ of (``leases``, ``hub_id``, ``shops``): the marketplace is asked by the hub that
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -90,6 +91,7 @@ class Reconciler:
         self.leases, self.hub_id, self.shops = leases, hub_id, shops
         self.counts = {"raised": 0, "shipped_after_cancel": 0, "asked": 0, "answered": 0}
         self._stopping = False
+        self._wake: asyncio.Event | None = None
 
     @property
     def raised(self) -> int:
@@ -118,14 +120,15 @@ class Reconciler:
                 await self.reconcile_once()
             except Exception:  # the actor's loop outlives any one round (WMS, ledger away)
                 log.exception("reconcile round failed")
-            waited = 0.0
-            wall = self.clock.wall_seconds(self.interval_s)
-            while waited < wall and not self._stopping:
-                await asyncio.sleep(min(0.2, wall))
-                waited += 0.2
+            self._wake = self._wake or asyncio.Event()
+            with contextlib.suppress(TimeoutError):  # ``stop()`` ends the wait at once
+                await asyncio.wait_for(self._wake.wait(),
+                                       self.clock.wall_seconds(self.interval_s))
 
     def stop(self) -> None:
         self._stopping = True
+        if self._wake is not None:
+            self._wake.set()
 
     def stats(self) -> dict[str, Any]:
         return dict(self.counts)

@@ -22,6 +22,7 @@ hub holds the feed's lease (``lease``), moving the position with the lease epoch
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -44,6 +45,7 @@ from hub.app.leases import Lease
 from hub.app.ports import Connections, no_connections
 from hub.app.records import LeaseLost
 from hub.app.warehouse import record_status
+from hub.app.wire import claimed
 from hub.clock import Clock
 from hub.domain.outbox import DINGTALK, ERP, WMS, WMS_AMEND, WMS_INTERCEPT
 from hub.errors import OrderHubError
@@ -94,6 +96,7 @@ class OutboxRelay:
         batch: int = 1000,
         poll_s: float = 0.2,
         wms_poll_s: float = 1.0,
+        idle_poll_s: float = 2.0,
         gc_threshold: tuple[int, ...] | None = None,
         connections: Connections | None = None,
         dispatch_tries: int = DISPATCH_TRIES,
@@ -114,6 +117,8 @@ class OutboxRelay:
         self.limit = self.pacer.limit
         self.lease_s, self.batch, self.poll_s, self.wms_poll_s = lease_s, batch, poll_s, wms_poll_s
         self.dispatch_tries = dispatch_tries
+        self.idle_poll_s = max(idle_poll_s, poll_s)
+        self._wake: asyncio.Event | None = None
         self.wms_seq: int | None = None  # read from the ledger at the first poll
         self.lease = lease  # of the WMS status feed, when hubs share the ledger
         self._epoch: int | None = None  # the lease epoch ``wms_seq`` was read under
@@ -200,7 +205,9 @@ class OutboxRelay:
         self.counts["alerts_waiting"] = self.pacer.pending()
 
     async def deliver_once(self) -> int:
-        rows = await self.ledger.claim.remote(self.batch, self.lease_s, self.clock.now())
+        # the rows as the writer read them; their payloads are parsed here, not there
+        rows = claimed(await self.ledger.claim_wire.remote(self.batch, self.lease_s,
+                                                           self.clock.now()))
         by_dest: dict[str, list] = defaultdict(list)
         for row in rows:
             by_dest[row.destination].append(row)
@@ -246,8 +253,15 @@ class OutboxRelay:
         return len(events)
 
     async def run(self) -> None:
+        """Claim and deliver every ``poll_s`` while rows come; after an empty round the
+        wait doubles up to ``idle_poll_s`` (and the WMS's status is asked every
+        ``wms_poll_s`` whatever it is). ``wake()`` (the router, after a commit) ends a
+        wait at once, so an idle relay costs little and reacts as fast as a busy one."""
         last_poll = 0.0
+        wait_s = self.poll_s
+        self._wake = asyncio.Event()
         while not self._stopping:
+            self._wake.clear()
             try:
                 delivered = await self.deliver_once()
                 feed = self.lease is None or await self.lease.tick() is not None
@@ -257,13 +271,24 @@ class OutboxRelay:
             except Exception:  # the actor's loop outlives any one round (ledger restarting)
                 log.exception("relay round failed; rows stay in the outbox")
                 delivered = 0
-            if delivered < self.batch:
-                await asyncio.sleep(self.poll_s)
+            if delivered >= self.batch:
+                continue
+            wait_s = self.poll_s if delivered else min(2 * wait_s, self.idle_poll_s)
+            next_poll = last_poll + self.wms_poll_s - time.monotonic()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(min(wait_s, next_poll),
+                                                              self.poll_s))
         if self.lease is not None:
             await self.lease.release()
 
+    def wake(self) -> None:
+        """New outbox rows are committed: claim them now, not after an idle wait."""
+        if self._wake is not None:
+            self._wake.set()
+
     def stop(self) -> None:
         self._stopping = True
+        self.wake()
 
     def stats(self) -> dict[str, Any]:
         return {**self.counts, "max_alerts_per_minute": self.limit.max_in_minute,

@@ -23,7 +23,9 @@ again (``redecide``); a version that fails its checks is refused and logged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import pickle
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -44,6 +46,8 @@ from hub.domain.priority import stock_states, taken
 from hub.gcwatch import GcWatch
 
 log = logging.getLogger("orderhub.router")
+IDLE_WAKE_S = 5.0  # an idle batch loop looks at its stop flag this often
+RELAY_WAKE_S = 0.2  # the relay is woken at most this often
 
 
 def _reconstructed() -> bool:
@@ -107,6 +111,7 @@ class Router:
         self._queue: list[Order] = []
         self._pending_keys: set[tuple] = set()
         self._space = asyncio.Condition()
+        self._arrived = asyncio.Event()  # set when orders are queued: an idle loop sleeps
         self._inflight = asyncio.Semaphore(pools.max_inflight_batches)
         self._tasks: set[asyncio.Task] = set()
         self._loop_task: asyncio.Task | None = None
@@ -121,6 +126,8 @@ class Router:
         self.peak_backlog = 0
         self._inflight_orders = 0
         self.shadow = ShadowSlot()  # a draft deciding beside the live rules (issue #22)
+        self.relay: Any = None  # the outbox relay, woken after a commit (attach_relay)
+        self._relay_woken = 0.0
         GcWatch.install(actor=True, threshold=gc_threshold)
 
     # -- intake ---------------------------------------------------------------------------
@@ -134,6 +141,8 @@ class Router:
                      and (o.key, o.modified_at) not in done]
             self._pending_keys.update((o.key, o.modified_at) for o in fresh)
             self._queue.extend(fresh)
+            if fresh:
+                self._arrived.set()
             self.counts["submitted"] += len(fresh)
             self.peak_backlog = max(self.peak_backlog, self.backlog())
         return len(fresh)
@@ -146,6 +155,17 @@ class Router:
         queued = await self.submit(orders)
         self.counts["redecided"] += queued
         return queued
+
+    def attach_relay(self, relay: Any) -> None:
+        """The outbox relay actor: told after each commit that it has rows to deliver
+        (at most every ``RELAY_WAKE_S``), so an idle relay can wait long."""
+        self.relay = relay
+
+    def _wake_relay(self) -> None:
+        now = time.monotonic()
+        if self.relay is not None and now - self._relay_woken >= RELAY_WAKE_S:
+            self._relay_woken = now
+            self.relay.wake.remote()  # fire and forget: the relay polls anyway
 
     def backlog(self) -> int:
         return len(self._queue) + self._inflight_orders
@@ -198,7 +218,10 @@ class Router:
     async def _run(self) -> None:
         while not self._stopping or self._queue:
             if not self._queue:
-                await asyncio.sleep(self.pools.batch_ms / 1000)
+                self._arrived.clear()
+                # idle: woken by the first order queued (or a stop), not by a timer
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._arrived.wait(), IDLE_WAKE_S)
                 continue
             if len(self._queue) < self.pools.batch_max:
                 await asyncio.sleep(self.pools.batch_ms / 1000)
@@ -290,7 +313,8 @@ class Router:
             self.recent.add(batch)
             again = {o.key: reason for o in batch
                      if (reason := self._again.pop((o.key, o.modified_at), None))}
-            shared = ray.put(batch)  # pickled once for both pools, not once for each
+            # pickled once for both pools, and sent in the calls as bytes: no object store
+            shared = pickle.dumps(batch, protocol=5)
             anomalies, scores = await asyncio.gather(
                 self.validators.submit("check", shared, inventory, recent, ref, lines, stocks),
                 self.scorers.submit("score", shared, inventory, ref, lines, stocks),
@@ -300,6 +324,8 @@ class Router:
             if (shadow := self.shadow.active()) is not None:  # decides, acts on nothing
                 shadow.observe(batch, anomalies, scores, decided.decisions, ruleset,
                                self.clock.now(), stocks)
+            if decided.stored:
+                self._wake_relay()
             if self._done_during_redrive is not None:
                 self._done_during_redrive.update((o.key, o.modified_at) for o in batch)
             held = decided.held
@@ -351,6 +377,7 @@ class Router:
     async def drain(self, timeout_s: float = 30.0) -> bool:
         """Finish queued and in-flight batches (clean shutdown)."""
         self._stopping = True
+        self._arrived.set()
         deadline = time.monotonic() + timeout_s
         while (self._queue or self._tasks) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)

@@ -7,6 +7,7 @@ between batches and no batch is decided under a mix of two.
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,11 @@ from hub.domain.order import Order
 from hub.gcwatch import GcWatch
 
 RulesRef = tuple[int, str]
+Batch = Sequence[Order] | bytes  # the orders, or as the router pickled them once for both pools
+
+
+def _orders(batch: Batch) -> Sequence[Order]:
+    return pickle.loads(batch) if isinstance(batch, bytes) else batch
 
 
 class _CompiledRules:
@@ -58,7 +64,7 @@ class Validator(_Worker):
 
     def check(
         self,
-        batch: Sequence[Order],
+        batch: Batch,
         inventory: Mapping[str, int],
         recent: Sequence[Order],
         rules: RulesRef,
@@ -70,7 +76,8 @@ class Validator(_Worker):
         from hub.domain.anomalies import find_anomalies
 
         self.batches += 1
-        return find_anomalies(batch, inventory, recent, self.rules.get(rules), stocks, lines)
+        return find_anomalies(_orders(batch), inventory, recent, self.rules.get(rules), stocks,
+                              lines)
 
 
 class Scorer(_Worker):
@@ -88,9 +95,9 @@ class Scorer(_Worker):
         score_batch([], {}, self.rules.get(rules))
         return rules[0]
 
-    def score(self, batch: Sequence[Order], inventory: Mapping[str, int], rules: RulesRef,
+    def score(self, batch: Batch, inventory: Mapping[str, int], rules: RulesRef,
               lines: Sequence[Any] | None = None, stocks: Sequence[Any] | None = None) -> list:
         from hub.domain.priority import score_batch
 
         self.batches += 1
-        return score_batch(batch, inventory, self.rules.get(rules), lines, stocks)
+        return score_batch(_orders(batch), inventory, self.rules.get(rules), lines, stocks)

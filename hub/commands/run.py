@@ -61,7 +61,10 @@ def init_ray(address: str | None, log_level: str) -> None:
         if address:
             ray.init(address=address, namespace=NAMESPACE, log_to_driver=True, runtime_env=env)
         else:
-            ray.init(include_dashboard=False, log_to_driver=True, runtime_env=env)
+            from hub.runtime import LOCAL_RAY_SYSTEM
+
+            ray.init(include_dashboard=False, log_to_driver=True, runtime_env=env,
+                     _system_config=LOCAL_RAY_SYSTEM)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -259,8 +259,13 @@ class MarketplaceClient:
 
     # -- one attempt ---------------------------------------------------------------------
     async def _attempt(self, start: datetime, end: datetime, page_no: int) -> Page:
-        payload = await self._call(*self._request(start, end, page_no))
+        payload = await self._call(*self._request(start, end, page_no), decode=self._decode)
         return await self._page(payload, page_no)
+
+    def _decode(self, blob: bytes) -> Any:
+        """A page's bytes for ``_page``: the plain JSON value, or (where the adapter has
+        a typed fast path) the page decoded once into its structs."""
+        return orjson.loads(blob)
 
     def _request(self, start: datetime, end: datetime, page_no: int) -> tuple[str, dict]:
         raise NotImplementedError
@@ -268,7 +273,8 @@ class MarketplaceClient:
     async def _page(self, payload: Any, page_no: int) -> Page:
         raise NotImplementedError
 
-    async def _call(self, path: str, options: dict[str, Any]) -> Any:
+    async def _call(self, path: str, options: dict[str, Any],
+                    decode: Callable[[bytes], Any] = orjson.loads) -> Any:
         """POST, and the JSON answer; transport failures and 5xx become ``ServerError``."""
         self.stats["requests"] += 1
         began = time.perf_counter()
@@ -288,7 +294,7 @@ class MarketplaceClient:
         if status >= 500:
             raise ServerError(self.channel, f"HTTP {status}", status=status)
         try:
-            payload = orjson.loads(response.content)
+            payload = decode(response.content)
         except orjson.JSONDecodeError:
             if status >= 400:
                 raise RequestRejected(self.channel, f"HTTP {status}") from None
@@ -363,6 +369,9 @@ class TmallClient(MarketplaceClient):
         params["sign"] = top_sign(params, self._app_secret.get_secret_value(), self.sign_method)
         return "/router/rest", {"data": params}
 
+    def _decode(self, blob: bytes) -> Any:
+        return tmall.decode(blob)
+
     async def _page(self, payload: Any, page_no: int) -> Page:
         return self._parsed(lambda: tmall.parse_page(payload, self.shop, page_no=page_no,
                                                      page_size=self.page_size))
@@ -410,6 +419,9 @@ class JdClient(MarketplaceClient):
                   "360buy_param_json": orjson.dumps(business).decode()}
         params["sign"] = jd_sign(params, self._app_secret.get_secret_value())
         return "/routerjson", {"data": params}
+
+    def _decode(self, blob: bytes) -> Any:
+        return jd.decode(blob)
 
     async def _page(self, payload: Any, page_no: int) -> Page:
         return self._parsed(lambda: jd.parse_page(payload, self.shop, page_no=page_no,

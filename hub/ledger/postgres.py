@@ -273,7 +273,13 @@ class PostgresLedger(SqlLedger):
     # -- writes -----------------------------------------------------------------------------
     def ingest(self, orders: Sequence[Order], *, cursor: Cursor | None = None,
                at: datetime | None = None) -> list[Order]:
-        rows = prepare.order_rows(orders)
+        return [r.order for r in self.ingest_rows(prepare.order_rows(orders), cursor=cursor,
+                                                  at=at)]  # type: ignore[misc]
+
+    def ingest_rows(self, rows: Sequence[prepare.OrderRow], *, cursor: Cursor | None = None,
+                    at: datetime | None = None) -> list[prepare.OrderRow]:
+        """``ingest`` of prepared rows (``prepare.order_rows`` or ``wire_rows``): the
+        rows of the new or changed versions."""
         at_s = epoch(at or self.clock.now(), "ingest at")
         end = epoch(cursor.window_end, "cursor window_end") if cursor is not None else None
         if not rows and cursor is None:
@@ -303,7 +309,7 @@ class PostgresLedger(SqlLedger):
         changed = self._run("ingest", work)
         for key, oid in changed.items():
             self._remember(key, oid)
-        return [r.order for r in rows if r.key in changed]
+        return [r for r in rows if r.key in changed]
 
     def _versions(self, c: Any, keys: Sequence[OrderKey]) -> dict[OrderKey, int]:
         """Stored versions of the ``keys`` whose row id is known (unlocked: only to skip
@@ -433,6 +439,11 @@ class PostgresLedger(SqlLedger):
 
     # -- outbox -----------------------------------------------------------------------------
     def claim(self, n: int, lease_s: float, now: datetime) -> list[OutboxMessage]:
+        return claimed(self.claim_rows(n, lease_s, now))
+
+    def claim_rows(self, n: int, lease_s: float, now: datetime) -> list[Any]:
+        """``claim``'s rows as stored: (id, destination, key, payload JSON, attempts,
+        next attempt at in epoch seconds, last error), the payload not parsed here."""
         now_s = epoch(now, "claim now")
         rows = self._run("claim", lambda c: c.execute(
             "UPDATE outbox SET next_attempt_at = %s, attempts = attempts + 1 WHERE id IN "
@@ -441,7 +452,7 @@ class PostgresLedger(SqlLedger):
             "ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED) "
             "RETURNING id, destination, key, payload, attempts, next_attempt_at, last_error",
             (now_s + lease_s, now_s, n)).fetchall())
-        return claimed(rows)
+        return sorted(rows, key=lambda r: r[0])
 
     def delivered(self, ids: Sequence[int], now: datetime) -> int:
         now_s = epoch(now, "delivered now")

@@ -11,8 +11,9 @@ from typing import Any
 
 import msgspec
 import orjson
-from pydantic import BaseModel
 
+from hub.app.wire import IngestRow
+from hub.app.wire import model_fields as _fields
 from hub.domain.decision import REDECIDES, Decision, Stage
 from hub.domain.lifecycle import STAGES, decision_stage
 from hub.domain.order import Order
@@ -37,17 +38,6 @@ def check_size(what: str, data: bytes | str) -> None:
             f"{MAX_PAYLOAD_BYTES / 2**20:.0f} MiB limit; refused, nothing of this call was stored")
 
 
-def _fields(value: Any) -> dict[str, Any]:
-    """msgspec's hook for what it does not know: a pydantic model is its fields."""
-    kind = type(value)
-    if kind not in _MODELS:
-        if not isinstance(value, BaseModel):
-            raise TypeError(f"{kind.__name__} is not JSON serialisable")
-        _MODELS.add(kind)
-    return value.__dict__
-
-
-_MODELS: set[type] = set()
 # msgspec, not orjson, on the write path: the same documents, and on this machine several
 # times faster per call once the results are kept (orjson ~2.5 us for a four-key dict when
 # a batch's results are kept alive, msgspec ~0.2 us; tests/ledger/test_rows.py checks the
@@ -99,7 +89,7 @@ def _order_blob(order: Order) -> bytes | bytearray:
 
 @dataclass(slots=True)
 class OrderRow:
-    order: Order
+    order: Order | None  # None for a row that came encoded (``hub.app.wire``)
     key: OrderKey
     version_us: int
     status: str
@@ -134,6 +124,18 @@ def order_rows(orders: Sequence[Order]) -> list[OrderRow]:
         rows[key] = OrderRow(order, key, version, order.status._value_,
                              order.created_at.timestamp(), index)
     return list(rows.values())
+
+
+def wire_rows(rows: Sequence[IngestRow]) -> list[OrderRow]:
+    """Rows made in the caller's process (``hub.app.wire.ingest_bytes``), checked here:
+    their values' types by the decoder, each body's size here."""
+    out = []
+    for index, channel, shop, order_id, version, status, created_at, body in rows:
+        key = (channel, shop, order_id)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            check_size(f"order {':'.join(key)} (ingest item {index})", body)
+        out.append(OrderRow(None, key, version, status, created_at, index, body))
+    return out
 
 
 # A decision is stored as a JSON list in this field order (format 1), not as an object:

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from hub.app.wire import claimed_bytes, decided, ingest_rows
 from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.gcwatch import GcWatch
-from hub.ledger import open_ledger
+from hub.ledger import open_ledger, prepare
 from hub.ledger.local import ingest_positions, oversized
 
 
@@ -37,6 +38,21 @@ class LedgerService:
         process boundary cost as much as storing them."""
         return ingest_positions(self.ledger, orders, cursor, at)
 
+    def ingest_wire(self, blob: bytes, cursor: Any = None,
+                    at: datetime | None = None) -> list[int]:
+        """``ingest_positions`` of rows the caller encoded (``hub.app.wire.ingest_bytes``):
+        no ``Order`` is rebuilt or serialised here."""
+        rows = prepare.wire_rows(ingest_rows(blob))
+        if not rows:
+            if cursor is not None:
+                self.ledger.set_cursor(cursor.channel, cursor.shop, cursor.window_end)
+            return []
+        ingest = getattr(self.ledger, "ingest_rows", None)
+        if ingest is None:  # a store without prepared rows (memory): its orders, re-read
+            orders = [Order.model_validate_json(r.encoded) for r in rows]  # type: ignore[arg-type]
+            return [rows[i].index for i in ingest_positions(self.ledger, orders, cursor, at)]
+        return sorted(r.index for r in ingest(rows, cursor=cursor, at=at))
+
     def oversized(self, orders: Sequence[Order]) -> list[Any]:
         """The orders over the ledger's size limit (``hub.app.ports.Oversized``)."""
         return oversized(orders)
@@ -46,6 +62,10 @@ class LedgerService:
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[Any]) -> int:
         return self.ledger.commit_decisions(decisions, outbox)
+
+    def commit_decided(self, blob: bytes) -> int:
+        """``commit_decisions`` of a batch encoded by ``hub.app.wire.decided_bytes``."""
+        return self.ledger.commit_decisions(*decided(blob))
 
     def undecided_orders(self, older_than_s: float = 0.0, limit: int = 1000) -> list[Order]:
         return self.ledger.undecided_orders(older_than_s, limit)
@@ -69,6 +89,10 @@ class LedgerService:
 
     def claim(self, n: int, lease_s: float, now: datetime) -> list[Any]:
         return self.ledger.claim(n, lease_s, now)
+
+    def claim_wire(self, n: int, lease_s: float, now: datetime) -> bytes:
+        """``claim``, the rows as stored (``hub.app.wire.claimed`` reads them)."""
+        return claimed_bytes(self.ledger.claim_rows(n, lease_s, now))
 
     def delivered(self, ids: Sequence[Any], now: datetime) -> None:
         self.ledger.delivered(ids, now)

@@ -247,7 +247,13 @@ class SQLiteLedger(SqlLedger):
     # -- writes -----------------------------------------------------------------------------
     def ingest(self, orders: Sequence[Order], *, cursor: Cursor | None = None,
                at: datetime | None = None) -> list[Order]:
-        rows = prepare.order_rows(orders)
+        return [r.order for r in self.ingest_rows(prepare.order_rows(orders), cursor=cursor,
+                                                  at=at)]  # type: ignore[misc]
+
+    def ingest_rows(self, rows: Sequence[prepare.OrderRow], *, cursor: Cursor | None = None,
+                    at: datetime | None = None) -> list[prepare.OrderRow]:
+        """``ingest`` of prepared rows (``prepare.order_rows`` or ``wire_rows``): the
+        rows of the new or changed versions."""
         at_s = epoch(at or self.clock.now(), "ingest at")
         if cursor is not None:
             end = epoch(cursor.window_end, "cursor window_end")
@@ -286,7 +292,7 @@ class SQLiteLedger(SqlLedger):
                 self._set_cursor(c, cursor.channel, cursor.shop, end, cursor.epoch)
         for oid, *key in (row[:4] for row in inserts):  # committed: their ids are real
             self._remember(tuple(key), oid)  # type: ignore[arg-type]
-        return [r.order for r in rows if r.key in changed]
+        return [r for r in rows if r.key in changed]
 
     def commit_decisions(self, decisions: Sequence[Decision], outbox: Sequence[OutboxMessage],
                          *, at: datetime | None = None) -> int:
@@ -413,6 +419,11 @@ class SQLiteLedger(SqlLedger):
 
     # -- outbox -----------------------------------------------------------------------------
     def claim(self, n: int, lease_s: float, now: datetime) -> list[OutboxMessage]:
+        return claimed(self.claim_rows(n, lease_s, now))
+
+    def claim_rows(self, n: int, lease_s: float, now: datetime) -> list[Any]:
+        """``claim``'s rows as stored: (id, destination, key, payload JSON, attempts,
+        next attempt at in epoch seconds, last error), the payload not parsed here."""
         now_s = epoch(now, "claim now")
         with self._tx("claim") as c:
             rows = c.execute(
@@ -422,7 +433,7 @@ class SQLiteLedger(SqlLedger):
                 "ORDER BY next_attempt_at, id LIMIT ?) "
                 "RETURNING id, destination, key, payload, attempts, next_attempt_at, last_error",
                 (now_s + lease_s, now_s, n)).fetchall()
-        return claimed(rows)
+        return sorted(rows, key=lambda r: r[0])
 
     def delivered(self, ids: Sequence[int], now: datetime) -> int:
         now_s = epoch(now, "delivered now")
