@@ -1,5 +1,8 @@
 """Rule sets: check one, dry-run it against recent orders, publish it, roll back. Written
 once; the rule store actor (the watched file) and the API's rule console both call it.
+The console publishes only drafts, approved by another person than their author
+(``hub.app.drafts``); it also serves the block builder (``hub.app.builder``) and the
+shadow run (``hub.app.shadow``).
 
 A version is published through the ledger's single writer (``RuleVersionWrites``), then
 put in force (``put_in_force(version, text)``: the running hub swaps it into its pools
@@ -32,6 +35,7 @@ from hub.app.ports import (
     RuleVersionWrites,
     ShadowRunner,
 )
+from hub.app.records import RuleDraftRecord
 from hub.clock import Clock
 from hub.domain.decision import Decision
 from hub.domain.order import Order
@@ -276,9 +280,10 @@ class RuleConsole:
     def create_draft(self, text: str, author: str, comment: str = "") -> Any:
         from hub.app import drafts
 
-        draft = drafts.create_draft(self.reads, self.writes, text, author, comment,
-                                    self.clock.now())
-        return self.reads.get_rule_draft(draft) or draft
+        at = self.clock.now()
+        draft = drafts.create_draft(self.reads, self.writes, text, author, comment, at)
+        return self.reads.get_rule_draft(draft) or RuleDraftRecord(draft, text, author,
+                                                                   comment, at)
 
     def drafts(self, limit: int = 100) -> list[Any]:
         return list(self.reads.list_rule_drafts(limit))
