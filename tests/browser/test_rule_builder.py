@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from ruamel.yaml import YAML
 
 from hub.clock import ScaledClock
 from hub.config import HubSettings
@@ -229,9 +230,13 @@ def test_the_case_rule_built_from_blocks_goes_live_through_two_people(world, tmp
         page.wait_for(f"document.querySelector('#rule-text').value.includes('{GROUP}')")
         page.wait_for("document.querySelector('#rb-sync').className === 'ok-msg'")
         yaml_view = page.evaluate("document.querySelector('#rule-text').value")
-        head = yaml_view[yaml_view.index(f"id: {RULE}"):yaml_view.index("vip-same-city-fast")]
-        for part in ("douyin", "live_room", "new_first_order", "precedence: 10", GROUP):
-            assert part in head, head
+        rules = {r["id"]: r for r in YAML(typ="safe").load(yaml_view)["rules"]}
+        assert rules[RULE]["when"] == {"all": [
+            {"field": "channel", "eq": "douyin"},
+            {"field": "buyer.tags", "contains": "new_first_order"},
+            {"field": "source", "eq": "live_room"}]}, rules[RULE]
+        assert rules[RULE]["then"] == {"packing_group": GROUP}
+        assert (rules[RULE]["precedence"], rules["vip-same-city-fast"]["precedence"]) == (10, 20)
 
         page.click("#rule-check")
         page.wait_for("document.querySelector('#rule-out .ok-msg') !== null", 30)

@@ -58,7 +58,7 @@ async function saveBlocks() {
   const flags = [...flagsFor(saved.problems || [], "error", saved.text),
     ...flagsFor(saved.warnings || [], "warn", saved.text)];
   if (flags.length) rules.builder.flag(flags);
-  syncMsg("inSync", "ok-msg");
+  if (!rules.blocksDirty) syncMsg("inSync", "ok-msg");
   return saved.text;
 }
 async function openYaml(text) {
@@ -85,6 +85,7 @@ function builderOff(err) {
 function scheduleSave() {
   rules.edits += 1;
   rules.blocksDirty = true;
+  syncMsg("syncing");
   clearTimeout(rules.timer);
   rules.timer = setTimeout(() => saveBlocks().catch((err) => syncMsg("", "err-msg", errorText(err))), SYNC_MS);
 }
