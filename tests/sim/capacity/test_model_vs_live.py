@@ -4,6 +4,7 @@ a short rehearsal run here through the real hub."""
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 
@@ -39,6 +40,12 @@ def test_a_measurement_the_model_does_not_explain_fails_the_comparison() -> None
 def test_a_short_live_rehearsal_agrees_with_the_model(ray_session, tmp_path, capsys) -> None:
     from sim.rehearsal import rehearse
 
+    # the model's hub latency is the benchmark's (a quiet machine); a machine running
+    # many times more work than it has cores slows the live hub's wall-clock work
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 3 * cores:
+        pytest.skip(f"load average {load:.0f} on {cores} cores: a live measurement now "
+                    "measures the machine (the committed rehearsal is checked above)")
     # the day starts 90 s after the call, so that a hub slow to start on a busy machine
     # is ready before the first pull (a late hub adds its delay x the speed-up to every
     # early order: then the run measured the machine, not the hub, and says so)
