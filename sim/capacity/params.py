@@ -77,8 +77,10 @@ class HubPerf:
         return self.sustained_per_s * cores / self.cores
 
     def cores_needed(self, peak_per_s: float, utilisation: float = 0.7) -> int:
-        """Cores to decide ``peak_per_s`` at ``utilisation`` of the measured rate."""
-        per_core = self.sustained_per_s / self.cores * utilisation
+        """Cores to decide ``peak_per_s`` at ``utilisation``: a core does the lesser of
+        what the per-order CPU allows and its share of the measured sustained rate."""
+        per_core = min(1.0 / self.cpu_s_per_order, self.sustained_per_s / self.cores) * \
+            utilisation
         return max(1, int(-(-peak_per_s // per_core)))
 
 

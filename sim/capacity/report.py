@@ -25,14 +25,17 @@ NAMES = {  # figure -> (zh, en, unit)
     "p3_on_time_share": ("P3 准时率", "P3 on time", "%"),
     "p0_share_of_orders": ("P0 订单占比", "P0 share of orders", "%"),
 }
-PARAMS = {  # fitted parameter -> (zh, en, what plausible means)
+PARAMS = {  # fitted parameter -> (zh, en, what plausible means: zh, en)
     "export_interval_s": ("批量导出间隔", "batch export interval",
+                          "2-30 分钟: 案例所说的“每隔几分钟”",
                           "2-30 min: the case's 'every few minutes'"),
     "patrol_interval_s": ("人工巡检间隔", "patrol interval",
+                          "0.5-4 小时: 六个系统巡一轮, 每班至少两轮",
                           "0.5-4 h: one round of six systems, at least twice a shift"),
     "expedite_share": ("加急单人工催办比例", "urgent orders pushed by hand",
-                       "0-100% of the urgent and same-city orders"),
+                       "加急单与同城单的 0-100%", "0-100% of the urgent and same-city orders"),
     "complain_share": ("问题件投诉系数", "flawed shipments complained about",
+                       "sets/buyers.toml 中比例的 10-100%",
                        "10-100% of the shares in sets/buyers.toml"),
 }
 
@@ -223,7 +226,7 @@ def write_report(result: dict[str, Any], out: Path) -> Path:
                    for name, data in images.items())
     cal = result["calibration"]
     params = [[t(*PARAMS[k][:2]), fmt(v["value"]), fmt(v["bounds"][0]) + " – " +
-               fmt(v["bounds"][1]), html.escape(PARAMS[k][2]),
+               fmt(v["bounds"][1]), t(*PARAMS[k][2:]),
                t("是", "yes") if v["plausible"] else t("否(在边界上)", "no (at a bound)")]
               for k, v in cal["parameters"].items()]
     sweeps = "".join(f"<h3>{html.escape(name)}</h3>{_sweep(points)}"

@@ -4,6 +4,7 @@ a short rehearsal run here through the real hub."""
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 
@@ -36,13 +37,22 @@ def test_a_measurement_the_model_does_not_explain_fails_the_comparison() -> None
 
 
 @pytest.mark.ray
-def test_a_short_live_rehearsal_agrees_with_the_model(ray_session, tmp_path) -> None:
+def test_a_short_live_rehearsal_agrees_with_the_model(ray_session, tmp_path, capsys) -> None:
     from sim.rehearsal import rehearse
 
-    # the day starts a minute after the call: a hub that starts slowly on a busy machine
-    # is ready before the first pull (a late hub adds its delay x the speed-up)
+    # the model's hub latency is the benchmark's (a quiet machine); a machine running
+    # many times more work than it has cores slows the live hub's wall-clock work
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > 3 * cores:
+        pytest.skip(f"load average {load:.0f} on {cores} cores: a live measurement now "
+                    "measures the machine (the committed rehearsal is checked above)")
+    # the day starts 90 s after the call, so that a hub slow to start on a busy machine
+    # is ready before the first pull (a late hub adds its delay x the speed-up to every
+    # early order: then the run measured the machine, not the hub, and says so)
     summary = rehearse("baseline-8k", window="19:00-19:10", speedup=100, out=tmp_path,
-                       progress=False, warmup_s=60.0)
+                       progress=False, warmup_s=90.0)
+    if "the hub was ready" in capsys.readouterr().out:
+        pytest.skip("the hub started after the rehearsal's day began (machine overloaded)")
     assert summary["latency_to_wms_s"]["all"]["n"] > 50
     result = compare(summary, hub_perf(), source=str(tmp_path / "summary.json"))
     assert result["window"] == "19:00-19:10"
