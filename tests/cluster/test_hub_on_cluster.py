@@ -16,13 +16,14 @@ import copy
 import os
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from hub.domain.order import Buyer
+from hub.clock import ScaledClock
+from hub.domain.order import Buyer, Order
 from sim.cluster import LocalCluster
 from sim.cluster_hub import (
     HubProcess,
@@ -35,7 +36,7 @@ from sim.cluster_hub import (
     write_config,
 )
 from sim.emulators.suite import EmulatorSuite, SuiteConfig
-from sim.trace import EventKind, TraceEvent, TraceHeader, write_trace
+from sim.trace import EventKind, TraceEvent
 from sim.verdict import Outside, judge
 from tests.factories import T0, order
 
@@ -51,22 +52,26 @@ CHANNELS = {"tmall": "T", "jd": "J", "douyin": "D"}
 SPEEDUP = 30.0
 N = 60  # orders per channel
 SPACING_S = 30.0  # business seconds between one channel's orders: 60 wall s in all
-START_SLACK_S = 45.0  # wall seconds for the hub to start before the first order is paid
 
 
-def _trace(path: Path) -> list[TraceEvent]:
-    events = []
+def _orders(start: datetime) -> list[Order]:
+    """N clean paid orders per channel, one every SPACING_S business seconds from
+    ``start``, each released by its marketplace at its modified time."""
+    out = []
     for channel, prefix in CHANNELS.items():
         for i in range(N):
-            at = 5.0 + i * SPACING_S
+            at = start + timedelta(seconds=i * SPACING_S)
             o = order(i, channel=channel, shop=f"{channel}-shop", order_id=f"{prefix}{i:05d}",
-                      created_at=T0 + timedelta(seconds=at - 20),
+                      created_at=at - timedelta(seconds=20),
                       buyer=Buyer(id=f"{channel}-buyer-{i}"))
-            o = o.model_copy(update={"modified_at": T0 + timedelta(seconds=at)})
-            events.append(TraceEvent(at=at, kind=EventKind.PAID, order=o))
-    events.sort(key=lambda e: e.at)
-    write_trace(path, TraceHeader("cluster-fault", 1, T0, ("00:00", "01:00")), events)
-    return events
+            out.append(o.model_copy(update={"modified_at": at}))
+    return out
+
+
+def _events(orders: list[Order]) -> list[TraceEvent]:
+    """The buyers' side for the verdict, as a trace would have it."""
+    return sorted((TraceEvent(at=(o.modified_at - T0).total_seconds(), kind=EventKind.PAID,
+                              order=o) for o in orders), key=lambda e: e.at)
 
 
 def _verdict(events: list[TraceEvent], records: dict) -> dict:
@@ -111,31 +116,32 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def stream(tmp_path_factory, cluster, pg_schema):
-    """Emulators releasing the trace, and the hub on the cluster pulling from them."""
+    """Emulators releasing orders over a wall minute from when the hub runs, and the hub
+    on the cluster pulling from them."""
     tmp = tmp_path_factory.mktemp("cluster")
-    events = _trace(tmp / "trace.jsonl")
-    wall_origin = time.time() + START_SLACK_S
+    clock = ScaledClock(T0, SPEEDUP, time.time())
     config = SuiteConfig.model_validate({
-        "trace": tmp / "trace.jsonl", "speedup": SPEEDUP, "origin": T0,
-        **own_secrets(list(CHANNELS)),
+        "speedup": SPEEDUP, "origin": T0, **own_secrets(list(CHANNELS)),
         "wms": {**own_secrets([])["wms"], "default_workers": 50,
                 "service": {lane: {"pick_s": 5, "pack_s": 5, "ship_s": 10}
                             for lane in ("P0", "P1", "P2", "P3")}}})
-    from hub.clock import ScaledClock
-
-    suite = EmulatorSuite(config, clock=ScaledClock(T0, SPEEDUP, wall_origin)).start()
+    suite = EmulatorSuite(config, clock=clock).start()
     wiring = suite.hub_settings()
     for channel in wiring["channels"]:
         channel |= {"interval_s": 30, "overlap_s": 60, "page_size": 50}
     cfg = write_config(tmp / "hub.toml", {
         "ledger": f"{DSN}?schema={pg_schema()}", "start_at": T0, "reconcile_interval_s": 60,
-        "clock": {"origin": T0, "speedup": SPEEDUP, "wall_origin": wall_origin},
+        "clock": clock.as_dict(),
         "api": {"port": 0}, **wiring})
     hub = HubProcess(["--ray-address", cluster.address, "--config", str(cfg), "--drain-s", "10"],
                      cluster.env, tmp / "hub.log", cwd=REPO)
     try:
         hub.start()
-        yield {"suite": suite, "hub": hub, "config": cfg, "events": events, "tmp": tmp}
+        # the stream starts once the hub runs, however long a busy machine made that take
+        orders = _orders((clock.now() + timedelta(seconds=2 * SPEEDUP)).replace(microsecond=0))
+        for channel in CHANNELS:
+            suite.states[channel].add_orders([o for o in orders if o.channel.value == channel])
+        yield {"suite": suite, "hub": hub, "config": cfg, "events": _events(orders), "tmp": tmp}
     finally:
         code = hub.stop()
         suite.stop()
