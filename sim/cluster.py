@@ -204,15 +204,24 @@ class LocalCluster:
         return [p.pid for p in procs]
 
     def processes(self) -> list[psutil.Process]:
-        """Every process of this cluster: those whose command line names its directory."""
-        out = []
+        """Every process of this cluster: those whose command line names its directory or
+        joins its GCS (the Ray client server), and everything under them (Ray retitles
+        its workers and agents ``ray::...``, which hides the directory)."""
+        joined = f":{self.gcs_port}"
+        found: dict[int, psutil.Process] = {}
         for proc in psutil.process_iter(["cmdline"]):
             try:
-                if any(self.temp_dir in part for part in proc.info["cmdline"] or []):
-                    out.append(proc)
+                parts = proc.info["cmdline"] or []
+                if any(self.temp_dir in part or (part.startswith("--address=")
+                                                 and part.endswith(joined)) for part in parts):
+                    found[proc.pid] = proc
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 continue
-        return out
+        for proc in list(found.values()):
+            with suppress(psutil.NoSuchProcess):
+                for child in proc.children(recursive=True):
+                    found.setdefault(child.pid, child)
+        return list(found.values())
 
     def stop(self) -> None:
         procs = self.processes()

@@ -46,6 +46,11 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
+def configure_actor_logging() -> None:
+    """Ray's setup hook in each worker process: the hub's log format and level."""
+    configure_logging(os.environ.get("ORDERHUB_LOG_LEVEL", "INFO"))
+
+
 def init_ray(address: str | None, log_level: str) -> None:
     """Ray for the hub (local unless ``address``), its actors logging to this process."""
     os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # read when ray is first imported
@@ -53,10 +58,9 @@ def init_ray(address: str | None, log_level: str) -> None:
 
     from hub.cluster import NAMESPACE
 
-    def configure_actor_logging() -> None:  # Ray runs it in each worker process
-        configure_logging(log_level)
-
-    env = {"worker_process_setup_hook": configure_actor_logging}
+    # by name, not a closure: a Ray client (ray://) sends it with plain pickle
+    env = {"worker_process_setup_hook": f"{__name__}.configure_actor_logging",
+           "env_vars": {"ORDERHUB_LOG_LEVEL": log_level}}
     with starting_ray():  # a stop signal to the whole group stops the hub, not Ray
         if address:
             ray.init(address=address, namespace=NAMESPACE, log_to_driver=True, runtime_env=env)
