@@ -4,10 +4,12 @@ sets (``sets/old_flow.toml``, ``sets/hub.toml``: data, one model), the unit cost
 the hub's measured processing time and capacity read from the project's benchmark
 results (``benchmarks/results/*.json``).
 
-Hub figures, in order of preference: ``cluster.json`` (per-order CPU by part, if a
-cluster benchmark wrote one), else ``hub.json`` (the pull mode's steps: per-order hub
-CPU at its highest sustained rate, the emulators' share left out; latency p50 at its
-lowest rate) and its ``max_sustained_orders_per_s`` on the machine's cores.
+Hub figures: ``hub.json`` (the pull mode's steps: per-order hub CPU at its highest
+sustained rate, the emulators' share left out; latency p50 at its lowest rate) and its
+``max_sustained_orders_per_s`` on the machine's cores. When ``cluster.json`` is there
+(``python -m benchmarks.cluster``: the hub with a PostgreSQL ledger on one Ray node and
+on two), its per-order CPU on the most nodes it ran, every part included (Ray's own
+processes and the PostgreSQL backends too), sizes the Ray nodes a day needs.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class HubPerf:
     sustained_per_s: float  # measured on ``cores``
     cores: int
     source: str
+    cluster_cpu_s_per_order: float | None = None  # all parts, on a multi-node cluster
+    cluster_source: str | None = None
 
     def capacity(self, cores: float) -> float:
         """Orders a second the hub sustains on ``cores`` (the measured rate, scaled)."""
@@ -82,6 +86,15 @@ class HubPerf:
         per_core = min(1.0 / self.cpu_s_per_order, self.sustained_per_s / self.cores) * \
             utilisation
         return max(1, int(-(-peak_per_s // per_core)))
+
+    def nodes_needed(self, peak_per_s: float, cores_per_node: int = 8,
+                     utilisation: float = 0.7) -> int | None:
+        """Ray nodes of ``cores_per_node`` to decide ``peak_per_s`` at ``utilisation``,
+        from the cluster benchmark's per-order CPU (None without one)."""
+        if not self.cluster_cpu_s_per_order:
+            return None
+        cores = peak_per_s * self.cluster_cpu_s_per_order / utilisation
+        return max(1, int(-(-cores // cores_per_node)))
 
 
 def hub_perf(results: Path = RESULTS) -> HubPerf:
@@ -96,12 +109,20 @@ def hub_perf(results: Path = RESULTS) -> HubPerf:
         at_max.get("cpu_ms_per_order", {}).get("emulators", 0.0))
     latency = float(min(steps, key=lambda s: s["rate"])["latency_s"]["p50_s"])
     source = "benchmarks/results/hub.json"
-    cluster = results / "cluster.json"
-    if cluster.is_file():
-        data = json.loads(cluster.read_text(encoding="utf-8"))
-        parts = data.get("cpu_us_per_order_by_part") or data.get("cpu_us_per_order")
-        if isinstance(parts, dict) and parts:
-            cpu_ms = sum(float(v) for k, v in parts.items()
-                         if k not in ("total", "emulators")) / 1000.0
-            source = "benchmarks/results/cluster.json (CPU) + hub.json (rate, latency)"
-    return HubPerf(latency, cpu_ms / 1000.0, sustained, cores, source)
+    cluster_cpu, cluster_source = _cluster_cpu(results / "cluster.json")
+    return HubPerf(latency, cpu_ms / 1000.0, sustained, cores, source, cluster_cpu,
+                   cluster_source)
+
+
+def _cluster_cpu(path: Path) -> tuple[float | None, str | None]:
+    """Per-order CPU (every part) of the cluster benchmark's run on the most nodes."""
+    if not path.is_file():
+        return None, None
+    runs = json.loads(path.read_text(encoding="utf-8")).get("runs") or []
+    measured = [r for r in runs if (r.get("per_order_cpu_s") or {}).get("total")]
+    if not measured:
+        return None, None
+    most = max(measured, key=lambda r: r.get("nodes", 1))
+    return (float(most["per_order_cpu_s"]["total"]),
+            f"benchmarks/results/cluster.json ({most.get('nodes', 1)} nodes)")
+

@@ -107,6 +107,16 @@ def _bottleneck(first: dict[str, Any] | None) -> str:
                        f"(x{first['utilisation']:g})")
 
 
+def nodes_zh(point: dict[str, Any]) -> str:
+    n = point.get("ray_nodes_needed")
+    return f"(集群基准: {n} 个 8 核 Ray 节点)" if n else ""
+
+
+def nodes_en(point: dict[str, Any]) -> str:
+    n = point.get("ray_nodes_needed")
+    return f" (by the cluster benchmark: {n} Ray node(s) of 8 cores)" if n else ""
+
+
 def _sweep(points: list[dict[str, Any]]) -> str:
     rows = []
     for p in points:
@@ -117,7 +127,8 @@ def _sweep(points: list[dict[str, Any]]) -> str:
             " / ".join(fmt(lanes[k]["share"], "%") for k in ("P0", "P1", "P2", "P3")),
             fmt(p["old_flow"]["on_time"]["P0"]["share"], "%"),
             fmt(staff.get("packers")) + " / " + fmt(staff.get("clerks")),
-            fmt(p["hub_cores_needed"]), _bottleneck(p["hub"]["saturation"]["first"]),
+            fmt(p["hub_cores_needed"]) + " / " + fmt(p.get("ray_nodes_needed")),
+            _bottleneck(p["hub"]["saturation"]["first"]),
             fmt(p["business"]["cost_avoided_cny"]) + " / " +
             fmt(p["business_staffed"]["cost_avoided_cny"]),
             fmt(p["business"]["hours_saved"]) + " / " +
@@ -126,7 +137,7 @@ def _sweep(points: list[dict[str, Any]]) -> str:
                   t("中台 准时率 P0/P1/P2/P3", "hub on time P0/P1/P2/P3"),
                   t("旧流程 P0 准时", "old flow P0 on time"),
                   t("P0≥99% 所需 打包员/客服", "for P0 ≥ 99%: packers / clerks"),
-                  t("中台所需核数", "hub cores needed"),
+                  t("中台所需核数 / Ray 节点(8 核)", "hub cores / Ray nodes (8 cores) needed"),
                   t("最先饱和(时刻)", "first to saturate (hour)"),
                   t("避免赔付(元) 现有/补足人员", "compensation avoided (CNY), staff as is / "
                     "as needed"),
@@ -153,10 +164,12 @@ def _screen(result: dict[str, Any]) -> str:
         where = (f"{first['resource']} {first['hour'] % 24:02d}:00" if first else "—")
         lines.append(t(
             f"{volume:,} 单/天: P0 准时≥99% 需打包员 {s.get('packers', '–')} 人、客服 "
-            f"{s.get('clerks', '–')} 人, 中台 {p['hub_cores_needed']} 核; 现有班组下最先饱和: "
+            f"{s.get('clerks', '–')} 人, 中台 {p['hub_cores_needed']} 核"
+            f"{nodes_zh(p)}; 现有班组下最先饱和: "
             f"{where}",
             f"{volume:,} orders a day: P0 on time ≥ 99% needs {s.get('packers', '–')} packers "
-            f"and {s.get('clerks', '–')} clerks, {p['hub_cores_needed']} hub core(s); with "
+            f"and {s.get('clerks', '–')} clerks, {p['hub_cores_needed']} hub core(s)"
+            f"{nodes_en(p)}; with "
             f"the scenario's crews the first to saturate is {where}"))
     b = result["day"]["business"]
     lines.append(t(f"{result['scenario']} 一天: 避免赔付约 {b['cost_avoided_cny']:,} 元, "

@@ -28,6 +28,7 @@ from sim.capacity.warehouse import spans_of
 from sim.scenario import Scenario
 
 SAMPLE_ABOVE = 60_000
+NODE_CORES = 8  # a Ray node as sized in the report: 8 cores (the cluster benchmark's CPU per order)
 SHIFTS = {  # named shift patterns for --sweep shifts=...
     "24h": [["00:00", "24:00"]],
     "2x8": [["06:00", "14:00"], ["14:00", "22:00"]],
@@ -168,6 +169,7 @@ def point(scenario: Scenario, hub: Setup, old: Setup, perf: HubPerf, seed: int,
         "staff_for_p0_99": staff,
         "clerks": int(hub_s.params["checks"]["clerks"]),
         "hub_cores_needed": perf.cores_needed(float(minute)),
+        "ray_nodes_needed": perf.nodes_needed(float(minute), NODE_CORES),
         "peak_minute_orders_per_s": round(float(minute), 2),
         "business": business(old_fig, hub_fig, costs),
         "business_staffed": business(old_at, hub_at, costs),
