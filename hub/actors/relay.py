@@ -273,7 +273,11 @@ class OutboxRelay:
                 delivered = 0
             if delivered >= self.batch:
                 continue
-            wait_s = self.poll_s if delivered else min(2 * wait_s, self.idle_poll_s)
+            # idle_poll_s of wall time, but never longer than that much business time: a
+            # sped-up clock (a rehearsal) keeps the busy cadence
+            cap = max(self.poll_s, min(self.idle_poll_s,
+                                       self.clock.wall_seconds(self.idle_poll_s)))
+            wait_s = self.poll_s if delivered else min(2 * wait_s, cap)
             next_poll = last_poll + self.wms_poll_s - time.monotonic()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), max(min(wait_s, next_poll),
