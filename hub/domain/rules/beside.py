@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from hub.domain.rules.evaluator import Hit, Inline, _Codegen
+from hub.domain.rules.evaluator import Hit, Inline, _Codegen, hit_lines
 from hub.domain.rules.model import RuleSet
 
 Known = int | frozenset[int]  # per order: the live rule that fired (first), or all (collect)
@@ -64,18 +64,7 @@ def compile_beside(live: RuleSet, candidate: RuleSet, rows: Inline,
              "    app = out.append",
              f"    for {', '.join(rows.names)}, j in zip({', '.join(columns)}):"]
     lines += [f"        {statement}" for statement in rows.prelude]
-    if not tests:
-        lines.append("        app([])")
-    elif candidate.hit_policy == "first":
-        for i, test in enumerate(tests):
-            lines += [f"        {'if' if i == 0 else 'elif'} {test}:", f"            app([H{i}])"]
-        lines += ["        else:", "            app([])"]
-    else:
-        lines.append("        hits = []")
-        for i, test in enumerate(tests):
-            lines += [f"        if {test}:", f"            hits.append(H{i})"]
-        lines.append("        app(hits)")
-    lines.append("    return out")
+    lines += hit_lines(tests, candidate.hit_policy)
     namespace: dict[str, Any] = dict(rows.namespace)
     namespace.update(gen.consts)
     namespace.update({f"H{i}": Hit(rule.id, dict(rule.then))

@@ -168,9 +168,10 @@ _NEGATE = {"eq": "ne", "ne": "eq", "in": "not_in", "not_in": "in"}
 _MAX_TERMS = 64
 
 
-def _dnf(cond: Cond, negated: bool = False) -> list[list[Leaf]] | None:
+def dnf(cond: Cond, negated: bool = False, *, exact: bool = False) -> list[list[Leaf]] | None:
     """Disjunctive normal form as lists of leaves (None when too large to reason about).
-    Negations that cannot be pushed into a leaf become opaque (an empty conjunction)."""
+    A negation that cannot be pushed into a leaf becomes opaque (an empty conjunction),
+    or, when ``exact``, makes the whole form None."""
     if isinstance(cond, Leaf):
         if not negated:
             return [[cond]]
@@ -178,17 +179,17 @@ def _dnf(cond: Cond, negated: bool = False) -> list[list[Leaf]] | None:
             return [[Leaf(cond.field, _NEGATE[cond.op], cond.value)]]
         if cond.op == "exists":
             return [[Leaf(cond.field, "exists", not cond.value)]]
-        return [[]]
+        return None if exact else [[]]
     if isinstance(cond, Not):
-        return _dnf(cond.item, not negated)
+        return dnf(cond.item, not negated, exact=exact)
     conj = isinstance(cond, All) != negated
-    parts = [_dnf(item, negated) for item in cond.items]
+    parts = [dnf(item, negated, exact=exact) for item in cond.items]
     if any(p is None for p in parts):
         return None
     if not conj:
         terms = [t for p in parts for t in p]  # type: ignore[union-attr]
         return terms if len(terms) <= _MAX_TERMS else None
-    terms = [[]]
+    terms: list[list[Leaf]] = [[]]
     for part in parts:
         terms = [a + b for a, b in product(terms, part)]  # type: ignore[arg-type]
         if len(terms) > _MAX_TERMS:
@@ -196,7 +197,7 @@ def _dnf(cond: Cond, negated: bool = False) -> list[list[Leaf]] | None:
     return terms
 
 
-def _bounds(leaf: Leaf) -> tuple[float, bool, float, bool] | None:
+def bounds(leaf: Leaf) -> tuple[float, bool, float, bool] | None:
     """(low, low_open, high, high_open) for numeric comparisons."""
     inf = float("inf")
     v = leaf.value
@@ -221,7 +222,7 @@ def _leaves_exclusive(a: Leaf, b: Leaf) -> bool:
             return True
     if a.op == "exists" and b.op == "exists":
         return a.value != b.value
-    ba, bb = _bounds(a), _bounds(b)
+    ba, bb = bounds(a), bounds(b)
     if ba and bb:
         low = max(ba[0], bb[0])
         low_open = (ba[0] == low and ba[1]) or (bb[0] == low and bb[1])
@@ -233,7 +234,7 @@ def _leaves_exclusive(a: Leaf, b: Leaf) -> bool:
 
 def exclusive(a: Cond, b: Cond) -> bool:
     """True only when ``a`` and ``b`` can provably never both hold (conservative)."""
-    da, db = _dnf(a), _dnf(b)
+    da, db = dnf(a), dnf(b)
     if da is None or db is None:
         return False
     return all(any(_leaves_exclusive(x, y) for x in ta for y in tb) for ta in da for tb in db)

@@ -27,15 +27,12 @@ The proofs are conservative: ``shadowed`` and ``never`` are reported only when p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import product
 from typing import Any
 
-from hub.domain.rules.conditions import All, Cond, Leaf, Not, exclusive
+from hub.domain.rules.conditions import Cond, Leaf, bounds, dnf, exclusive
 from hub.domain.rules.model import Rule, RuleSet
 
 EXCLUSIVE_ACTIONS = ("lane", "packing_group", "hold", "delivery")
-_MAX_TERMS = 64
-_NEGATE = {"eq": "ne", "ne": "eq", "in": "not_in", "not_in": "in"}
 _BOUNDED = ("gt", "ge", "lt", "le")
 
 
@@ -56,46 +53,8 @@ class Warning_:
         return f"line {self.line}: warning: {self.reason}"
 
 
-def _exact_dnf(cond: Cond, negated: bool = False) -> list[list[Leaf]] | None:
-    """The condition as a disjunction of conjunctions of leaves, exactly (None when a
-    negation cannot be pushed into a leaf, or the form grows too large)."""
-    if isinstance(cond, Leaf):
-        if not negated:
-            return [[cond]]
-        if cond.op in _NEGATE:
-            return [[Leaf(cond.field, _NEGATE[cond.op], cond.value)]]
-        if cond.op == "exists":
-            return [[Leaf(cond.field, "exists", not cond.value)]]
-        return None
-    if isinstance(cond, Not):
-        return _exact_dnf(cond.item, not negated)
-    conj = isinstance(cond, All) != negated
-    parts = [_exact_dnf(item, negated) for item in cond.items]
-    if any(p is None for p in parts):
-        return None
-    if not conj:
-        terms = [t for p in parts for t in p]  # type: ignore[union-attr]
-        return terms if len(terms) <= _MAX_TERMS else None
-    terms: list[list[Leaf]] = [[]]
-    for part in parts:
-        terms = [a + b for a, b in product(terms, part)]  # type: ignore[arg-type]
-        if len(terms) > _MAX_TERMS:
-            return None
-    return terms
-
-
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _interval(leaf: Leaf) -> tuple[float, bool, float, bool] | None:
-    """(low, low_open, high, high_open) of a numeric comparison; None otherwise."""
-    v, inf = leaf.value, float("inf")
-    if not _number(v):
-        return None
-    return {"gt": (v, True, inf, False), "ge": (v, False, inf, False),
-            "lt": (-inf, False, v, True), "le": (-inf, False, v, False),
-            "eq": (v, False, v, False)}.get(leaf.op)
 
 
 def _within(inner: tuple, outer: tuple) -> bool:
@@ -135,7 +94,7 @@ def leaf_implies(a: Leaf, b: Leaf) -> bool:
         if b.op == "exists":
             return all(_present(v) == bool(b.value) for v in allowed)
         if b.op in _BOUNDED:
-            outer = _interval(b)
+            outer = bounds(b)
             return outer is not None and all(
                 _number(v) and _within((v, False, v, False), outer) for v in allowed)
         if b.op == "contains":
@@ -148,11 +107,11 @@ def leaf_implies(a: Leaf, b: Leaf) -> bool:
             return ({b.value} if b.op == "ne" else set(b.value)) <= excluded
         return False
     if a.op in _BOUNDED:
-        inner = _interval(a)
+        inner = bounds(a)
         if b.op == "exists":
             return bool(b.value)
         if b.op in _BOUNDED:
-            outer = _interval(b)
+            outer = bounds(b)
             return inner is not None and outer is not None and _within(inner, outer)
         if b.op in ("ne", "not_in"):
             excluded = {b.value} if b.op == "ne" else set(b.value)
@@ -178,7 +137,7 @@ def _term_implies(a: list[Leaf], b: list[Leaf]) -> bool:
 
 def implies(a: Cond, b: Cond) -> bool:
     """True only when every order ``a`` matches, ``b`` matches too (conservative)."""
-    da, db = _exact_dnf(a), _exact_dnf(b)
+    da, db = dnf(a, exact=True), dnf(b, exact=True)
     if da is None or db is None:
         return False
     return all(_term_impossible(ta) or any(_term_implies(ta, tb) for tb in db) for ta in da)

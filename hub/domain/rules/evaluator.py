@@ -102,22 +102,29 @@ def _generate(rules: Sequence[Rule], hit_policy: str, rows: Inline | None = None
                  "    app = out.append",
                  f"    for {', '.join(rows.names)} in zip({', '.join(rows.columns)}):"]
         lines += [f"        {statement}" for statement in rows.prelude]
-    if not rules:
-        lines.append("        app([])")
-    elif hit_policy == "first":
-        for i, test in enumerate(tests):
-            lines += [f"        {'if' if i == 0 else 'elif'} {test}:", f"            app([H{i}])"]
-        lines += ["        else:", "            app([])"]
-    else:
-        lines.append("        hits = []")
-        for i, test in enumerate(tests):
-            lines += [f"        if {test}:", f"            hits.append(H{i})"]
-        lines.append("        app(hits)")
-    lines.append("    return out")
+    lines += hit_lines(tests, hit_policy)
     namespace: dict[str, Any] = dict(rows.namespace) if rows else {}
     namespace.update(gen.consts)
     namespace.update({f"H{i}": Hit(rule.id, dict(rule.then)) for i, rule in enumerate(rules)})
     return "\n".join(lines) + "\n", namespace
+
+
+def hit_lines(tests: Sequence[str], hit_policy: str) -> list[str]:
+    """The loop body's end: each order's hits (``H<i>``, rule i's) by the hit policy, and
+    the function's return."""
+    if not tests:
+        lines = ["        app([])"]
+    elif hit_policy == "first":
+        lines = []
+        for i, test in enumerate(tests):
+            lines += [f"        {'if' if i == 0 else 'elif'} {test}:", f"            app([H{i}])"]
+        lines += ["        else:", "            app([])"]
+    else:
+        lines = ["        hits = []"]
+        for i, test in enumerate(tests):
+            lines += [f"        if {test}:", f"            hits.append(H{i})"]
+        lines.append("        app(hits)")
+    return [*lines, "    return out"]
 
 
 @dataclass(frozen=True, eq=False)
