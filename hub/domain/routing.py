@@ -19,7 +19,7 @@ ships (what its dispatch carries, ``catalogue.as_text``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from hub.domain.anomalies import find_anomalies
@@ -108,6 +108,18 @@ NO_HITS = (None, None, None, None, (), ())
 LANE_GROUP = {lane: f"lane-{lane}" for lane in ("P0", "P1", "P2", "P3")}
 
 
+def _effects_per_order(hits_per_order: Iterable[Sequence[Any]], collect: bool) -> Iterator[tuple]:
+    """Per order, the effects (``_effects``) its hits set, ``NO_HITS`` where none fired;
+    orders hit by the same rules share one tuple."""
+    memo: dict[tuple[int, ...], tuple] = {}
+    for hits in hits_per_order:
+        if hits:
+            key = tuple(map(id, hits))
+            yield memo.get(key) or memo.setdefault(key, _effects(hits, collect))
+        else:
+            yield NO_HITS
+
+
 def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
           scores: Sequence[Score], rule_set: Any,
           lines: Sequence[Expansion] | None = None) -> list[Decision]:
@@ -116,18 +128,13 @@ def route(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
     a rule's test reaches it, as if from ``facts.order_facts``. ``lines``: each order's
     merchant SKUs (``catalogue.expand_batch``), kept in the decision."""
     hits_per_order = rule_set.evaluator.over(ROWS)(batch, scores, anomalies)
-    collect, version = rule_set.hit_policy == "collect", rule_set.version
-    memo: dict[tuple[int, ...], tuple] = {}  # hits -> effects, for this batch
+    effects_per_order = _effects_per_order(hits_per_order, rule_set.hit_policy == "collect")
+    version = rule_set.version
     out = []
     append = out.append
     expanded = (None,) * len(batch) if lines is None else lines
-    for order, s, found, hits, merchant in zip(batch, scores, anomalies, hits_per_order,
-                                                expanded, strict=True):
-        if hits:
-            key = tuple(map(id, hits))
-            effects = memo.get(key) or memo.setdefault(key, _effects(hits, collect))
-        else:
-            effects = NO_HITS
+    for order, s, found, effects, merchant in zip(batch, scores, anomalies, effects_per_order,
+                                                   expanded, strict=True):
         lane = effects[0] or s.lane
         group = effects[1] or LANE_GROUP[lane]
         fields = order.__dict__  # pydantic attributes are slow to read; the dict is not
@@ -174,16 +181,11 @@ def outcomes(batch: Sequence[Order], anomalies: Sequence[Sequence[Anomaly]],
     ``hits``: the rules' hits per order when known already (``rules.beside``)."""
     hits_per_order = hits if hits is not None else rule_set.evaluator.over(ROWS)(
         batch, scores, anomalies)
-    collect, policy = rule_set.hit_policy == "collect", rule_set.anomalies
-    memo: dict[tuple[int, ...], tuple] = {}
+    effects_per_order = _effects_per_order(hits_per_order, rule_set.hit_policy == "collect")
+    policy = rule_set.anomalies
     out: list[Outcome] = []
     append = out.append
-    for s, found, hits in zip(scores, anomalies, hits_per_order, strict=True):
-        if hits:
-            key = tuple(map(id, hits))
-            effects = memo.get(key) or memo.setdefault(key, _effects(hits, collect))
-        else:
-            effects = NO_HITS
+    for s, found, effects in zip(scores, anomalies, effects_per_order, strict=True):
         lane = effects[0] or s.lane
         hold = (_hold(found, policy) if found else None) or effects[2]
         append((lane, effects[1] or LANE_GROUP[lane], hold, effects[5]))
