@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from hub.commands.config import ledger_settings
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("backup", help="back up the SQLite ledger while the hub runs")
@@ -17,15 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def backup(args: argparse.Namespace) -> int:
-    from hub.config import ConfigError, HubSettings
     from hub.ledger.backup import backup_sqlite
     from hub.ledger.base import LedgerError
     from hub.secrets import mask_url
 
-    try:
-        settings = HubSettings.load(args.config, ledger=args.ledger)
-    except ConfigError as exc:
-        print(f"orderhub backup: {exc}", file=sys.stderr)
+    settings = ledger_settings(args, "backup")
+    if settings is None:
         return 2
     ledger = settings.ledger
     if ledger.startswith(("postgresql://", "postgres://")):

@@ -7,6 +7,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.config import HubSettings
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,6 +23,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                        help="judge it as `orderhub run --demo` would (demo secrets allowed)")
     check.add_argument("--json", action="store_true", help="the settings as one JSON object")
     check.set_defaults(func=config_check)
+
+
+def ledger_settings(args: argparse.Namespace, command: str) -> HubSettings | None:
+    """The settings of ``--config`` with ``--ledger`` over them, for a command that works on
+    the ledger; None, the problem printed as ``orderhub COMMAND: ...``, where they are
+    wrong (the command then exits 2)."""
+    from hub.config import ConfigError, HubSettings
+
+    try:
+        return HubSettings.load(args.config, ledger=args.ledger)
+    except ConfigError as exc:
+        print(f"orderhub {command}: {exc}", file=sys.stderr)
+        return None
 
 
 def config_check(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hub.commands.config import ledger_settings
+
 MIN_DAYS = 30  # a purged order that comes back is new to the hub (docs/operations.md)
 
 
@@ -32,15 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def purge(args: argparse.Namespace) -> int:
-    from hub.config import ConfigError, HubSettings
     from hub.ledger import LedgerError, open_ledger
     from hub.ledger.retention import purge_finished
     from hub.secrets import mask_url
 
-    try:
-        settings = HubSettings.load(args.config, ledger=args.ledger)
-    except ConfigError as exc:
-        print(f"orderhub purge: {exc}", file=sys.stderr)
+    settings = ledger_settings(args, "purge")
+    if settings is None:
         return 2
     before = datetime.now(UTC) - timedelta(days=args.older_than_days)
     what = "counting" if args.dry_run else "deleting"
