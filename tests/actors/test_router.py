@@ -6,40 +6,21 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from hub.actors.handles import LedgerHandle
-from hub.actors.pool import BatchPool
-from hub.actors.router import Router
-from hub.actors.workers import Scorer, Validator
 from hub.api.server import ApiServer
 from hub.clock import Clock
-from hub.config import PoolConfig
 from hub.connectors import Connections
 from hub.domain.order import Item, Receiver
-from hub.domain.rules import default_ruleset
 from hub.ledger import StageEvent
-from hub.ledger.service import LedgerService
 from tests.actors.erp_stub import ErpStub
+from tests.actors.routers import start_router, wait_until
 from tests.factories import order
 
 pytestmark = pytest.mark.ray
 
 
-def _wait(predicate, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_router_decides_every_order_once_and_holds_anomalies(ray_session, tmp_path) -> None:
     ray = ray_session
-    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
-    rules = default_ruleset()
-    router = ray.remote(Router).options(max_concurrency=16).remote(
-        LedgerHandle(ledger), BatchPool(ray.remote(Validator), 2), BatchPool(ray.remote(Scorer), 1),
-        (rules.version, rules.text), PoolConfig(batch_max=100, batch_ms=10))
+    ledger, router = start_router(ray, tmp_path, validators=2, batch_max=100)
     bad = Receiver(name="李四", phone="123", province="浙江省", city="杭州市", district="",
                    street="", detail="杭州")
     orders = [order(i) for i in range(250)] + [order(1000, receiver=bad)]
@@ -47,7 +28,7 @@ def test_router_decides_every_order_once_and_holds_anomalies(ray_session, tmp_pa
     assert len(new) == len(orders)
     ray.get(router.submit.remote(new))
     ray.get(router.submit.remote(new))  # the same versions again: not decided twice
-    assert _wait(lambda: ray.get(router.stats.remote())["decided"] >= len(orders))
+    assert wait_until(lambda: ray.get(router.stats.remote())["decided"] >= len(orders))
     stats = ray.get(router.stats.remote())
     assert stats["decided"] == len(orders)
     assert stats["committed"] == len(orders)
@@ -64,19 +45,14 @@ def test_router_redrives_what_the_ledger_holds_undecided(ray_session, tmp_path) 
     """Orders stored but never handed to the router (a puller or router that died in
     between) are found in the ledger and decided once, while fresh ones go on."""
     ray = ray_session
-    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
-    rules = default_ruleset()
-    router = ray.remote(Router).options(max_concurrency=16).remote(
-        LedgerHandle(ledger), BatchPool(ray.remote(Validator), 1), BatchPool(ray.remote(Scorer), 1),
-        (rules.version, rules.text), PoolConfig(batch_max=50, batch_ms=10),
-        redrive_every_s=0.2, redrive_after_s=0.0)
+    ledger, router = start_router(ray, tmp_path, redrive_every_s=0.2, redrive_after_s=0.0)
     lost = ray.get(ledger.ingest.remote([order(i) for i in range(120)], None))
     ray.get(router.start.remote())
     fresh = ray.get(ledger.ingest.remote([order(i) for i in range(500, 560)], None))
     ray.get(router.submit.remote(fresh))
     everything = len(lost) + len(fresh)
-    assert _wait(lambda: ray.get(ledger.call.remote("counts"))["stages"].get("routed", 0)
-                 == everything)
+    assert wait_until(lambda: ray.get(ledger.call.remote("counts"))["stages"].get("routed", 0)
+                      == everything)
     stats = ray.get(router.stats.remote())
     assert stats["redriven"] >= len(lost)
     assert stats["committed"] == everything  # decided more than once is stored once
@@ -96,7 +72,7 @@ def test_router_redrives_what_the_ledger_holds_undecided(ray_session, tmp_path) 
         return all(v.decision.version == c.modified_at.isoformat()
                    for v, c in zip(views, changed, strict=True))
 
-    assert _wait(decided_at_new_version)
+    assert wait_until(decided_at_new_version)
     assert {ray.get(ledger.get_order.remote(key)).stage for key in with_wms} == {"dispatched"}
     assert ray.get(ledger.call.remote("undecided_orders", 0.0)) == []
 
@@ -123,13 +99,8 @@ def _line(item_id="", sku="", outer="", quantity=1):
 
 
 def _catalogue_router(ray, tmp_path, erp_url, **kw):
-    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
-    rules = default_ruleset()
-    router = ray.remote(Router).options(max_concurrency=16).remote(
-        LedgerHandle(ledger), BatchPool(ray.remote(Validator), 2), BatchPool(ray.remote(Scorer), 1),
-        (rules.version, rules.text), PoolConfig(batch_max=4, batch_ms=5), erp_url=erp_url,
-        connections=Connections(), inventory_refresh_s=3600.0, **kw)
-    return ledger, router
+    return start_router(ray, tmp_path, validators=2, batch_max=4, batch_ms=5, erp_url=erp_url,
+                        connections=Connections(), inventory_refresh_s=3600.0, **kw)
 
 
 def _decided(ray, ledger, keys):
@@ -151,7 +122,7 @@ def test_one_stock_per_merchant_sku_across_all_three_channels(ray_session, tmp_p
                  for i, ch in enumerate(channels)]
         ray.get(ledger.ingest.remote(desks, None))
         ray.get(router.submit.remote(desks))
-        assert _wait(lambda: _decided(ray, ledger, [o.key for o in desks]))
+        assert wait_until(lambda: _decided(ray, ledger, [o.key for o in desks]))
         held = ray.get(ledger.find_orders.remote(hold_reason="out_of_stock_paid"))
         assert len(held) == 2
         routed = [ray.get(ledger.get_order.remote(o.key)) for o in desks]
@@ -166,7 +137,7 @@ def test_one_stock_per_merchant_sku_across_all_three_channels(ray_session, tmp_p
         for one in (bundle, bulbs):  # one after the other: 7 - 6 bulbs leave 1 for 2
             ray.get(ledger.ingest.remote([one], None))
             ray.get(router.submit.remote([one]))
-            assert _wait(lambda one=one: _decided(ray, ledger, [one.key]))
+            assert wait_until(lambda one=one: _decided(ray, ledger, [one.key]))
         assert ray.get(ledger.get_order.remote(bundle.key)).stage == "routed"
         short = ray.get(ledger.get_order.remote(bulbs.key)).decision
         assert short.hold_reason == "out_of_stock_paid"
@@ -192,14 +163,14 @@ def test_a_catalogue_change_while_running_releases_an_unmapped_order(ray_session
         desk = order(2, channel="jd", order_id="jd-desk", items=(_line(*DESK["jd"]),))
         ray.get(ledger.ingest.remote([strip, desk], None))
         ray.get(router.submit.remote([strip, desk]))
-        assert _wait(lambda: _decided(ray, ledger, [strip.key, desk.key]))
+        assert wait_until(lambda: _decided(ray, ledger, [strip.key, desk.key]))
         held = ray.get(ledger.get_order.remote(strip.key))
         assert held.stage == "held" and held.decision.hold_reason == "unmapped_sku"
         assert held.summary.hold_group == "merchandising"
 
         # a bad version (an unknown merchant SKU) is refused; the one in force stays
         httpx.post(f"{erp.url}/_control/catalogue", json={"listings": [STRIP]}).raise_for_status()
-        assert _wait(lambda: (1, 2) in stub.asked)  # v2 seen (asked since v1, in force)
+        assert wait_until(lambda: (1, 2) in stub.asked)  # v2 seen (asked since v1, in force)
         time.sleep(0.5)
         assert ray.get(router.stats.remote())["catalogue_version"] == 1
         assert ray.get(ledger.get_order.remote(strip.key)).stage == "held"
@@ -207,7 +178,7 @@ def test_a_catalogue_change_while_running_releases_an_unmapped_order(ray_session
         # the merchant SKU arrives: the catalogue maps the line, the order is decided again
         httpx.post(f"{erp.url}/_control/catalogue",
                    json={"skus": [{"sku": "LT-STRIP-5M", "name": "灯带"}]}).raise_for_status()
-        assert _wait(lambda: ray.get(ledger.get_order.remote(strip.key)).stage == "routed")
+        assert wait_until(lambda: ray.get(ledger.get_order.remote(strip.key)).stage == "routed")
         view = ray.get(ledger.get_order.remote(strip.key))
         assert view.decision.extra["skus"] == "LT-STRIP-5M*2"
         assert view.decision.extra["redecides"] == "unmapped_sku"

@@ -2,42 +2,26 @@
 rules in force and reports the orders it would move, while what is stored, dispatched
 and held is exactly what the live rules decide."""
 
-import time
-
 import pytest
 
-from hub.actors.handles import LedgerHandle
-from hub.actors.pool import BatchPool
-from hub.actors.router import Router
 from hub.actors.shadow import RouterShadow
-from hub.actors.workers import Scorer, Validator
-from hub.config import PoolConfig
 from hub.domain.routing import decide
 from hub.domain.rules import default_ruleset
-from hub.ledger.service import LedgerService
+from tests.actors.routers import start_router, wait_until
 from tests.app.shadow_cases import candidate_text, mixed_orders
 
 pytestmark = pytest.mark.ray
 
 
-def _wait(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+def _wait(predicate):
+    return wait_until(predicate, timeout=60.0)
 
 
 def test_a_shadow_draft_reports_moved_orders_and_nothing_acts_differently(ray_session,
                                                                           tmp_path):
     ray = ray_session
-    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
     live = default_ruleset()
-    router = ray.remote(Router).options(max_concurrency=16).remote(
-        LedgerHandle(ledger), BatchPool(ray.remote(Validator), 1),
-        BatchPool(ray.remote(Scorer), 1), (live.version, live.text),
-        PoolConfig(batch_max=50, batch_ms=10), redrive_every_s=0)
+    ledger, router = start_router(ray, tmp_path, rules=live, redrive_every_s=0)
     shadow = RouterShadow(router)
     assert shadow.shadow_report(5).running is False
     shadow.start_shadow(9, 2, candidate_text())
