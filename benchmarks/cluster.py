@@ -42,7 +42,7 @@ from benchmarks.hub_probe import ledger_counts, load_average
 
 OUT = Path(__file__).parent / "results" / "cluster.json"
 REPO = Path(__file__).parents[1]
-PARTS = {"ChannelPuller": "pullers", "Validator": "pools", "Scorer": "pools",
+PARTS = {"ShopPullers": "pullers", "Validator": "pools", "Scorer": "pools",
          "Router": "router", "LedgerService": "ledger writer", "OutboxRelay": "relay",
          "Reconciler": "reconciler", "RuleStore": "rule store"}
 HUB_PARTS = ("pullers", "pools", "router", "ledger writer", "relay", "reconciler",

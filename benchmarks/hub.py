@@ -51,7 +51,7 @@ RULE = (f"sustained = over the step's steady part (its first {SKIP:.0%} left out
         f"{DECIDED_SHARE} x offered rate, AND the backlog (orders released by the "
         "marketplaces minus orders durably decided) did not grow: its least-squares slope "
         f"<= {SLOPE_SHARE} x offered rate per second")
-SPIED = ("Router", "Validator", "LedgerService", "ChannelPuller", "driver (hub API)")
+SPIED = ("Router", "Validator", "LedgerService", "ShopPullers", "driver (hub API)")
 OUT = Path(__file__).parent / "results" / "hub.json"
 
 

@@ -73,7 +73,7 @@ def placement(role: str, ledger: str, driver_node: str | None) -> dict[str, Any]
 
 
 # -- where the actors are (``orderhub status --ray-address``) ----------------------------------
-HUB_CLASSES = frozenset({"ChannelPuller", "Validator", "Scorer", "Router", "OutboxRelay",
+HUB_CLASSES = frozenset({"ShopPullers", "Validator", "Scorer", "Router", "OutboxRelay",
                          "Reconciler", "LedgerService", "RuleStore"})
 
 

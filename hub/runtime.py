@@ -21,7 +21,7 @@ from ray.exceptions import GetTimeoutError, RayActorError, RayError
 from hub.actors.handles import LedgerHandle, LedgerWriter, RouterHandle
 from hub.actors.leasing import HubLeases
 from hub.actors.pool import BatchPool
-from hub.actors.puller import ChannelPuller
+from hub.actors.pullers import ShopPullers
 from hub.actors.reconciler import Reconciler
 from hub.actors.relay import WMS_FEED, OutboxRelay
 from hub.actors.router import Router
@@ -200,13 +200,13 @@ class Hub:
         loops = self.loops
         loops.add("router", lambda: self._router_run(router))
         loops.add("rules", lambda: self.rulestore.watch.remote(router))
-        for i, channel in enumerate(s.channels):
-            puller = ray.remote(ChannelPuller).options(**ASYNC, **place("puller")).remote(
-                channel, ledger, RouterHandle(router), self.clock, start_at=self.start_at,
-                connections=connect, gc_threshold=gc, lease=leases.shop(channel),
-                pull_log=leases.pull_log)
-            self.pullers.append(puller)
-            loops.add(f"puller{i}", puller.run.remote)
+        if s.channels:  # every shop's puller in one process (hub.actors.pullers)
+            self.pullers.append(ray.remote(ShopPullers).options(**ASYNC, **place("puller")).remote(
+                s.channels, ledger, RouterHandle(router), self.clock, start_at=self.start_at,
+                connections=connect, gc_threshold=gc,
+                leases=[leases.shop(channel) for channel in s.channels],
+                pull_log=leases.pull_log))
+            loops.add("pullers", self.pullers[0].run.remote)
         self.relay = ray.remote(OutboxRelay).options(**ASYNC, **place("relay")).remote(
             self.ledger, self.clock, wms_url=bo.wms_url, erp_url=bo.erp_url,
             dingtalk=s.dingtalk.model_dump(mode="json") | {
@@ -240,7 +240,7 @@ class Hub:
         if serve_api:
             self._serve_api()
         log.info("hub started in %.1fs: %d pullers, rules v%d, ledger %s, hub id %s%s",
-                 time.monotonic() - began, len(self.pullers), version, mask_url(s.ledger),
+                 time.monotonic() - began, len(s.channels), version, mask_url(s.ledger),
                  leases.hub_id, f" (shops shared by leases, {s.leases.ttl_s:g} s)"
                  if leases.on else "")
         return self
@@ -286,13 +286,16 @@ class Hub:
         """Counters per actor; an actor that is restarting shows ``{"unavailable": 1}``."""
         refs = {"router": self.router.stats.remote(), "relay": self.relay.stats.remote(),
                 "ledger": self.ledger.stats.remote()}
-        refs |= {f"puller{i}": p.stats.remote() for i, p in enumerate(self.pullers)}
+        if self.pullers:
+            refs["pullers"] = self.pullers[0].stats.remote()
         out: dict[str, Any] = {}
         for name, ref in refs.items():
             try:
                 out[name] = ray.get(ref, timeout=30)
             except (RayActorError, GetTimeoutError):
-                out[name] = {"unavailable": 1}
+                out[name] = [{"unavailable": 1}] * len(self.settings.channels) \
+                    if name == "pullers" else {"unavailable": 1}
+        out |= {f"puller{i}": one for i, one in enumerate(out.pop("pullers", []))}
         for name, pool in (("validators", self.validators), ("scorers", self.scorers)):
             try:
                 out[name] = pool.broadcast("stats", timeout=30) if pool is not None else []
@@ -303,7 +306,8 @@ class Hub:
 
     def pull_schedules(self) -> list[dict[str, Any]]:
         """Each puller's latest (due, asked) pull times (``ChannelPuller.pull_schedule``)."""
-        return ray.get([p.pull_schedule.remote() for p in self.pullers], timeout=30)
+        return [one for got in ray.get([p.pull_schedule.remote() for p in self.pullers],
+                                       timeout=30) for one in got]
 
     # -- stop -----------------------------------------------------------------------------
     def stop(self, drain_s: float = 20.0, *, close_s: float = 5.0) -> bool:
@@ -323,8 +327,8 @@ class Hub:
         if self.api_server is not None:
             self.api_server.stop()
             self.api_server = None
-        for i, puller in enumerate(self.pullers):
-            settle(puller.stop.remote, f"puller{i}.stop", left(5.0))
+        for puller in self.pullers:
+            settle(puller.stop.remote, "pullers.stop", left(5.0))
         pulling = self.loops.refs("puller")
         if pulling:
             ray.wait(pulling, num_returns=len(pulling), timeout=left())

@@ -170,7 +170,7 @@ def test_status_shows_the_hubs_actors_on_both_nodes(cluster, stream) -> None:
     assert len(alive) == 2
     assert set(placement["actors_per_node"]) == set(alive), placement["actors_per_node"]
     classes = {row["class"] for row in placement["actors"]}
-    assert {"ChannelPuller", "Validator", "Scorer", "Router", "LedgerService",
+    assert {"ShopPullers", "Validator", "Scorer", "Router", "LedgerService",
             "OutboxRelay", "RuleStore"} <= classes, classes
     head = next(n for n, node in placement["nodes"].items() if node["head"])
     rulestore = next(r for r in placement["actors"] if r["class"] == "RuleStore")

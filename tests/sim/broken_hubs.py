@@ -17,6 +17,7 @@ from unittest import mock
 import hub.runtime as runtime
 from hub.actors.alerts import MinuteLimit, compose
 from hub.actors.puller import ChannelPuller
+from hub.actors.pullers import ShopPullers
 from hub.actors.relay import OutboxRelay
 from hub.actors.workers import Validator
 from hub.errors import OrderHubError
@@ -62,6 +63,10 @@ class DeafPuller(ChannelPuller):
         await super()._take_in(kept, bad, cursor, at)
 
 
+class DeafPullers(ShopPullers):
+    puller_class = DeafPuller
+
+
 class BrokenHub(Hub):
     """A hub whose actors named in ``replaced`` (a ``hub.runtime`` name -> a class) are
     the broken ones."""
@@ -83,5 +88,5 @@ HUBS = {
     "resends_dispatch": broken("ResendingHub", OutboxRelay=ResendingRelay),
     "misses_incomplete_address": broken("BlindHub", Validator=BlindValidator),
     "ignores_rate_limit": broken("ChattyHub", OutboxRelay=ChattyRelay),
-    "ignores_cancellations": broken("DeafHub", ChannelPuller=DeafPuller),
+    "ignores_cancellations": broken("DeafHub", ShopPullers=DeafPullers),
 }
