@@ -241,13 +241,15 @@ async def _replay(spec: dict[str, Any]) -> dict[str, Any]:
                 totals[key] += getattr(report, key)
     cpu = time.process_time() - began
     wall = time.perf_counter() - wall
+    requests = {c.channel: dict(c.stats) for c in clients}
     for client in clients:
         await client.aclose()
     parts = {k: meter.parts.get(k, 0.0) for k in (*PARTS[:-1], *APART)}
     own = cpu - sum(parts[k] for k in APART)
     parts["other"] = own - sum(parts[k] for k in PARTS[:-1])
     return {"cpu_s": own, "wall_s": wall, **totals, "parts_s": parts,
-            "router_got": router.submitted, "ledger_stored": ledger.stored}
+            "router_got": router.submitted, "ledger_stored": ledger.stored,
+            "clients": requests}
 
 
 def _round(spec: dict[str, Any]) -> None:

@@ -49,6 +49,7 @@ from hub.connectors.retry import (
 from hub.connectors.signing import douyin_param_json, douyin_sign, jd_sign, top_sign
 from hub.domain.adapters import douyin, jd, tmall
 from hub.domain.adapters.common import MarketplaceError, Page, ParseError
+from hub.domain.adapters.fast_path import Typed
 from hub.domain.order import SHANGHAI, OrderStatus
 
 log = logging.getLogger("orderhub.connectors.marketplace")
@@ -476,9 +477,14 @@ class DouyinClient(MarketplaceClient):
         return "/order/searchList", {"params": query, "content": param_json.encode(),
                                      "headers": {"content-type": "application/json"}}
 
+    def _decode(self, blob: bytes) -> Any:
+        return douyin.decode(blob)
+
     async def _page(self, payload: Any, page_no: int) -> Page:
         decrypted: dict[str, str] = {}
-        if isinstance(payload, dict) and payload.get("code") in (douyin.OK, str(douyin.OK)):
+        code = payload.body.code if payload.__class__ is Typed else (
+            payload.get("code") if isinstance(payload, dict) else None)
+        if code in (douyin.OK, str(douyin.OK)):
             decrypted = await self.decrypt(douyin.ciphers(payload))
         return self._parsed(lambda: douyin.parse_page(
             payload, self.shop, page_no=page_no, page_size=self.page_size, decrypted=decrypted))

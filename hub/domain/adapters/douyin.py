@@ -257,6 +257,13 @@ def parse_order(raw: Any, shop: str = "", decrypted: Mapping[str, str] | None = 
 
 def ciphers(payload: Any) -> list[tuple[str, str]]:
     """(order_id, cipher_text) pairs of a page or list, for the batch-decrypt call."""
+    if payload.__class__ is Typed:
+        from hub.domain.adapters.douyin_fast import ciphers as typed
+
+        found = typed(payload.body)
+        if found is not None:
+            return found
+        payload = payload.value()
     if isinstance(payload, dict) and "code" in payload:
         data = payload.get("data")
         payload = data.get("shop_order_list") if isinstance(data, dict) else None

@@ -267,4 +267,28 @@ def convert(envelope: Envelope, shop: str = "", decrypted: Mapping[str, str] | N
     return page
 
 
+def ciphers(envelope: Envelope) -> list[tuple[str, str]] | None:
+    """``douyin.ciphers`` of the decoded page; None when an order id is neither a string
+    nor an integer (the plain JSON value then tells what ``str`` of it is), or when the
+    page has no code (the plain value is then read as one order)."""
+    if envelope.code is None:
+        return None
+    data = envelope.data
+    out: list[tuple[str, str]] = []
+    if data is None:
+        return out
+    for o in data.shop_order_list or ():
+        addr = o.post_addr or _ADDRESS
+        found = [c for c in (o.encrypt_post_receiver, o.encrypt_post_tel, addr.encrypt_detail)
+                 if c.__class__ is _STR and c]
+        if found:
+            order_id = o.order_id
+            if order_id.__class__ is not _STR:
+                if order_id.__class__ is not _INT:
+                    return None
+                order_id = str(order_id)
+            out.extend((order_id, cipher) for cipher in found)
+    return out
+
+
 decode = decoder(Envelope, convert)
