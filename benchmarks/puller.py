@@ -272,7 +272,10 @@ def _round(spec: dict[str, Any]) -> None:
 
 def _per_order(row: dict[str, Any]) -> dict[str, Any]:
     us = 1e6
+    clients = row.get("clients", {}).values()
     return {"fetched": row["fetched"], "new": row["new"], "pages": row["pages"],
+            "requests": sum(c.get("requests", 0) for c in clients),
+            "not_converted": sum(c.get("known_not_converted", 0) for c in clients),
             "us_per_fetched": round(row["cpu_s"] * us / max(row["fetched"], 1), 2),
             "us_per_new": round(row["cpu_s"] * us / max(row["new"], 1), 2),
             "parts_us_per_new": {k: round(v * us / max(row["new"], 1), 2)
@@ -282,7 +285,8 @@ def _per_order(row: dict[str, Any]) -> dict[str, Any]:
 def _median(rows: list[dict[str, Any]]) -> dict[str, Any]:
     per = [_per_order(r) for r in rows]
     out = {k: statistics.median(p[k] for p in per)
-           for k in ("us_per_fetched", "us_per_new", "fetched", "new", "pages")}
+           for k in ("us_per_fetched", "us_per_new", "fetched", "new", "pages", "requests",
+                     "not_converted")}
     out["parts_us_per_new"] = {k: round(statistics.median(p["parts_us_per_new"][k]
                                                           for p in per), 2)
                                for k in per[0]["parts_us_per_new"]}
@@ -350,7 +354,8 @@ def run(seconds: float, rate: float, rounds: int, against: str | None, overlap_s
                 rows[name].append(row)
                 p = _per_order(row)
                 print(f"round {n + 1}/{rounds} {name:>3}: fetched {p['fetched']} new "
-                      f"{p['new']} pages {p['pages']}: {p['us_per_fetched']} us/fetched, "
+                      f"{p['new']} pages {p['pages']} requests {p['requests']} not converted "
+                      f"{p['not_converted']}: {p['us_per_fetched']} us/fetched, "
                       f"{p['us_per_new']} us/new  "
                       + " ".join(f"{k}={v}" for k, v in p["parts_us_per_new"].items()),
                       flush=True)

@@ -49,7 +49,7 @@ from hub.connectors.retry import (
 from hub.connectors.signing import douyin_param_json, douyin_sign, jd_sign, top_sign
 from hub.domain.adapters import douyin, jd, tmall
 from hub.domain.adapters.common import MarketplaceError, Page, ParseError
-from hub.domain.adapters.fast_path import Typed
+from hub.domain.adapters.fast_path import Known, Typed
 from hub.domain.order import SHANGHAI, OrderStatus
 
 log = logging.getLogger("orderhub.connectors.marketplace")
@@ -111,9 +111,11 @@ class MarketplaceClient:
         await self.aclose()
 
     # -- the public calls ----------------------------------------------------------------
-    async def fetch_window(self, start: datetime, end: datetime) -> AsyncIterator[Page]:
+    async def fetch_window(self, start: datetime, end: datetime, *,
+                           known: Known | None = None) -> AsyncIterator[Page]:
         """Every page of orders modified in ``[start, end)`` (whole seconds, ``end``
-        rounded up).
+        rounded up). ``known`` ((shop, order id) -> the version the caller holds): records at
+        that version are listed in ``Page.known``, not converted (on the typed path).
 
         Orders leave a window while it is paged (a new version moves them past its end),
         and with page numbers that shifts the rest forward: paging first-to-last would
@@ -126,54 +128,58 @@ class MarketplaceClient:
         start, end = _floor(start), _ceil(end)
         while start < end:
             stop = min(end, start + self.max_span)
-            first = await self.fetch_page(start, stop, self.first_page)
-            if not first.has_next or not (first.orders or first.quarantined):
+            first = await self.fetch_page(start, stop, self.first_page, known)
+            if not first.has_next or not (first.orders or first.quarantined or first.known):
                 yield first
             elif first.total is None:
-                async for page in self._forward(start, stop, first):
+                async for page in self._forward(start, stop, first, known):
                     yield page
             else:
                 yield first
-                async for page in self._backward(start, stop, first):
+                async for page in self._backward(start, stop, first, known):
                     yield page
             start = stop
 
     def _last_page(self, total: int) -> int:
         return self.first_page + max(0, (total - 1) // self.page_size)
 
-    async def _backward(self, start: datetime, stop: datetime,
-                        first: Page) -> AsyncIterator[Page]:
+    async def _backward(self, start: datetime, stop: datetime, first: Page,
+                        known: Known | None) -> AsyncIterator[Page]:
         total = first.total or 0
         last = self._last_page(total)
         for page_no in range(min(last, self.first_page + MAX_PAGES - 1), self.first_page, -1):
-            yield await self.fetch_page(start, stop, page_no)
-        again = await self.fetch_page(start, stop, self.first_page)
+            yield await self.fetch_page(start, stop, page_no, known)
+        again = await self.fetch_page(start, stop, self.first_page, known)
         grown = self._last_page(again.total or total)
         for page_no in range(last + 1, min(grown, self.first_page + MAX_PAGES - 1) + 1):
-            yield await self.fetch_page(start, stop, page_no)  # late arrivals at the end
+            yield await self.fetch_page(start, stop, page_no, known)  # late arrivals at the end
         self.stats["backward_windows"] += 1
         had = {(o.order_id, o.modified_at) for o in first.orders}
+        had.update(first.known)
         raws = [q.raw for q in first.quarantined]
         yield Page([o for o in again.orders if (o.order_id, o.modified_at) not in had],
-                   [q for q in again.quarantined if q.raw not in raws], False, again.total)
+                   [q for q in again.quarantined if q.raw not in raws], False, again.total,
+                   [version for version in again.known if version not in had])
 
-    async def _forward(self, start: datetime, stop: datetime,
-                       first: Page) -> AsyncIterator[Page]:
+    async def _forward(self, start: datetime, stop: datetime, first: Page,
+                       known: Known | None) -> AsyncIterator[Page]:
         page, page_no = first, self.first_page
         for _ in range(MAX_PAGES):
             yield page
-            if not page.has_next or not (page.orders or page.quarantined):
+            if not page.has_next or not (page.orders or page.quarantined or page.known):
                 return
             page_no += 1
-            page = await self.fetch_page(start, stop, page_no)
+            page = await self.fetch_page(start, stop, page_no, known)
 
-    async def fetch_page(self, start: datetime, end: datetime, page_no: int) -> Page:
+    async def fetch_page(self, start: datetime, end: datetime, page_no: int,
+                         known: Known | None = None) -> Page:
         """One page, retried through throttling and server errors."""
         attempt = 0
         while True:
             try:
-                page = await self._attempt(start, end, page_no)
+                page = await self._attempt(start, end, page_no, known)
                 self.stats["pages"] += 1
+                self.stats["known_not_converted"] += len(page.known)
                 return page
             except (ServerError, ThrottledError) as exc:
                 kind = "throttled" if isinstance(exc, ThrottledError) else "server_errors"
@@ -259,9 +265,10 @@ class MarketplaceClient:
         return payload
 
     # -- one attempt ---------------------------------------------------------------------
-    async def _attempt(self, start: datetime, end: datetime, page_no: int) -> Page:
+    async def _attempt(self, start: datetime, end: datetime, page_no: int,
+                       known: Known | None = None) -> Page:
         payload = await self._call(*self._request(start, end, page_no), decode=self._decode)
-        return await self._page(payload, page_no)
+        return await self._page(payload, page_no, known)
 
     def _decode(self, blob: bytes) -> Any:
         """A page's bytes for ``_page``: the plain JSON value, or (where the adapter has
@@ -271,7 +278,7 @@ class MarketplaceClient:
     def _request(self, start: datetime, end: datetime, page_no: int) -> tuple[str, dict]:
         raise NotImplementedError
 
-    async def _page(self, payload: Any, page_no: int) -> Page:
+    async def _page(self, payload: Any, page_no: int, known: Known | None = None) -> Page:
         raise NotImplementedError
 
     async def _call(self, path: str, options: dict[str, Any],
@@ -373,9 +380,9 @@ class TmallClient(MarketplaceClient):
     def _decode(self, blob: bytes) -> Any:
         return tmall.decode(blob)
 
-    async def _page(self, payload: Any, page_no: int) -> Page:
+    async def _page(self, payload: Any, page_no: int, known: Known | None = None) -> Page:
         return self._parsed(lambda: tmall.parse_page(payload, self.shop, page_no=page_no,
-                                                     page_size=self.page_size))
+                                                     page_size=self.page_size, known=known))
 
     def _retry_after(self, err: MarketplaceError) -> float | None:
         found = self._ban.search(err.message)
@@ -424,9 +431,9 @@ class JdClient(MarketplaceClient):
     def _decode(self, blob: bytes) -> Any:
         return jd.decode(blob)
 
-    async def _page(self, payload: Any, page_no: int) -> Page:
+    async def _page(self, payload: Any, page_no: int, known: Known | None = None) -> Page:
         return self._parsed(lambda: jd.parse_page(payload, self.shop, page_no=page_no,
-                                                  page_size=self.page_size))
+                                                  page_size=self.page_size, known=known))
 
     def _lookup_request(self, order_id: str) -> tuple[str, dict]:
         """JD ``jingdong.pop.order.get``, one ``order_id``, its state only."""
@@ -480,14 +487,15 @@ class DouyinClient(MarketplaceClient):
     def _decode(self, blob: bytes) -> Any:
         return douyin.decode(blob)
 
-    async def _page(self, payload: Any, page_no: int) -> Page:
+    async def _page(self, payload: Any, page_no: int, known: Known | None = None) -> Page:
         decrypted: dict[str, str] = {}
         code = payload.body.code if payload.__class__ is Typed else (
             payload.get("code") if isinstance(payload, dict) else None)
         if code in (douyin.OK, str(douyin.OK)):
             decrypted = await self.decrypt(douyin.ciphers(payload))
         return self._parsed(lambda: douyin.parse_page(
-            payload, self.shop, page_no=page_no, page_size=self.page_size, decrypted=decrypted))
+            payload, self.shop, page_no=page_no, page_size=self.page_size, decrypted=decrypted,
+            known=known))
 
     async def decrypt(self, pairs: list[tuple[str, str]]) -> dict[str, str]:
         """cipher -> plain text via ``order.batchDecrypt``, 50 at a time; a cipher the

@@ -69,7 +69,7 @@ from hub.domain.adapters.common import (
     total_of,
     unix_time,
 )
-from hub.domain.adapters.fast_path import Typed, parse_typed
+from hub.domain.adapters.fast_path import Known, Typed, parse_typed
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
 ID_KEYS = ("order_id",)
@@ -295,13 +295,16 @@ def raise_for_error(envelope: dict) -> None:
 
 
 def parse_page(payload: Any, shop: str = "", decrypted: Mapping[str, str] | None = None, *,
-               page_no: int | None = None, page_size: int | None = None) -> Page:
+               page_no: int | None = None, page_size: int | None = None,
+               known: Known | None = None) -> Page:
     """A whole response -> ``Page``; the error envelope raises ``MarketplaceError``, a
     malformed envelope ``ParseError``. ``has_next`` from ``total``, ``page`` (from 0) and
-    ``size`` in the response (or the ``page_no`` / ``page_size`` asked for)."""
+    ``size`` in the response (or the ``page_no`` / ``page_size`` asked for). ``known``
+    ((shop, order id) -> the version the caller holds, or None): on the typed path, a record at
+    a known version is not converted, only listed in ``Page.known``."""
     if payload.__class__ is Typed:
         return parse_typed(payload, parse_page, shop, decrypted=decrypted, page_no=page_no,
-                           page_size=page_size)
+                           page_size=page_size, known=known)
     envelope = as_object(payload, "")
     raise_for_error(envelope)
     data = as_object(envelope.get("data"), "data")
