@@ -252,6 +252,42 @@ async def _replay(spec: dict[str, Any]) -> dict[str, Any]:
             "clients": requests}
 
 
+async def _requests(spec: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """CPU per page request by transport and page size: the same page asked ``repeat``
+    times, the transports alternating in blocks of ten (the request built, sent, the
+    answer read; not decoded)."""
+    import httpx
+
+    from hub.config import ChannelConfig
+    from hub.connectors import coalesced
+    from hub.connectors.marketplace import client_for
+
+    origin = datetime.fromisoformat(spec["origin"])
+    out: dict[str, Any] = {}
+    for wiring in spec["channels"]:
+        for size in (10, 100):
+            config = ChannelConfig(**wiring, page_size=size)
+            clients = {"httpx": client_for(config, http=httpx.AsyncClient()),
+                       "held_writes": client_for(config, http=httpx.AsyncClient(
+                           transport=coalesced.transport()))}
+            spent = dict.fromkeys(clients, 0.0)
+            body = 0
+            for _ in range(repeat // 10):
+                for name, client in clients.items():
+                    path, options = client._request(origin, origin + timedelta(seconds=60), 2)
+                    began = time.process_time()
+                    for _ in range(10):
+                        answer = await client.http.post(client.base_url + path, **options)
+                        body = len(answer.content)
+                    spent[name] += time.process_time() - began
+            for client in clients.values():
+                await client.http.aclose()
+            out[f"{wiring['channel']}/{size}"] = {
+                "body_bytes": body, **{f"{k}_us_per_request": round(v * 1e6 / repeat, 1)
+                                       for k, v in spent.items()}}
+    return out
+
+
 def _round(spec: dict[str, Any]) -> None:
     import logging
 
@@ -323,7 +359,7 @@ def _run_round(tree: Path, spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(seconds: float, rate: float, rounds: int, against: str | None, overlap_s: float,
-        out: Path | None) -> dict[str, Any]:
+        out: Path | None, requests: int = 0) -> dict[str, Any]:
     from benchmarks.hub_feed import EmulatorProcess
     from hub.clock import ScaledClock
     from hub.domain.order import SHANGHAI
@@ -331,6 +367,7 @@ def run(seconds: float, rate: float, rounds: int, against: str | None, overlap_s
     clock = ScaledClock(datetime.now(SHANGHAI), 1.0, wall_origin=time.time())
     emulators = EmulatorProcess({"hub_url": "", "marketplaces": {"push": False}}, clock).start()
     trees: dict[str, Path] = {"new": ROOT}
+    result_requests: dict[str, Any] = {}
     work = Path(tempfile.mkdtemp(prefix="bench-puller-"))
     try:
         if against:
@@ -344,6 +381,11 @@ def run(seconds: float, rate: float, rounds: int, against: str | None, overlap_s
                                                         "app_key", "app_secret", "access_token")}
                              for c in emulators.wiring["channels"]]}
         _run_round(ROOT, spec)  # warm the emulators' caches and the disk cache
+        if requests:
+            got = asyncio.run(_requests(spec, requests))
+            for what, row in got.items():
+                print(f"{what}: {row}", flush=True)
+            result_requests = got
         rows: dict[str, list] = {name: [] for name in trees}
         loads = []
         for n in range(rounds):
@@ -368,7 +410,8 @@ def run(seconds: float, rate: float, rounds: int, against: str | None, overlap_s
         "page_size": 100, "rounds": rounds, "against": against,
         "loadavg": {"during_1m": [round(v, 2) for v in loads],
                     "end": [round(v, 2) for v in os.getloadavg()]},
-        "medians": {name: _median(r) for name, r in rows.items()}}
+        "medians": {name: _median(r) for name, r in rows.items() if r},
+        "requests": result_requests}
     for name, m in result["medians"].items():
         print(f"{name:>3}: median {m['us_per_fetched']} us/fetched, {m['us_per_new']} us/new "
               f"(rounds {m['rounds_us_per_new']}); parts us/new {m['parts_us_per_new']}")
@@ -388,12 +431,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--overlap", type=float, default=1.0, help="pull window overlap (s)")
     p.add_argument("--against", help="a git revision to measure against (A/B)")
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--requests", type=int, default=0,
+                   help="also time this many page requests per transport and page size")
     p.add_argument("--round", help=argparse.SUPPRESS)
     a = p.parse_args(argv)
     if a.round:
         _round(json.loads(a.round))
         return 0
-    run(a.seconds, a.rate, a.rounds, a.against, a.overlap, a.out)
+    run(a.seconds, a.rate, a.rounds, a.against, a.overlap, a.out, a.requests)
     return 0
 
 

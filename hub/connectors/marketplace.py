@@ -38,6 +38,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
+from hub.connectors.coalesced import transport as held_writes
 from hub.connectors.retry import (
     AuthError,
     MarketplaceClientError,
@@ -91,7 +92,8 @@ class MarketplaceClient:
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self._own_http = http is None
-        self.http = http or httpx.AsyncClient(transport=transport, timeout=timeout_s)
+        self.http = http or httpx.AsyncClient(transport=transport or held_writes(),
+                                              timeout=timeout_s)
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.stats: Counter[str] = Counter()
