@@ -33,6 +33,7 @@ from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -288,6 +289,11 @@ class MarketplaceClient:
         """POST, and the JSON answer; transport failures and 5xx become ``ServerError``."""
         self.stats["requests"] += 1
         began = time.perf_counter()
+        form = options.get("data")
+        if form is not None and all(v.__class__ is str for v in form.values()):
+            # encoded here, its repeated fields once (``_form``)
+            options = {**options, "data": None, "content": _form(form),
+                       "headers": {**FORM, **(options.get("headers") or {})}}
         try:
             response = await self.http.post(self.base_url + path, timeout=self.timeout_s,
                                             **options)
@@ -342,6 +348,24 @@ class MarketplaceClient:
 
     def _now_text(self) -> str:
         return datetime.now(SHANGHAI).strftime(FMT)
+
+
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+_FIELDS: dict[tuple[str, str], str] = {}  # (name, value) -> "name=value", quoted
+
+
+def _form(fields: dict[str, str]) -> bytes:
+    """``urlencode(fields)`` as httpx encodes ``data=``; a request's fields mostly repeat
+    (app, token, field list, page size), so each pair is quoted once."""
+    out = []
+    for pair in fields.items():
+        quoted = _FIELDS.get(pair)
+        if quoted is None:
+            if len(_FIELDS) >= 4096:
+                _FIELDS.clear()
+            quoted = _FIELDS[pair] = urlencode((pair,))
+        out.append(quoted)
+    return "&".join(out).encode()
 
 
 def _retry_after_header(response: httpx.Response) -> float | None:
