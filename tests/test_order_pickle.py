@@ -124,3 +124,20 @@ def test_with_buyer_gives_the_copy_a_true_flat_tuple(flattened):
     same(pickle.loads(pickle.dumps(vip)), vip)
     assert (vip.buyer.tier, vip.buyer.tags) == ("svip", ("plus",))
     assert order.buyer.tier == "normal" and flatten(order) == _flatten(order)
+
+
+@pytest.mark.parametrize("channel", sorted(ADAPTERS))
+def test_a_batch_pickles_as_one_blob_and_comes_back_a_list_of_equal_orders(channel):
+    from hub.domain.order_codec import OrderBatch
+
+    page = ADAPTERS[channel].parse_page(
+        orjson.loads((SAMPLES / f"{channel}_page.json").read_bytes()))
+    elsewhere = make_order().model_copy(update={
+        "created_at": datetime(2026, 11, 11, tzinfo=timezone(timedelta(hours=-5)))})
+    orders = [*page.orders, elsewhere]
+    for dumps in (pickle.dumps, ray.cloudpickle.dumps):
+        back = pickle.loads(dumps(OrderBatch(orders), protocol=5))
+        assert type(back) is list and len(back) == len(orders)
+        for a, b in zip(orders, back, strict=True):
+            same(a, b)
+    assert pickle.loads(pickle.dumps(OrderBatch())) == []

@@ -15,6 +15,8 @@ transaction. Only versions the ledger acknowledged are remembered, so forgetting
 >>> changed = order(2, modified_at=T0 + timedelta(minutes=5))
 >>> [o.order_id for o in seen.unseen([order(1), changed, order(3)])]
 ['T100002', 'T100003']
+>>> seen.version_of("tmall")(order(1).shop, "T100001") == order(1).modified_at
+True
 >>> seen.forget_before(T0 + timedelta(hours=1))
 >>> len(seen)
 0
@@ -23,7 +25,7 @@ transaction. Only versions the ledger acknowledged are remembered, so forgetting
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +47,12 @@ class Acknowledged:
         if not versions:
             return list(orders)
         return [o for o in orders if versions.get(o.key) != o.modified_at]
+
+    def version_of(self, channel: str) -> Callable[[str, str], datetime | None]:
+        """(shop, order id) -> the acknowledged version of the channel's order, or None
+        (what a marketplace client skips converting)."""
+        get = self._versions.get
+        return lambda shop, order_id: get((channel, shop, order_id))
 
     def add(self, orders: Iterable[Any]) -> None:
         """The ledger holds these versions now."""

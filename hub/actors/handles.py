@@ -15,6 +15,7 @@ from hub.app.ports import Cursor, OrderKey, Oversized, StageEvent
 from hub.app.wire import decided_bytes, ingest_bytes
 from hub.domain.decision import Decision
 from hub.domain.order import Order
+from hub.domain.order_codec import OrderBatch
 from hub.domain.outbox import OutboxMessage
 
 
@@ -70,7 +71,8 @@ class RouterHandle:
     actor: Any
 
     async def submit(self, orders: Sequence[Order]) -> int:
-        return await self.actor.submit.remote(orders)
+        # one blob of flat tuples; the router gets a plain list of orders
+        return await self.actor.submit.remote(OrderBatch(orders))
 
 
 class LedgerWriter:

@@ -74,6 +74,10 @@ def _received(asked_at: datetime, orders: list) -> datetime:
     return max([asked_at, *(o.modified_at for o in orders)])
 
 
+def _newest(moment: datetime, versions: list[tuple[str, datetime]]) -> datetime:
+    return max(moment, *(at for _, at in versions)) if versions else moment
+
+
 class ChannelPuller:
     """Plain class; the runtime wraps it with ``ray.remote``. ``client`` is a
     ``hub.connectors.marketplace`` client (built here from ``config`` when None);
@@ -159,18 +163,25 @@ class ChannelPuller:
             asked_at = report.asked_at = self.clock.now()
             report.due = min(due or asked_at, asked_at)
             self.schedule.append((report.due.timestamp(), asked_at.timestamp()))
-            async for page in self._client().fetch_window(start, asked_end):
+            # versions the ledger acknowledged are not even converted (``Page.known``)
+            known = self.acknowledged.version_of(channel)
+            newest = asked_at  # the newest of the known versions read since the last batch
+            async for page in self._client().fetch_window(start, asked_end, known=known):
                 report.pages += 1
-                report.fetched += len(page.orders) + len(page.quarantined)
+                report.fetched += len(page.orders) + len(page.quarantined) + len(page.known)
+                report.known += len(page.known)
                 if len(held) >= self.config.ingest_batch:
-                    await self._take_in(held, bad, None, _received(asked_at, held))
-                    held, bad = [], []
+                    await self._take_in(held, bad, None, _received(newest, held))
+                    held, bad, newest = [], [], asked_at
                 held.extend(page.orders)
                 bad.extend(page.quarantined)
+                newest = _newest(newest, page.known)
             await self._take_in(held, bad, Cursor(channel, shop, end, epoch),
-                                _received(asked_at, held))
+                                _received(newest, held))
             self._cursor = end  # durable in the ledger now
-            self.acknowledged.forget_before(end - timedelta(seconds=self.config.overlap_s))
+            # the next window starts there, in whole seconds (the marketplace's unit)
+            self.acknowledged.forget_before(
+                (end - timedelta(seconds=self.config.overlap_s)).replace(microsecond=0))
         except Exception as exc:  # the window is retried next time; the cursor did not move
             report.error = f"{type(exc).__name__}: {exc}"
             self.totals["errors"] += 1

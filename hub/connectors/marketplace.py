@@ -33,11 +33,13 @@ from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import httpx
 import orjson
 from pydantic import SecretStr
 
+from hub.connectors.coalesced import transport as held_writes
 from hub.connectors.retry import (
     AuthError,
     MarketplaceClientError,
@@ -49,6 +51,7 @@ from hub.connectors.retry import (
 from hub.connectors.signing import douyin_param_json, douyin_sign, jd_sign, top_sign
 from hub.domain.adapters import douyin, jd, tmall
 from hub.domain.adapters.common import MarketplaceError, Page, ParseError
+from hub.domain.adapters.fast_path import Known, Typed
 from hub.domain.order import SHANGHAI, OrderStatus
 
 log = logging.getLogger("orderhub.connectors.marketplace")
@@ -90,7 +93,8 @@ class MarketplaceClient:
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
         self._own_http = http is None
-        self.http = http or httpx.AsyncClient(transport=transport, timeout=timeout_s)
+        self.http = http or httpx.AsyncClient(transport=transport or held_writes(),
+                                              timeout=timeout_s)
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.stats: Counter[str] = Counter()
@@ -110,9 +114,11 @@ class MarketplaceClient:
         await self.aclose()
 
     # -- the public calls ----------------------------------------------------------------
-    async def fetch_window(self, start: datetime, end: datetime) -> AsyncIterator[Page]:
+    async def fetch_window(self, start: datetime, end: datetime, *,
+                           known: Known | None = None) -> AsyncIterator[Page]:
         """Every page of orders modified in ``[start, end)`` (whole seconds, ``end``
-        rounded up).
+        rounded up). ``known`` ((shop, order id) -> the version the caller holds): records at
+        that version are listed in ``Page.known``, not converted (on the typed path).
 
         Orders leave a window while it is paged (a new version moves them past its end),
         and with page numbers that shifts the rest forward: paging first-to-last would
@@ -125,54 +131,58 @@ class MarketplaceClient:
         start, end = _floor(start), _ceil(end)
         while start < end:
             stop = min(end, start + self.max_span)
-            first = await self.fetch_page(start, stop, self.first_page)
-            if not first.has_next or not (first.orders or first.quarantined):
+            first = await self.fetch_page(start, stop, self.first_page, known)
+            if not first.has_next or not (first.orders or first.quarantined or first.known):
                 yield first
             elif first.total is None:
-                async for page in self._forward(start, stop, first):
+                async for page in self._forward(start, stop, first, known):
                     yield page
             else:
                 yield first
-                async for page in self._backward(start, stop, first):
+                async for page in self._backward(start, stop, first, known):
                     yield page
             start = stop
 
     def _last_page(self, total: int) -> int:
         return self.first_page + max(0, (total - 1) // self.page_size)
 
-    async def _backward(self, start: datetime, stop: datetime,
-                        first: Page) -> AsyncIterator[Page]:
+    async def _backward(self, start: datetime, stop: datetime, first: Page,
+                        known: Known | None) -> AsyncIterator[Page]:
         total = first.total or 0
         last = self._last_page(total)
         for page_no in range(min(last, self.first_page + MAX_PAGES - 1), self.first_page, -1):
-            yield await self.fetch_page(start, stop, page_no)
-        again = await self.fetch_page(start, stop, self.first_page)
+            yield await self.fetch_page(start, stop, page_no, known)
+        again = await self.fetch_page(start, stop, self.first_page, known)
         grown = self._last_page(again.total or total)
         for page_no in range(last + 1, min(grown, self.first_page + MAX_PAGES - 1) + 1):
-            yield await self.fetch_page(start, stop, page_no)  # late arrivals at the end
+            yield await self.fetch_page(start, stop, page_no, known)  # late arrivals at the end
         self.stats["backward_windows"] += 1
         had = {(o.order_id, o.modified_at) for o in first.orders}
+        had.update(first.known)
         raws = [q.raw for q in first.quarantined]
         yield Page([o for o in again.orders if (o.order_id, o.modified_at) not in had],
-                   [q for q in again.quarantined if q.raw not in raws], False, again.total)
+                   [q for q in again.quarantined if q.raw not in raws], False, again.total,
+                   [version for version in again.known if version not in had])
 
-    async def _forward(self, start: datetime, stop: datetime,
-                       first: Page) -> AsyncIterator[Page]:
+    async def _forward(self, start: datetime, stop: datetime, first: Page,
+                       known: Known | None) -> AsyncIterator[Page]:
         page, page_no = first, self.first_page
         for _ in range(MAX_PAGES):
             yield page
-            if not page.has_next or not (page.orders or page.quarantined):
+            if not page.has_next or not (page.orders or page.quarantined or page.known):
                 return
             page_no += 1
-            page = await self.fetch_page(start, stop, page_no)
+            page = await self.fetch_page(start, stop, page_no, known)
 
-    async def fetch_page(self, start: datetime, end: datetime, page_no: int) -> Page:
+    async def fetch_page(self, start: datetime, end: datetime, page_no: int,
+                         known: Known | None = None) -> Page:
         """One page, retried through throttling and server errors."""
         attempt = 0
         while True:
             try:
-                page = await self._attempt(start, end, page_no)
+                page = await self._attempt(start, end, page_no, known)
                 self.stats["pages"] += 1
+                self.stats["known_not_converted"] += len(page.known)
                 return page
             except (ServerError, ThrottledError) as exc:
                 kind = "throttled" if isinstance(exc, ThrottledError) else "server_errors"
@@ -258,9 +268,10 @@ class MarketplaceClient:
         return payload
 
     # -- one attempt ---------------------------------------------------------------------
-    async def _attempt(self, start: datetime, end: datetime, page_no: int) -> Page:
+    async def _attempt(self, start: datetime, end: datetime, page_no: int,
+                       known: Known | None = None) -> Page:
         payload = await self._call(*self._request(start, end, page_no), decode=self._decode)
-        return await self._page(payload, page_no)
+        return await self._page(payload, page_no, known)
 
     def _decode(self, blob: bytes) -> Any:
         """A page's bytes for ``_page``: the plain JSON value, or (where the adapter has
@@ -270,7 +281,7 @@ class MarketplaceClient:
     def _request(self, start: datetime, end: datetime, page_no: int) -> tuple[str, dict]:
         raise NotImplementedError
 
-    async def _page(self, payload: Any, page_no: int) -> Page:
+    async def _page(self, payload: Any, page_no: int, known: Known | None = None) -> Page:
         raise NotImplementedError
 
     async def _call(self, path: str, options: dict[str, Any],
@@ -278,6 +289,11 @@ class MarketplaceClient:
         """POST, and the JSON answer; transport failures and 5xx become ``ServerError``."""
         self.stats["requests"] += 1
         began = time.perf_counter()
+        form = options.get("data")
+        if form is not None and all(v.__class__ is str for v in form.values()):
+            # encoded here, its repeated fields once (``_form``)
+            options = {**options, "data": None, "content": _form(form),
+                       "headers": {**FORM, **(options.get("headers") or {})}}
         try:
             response = await self.http.post(self.base_url + path, timeout=self.timeout_s,
                                             **options)
@@ -334,6 +350,24 @@ class MarketplaceClient:
         return datetime.now(SHANGHAI).strftime(FMT)
 
 
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+_FIELDS: dict[tuple[str, str], str] = {}  # (name, value) -> "name=value", quoted
+
+
+def _form(fields: dict[str, str]) -> bytes:
+    """``urlencode(fields)`` as httpx encodes ``data=``; a request's fields mostly repeat
+    (app, token, field list, page size), so each pair is quoted once."""
+    out = []
+    for pair in fields.items():
+        quoted = _FIELDS.get(pair)
+        if quoted is None:
+            if len(_FIELDS) >= 4096:
+                _FIELDS.clear()
+            quoted = _FIELDS[pair] = urlencode((pair,))
+        out.append(quoted)
+    return "&".join(out).encode()
+
+
 def _retry_after_header(response: httpx.Response) -> float | None:
     value = response.headers.get("retry-after", "")
     try:
@@ -372,9 +406,9 @@ class TmallClient(MarketplaceClient):
     def _decode(self, blob: bytes) -> Any:
         return tmall.decode(blob)
 
-    async def _page(self, payload: Any, page_no: int) -> Page:
+    async def _page(self, payload: Any, page_no: int, known: Known | None = None) -> Page:
         return self._parsed(lambda: tmall.parse_page(payload, self.shop, page_no=page_no,
-                                                     page_size=self.page_size))
+                                                     page_size=self.page_size, known=known))
 
     def _retry_after(self, err: MarketplaceError) -> float | None:
         found = self._ban.search(err.message)
@@ -423,9 +457,9 @@ class JdClient(MarketplaceClient):
     def _decode(self, blob: bytes) -> Any:
         return jd.decode(blob)
 
-    async def _page(self, payload: Any, page_no: int) -> Page:
+    async def _page(self, payload: Any, page_no: int, known: Known | None = None) -> Page:
         return self._parsed(lambda: jd.parse_page(payload, self.shop, page_no=page_no,
-                                                  page_size=self.page_size))
+                                                  page_size=self.page_size, known=known))
 
     def _lookup_request(self, order_id: str) -> tuple[str, dict]:
         """JD ``jingdong.pop.order.get``, one ``order_id``, its state only."""
@@ -476,12 +510,18 @@ class DouyinClient(MarketplaceClient):
         return "/order/searchList", {"params": query, "content": param_json.encode(),
                                      "headers": {"content-type": "application/json"}}
 
-    async def _page(self, payload: Any, page_no: int) -> Page:
+    def _decode(self, blob: bytes) -> Any:
+        return douyin.decode(blob)
+
+    async def _page(self, payload: Any, page_no: int, known: Known | None = None) -> Page:
         decrypted: dict[str, str] = {}
-        if isinstance(payload, dict) and payload.get("code") in (douyin.OK, str(douyin.OK)):
+        code = payload.body.code if payload.__class__ is Typed else (
+            payload.get("code") if isinstance(payload, dict) else None)
+        if code in (douyin.OK, str(douyin.OK)):
             decrypted = await self.decrypt(douyin.ciphers(payload))
         return self._parsed(lambda: douyin.parse_page(
-            payload, self.shop, page_no=page_no, page_size=self.page_size, decrypted=decrypted))
+            payload, self.shop, page_no=page_no, page_size=self.page_size, decrypted=decrypted,
+            known=known))
 
     async def decrypt(self, pairs: list[tuple[str, str]]) -> dict[str, str]:
         """cipher -> plain text via ``order.batchDecrypt``, 50 at a time; a cipher the

@@ -104,6 +104,7 @@ def test_orders_read_again_in_the_overlap_are_not_sent_to_the_ledger_again(tmp_p
         assert (first.error, second.error) == ("", "")
         assert first.fetched == 30 and second.fetched == 35
         assert second.known == 30 and second.new == 5
+        assert puller.client.stats["known_not_converted"] == 30  # not even made orders
         assert [sorted(ids) for ids in ledger.sent] == [
             [f"T{n:05d}" for n in range(1, 31)], [o.order_id for o in later]]
         assert len(router.orders) == 35

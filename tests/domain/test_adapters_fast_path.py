@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -93,6 +94,20 @@ def test_generated_pages_parse_the_same_both_ways(channel, data):
     typed, ordinary = both_ways(channel, blob, page_no=1, page_size=3)
     assert typed == ordinary
     assert not ordinary[1]  # nothing quarantined
+    same_ciphers(channel, blob)
+
+
+def same_ciphers(channel: str, blob: bytes) -> None:
+    """Douyin's ciphers to decrypt are the same read from the typed page."""
+    if channel == "douyin":
+        adapter = ADAPTERS[channel]
+        try:
+            ordinary = adapter.ciphers(orjson.loads(blob))
+        except Exception as exc:  # the same error both ways
+            with pytest.raises(type(exc)):
+                adapter.ciphers(adapter.decode(blob))
+            return
+        assert adapter.ciphers(adapter.decode(blob)) == ordinary
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
@@ -115,6 +130,7 @@ def test_pages_with_a_mutated_record_parse_the_same_both_ways(channel, data, rep
     blob = page_of(channel, [SHAPES[channel].to_raw(first), raw])
     typed, ordinary = both_ways(channel, blob)
     assert typed == ordinary
+    same_ciphers(channel, blob)
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
@@ -123,6 +139,7 @@ def test_pages_with_a_mutated_record_parse_the_same_both_ways(channel, data, rep
 def test_any_json_value_parses_the_same_both_ways(channel, envelope):
     typed, ordinary = both_ways(channel, dumps(envelope))
     assert typed == ordinary
+    same_ciphers(channel, dumps(envelope))
 
 
 def test_a_bad_line_is_quarantined_with_its_field_path():
@@ -142,3 +159,39 @@ def test_integers_beyond_64_bits_read_as_orjson_reads_them(big):
     blob = dumps(raw)
     typed, ordinary = both_ways("douyin", blob)
     assert typed == ordinary
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+@SOME
+@given(data=st.data())
+def test_known_versions_are_listed_not_converted_and_the_rest_is_the_same(channel, data):
+    batch = data.draw(st.lists(orders(channel), min_size=1, max_size=4,
+                               unique_by=lambda o: o.order_id))
+    raws = [SHAPES[channel].to_raw(o) for o in batch]
+    for raw in raws:  # ids as marketplaces usually send them: strings
+        for key in ("tid", "tid_str", "orderId", "order_id"):
+            if key in raw:
+                raw[key] = str(raw[key])
+    blob = page_of(channel, raws)
+    adapter = ADAPTERS[channel]
+    whole = adapter.parse_page(adapter.decode(blob), page_no=1, page_size=3)
+    held = {o.order_id: o.modified_at for o in whole.orders
+            if data.draw(st.booleans(), label=f"known {o.order_id}")}
+    stale = data.draw(st.sampled_from(whole.orders)) if whole.orders else None
+    versions = dict(held)
+    if stale is not None and stale.order_id not in held:  # an older version: converted
+        versions[stale.order_id] = stale.modified_at - timedelta(seconds=1)
+    shops = {o.order_id: o.shop for o in whole.orders}
+
+    def known(shop, order_id):
+        return versions.get(order_id) if shops.get(order_id) == shop else None
+
+    sifted = adapter.parse_page(adapter.decode(blob), page_no=1, page_size=3, known=known)
+    assert sifted.orders == [o for o in whole.orders
+                             if held.get(o.order_id) != o.modified_at]
+    assert sorted(sifted.known) == sorted(held.items())
+    assert (sifted.has_next, sifted.total, sifted.quarantined) == (
+        whole.has_next, whole.total, whole.quarantined)
+    ordinary = adapter.parse_page(orjson.loads(blob), page_no=1, page_size=3,
+                                  known=known)  # the ordinary path converts all
+    assert ordinary.orders == whole.orders and not ordinary.known

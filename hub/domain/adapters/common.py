@@ -76,6 +76,8 @@ class Page:
     quarantined: list[Quarantined] = field(default_factory=list)
     has_next: bool = False
     total: int | None = None
+    # (order id, modified at) of records left unconverted: versions the caller knows
+    known: list[tuple[str, datetime]] = field(default_factory=list)
 
 
 def kind(value: Any) -> str:

@@ -69,7 +69,7 @@ from hub.domain.adapters.common import (
     total_of,
     unix_time,
 )
-from hub.domain.adapters.fast_path import Typed, parse_typed
+from hub.domain.adapters.fast_path import Known, Typed, parse_typed
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
 ID_KEYS = ("order_id",)
@@ -257,6 +257,13 @@ def parse_order(raw: Any, shop: str = "", decrypted: Mapping[str, str] | None = 
 
 def ciphers(payload: Any) -> list[tuple[str, str]]:
     """(order_id, cipher_text) pairs of a page or list, for the batch-decrypt call."""
+    if payload.__class__ is Typed:
+        from hub.domain.adapters.douyin_fast import ciphers as typed
+
+        found = typed(payload.body)
+        if found is not None:
+            return found
+        payload = payload.value()
     if isinstance(payload, dict) and "code" in payload:
         data = payload.get("data")
         payload = data.get("shop_order_list") if isinstance(data, dict) else None
@@ -288,13 +295,16 @@ def raise_for_error(envelope: dict) -> None:
 
 
 def parse_page(payload: Any, shop: str = "", decrypted: Mapping[str, str] | None = None, *,
-               page_no: int | None = None, page_size: int | None = None) -> Page:
+               page_no: int | None = None, page_size: int | None = None,
+               known: Known | None = None) -> Page:
     """A whole response -> ``Page``; the error envelope raises ``MarketplaceError``, a
     malformed envelope ``ParseError``. ``has_next`` from ``total``, ``page`` (from 0) and
-    ``size`` in the response (or the ``page_no`` / ``page_size`` asked for)."""
+    ``size`` in the response (or the ``page_no`` / ``page_size`` asked for). ``known``
+    ((shop, order id) -> the version the caller holds, or None): on the typed path, a record at
+    a known version is not converted, only listed in ``Page.known``."""
     if payload.__class__ is Typed:
         return parse_typed(payload, parse_page, shop, decrypted=decrypted, page_no=page_no,
-                           page_size=page_size)
+                           page_size=page_size, known=known)
     envelope = as_object(payload, "")
     raise_for_error(envelope)
     data = as_object(envelope.get("data"), "data")

@@ -13,6 +13,7 @@ from typing import Any
 
 from hub.domain.adapters import douyin
 from hub.domain.adapters.common import (
+    _UNIX,
     AMOUNTS,
     ITEMS,
     Page,
@@ -23,7 +24,7 @@ from hub.domain.adapters.common import (
     total_of,
     unix_time,
 )
-from hub.domain.adapters.fast_path import BIG, Irregular, Struct, decoder, ident
+from hub.domain.adapters.fast_path import BIG, Irregular, Known, Struct, decoder, ident, sift
 from hub.domain.order import Order
 
 _A = Any  # a field of any JSON value, None when missing
@@ -254,17 +255,61 @@ def _order(o: ShopOrder, shop: str, decrypted: Mapping[str, str] | None) -> Orde
         "warehouse_hint": warehouse})
 
 
+def _id(o: ShopOrder) -> Any:
+    return o.order_id
+
+
+def _shop(o: ShopOrder) -> Any:
+    shop = o.shop_id
+    if shop.__class__ is _STR:
+        return shop
+    if shop.__class__ is _INT and -BIG < shop < BIG:
+        return str(shop)
+    return "" if shop is None else None
+
+
+def _version(o: ShopOrder) -> Any:
+    at = o.update_time
+    return _UNIX.get(at) if at.__class__ is _INT else None
+
+
 def convert(envelope: Envelope, shop: str = "", decrypted: Mapping[str, str] | None = None,
-            *, page_no: int | None = None, page_size: int | None = None) -> Page:
+            *, page_no: int | None = None, page_size: int | None = None,
+            known: Known | None = None) -> Page:
     code, data = envelope.code, envelope.data
     if (code != douyin.OK and code != str(douyin.OK)) or data is None:
         raise Irregular
-    page = Page([_order(o, shop, decrypted) for o in data.shop_order_list or ()])
+    records, skipped = sift(data.shop_order_list or [], known, shop, _id, _shop, _version)
+    page = Page([_order(o, shop, decrypted) for o in records], known=skipped)
     page.total = total_of(data.total)
     number, size = total_of(data.page), total_of(data.size)
     page.has_next = douyin.has_next(page.total, page_no if number is None else number,
                                     page_size if size is None else size, 0)
     return page
+
+
+def ciphers(envelope: Envelope) -> list[tuple[str, str]] | None:
+    """``douyin.ciphers`` of the decoded page; None when an order id is neither a string
+    nor an integer (the plain JSON value then tells what ``str`` of it is), or when the
+    page has no code (the plain value is then read as one order)."""
+    if envelope.code is None:
+        return None
+    data = envelope.data
+    out: list[tuple[str, str]] = []
+    if data is None:
+        return out
+    for o in data.shop_order_list or ():
+        addr = o.post_addr or _ADDRESS
+        found = [c for c in (o.encrypt_post_receiver, o.encrypt_post_tel, addr.encrypt_detail)
+                 if c.__class__ is _STR and c]
+        if found:
+            order_id = o.order_id
+            if order_id.__class__ is not _STR:
+                if order_id.__class__ is not _INT:
+                    return None
+                order_id = str(order_id)
+            out.extend((order_id, cipher) for cipher in found)
+    return out
 
 
 decode = decoder(Envelope, convert)

@@ -69,6 +69,31 @@ def ident(value: Any) -> str:
     return text(value)
 
 
+# (shop, order id) -> the version (modified at) the caller holds of it, or None
+Known = Callable[[str, str], Any]
+
+
+def sift(records: list, known: Known | None, shop: str, id_of: Callable[[Any], Any],
+         shop_of: Callable[[Any], Any], version_of: Callable[[Any], Any],
+         ) -> tuple[list, list[tuple[str, Any]]]:
+    """(the records to convert, (order id, version) of the others): a record whose id
+    and version are ``known`` is not converted. Its shop is ``shop``, else what
+    ``shop_of`` reads (None: not known). ``version_of`` gives a record's modified time when
+    it is a value seen before (a cache read), else None: then it is converted."""
+    if known is None:
+        return records, []
+    fresh, skipped = [], []
+    for record in records:
+        order_id = id_of(record)
+        if order_id.__class__ is str and order_id:
+            held = known(shop or shop_of(record), order_id)
+            if held is not None and held == version_of(record):
+                skipped.append((order_id, held))
+                continue
+        fresh.append(record)
+    return fresh, skipped
+
+
 @dataclass(slots=True)
 class Typed:
     """A page decoded into structs, with its bytes for the ordinary way."""

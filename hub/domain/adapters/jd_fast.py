@@ -26,7 +26,17 @@ from hub.domain.adapters.common import (
     to_fen,
     total_of,
 )
-from hub.domain.adapters.fast_path import UNSET, Irregular, Struct, decoder, fen, ident, text
+from hub.domain.adapters.fast_path import (
+    UNSET,
+    Irregular,
+    Known,
+    Struct,
+    decoder,
+    fen,
+    ident,
+    sift,
+    text,
+)
 from hub.domain.order import Order
 
 _A = Any  # a field of any JSON value, None when missing
@@ -188,8 +198,21 @@ def _order(o: JdOrder, shop: str) -> Order:
         "delivery": delivery, "warehouse_hint": text(o.storeId or "")})
 
 
+def _id(o: JdOrder) -> Any:
+    return o.orderId
+
+
+def _shop(o: JdOrder) -> Any:
+    vender = o.venderId or ""
+    return vender if vender.__class__ is _STR else None
+
+
+def _version(o: JdOrder) -> Any:
+    return _MOMENT(o.modified)
+
+
 def convert(envelope: Envelope, shop: str = "", *, page_no: int | None = None,
-            page_size: int | None = None) -> Page:
+            page_size: int | None = None, known: Known | None = None) -> Page:
     body = envelope.jingdong_pop_order_search_responce
     result = body.searchorderinfo_result if body is not None else None
     if envelope.error_response is not UNSET or result is None:
@@ -197,7 +220,8 @@ def convert(envelope: Envelope, shop: str = "", *, page_no: int | None = None,
     api = result.apiResult
     if api.__class__ is _DICT and api.get("success") in (False, "false"):
         raise Irregular
-    page = Page([_order(o, shop) for o in result.orderInfoList or ()])
+    records, skipped = sift(result.orderInfoList or [], known, shop, _id, _shop, _version)
+    page = Page([_order(o, shop) for o in records], known=skipped)
     page.total = total_of(result.orderTotal)
     page.has_next = jd.has_next(page.total, page_no, page_size, 1)
     return page

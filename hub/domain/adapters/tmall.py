@@ -65,7 +65,7 @@ from hub.domain.adapters.common import (
     to_fen,
     total_of,
 )
-from hub.domain.adapters.fast_path import Typed, parse_typed
+from hub.domain.adapters.fast_path import Known, Typed, parse_typed
 from hub.domain.order import Channel, DeliveryService, Order, OrderStatus, OrderType
 
 RESPONSE = "trades_sold_increment_get_response"
@@ -234,12 +234,15 @@ def raise_for_error(envelope: dict) -> None:
 
 
 def parse_page(payload: Any, shop: str = "", *, page_no: int | None = None,
-               page_size: int | None = None) -> Page:
+               page_size: int | None = None, known: Known | None = None) -> Page:
     """A whole response -> ``Page``; the error envelope raises ``MarketplaceError``, a
     malformed envelope ``ParseError``. ``page_no`` (from 1) and ``page_size`` are used
-    for ``has_next`` only when the response has no ``has_next``."""
+    for ``has_next`` only when the response has no ``has_next``. ``known``
+    ((shop, order id) -> the version the caller holds, or None): on the typed path, a record at
+    a known version is not converted, only listed in ``Page.known``."""
     if payload.__class__ is Typed:
-        return parse_typed(payload, parse_page, shop, page_no=page_no, page_size=page_size)
+        return parse_typed(payload, parse_page, shop, page_no=page_no, page_size=page_size,
+                           known=known)
     envelope = as_object(payload, "")
     raise_for_error(envelope)
     body = as_object(envelope.get(RESPONSE), RESPONSE)

@@ -25,7 +25,18 @@ from hub.domain.adapters.common import (
     to_fen,
     total_of,
 )
-from hub.domain.adapters.fast_path import BIG, UNSET, Irregular, Struct, decoder, fen, ident, text
+from hub.domain.adapters.fast_path import (
+    BIG,
+    UNSET,
+    Irregular,
+    Known,
+    Struct,
+    decoder,
+    fen,
+    ident,
+    sift,
+    text,
+)
 from hub.domain.order import Order
 
 _A = Any  # a field of any JSON value, None when missing
@@ -194,14 +205,28 @@ def _order(t: Trade, shop: str) -> Order:
         "delivery": delivery, "warehouse_hint": text(t.rt_omni_store_id or "")})
 
 
+def _id(t: Trade) -> Any:
+    return t.tid_str
+
+
+def _shop(t: Trade) -> Any:
+    nick = t.seller_nick or ""
+    return nick if nick.__class__ is _STR else None
+
+
+def _version(t: Trade) -> Any:
+    return _MOMENT(t.modified)
+
+
 def convert(envelope: Envelope, shop: str = "", *, page_no: int | None = None,
-            page_size: int | None = None) -> Page:
+            page_size: int | None = None, known: Known | None = None) -> Page:
     body = envelope.trades_sold_increment_get_response
     if envelope.error_response is not UNSET or body is None:
         raise Irregular
     trades = body.trades
-    records = [] if trades is None else trades.trade or []
-    page = Page([_order(t, shop) for t in records])
+    records, skipped = sift([] if trades is None else trades.trade or [], known, shop, _id,
+                            _shop, _version)
+    page = Page([_order(t, shop) for t in records], known=skipped)
     page.total = total_of(body.total_results)
     more = body.has_next
     page.has_next = more in (True, "true") if more is not None \
