@@ -65,7 +65,9 @@ class _Backend(httpcore.AsyncNetworkBackend):
 def transport(**options: Any) -> httpx.AsyncHTTPTransport:
     """``httpx.AsyncHTTPTransport(**options)`` with held writes (HTTP/1.1 only)."""
     made = httpx.AsyncHTTPTransport(**options)
-    pool = made._pool
-    if isinstance(pool, httpcore.AsyncConnectionPool) and not options.get("http2"):
+    # httpx and httpcore internals: where a release moved them, the plain transport stays
+    pool = getattr(made, "_pool", None)
+    if (isinstance(pool, httpcore.AsyncConnectionPool) and not options.get("http2")
+            and hasattr(pool, "_network_backend")):
         pool._network_backend = _Backend(pool._network_backend)
     return made
