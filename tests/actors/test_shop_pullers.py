@@ -8,27 +8,18 @@ from datetime import timedelta
 import pytest
 
 from hub.actors.handles import LedgerHandle, RouterHandle
-from hub.actors.pool import BatchPool
 from hub.actors.pullers import ShopPullers
-from hub.actors.router import Router
-from hub.actors.workers import Scorer, Validator
 from hub.clock import ManualClock
-from hub.config import ChannelConfig, PoolConfig
+from hub.config import ChannelConfig
 from hub.connectors import Connections
-from hub.domain.rules import default_ruleset
-from hub.ledger.service import LedgerService
+from tests.actors.routers import start_router
 from tests.sim.marketplace_helpers import T0, make_state, orders_for, serving
 
 
 @pytest.mark.ray
 def test_one_actor_pulls_every_shop_and_stops(ray_session, tmp_path) -> None:
     ray = ray_session
-    ledger = ray.remote(LedgerService).remote(str(tmp_path / "ledger.sqlite3"))
-    rules = default_ruleset()
-    router = ray.remote(Router).options(max_concurrency=16).remote(
-        LedgerHandle(ledger), BatchPool(ray.remote(Validator), 1),
-        BatchPool(ray.remote(Scorer), 1), (rules.version, rules.text),
-        PoolConfig(batch_max=500, batch_ms=10))
+    ledger, router = start_router(ray, tmp_path, batch_max=500)
     shops = {"tmall": orders_for("tmall", range(1, 121)),
              "douyin": orders_for("douyin", range(1, 81))}
     with ExitStack() as stack:

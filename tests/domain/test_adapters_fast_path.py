@@ -61,16 +61,23 @@ def test_samples_parse_the_same_both_ways(name):
     assert typed == ordinary
 
 
+def _raws(channel: str, batch: list) -> list[dict]:
+    """The orders as the marketplace's records, ids as marketplaces usually send them:
+    strings."""
+    raws = [SHAPES[channel].to_raw(o) for o in batch]
+    for raw in raws:
+        for key in ("tid", "tid_str", "orderId", "order_id"):
+            if key in raw:
+                raw[key] = str(raw[key])
+    return raws
+
+
 @pytest.mark.parametrize("channel", CHANNELS)
 @SOME
 @given(data=st.data())
 def test_a_usual_page_is_converted_by_the_typed_path_itself(channel, data):
     batch = data.draw(st.lists(orders(channel), min_size=1, max_size=3))
-    raws = [SHAPES[channel].to_raw(o) for o in batch]
-    for raw in raws:  # ids as marketplaces usually send them: strings
-        for key in ("tid", "tid_str", "orderId", "order_id"):
-            if key in raw:
-                raw[key] = str(raw[key])
+    raws = _raws(channel, batch)
     blob = page_of(channel, raws)
     payload = ADAPTERS[channel].decode(blob)
     assert isinstance(payload, Typed)
@@ -167,11 +174,7 @@ def test_integers_beyond_64_bits_read_as_orjson_reads_them(big):
 def test_known_versions_are_listed_not_converted_and_the_rest_is_the_same(channel, data):
     batch = data.draw(st.lists(orders(channel), min_size=1, max_size=4,
                                unique_by=lambda o: o.order_id))
-    raws = [SHAPES[channel].to_raw(o) for o in batch]
-    for raw in raws:  # ids as marketplaces usually send them: strings
-        for key in ("tid", "tid_str", "orderId", "order_id"):
-            if key in raw:
-                raw[key] = str(raw[key])
+    raws = _raws(channel, batch)
     blob = page_of(channel, raws)
     adapter = ADAPTERS[channel]
     whole = adapter.parse_page(adapter.decode(blob), page_no=1, page_size=3)
