@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup test test-cluster demo-cluster lint rehearse bench clean fonts capacity
+.PHONY: setup test soak test-cluster demo-cluster lint rehearse bench clean fonts capacity
 # Debian packages the project needs besides Python's: a CJK font for the plots' and the
 # browser's Chinese (sim/capacity/plots.py, tests/browser/test_cjk_font.py)
 APT_PACKAGES := fonts-wqy-microhei
@@ -29,6 +29,10 @@ test: setup
 	$(PY) -m ruff check .
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
+
+# the long live runs `make test` skips to stay inside 20 minutes (tests marked soak)
+soak: setup
+	ORDERHUB_SOAK=1 $(PY) -m pytest -m soak
 
 # the hub on a 2-node Ray cluster of its own (also part of `make test`)
 test-cluster: setup

@@ -37,6 +37,7 @@ def test_a_measurement_the_model_does_not_explain_fails_the_comparison() -> None
 
 
 @pytest.mark.ray
+@pytest.mark.soak
 def test_a_short_live_rehearsal_agrees_with_the_model(ray_session, tmp_path, capsys) -> None:
     from sim.rehearsal import rehearse
 
