@@ -233,7 +233,7 @@ async def _pulls(spec: dict[str, Any], handles: Any) -> dict[str, Any]:
         for name, part in (("_decode", "decode"), ("_page", "convert"),
                            ("_convert", "convert"), ("_fresh", "acknowledged")):
             meter.patch(client, name, part)
-        meter.patch(client.http, "post", "http")
+        meter.patch(client.http, "request", "http")
         puller = ChannelPuller(config, ledger_port, router_port, clock, start_at=origin,
                                client=client)
         for name in ("unseen", "add", "forget_before", "seen"):
@@ -268,13 +268,14 @@ async def _pulls(spec: dict[str, Any], handles: Any) -> dict[str, Any]:
 
 
 async def _requests(spec: dict[str, Any], repeat: int) -> dict[str, Any]:
-    """CPU per page request by transport and page size: the same page asked ``repeat``
-    times, the transports alternating in blocks of ten (the request built, sent, the
-    answer read; not decoded)."""
+    """CPU per page request by HTTP stack and page size: the same page asked ``repeat``
+    times, the stacks alternating in blocks of ten (the request built, sent, the answer
+    read; not decoded). ``httpx``: a client handed an httpx client; ``aiohttp``: the
+    connectors' own (``hub.connectors._http``)."""
     import httpx
 
     from hub.config import ChannelConfig
-    from hub.connectors import coalesced
+    from hub.connectors._window import FORM, _form
     from hub.connectors.marketplace import client_for
 
     origin = datetime.fromisoformat(spec["origin"])
@@ -282,21 +283,25 @@ async def _requests(spec: dict[str, Any], repeat: int) -> dict[str, Any]:
     for wiring in spec["channels"]:
         for size in (10, 100):
             config = ChannelConfig(**wiring, page_size=size)
-            clients = {"httpx": client_for(config, http=httpx.AsyncClient()),
-                       "held_writes": client_for(config, http=httpx.AsyncClient(
-                           transport=coalesced.transport()))}
+            clients = {"httpx": client_for(config, transport=httpx.AsyncHTTPTransport()),
+                       "aiohttp": client_for(config)}
             spent = dict.fromkeys(clients, 0.0)
             body = 0
             for _ in range(repeat // 10):
                 for name, client in clients.items():
                     path, options = client._request(origin, origin + timedelta(seconds=60), 2)
+                    content, headers = options.get("content"), options.get("headers")
+                    if (form := options.get("data")) is not None:
+                        content, headers = _form(form), {**FORM, **(headers or {})}
                     began = time.process_time()
                     for _ in range(10):
-                        answer = await client.http.post(client.base_url + path, **options)
+                        answer = await client.http.request(
+                            "POST", client.base_url + path, params=options.get("params"),
+                            content=content, headers=headers)
                         body = len(answer.content)
                     spent[name] += time.process_time() - began
             for client in clients.values():
-                await client.http.aclose()
+                await client.aclose()
             out[f"{wiring['channel']}/{size}"] = {
                 "body_bytes": body, **{f"{k}_us_per_request": round(v * 1e6 / repeat, 1)
                                        for k, v in spent.items()}}

@@ -9,6 +9,7 @@ serves the push endpoint and the dashboard, and stops cleanly.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -41,8 +42,14 @@ ASYNC = {"max_concurrency": 64, "max_restarts": -1}
 # A local Ray passes a call's arguments and results up to this size in the call itself,
 # not through the shared-memory object store (a put, a raylet round trip and a fetch
 # for every batch of orders over Ray's default 100 KiB).
+# The hub runs only actors, each in a worker of its own: the workers Ray starts ahead for
+# tasks would idle all day, each costing CPU of its own.
 LOCAL_RAY_SYSTEM = {"max_direct_call_object_size": 16 << 20,
-                    "task_rpc_inlined_bytes_limit": 64 << 20}
+                    "task_rpc_inlined_bytes_limit": 64 << 20,
+                    "enable_worker_prestart": False, "prestart_worker_first_driver": False}
+# A local Ray's dashboard agent samples every worker process (psutil) for a dashboard the
+# hub does not start; once a minute instead of every 5 s. Read by the agent at its start.
+LOCAL_RAY_ENV = {"REPORTER_UPDATE_INTERVAL_MS": "60000"}
 
 
 def init_ray(address: str | None) -> None:
@@ -51,6 +58,8 @@ def init_ray(address: str | None) -> None:
     if address:
         ray.init(address=address, namespace=NAMESPACE, log_to_driver=True)
     else:
+        for name, value in LOCAL_RAY_ENV.items():
+            os.environ.setdefault(name, value)
         ray.init(include_dashboard=False, log_to_driver=False, configure_logging=False,
                  _system_config=LOCAL_RAY_SYSTEM)
 

@@ -20,7 +20,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from hub.connectors.coalesced import transport as held_writes
+from hub.connectors._http import Answer, Http, HttpFailed, HttpTimeout, http_for
 from hub.connectors.retry import (
     AuthError,
     MarketplaceClientError,
@@ -60,7 +60,7 @@ class MarketplaceClient:
     def __init__(self, base_url: str, app_key: str, app_secret: str | SecretStr,
                  access_token: str | SecretStr, *, shop: str = "", page_size: int = 100,
                  timeout_s: float = 10.0, retry: RetryPolicy | None = None,
-                 http: httpx.AsyncClient | None = None,
+                 http: httpx.AsyncClient | Http | None = None,
                  transport: httpx.AsyncBaseTransport | None = None,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
                  seed: int | None = None) -> None:
@@ -71,9 +71,7 @@ class MarketplaceClient:
         self._app_secret, self._access_token = _secret(app_secret), _secret(access_token)
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
-        self._own_http = http is None
-        self.http = http or httpx.AsyncClient(transport=transport or held_writes(),
-                                              timeout=timeout_s)
+        self.http, self._own_http = http_for(http, transport, timeout_s)
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.stats: Counter[str] = Counter()
@@ -268,21 +266,20 @@ class MarketplaceClient:
         """POST, and the JSON answer; transport failures and 5xx become ``ServerError``."""
         self.stats["requests"] += 1
         began = time.perf_counter()
-        form = options.get("data")
-        if form is not None and all(v.__class__ is str for v in form.values()):
-            # encoded here, its repeated fields once (``_form``)
-            options = {**options, "data": None, "content": _form(form),
-                       "headers": {**FORM, **(options.get("headers") or {})}}
+        content, headers = options.get("content"), options.get("headers")
+        if (form := options.get("data")) is not None:  # its repeated fields quoted once
+            content, headers = _form(form), {**FORM, **(headers or {})}
         try:
-            response = await self.http.post(self.base_url + path, timeout=self.timeout_s,
-                                            **options)
-        except httpx.TimeoutException:
+            response = await self.http.request("POST", self.base_url + path,
+                                               params=options.get("params"), content=content,
+                                               headers=headers, timeout=self.timeout_s)
+        except HttpTimeout:
             raise ServerError(self.channel, f"timed out after {self.timeout_s}s") from None
-        except httpx.TransportError as exc:
-            raise ServerError(self.channel, f"unreachable: {type(exc).__name__}") from None
-        log.debug("%s %s -> %d in %.3fs", self.channel, path, response.status_code,
+        except HttpFailed as exc:
+            raise ServerError(self.channel, f"unreachable: {exc.cause}") from None
+        log.debug("%s %s -> %d in %.3fs", self.channel, path, response.status,
                   time.perf_counter() - began)
-        status = response.status_code
+        status = response.status
         if status == 429:
             raise ThrottledError(self.channel, "HTTP 429",
                                  retry_after=_retry_after_header(response))
@@ -347,7 +344,7 @@ def _form(fields: dict[str, str]) -> bytes:
     return "&".join(out).encode()
 
 
-def _retry_after_header(response: httpx.Response) -> float | None:
+def _retry_after_header(response: Answer) -> float | None:
     value = response.headers.get("retry-after", "")
     try:
         return float(value) if value else None

@@ -1,9 +1,10 @@
-"""What the WMS, ERP and CRM clients share: one JSON call over httpx with typed errors.
+"""What the WMS, ERP and CRM clients share: one JSON call over HTTP with typed errors.
 
 ``BackOfficeUnavailable`` (no answer, timeout, 5xx, 429, unreadable body) is worth
 retrying; ``BackOfficeRejected`` (4xx, or lines the back office refused) is not: the
-request itself must change. Clients are async and take either an ``httpx.AsyncClient``
-or a transport, so unit tests can use ``httpx.MockTransport`` or respx.
+request itself must change. Clients are async and speak through aiohttp, or through an
+``httpx.AsyncClient`` or transport when given one, so unit tests can use
+``httpx.MockTransport`` or respx (``hub.connectors._http``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 import orjson
 
+from hub.connectors._http import Http, HttpFailed, http_for
 from hub.errors import OrderHubError
 
 log = logging.getLogger("orderhub.connectors")
@@ -60,19 +62,29 @@ def refused_lines(system: str, results: Sequence[dict[str, Any]]) -> None:
                                  rejected=[str(r.get("key")) for r in bad])
 
 
+JSON = {"content-type": "application/json"}
+
+
+def _texts(params: dict[str, Any] | None) -> dict[str, str] | None:
+    """Query values as text, as httpx writes them (booleans lower-case, None empty)."""
+    if not params:
+        return None
+    return {k: ("true" if v else "false") if isinstance(v, bool) else "" if v is None
+            else str(v) for k, v in params.items()}
+
+
 class BackOfficeClient:
     """Base of the WMS, ERP and CRM clients."""
 
     system: ClassVar[str] = "back office"
 
     def __init__(self, base_url: str, *, timeout_s: float = 10.0,
-                 http: httpx.AsyncClient | None = None,
+                 http: httpx.AsyncClient | Http | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         if not base_url:
             raise ValueError(f"{self.system}: base_url is empty")
         self.base_url = base_url.rstrip("/")
-        self._own_http = http is None
-        self.http = http or httpx.AsyncClient(transport=transport, timeout=timeout_s)
+        self.http, self._own_http = http_for(http, transport, timeout_s)
         self.stats: Counter[str] = Counter()
 
     def __repr__(self) -> str:
@@ -84,33 +96,34 @@ class BackOfficeClient:
         self.stats["calls"] += 1
         try:
             answer = await self.http.request(
-                method, f"{self.base_url}{path}", params=params,
+                method, f"{self.base_url}{path}", params=_texts(params),
                 content=None if body is None else orjson.dumps(body),
-                headers={"content-type": "application/json"} if body is not None else None)
-        except httpx.HTTPError as exc:
+                headers=JSON if body is not None else None)
+        except HttpFailed as exc:
             self.stats["unavailable"] += 1
             raise BackOfficeUnavailable(self.system, f"{method} {path}: no answer "
-                                                     f"({type(exc).__name__})") from None
-        if answer.status_code >= 500 or answer.status_code == 429:
+                                                     f"({exc.cause})") from None
+        status = answer.status
+        if status >= 500 or status == 429:
             self.stats["unavailable"] += 1
             raise BackOfficeUnavailable(self.system, f"{method} {path}: HTTP "
-                                        f"{answer.status_code}", answer.status_code)
+                                        f"{status}", status)
         try:
             data = orjson.loads(answer.content)
         except orjson.JSONDecodeError:
             self.stats["unavailable"] += 1
             raise BackOfficeUnavailable(self.system, f"{method} {path}: HTTP "
-                                        f"{answer.status_code}, body is not JSON",
-                                        answer.status_code) from None
-        if answer.status_code >= 400:
+                                        f"{status}, body is not JSON",
+                                        status) from None
+        if status >= 400:
             self.stats["rejected"] += 1
             if isinstance(data, dict):
                 problems = data.get("problems") or [str(data.get("error", ""))]
             else:
                 problems = [str(data)[:200]]
             raise BackOfficeRejected(self.system, f"{method} {path}: HTTP "
-                                     f"{answer.status_code}: {'; '.join(problems)[:300]}",
-                                     answer.status_code, problems)
+                                     f"{status}: {'; '.join(problems)[:300]}",
+                                     status, problems)
         return data
 
     async def aclose(self) -> None:

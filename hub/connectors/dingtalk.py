@@ -40,6 +40,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
+from hub.connectors._http import Http, HttpFailed, http_for
 from hub.errors import OrderHubError
 
 log = logging.getLogger("orderhub.connectors.dingtalk")
@@ -160,15 +161,14 @@ class DingTalkRobot(AlertSink):
 
     def __init__(self, base_url: str, access_token: str | SecretStr,
                  secret: str | SecretStr = "", *, timeout_s: float = 10.0,
-                 http: httpx.AsyncClient | None = None,
+                 http: httpx.AsyncClient | Http | None = None,
                  transport: httpx.AsyncBaseTransport | None = None,
                  now_ms: Callable[[], int] | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._token = access_token if isinstance(access_token, SecretStr) else \
             SecretStr(access_token)
         self._secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
-        self._own_http = http is None
-        self.http = http or httpx.AsyncClient(transport=transport, timeout=timeout_s)
+        self.http, self._own_http = http_for(http, transport, timeout_s)
         self._now_ms = now_ms or (lambda: int(time.time() * 1000))
         self.sent = 0
 
@@ -190,18 +190,19 @@ class DingTalkRobot(AlertSink):
 
     async def send(self, message: dict[str, Any]) -> None:
         try:
-            answer = await self.http.post(self.url(), content=orjson.dumps(message),
-                                          headers={"content-type":
-                                                   "application/json;charset=utf-8"})
-        except httpx.HTTPError as exc:  # the message of some names the URL: leave it out
-            raise DingTalkUnavailable(-1, f"no answer: {type(exc).__name__}") from None
-        if answer.status_code >= 500:
-            raise DingTalkUnavailable(-1, f"HTTP {answer.status_code}")
+            answer = await self.http.request("POST", self.url(),
+                                             content=orjson.dumps(message),
+                                             headers={"content-type":
+                                                      "application/json;charset=utf-8"})
+        except HttpFailed as exc:  # names the error's class, never the URL
+            raise DingTalkUnavailable(-1, f"no answer: {exc.cause}") from None
+        if answer.status >= 500:
+            raise DingTalkUnavailable(-1, f"HTTP {answer.status}")
         try:
             body = orjson.loads(answer.content)
             errcode, errmsg = int(body.get("errcode", -1)), str(body.get("errmsg", ""))
         except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
-            raise DingTalkUnavailable(-1, f"HTTP {answer.status_code}, body is not the "
+            raise DingTalkUnavailable(-1, f"HTTP {answer.status}, body is not the "
                                           f"robot's JSON answer") from None
         if errcode != OK:
             log.warning("DingTalk robot refused a %s message: errcode %d %s",

@@ -58,7 +58,7 @@ def run(service, clock, wms_url, market_url, what):
             try:
                 return await what(relay, reconciler)
             finally:
-                await markets[("tmall", "flagship")].http.aclose()
+                await markets[("tmall", "flagship")].aclose()
 
     return asyncio.run(go())
 

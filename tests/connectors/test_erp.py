@@ -1,4 +1,4 @@
-"""ErpClient with respx: inventory snapshot and order sync."""
+"""ErpClient over httpx with respx: inventory snapshot and order sync."""
 
 from __future__ import annotations
 
@@ -17,11 +17,16 @@ ROWS = [{"sku": "A", "warehouse": "WH-HZ", "available": 3, "drawn": 1},
         {"sku": "B", "warehouse": "WH-HZ", "available": 0, "drawn": 9}]
 
 
+def _erp() -> ErpClient:
+    """A client speaking through httpx, which respx intercepts."""
+    return ErpClient("http://erp.test", transport=httpx.AsyncHTTPTransport())
+
+
 @respx.mock
 def test_inventory_sums_warehouses_and_filters() -> None:
     route = respx.get("http://erp.test/inventory").mock(
         return_value=httpx.Response(200, json={"taken_at": "x", "items": ROWS}))
-    erp = ErpClient("http://erp.test")
+    erp = _erp()
     total = asyncio.run(erp.inventory())
     rows = asyncio.run(erp.inventory_rows("WH-HZ", skus=["A", "B"]))
     assert total == {"A": 7, "B": 0}
@@ -36,7 +41,7 @@ def test_sync_orders_posts_keys_and_returns_shortages() -> None:
     route = respx.post("http://erp.test/orders/sync").mock(return_value=httpx.Response(
         200, json={"results": [{"key": "k1", "status": "accepted", "erp_order_no": "E1",
                                 "short": [{"sku": "A", "missing": 2}]}]}))
-    results = asyncio.run(ErpClient("http://erp.test").sync_orders(
+    results = asyncio.run(_erp().sync_orders(
         [{"key": "k1", "channel": "jd", "order_id": "J1", "items": []}]))
     assert results[0]["short"] == [{"sku": "A", "missing": 2}]
     assert orjson.loads(route.calls[0].request.content)["orders"][0]["key"] == "k1"
@@ -46,7 +51,7 @@ def test_sync_orders_posts_keys_and_returns_shortages() -> None:
 def test_sync_errors_are_typed() -> None:
     respx.post("http://erp.test/orders/sync").mock(side_effect=[
         httpx.Response(502), httpx.Response(400, json={"problems": ["orders: a list"]})])
-    erp = ErpClient("http://erp.test")
+    erp = _erp()
     with pytest.raises(BackOfficeUnavailable):
         asyncio.run(erp.sync_orders([{"key": "k"}]))
     with pytest.raises(BackOfficeRejected) as refused:
@@ -75,7 +80,7 @@ def test_catalogue_reads_every_page_since_a_version() -> None:
             "listings": [{**LISTING, "sku_id": f"10001234567{page}"}]})
 
     route = respx.get("http://erp.test/catalogue").mock(side_effect=answer)
-    got = asyncio.run(ErpClient("http://erp.test").catalogue(since=4, page_size=1))
+    got = asyncio.run(_erp().catalogue(since=4, page_size=1))
     assert got["version"] == 9 and got["skus"] == [{"sku": "LT-DESK-12W", "name": "台灯"}]
     assert [entry["sku_id"] for entry in got["listings"]] == [
         "100012345671", "100012345672", "100012345673"]
@@ -92,7 +97,7 @@ def test_catalogue_read_again_when_the_version_moves_while_paging() -> None:
                                          "skus": [], "listings": [LISTING]})
 
     route = respx.get("http://erp.test/catalogue").mock(side_effect=answer)
-    got = asyncio.run(ErpClient("http://erp.test").catalogue())
+    got = asyncio.run(_erp().catalogue())
     assert got["version"] == 6 and len(got["listings"]) == 2 and route.call_count == 4
 
 
@@ -100,8 +105,8 @@ def test_catalogue_read_again_when_the_version_moves_while_paging() -> None:
 def test_an_erp_without_a_catalogue_answers_none_and_other_refusals_raise() -> None:
     respx.get("http://erp.test/catalogue").mock(
         return_value=httpx.Response(404, json={"detail": "Not Found"}))
-    assert asyncio.run(ErpClient("http://erp.test").catalogue()) is None
+    assert asyncio.run(_erp().catalogue()) is None
     respx.get("http://erp.test/catalogue").mock(
         return_value=httpx.Response(422, json={"problems": ["page_size: at most 500"]}))
     with pytest.raises(BackOfficeRejected, match="page_size"):
-        asyncio.run(ErpClient("http://erp.test").catalogue(page_size=900))
+        asyncio.run(_erp().catalogue(page_size=900))

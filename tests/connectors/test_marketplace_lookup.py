@@ -18,7 +18,7 @@ def statuses(channel: str, url: str, ids: list[str], **kwargs) -> tuple[dict, di
         try:
             return await c.order_statuses(ids), dict(c.stats)
         finally:
-            await c.http.aclose()
+            await c.aclose()
 
     return asyncio.run(ask())
 

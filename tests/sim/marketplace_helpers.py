@@ -67,7 +67,6 @@ class SleepLog:
 def client(channel: str, url: str, *, secret: str = "demo-secret", token: str = "demo-token",
            sleep: Any = None, **kwargs: Any) -> MarketplaceClient:
     kwargs.setdefault("retry", RetryPolicy(max_retries=6, base_s=0.01))
-    kwargs.setdefault("http", httpx.AsyncClient(verify=False))
     return CLIENTS[channel](url, "demo-key", secret, token, shop="flagship",
                             sleep=sleep or SleepLog(), seed=1, **kwargs)
 
@@ -76,7 +75,7 @@ async def pull_async(c: MarketplaceClient, start: datetime, end: datetime) -> li
     try:
         return [page async for page in c.fetch_window(start, end)]
     finally:
-        await c.http.aclose()
+        await c.aclose()
 
 
 def pull(c: MarketplaceClient, start: datetime = T0,
