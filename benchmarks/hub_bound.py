@@ -37,6 +37,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,31 @@ def ledger_us(batches: int, batch: int) -> float:
     return 1e6 / bench_sqlite(batches, batch, "normal")["orders_per_process_cpu_s"]
 
 
+def useful_work(n: int, batch: int = 1000,
+                on_orders: Callable[[list[Any]], object] | None = None) -> dict[str, float]:
+    """The useful work's CPU us an order, unrounded: ``domain_us`` (the pipeline over
+    ``n`` synthetic orders in pages of ``batch``) and ``ledger_us``, under a hub actor's
+    collector thresholds. ``on_orders`` is given those orders, under the same
+    thresholds, before the pipeline runs."""
+    from benchmarks.domain import pages, synthetic
+    from hub.gcwatch import ACTOR_THRESHOLD
+
+    gc.collect()
+    threshold = gc.get_threshold()
+    gc.set_threshold(*ACTOR_THRESHOLD)  # as in the hub's actors, where this work runs
+    try:
+        orders, inventory, crm = synthetic(n)
+        blobs = pages(orders, batch)
+        if on_orders is not None:
+            on_orders(orders)
+        del orders
+        domain = domain_us(blobs, inventory, crm)
+        ledger = ledger_us(max(2, n // batch), batch)
+    finally:
+        gc.set_threshold(*threshold)
+    return {"domain_us": domain, "ledger_us": ledger}
+
+
 def emulators_us(path: Path = RESULTS / "hub.json") -> dict[str, Any] | None:
     """The least CPU the emulators spent an order at any step of a hub benchmark run.
     Their cost an order falls as the rate rises (polling and timers are paid by the
@@ -142,22 +168,13 @@ def bound(cross: dict[str, float], domain: float, ledger: float, emulators: floa
 def measure(n: int, batch: int = 1000, hub: Path = RESULTS / "hub.json") -> dict[str, Any]:
     """Every part, and the bound with and without the emulators, as ``Order`` and tuple;
     the emulators' cost read from ``hub`` (a ``benchmarks.hub`` result)."""
-    from benchmarks.domain import calibrate, pages, synthetic
-    from hub.gcwatch import ACTOR_THRESHOLD
+    from benchmarks.domain import calibrate
 
     cores = os.cpu_count() or 1
-    gc.collect()
-    threshold = gc.get_threshold()
-    gc.set_threshold(*ACTOR_THRESHOLD)  # as in the hub's actors, where this work runs
-    try:
-        orders, inventory, crm = synthetic(n)  # made once, for the crossings and the pipeline
-        blobs = pages(orders, batch)
-        cross = crossings(orders, batch)
-        del orders
-        domain = domain_us(blobs, inventory, crm)
-        ledger = ledger_us(max(2, n // batch), batch)
-    finally:
-        gc.set_threshold(*threshold)
+    cross: dict[str, Any] = {}
+    work = useful_work(n, batch,  # the crossings take the pipeline's own orders
+                       on_orders=lambda orders: cross.update(crossings(orders, batch)))
+    domain, ledger = work["domain_us"], work["ledger_us"]
     emu = emulators_us(hub)
     emulators = emu["us"] if emu else 0.0
     bounds = {f"{form}{'' if with_emu else ', emulators free'}":

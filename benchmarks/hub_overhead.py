@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import statistics
@@ -31,23 +30,13 @@ RAY_OWN = ("ray system", "ray worker (idle)")  # Ray's daemons and its idle work
 
 
 def useful_work(n: int = 3000, batch: int = 1000) -> dict[str, Any]:
-    """Domain pipeline and SQLite ledger CPU us an order, measured here, now."""
-    from benchmarks.domain import pages, synthetic
-    from benchmarks.hub_bound import domain_us, ledger_us
-    from hub.gcwatch import ACTOR_THRESHOLD
+    """Domain pipeline and SQLite ledger CPU us an order, measured here, now
+    (``benchmarks.hub_bound.useful_work``), as a record of the run."""
+    from benchmarks import hub_bound
 
     began = time.time()
-    gc.collect()
-    threshold = gc.get_threshold()
-    gc.set_threshold(*ACTOR_THRESHOLD)  # as in the hub's actors, where this work runs
-    try:
-        orders, inventory, crm = synthetic(n)
-        blobs = pages(orders, batch)
-        del orders
-        domain = domain_us(blobs, inventory, crm)
-        ledger = ledger_us(max(2, n // batch), batch)
-    finally:
-        gc.set_threshold(*threshold)
+    work = hub_bound.useful_work(n, batch)
+    domain, ledger = work["domain_us"], work["ledger_us"]
     return {"orders": n, "domain_us": round(domain, 1), "ledger_us": round(ledger, 1),
             "work_us": round(domain + ledger, 1), "at": round(began),
             "load_average": [round(x, 2) for x in os.getloadavg()]}

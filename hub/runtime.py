@@ -153,6 +153,16 @@ class LoopSupervisor:
         return [ref for name, (_, ref) in self._loops.items() if name.startswith(prefix)]
 
 
+def _puller_entries(ref: Any, shops: int) -> dict[str, Any]:
+    """``puller{i}``: shop i's counters from the pullers' ``stats`` reference ``ref``, or
+    ``{"unavailable": 1}`` for each of the ``shops`` while the pullers restart."""
+    try:
+        per_shop = ray.get(ref, timeout=30)
+    except (RayActorError, GetTimeoutError):
+        per_shop = [{"unavailable": 1}] * shops
+    return {f"puller{i}": one for i, one in enumerate(per_shop)}
+
+
 class Hub:
     def __init__(self, settings: HubSettings, clock: Clock | None = None, *,
                  start_at: datetime | None = None, namespace: str = "orderhub") -> None:
@@ -295,16 +305,15 @@ class Hub:
         """Counters per actor; an actor that is restarting shows ``{"unavailable": 1}``."""
         refs = {"router": self.router.stats.remote(), "relay": self.relay.stats.remote(),
                 "ledger": self.ledger.stats.remote()}
-        if self.pullers:
-            refs["pullers"] = self.pullers[0].stats.remote()
+        pullers = self.pullers[0].stats.remote() if self.pullers else None
         out: dict[str, Any] = {}
         for name, ref in refs.items():
             try:
                 out[name] = ray.get(ref, timeout=30)
             except (RayActorError, GetTimeoutError):
-                out[name] = [{"unavailable": 1}] * len(self.settings.channels) \
-                    if name == "pullers" else {"unavailable": 1}
-        out |= {f"puller{i}": one for i, one in enumerate(out.pop("pullers", []))}
+                out[name] = {"unavailable": 1}
+        if pullers is not None:
+            out |= _puller_entries(pullers, len(self.settings.channels))
         for name, pool in (("validators", self.validators), ("scorers", self.scorers)):
             try:
                 out[name] = pool.broadcast("stats", timeout=30) if pool is not None else []

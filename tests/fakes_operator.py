@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from hub.app.records import RuleDraftRecord as DraftRecord
 from hub.domain.decision import Decision
 from hub.domain.order import Order
 from hub.domain.outbox import OrderKey, OutboxMessage
@@ -79,16 +80,6 @@ class RuleRecord:
     author: str | None = None
     draft: int | None = None
     drafted_at: datetime | None = None
-
-
-@dataclass(frozen=True)
-class DraftRecord:
-    id: int
-    text: str
-    author: str
-    comment: str
-    created_at: datetime
-    published_version: int | None = None
 
 
 @dataclass

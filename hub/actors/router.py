@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import pickle
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -34,6 +33,7 @@ from typing import Any
 import ray
 
 from hub.actors.enrichment import CustomerCache, InventoryView, RecentOrders
+from hub.actors.workers import for_pools
 from hub.app.catalogue import refresh, release_mapped
 from hub.app.decide import decide_batch
 from hub.app.ports import Connections, no_connections
@@ -314,7 +314,7 @@ class Router:
             again = {o.key: reason for o in batch
                      if (reason := self._again.pop((o.key, o.modified_at), None))}
             # pickled once for both pools, and sent in the calls as bytes: no object store
-            shared = pickle.dumps(batch, protocol=5)
+            shared = for_pools(batch)
             anomalies, scores = await asyncio.gather(
                 self.validators.submit("check", shared, inventory, recent, ref, lines, stocks),
                 self.scorers.submit("score", shared, inventory, ref, lines, stocks),

@@ -12,10 +12,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hub.domain.order import Order
+from hub.domain.order_codec import OrderBatch
 from hub.gcwatch import GcWatch
 
 RulesRef = tuple[int, str]
-Batch = Sequence[Order] | bytes  # the orders, or as the router pickled them once for both pools
+Batch = Sequence[Order] | bytes  # the orders, or ``for_pools`` of them
+
+
+def for_pools(batch: Sequence[Order]) -> bytes:
+    """``batch`` pickled once for both pools: an ``OrderBatch``, its orders' flat tuples
+    pickled together; a replica's ``pickle.loads`` gives back the list of orders."""
+    return pickle.dumps(OrderBatch(batch), protocol=5)
 
 
 def _orders(batch: Batch) -> Sequence[Order]:
