@@ -2,7 +2,6 @@
 force, fed by the router's live batches; a second person publishes it and the next
 Douyin live-room order from a new buyer goes to the new packing group, with no restart."""
 
-import time
 
 import httpx
 import pytest
@@ -12,20 +11,12 @@ from hub.clock import Clock
 from hub.config import HubSettings
 from hub.ledger import open_ledger
 from hub.runtime import Hub
+from tests.actors.routers import wait_until
 from tests.app.shadow_cases import candidate_text, live_new_buyer, mixed_orders
 
 pytestmark = pytest.mark.ray
 ANN = {"Authorization": "Bearer tok-ann"}  # author and approver both: still one person
 PAUL = {"Authorization": "Bearer tok-paul"}
-
-
-def _wait(predicate, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def _feed(hub, orders) -> None:
@@ -50,7 +41,8 @@ def test_shadow_then_two_people_publish_without_a_restart(ray_session, tmp_path)
                         headers=ANN).status_code == 201
         orders, moved, held = mixed_orders()
         _feed(hub, orders)
-        assert _wait(lambda: api.get("/api/rules/shadow").json()["orders"] >= len(orders))
+        assert wait_until(lambda: api.get("/api/rules/shadow").json()["orders"] >= len(orders),
+                          timeout=90)
         report = api.get("/api/rules/shadow").json()
         assert report["changed"]["packing_group"] == moved and report["changed"]["hold"] == held
         ledger = open_ledger(settings.ledger, reader=True)
@@ -61,8 +53,8 @@ def test_shadow_then_two_people_publish_without_a_restart(ray_session, tmp_path)
         assert published.status_code == 201 and published.json()["version"] == 2
         fan = live_new_buyer(5000)
         _feed(hub, [fan])
-        assert _wait(lambda: (view := ledger.get_order(fan.key)) is not None
-                     and view.decision is not None)
+        assert wait_until(lambda: (view := ledger.get_order(fan.key)) is not None
+                          and view.decision is not None, timeout=90)
         decision = ledger.get_order(fan.key).decision
         assert (decision.packing_group, decision.ruleset_version) == ("live-gift-bench", 2)
         versions = api.get("/api/rules").json()["versions"]
