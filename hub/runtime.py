@@ -42,11 +42,8 @@ ASYNC = {"max_concurrency": 64, "max_restarts": -1}
 # A local Ray passes a call's arguments and results up to this size in the call itself,
 # not through the shared-memory object store (a put, a raylet round trip and a fetch
 # for every batch of orders over Ray's default 100 KiB).
-# The hub runs only actors, each in a worker of its own: the workers Ray starts ahead for
-# tasks would idle all day, each costing CPU of its own.
 LOCAL_RAY_SYSTEM = {"max_direct_call_object_size": 16 << 20,
-                    "task_rpc_inlined_bytes_limit": 64 << 20,
-                    "enable_worker_prestart": False, "prestart_worker_first_driver": False}
+                    "task_rpc_inlined_bytes_limit": 64 << 20}
 # A local Ray's dashboard agent samples every worker process (psutil) for a dashboard the
 # hub does not start; once a minute instead of every 5 s. Read by the agent at its start.
 LOCAL_RAY_ENV = {"REPORTER_UPDATE_INTERVAL_MS": "60000"}
