@@ -14,12 +14,15 @@ its own typed errors.
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import aiohttp
+import certifi
 import httpx
 import yarl
 
@@ -70,6 +73,13 @@ def with_query(url: str, params: Params | None) -> str:
     return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """Certificates checked against certifi's authorities, as httpx checks them (a slim
+    image's system store may be empty); made once a process, on first use."""
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class AiohttpHttp:
     """One aiohttp session, made in the event loop of the first request (a session is
     bound to its loop, and a client is built before its actor's loop runs)."""
@@ -85,7 +95,7 @@ class AiohttpHttp:
             # a session is bound to its loop: a client used from a new loop gets a new one
             self._loop = loop
             session = self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.max_connections),
+                connector=aiohttp.TCPConnector(limit=self.max_connections, ssl=_tls()),
                 trust_env=False, raise_for_status=False)
         return session
 

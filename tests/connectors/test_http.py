@@ -7,7 +7,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -179,3 +182,24 @@ def test_the_port_for_a_clients_arguments() -> None:
     assert with_query("http://h/p?a=1", {"b": "2 3"}) == "http://h/p?a=1&b=2+3"
     assert with_query("http://h/p", None) == "http://h/p"
     asyncio.run(given.aclose())
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_aiohttp_checks_certificates_and_refuses_a_self_signed_one(tmp_path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        (refused,) = run(AiohttpHttp(timeout_s=5.0),
+                         ("GET", f"https://127.0.0.1:{httpd.server_address[1]}/echo", {}))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert isinstance(refused, HttpUnreachable), refused
+    assert "Certificate" in refused.cause, refused.cause
