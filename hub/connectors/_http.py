@@ -18,7 +18,7 @@ import functools
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 from urllib.parse import urlencode
 
 import aiohttp
@@ -158,3 +158,26 @@ def http_for(http: httpx.AsyncClient | Http | None = None,
     if isinstance(http, httpx.AsyncClient):
         return HttpxHttp(http), False
     return http, False
+
+
+class HttpHolder:
+    """What a connector speaking through the port shares: the port for its ``http`` /
+    ``transport`` arguments (``http_for``), closed by ``aclose`` when the connector made
+    it, and ``async with``."""
+
+    http: Http
+    _own_http: bool
+
+    def _hold_http(self, http: httpx.AsyncClient | Http | None,
+                   transport: httpx.AsyncBaseTransport | None, timeout_s: float) -> None:
+        self.http, self._own_http = http_for(http, transport, timeout_s)
+
+    async def aclose(self) -> None:
+        if self._own_http:
+            await self.http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

@@ -20,7 +20,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from hub.connectors._http import Answer, Http, HttpFailed, HttpTimeout, http_for
+from hub.connectors._http import Answer, Http, HttpFailed, HttpHolder, HttpTimeout
 from hub.connectors.retry import (
     AuthError,
     MarketplaceClientError,
@@ -49,7 +49,7 @@ def _floor(moment: datetime) -> datetime:
     return moment.astimezone(SHANGHAI).replace(microsecond=0)
 
 
-class MarketplaceClient:
+class MarketplaceClient(HttpHolder):
     """The common half; subclasses build the signed request and read the answer."""
 
     channel: ClassVar[str] = ""
@@ -71,7 +71,7 @@ class MarketplaceClient:
         self._app_secret, self._access_token = _secret(app_secret), _secret(access_token)
         self.timeout_s = timeout_s
         self.retry = retry or RetryPolicy()
-        self.http, self._own_http = http_for(http, transport, timeout_s)
+        self._hold_http(http, transport, timeout_s)
         self._sleep = sleep
         self._rng = random.Random(seed)
         self.stats: Counter[str] = Counter()
@@ -79,16 +79,6 @@ class MarketplaceClient:
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(base_url={self.base_url!r}, app_key={self.app_key!r}, "
                 f"shop={self.shop!r})")
-
-    async def aclose(self) -> None:
-        if self._own_http:
-            await self.http.aclose()
-
-    async def __aenter__(self) -> MarketplaceClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # -- the public calls ----------------------------------------------------------------
     async def fetch_window(self, start: datetime, end: datetime, *,

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 import orjson
 
-from hub.connectors._http import Http, HttpFailed, http_for
+from hub.connectors._http import Http, HttpFailed, HttpHolder
 from hub.errors import OrderHubError
 
 log = logging.getLogger("orderhub.connectors")
@@ -73,7 +73,7 @@ def _texts(params: dict[str, Any] | None) -> dict[str, str] | None:
             else str(v) for k, v in params.items()}
 
 
-class BackOfficeClient:
+class BackOfficeClient(HttpHolder):
     """Base of the WMS, ERP and CRM clients."""
 
     system: ClassVar[str] = "back office"
@@ -84,7 +84,7 @@ class BackOfficeClient:
         if not base_url:
             raise ValueError(f"{self.system}: base_url is empty")
         self.base_url = base_url.rstrip("/")
-        self.http, self._own_http = http_for(http, transport, timeout_s)
+        self._hold_http(http, transport, timeout_s)
         self.stats: Counter[str] = Counter()
 
     def __repr__(self) -> str:
@@ -126,12 +126,3 @@ class BackOfficeClient:
                                      status, problems)
         return data
 
-    async def aclose(self) -> None:
-        if self._own_http:
-            await self.http.aclose()
-
-    async def __aenter__(self) -> BackOfficeClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()

@@ -40,7 +40,7 @@ import httpx
 import orjson
 from pydantic import SecretStr
 
-from hub.connectors._http import Http, HttpFailed, http_for
+from hub.connectors._http import Http, HttpFailed, HttpHolder
 from hub.errors import OrderHubError
 
 log = logging.getLogger("orderhub.connectors.dingtalk")
@@ -152,7 +152,7 @@ class MemoryAlertSink(AlertSink):
         return f"MemoryAlertSink(messages={len(self.messages)})"
 
 
-class DingTalkRobot(AlertSink):
+class DingTalkRobot(HttpHolder, AlertSink):
     """One custom robot: ``POST {base_url}/robot/send?access_token=..&timestamp=..&sign=..``.
 
     ``base_url`` is e.g. ``http://127.0.0.1:PORT`` (the emulator) or DingTalk's open API
@@ -168,7 +168,7 @@ class DingTalkRobot(AlertSink):
         self._token = access_token if isinstance(access_token, SecretStr) else \
             SecretStr(access_token)
         self._secret = secret if isinstance(secret, SecretStr) else SecretStr(secret)
-        self.http, self._own_http = http_for(http, transport, timeout_s)
+        self._hold_http(http, transport, timeout_s)
         self._now_ms = now_ms or (lambda: int(time.time() * 1000))
         self.sent = 0
 
@@ -209,16 +209,6 @@ class DingTalkRobot(AlertSink):
                         message.get("msgtype"), errcode, errmsg)
             raise error_for(errcode, errmsg)
         self.sent += 1
-
-    async def aclose(self) -> None:
-        if self._own_http:
-            await self.http.aclose()
-
-    async def __aenter__(self) -> DingTalkRobot:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
 
 class _MaskSecrets(logging.Filter):
